@@ -1,0 +1,1 @@
+"""Named YAML presets per backbone: ``configs/<model>/<preset>.yaml`` (tiny, small, base)."""

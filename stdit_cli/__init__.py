@@ -1,0 +1,3 @@
+"""stdit: command-line video denoising with spatio-temporal diffusion models."""
+
+__version__ = "0.1.0"
