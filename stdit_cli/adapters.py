@@ -1,0 +1,159 @@
+"""Layout adapters: one canonical video tensor in, each backbone's own layout out.
+
+The pipeline keeps a single canonical layout, ``video_bcthw`` = ``[B, C, T, H, W]`` in
+``[-1, 1]``. Each backbone is called through an adapter that permutes to its layout, adds the
+conditioning it expects (null text tokens / learned null context where it has cross-attention)
+and brings the prediction back to ``[B, C, T, H, W]``.
+
+Adding a backbone = one model file in ``stdit_cli/models`` + one entry in ``ADAPTERS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from einops import rearrange
+
+from stdit_cli.models import DiffuserSTDiT, SegDiTTransformer2DModel, STDiT, UNetSTIC
+
+
+@dataclass(frozen=True)
+class BackboneAdapter:
+    """How the pipeline talks to one backbone.
+
+    Attributes:
+        name: CLI name (``--model``).
+        model_class: the ``ModelMixin`` class.
+        input_layout: the backbone's input layout, e.g. ``"B T C H W"``.
+        permutation: how the canonical tensor becomes ``input_layout`` (einops pattern).
+        conditioning: model kwargs the adapter fills, with what it passes (for ``inspect-shapes``).
+        default_tile: spatial tile side used by ``stdit denoise`` unless ``--tile`` says otherwise.
+        to_inputs: ``(model, video_bcthw, timestep[B]) -> forward kwargs``.
+        to_canonical: ``(output, batch, frames) -> [B, C, T, H, W]``.
+        token_grid: ``(model, T, H, W) -> dict`` of the transformer's token layout (DiTs only).
+    """
+
+    name: str
+    model_class: type
+    input_layout: str
+    permutation: str
+    conditioning: dict[str, str]
+    default_tile: int
+    to_inputs: Callable[[Any, torch.Tensor, torch.Tensor], dict[str, Any]]
+    to_canonical: Callable[[Any, int, int], torch.Tensor]
+    token_grid: Callable[[Any, int, int, int], dict[str, Any]] | None = None
+
+    def predict(self, model: torch.nn.Module, video_bcthw: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        """Run ``model`` on ``video_bcthw`` and return its prediction as ``[B, C, T, H, W]``."""
+        batch, _, frames = video_bcthw.shape[:3]
+        output = model(**self.to_inputs(model, video_bcthw, timestep))
+        return self.to_canonical(output, batch, frames)
+
+
+def _unet_inputs(model, video_bcthw, timestep):
+    # [B, C, T, H, W] -> [B, T, C, H, W]
+    x = rearrange(video_bcthw, "b c t h w -> b t c h w")
+    return {"x": x, "timestep": timestep, "encoder_hidden_states": None}
+
+
+def _stdit_inputs(model, video_bcthw, timestep):
+    return {"x": video_bcthw, "timestep": timestep, "y": None}
+
+
+def _diffuser_inputs(model, video_bcthw, timestep):
+    return {"x": video_bcthw, "timestep": timestep, "encoder_hidden_states": None}
+
+
+def _segdit_inputs(model, video_bcthw, timestep):
+    frames = video_bcthw.shape[2]
+    # [B, C, T, H, W] -> [B*T, C, H, W]: every frame is an image
+    images = rearrange(video_bcthw, "b c t h w -> (b t) c h w")
+    # [B] -> [B*T]: each frame keeps its window's timestep
+    return {"hidden_states": images, "timestep": timestep.repeat_interleave(frames)}
+
+
+def _video_tokens(model, frames, height, width):
+    return model.token_grid(frames, height, width)
+
+
+def _frame_tokens(model, frames, height, width):
+    return {"per_frame": model.token_grid(height, width), "frames_in_batch": frames}
+
+
+def _sample_bcthw(output, batch, frames):
+    return output.sample
+
+
+def _plain_bcthw(output, batch, frames):
+    return output
+
+
+def _frames_to_bcthw(output, batch, frames):
+    # [B*T, C, H, W] -> [B, C, T, H, W]
+    return rearrange(output.sample, "(b t) c h w -> b c t h w", b=batch, t=frames)
+
+
+ADAPTERS: dict[str, BackboneAdapter] = {
+    "unet": BackboneAdapter(
+        name="unet",
+        model_class=UNetSTIC,
+        input_layout="B T C H W",
+        permutation="b c t h w -> b t c h w",
+        conditioning={"encoder_hidden_states": "None -> learned null context", "cond_image": "None"},
+        default_tile=256,
+        to_inputs=_unet_inputs,
+        to_canonical=_sample_bcthw,
+    ),
+    "stdit": BackboneAdapter(
+        name="stdit",
+        model_class=STDiT,
+        input_layout="B C T H W",
+        permutation="identity",
+        conditioning={"y": "None -> learned null caption tokens", "mask": "None", "cond_image": "None"},
+        default_tile=64,
+        to_inputs=_stdit_inputs,
+        to_canonical=_plain_bcthw,
+        token_grid=_video_tokens,
+    ),
+    "diffuser": BackboneAdapter(
+        name="diffuser",
+        model_class=DiffuserSTDiT,
+        input_layout="B C T H W",
+        permutation="identity",
+        conditioning={"encoder_hidden_states": "None -> learned null caption tokens", "cond_image": "None"},
+        default_tile=64,
+        to_inputs=_diffuser_inputs,
+        to_canonical=_sample_bcthw,
+        token_grid=_video_tokens,
+    ),
+    "segdit": BackboneAdapter(
+        name="segdit",
+        model_class=SegDiTTransformer2DModel,
+        input_layout="(B T) C H W",
+        permutation="b c t h w -> (b t) c h w",
+        conditioning={"class_labels": "None -> unconditional label", "segmentation": "None"},
+        default_tile=64,
+        to_inputs=_segdit_inputs,
+        to_canonical=_frames_to_bcthw,
+        token_grid=_frame_tokens,
+    ),
+}
+
+MODEL_NAMES = tuple(ADAPTERS)
+
+
+def adapter_for(model_name: str) -> BackboneAdapter:
+    """The adapter registered under ``model_name``."""
+    if model_name not in ADAPTERS:
+        raise ValueError(f"unknown model {model_name!r}; expected one of {', '.join(MODEL_NAMES)}")
+    return ADAPTERS[model_name]
+
+
+def adapter_for_class(class_name: str) -> BackboneAdapter:
+    """The adapter whose model class is called ``class_name`` (``_class_name`` of a config.json)."""
+    for adapter in ADAPTERS.values():
+        if adapter.model_class.__name__ == class_name:
+            return adapter
+    raise ValueError(f"no backbone is registered for model class {class_name!r}")

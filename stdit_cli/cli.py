@@ -1,0 +1,111 @@
+"""The ``stdit`` command line. Commands parse options, call the library and print results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from stdit_cli import __version__
+from stdit_cli.adapters import MODEL_NAMES
+from stdit_cli.presets import PresetError
+from stdit_cli.runtime import DEVICES, PRECISIONS
+
+MODEL_CHOICE = click.Choice(MODEL_NAMES)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stdit")
+def main() -> None:
+    """stdit: video denoising with spatio-temporal diffusion models."""
+
+
+@main.command("inspect-shapes")
+@click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone.")
+@click.option("--config", "preset", default="tiny", show_default=True, help="Preset name (tiny, small, base) or a YAML file.")
+@click.option("--frames", type=click.IntRange(min=1), default=None, help="Frames T (default: the model's window).")
+@click.option("--height", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Take the first frames of this video instead of random data.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def inspect_shapes(model_name, preset, frames, height, width, video, as_json) -> None:
+    """Run one forward pass and show the tensor layout at every stage."""
+    from stdit_cli.shape_report import build_report
+    from stdit_cli.video import VideoError
+
+    try:
+        report = build_report(model_name, preset, frames=frames, height=height, width=width, video=video)
+    except (PresetError, VideoError) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    console = Console()
+    table = Table(title=f"{report.model_class} ({report.model}, preset {report.preset}): {report.parameters:,} parameters")
+    for column in ("stage", "tensor", "shape", "dtype", "layout", "note"):
+        table.add_column(column)
+    for stage in report.stages:
+        shape = "None" if stage.shape is None else str(stage.shape)
+        table.add_row(stage.stage, stage.name, shape, stage.dtype or "-", stage.layout, stage.note)
+    console.print(table)
+    console.print(f"input layout: [bold]{report.input_layout}[/]   permutation: [bold]{report.permutation}[/]")
+    if report.token_grid is not None:
+        console.print(f"token grid: {json.dumps(report.token_grid)}")
+
+
+def _parse_sigma(ctx, param, value: str) -> float | None:
+    if value == "auto":
+        return None
+    try:
+        sigma = float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected 'auto' or a number on the 0..255 scale, got {value!r}") from None
+    if not 0 <= sigma <= 255:
+        raise click.BadParameter(f"sigma must be within 0..255, got {sigma:g}")
+    return sigma
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file, or a folder for one or many inputs (default: <stem>.denoised.mp4 beside each input).")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input).")
+@click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone whose shipped weights to use.")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help="A save_pretrained folder, or a .safetensors file with its config.json.")
+@click.option("--sigma", callback=_parse_sigma, default="auto", show_default=True, help="Noise level on the 0..255 scale, or 'auto' to estimate it.")
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="Sampler steps from t* (1 = one-shot estimate).")
+@click.option("--scheduler", type=click.Choice(["ddim", "ddpm"]), default="ddim", show_default=True)
+@click.option("--eta", type=click.FloatRange(min=0.0), default=0.0, show_default=True, help="DDIM noise weight (0 = deterministic).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampler's noise (same seed, same output).")
+@click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model).")
+@click.option("--tile-overlap", type=click.IntRange(min=0), default=16, show_default=True)
+@click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: half a window).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Windows/tiles per forward pass.")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
+@click.option("--lossless", is_flag=True, help="Bit-exact RGB output (libx264rgb -qp 0, or FFV1 in .mkv).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
+def denoise(inputs, output, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
+            window_overlap, batch_size, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
+    """Denoise one or more videos."""
+    from stdit_cli.denoise_command import DenoiseJob, run_denoise
+    from stdit_cli.pipeline import DenoiseOptions
+
+    if len(inputs) > 1 and output is not None and output.suffix and not output.is_dir():
+        raise click.UsageError("several inputs need -o to be a folder (or no -o)")
+    options = DenoiseOptions(
+        sigma_255=sigma, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
+        window_overlap=window_overlap, batch_size=batch_size, device=device, precision=precision, lossless=lossless,
+    )  # fmt: skip
+    job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
+                     checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json)  # fmt: skip
+    sys.exit(run_denoise(job))
+
+
+if __name__ == "__main__":
+    main()

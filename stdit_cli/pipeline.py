@@ -1,0 +1,171 @@
+"""Denoise one video file: decode → windows/tiles → sampler + backbone → blend → encode.
+
+``VideoDenoiser`` holds one loaded model for many videos (one model load per batch).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from stdit_cli.noise_level import estimate_sigma_255
+from stdit_cli.runtime import autocast, resolve_device, resolve_precision
+from stdit_cli.sampler import DiffusionSampler
+from stdit_cli.tiling import StreamingBlender, WindowPlan
+from stdit_cli.video import VideoReader, VideoWriter
+from stdit_cli.weights import Checkpoint
+
+#: frames sampled across the video for ``--sigma auto``
+SIGMA_SAMPLE_FRAMES = 8
+
+#: ``progress(frames_done, frames_total)``
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class DenoiseOptions:
+    """Everything ``stdit denoise`` lets a user choose, with the CLI defaults."""
+
+    sigma_255: float | None = None  # None = estimate from the video
+    steps: int = 1
+    scheduler: str = "ddim"
+    eta: float = 0.0
+    seed: int = 0
+    tile: int | None = None  # None = the backbone's default tile
+    tile_overlap: int = 16
+    window_overlap: int | None = None  # None = half the window
+    batch_size: int = 4
+    device: str = "auto"
+    precision: str = "auto"
+    lossless: bool = False
+
+
+@dataclass
+class DenoiseResult:
+    """What happened to one video (the CLI prints it; ``--json`` dumps it)."""
+
+    input: str
+    output: str
+    model: str
+    sigma: float
+    sigma_estimated: bool
+    t_start: int
+    steps: int
+    scheduler: str
+    device: str
+    precision: str
+    frames: int
+    width: int
+    height: int
+    seconds: float
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class NonFiniteGuard:
+    """Re-run a batch in fp32 when reduced precision produced NaN/inf; warn once per video."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def check(self, output: torch.Tensor) -> bool:
+        return bool(torch.isfinite(output).all())
+
+    def warn(self, precision: str) -> None:
+        if not self.warned:
+            warnings.warn(f"non-finite values in {precision}; re-running the affected windows in fp32", RuntimeWarning)
+            self.warned = True
+
+
+class VideoDenoiser:
+    """A loaded checkpoint, placed on a device, ready to denoise video files."""
+
+    def __init__(self, checkpoint: Checkpoint, options: DenoiseOptions):
+        self.checkpoint = checkpoint
+        self.adapter = checkpoint.adapter
+        self.options = options
+        self.device = resolve_device(options.device)
+        self.precision = resolve_precision(options.precision, self.device)
+        self.model = checkpoint.model.to(self.device).eval()
+        self.sampler = DiffusionSampler(checkpoint.schedule, options.scheduler, options.steps, options.eta)
+        window = int(self.model.num_frames)
+        overlap = options.window_overlap if options.window_overlap is not None else window // 2
+        self.plan = WindowPlan.from_overlap(window, overlap)
+        self.tile = options.tile or self.adapter.default_tile
+
+    def _predict(self, precision: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+            with autocast(self.device, precision):
+                return self.adapter.predict(self.model, sample, timestep)
+
+        return predict
+
+    def _unit_denoiser(self, sigma_255: float, generator: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
+        guard = NonFiniteGuard()
+
+        @torch.inference_mode()
+        def denoise_units(units: torch.Tensor) -> torch.Tensor:
+            y_unit = units.to(self.device, non_blocking=True)
+            state = generator.get_state()
+            output = self.sampler.denoise(self._predict(self.precision), y_unit, sigma_255, generator)
+            if self.precision != "fp32" and not guard.check(output):
+                guard.warn(self.precision)
+                generator.set_state(state)
+                output = self.sampler.denoise(self._predict("fp32"), y_unit, sigma_255, generator)
+            return output
+
+        return denoise_units
+
+    def estimate_sigma(self, reader: VideoReader) -> float:
+        """``--sigma auto``: the noise level of a few frames spread over the video."""
+        count = len(reader)
+        picks = np.unique(np.linspace(0, count - 1, min(SIGMA_SAMPLE_FRAMES, count)).round().astype(int))
+        frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+        return estimate_sigma_255(frames)
+
+    def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None) -> DenoiseResult:
+        """Denoise ``input_path`` into ``output_path`` (written atomically)."""
+        started = time.perf_counter()
+        options = self.options
+        with VideoReader(input_path) as reader:
+            info = reader.info
+            estimated = options.sigma_255 is None
+            sigma_255 = self.estimate_sigma(reader) if estimated else float(options.sigma_255)
+            generator = torch.Generator(device="cpu").manual_seed(options.seed)
+            blender = StreamingBlender(
+                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, options.tile_overlap, options.batch_size
+            )
+            chunk_frames = max(self.plan.window, 8)
+            done = 0
+            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path, lossless=options.lossless) as writer:
+                for frames_uint8 in blender.run(reader.iter_chunks(chunk_frames)):
+                    writer.write(frames_uint8)
+                    done += len(frames_uint8)
+                    if progress is not None:
+                        progress(done, info.num_frames)
+                if done != info.num_frames:
+                    raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")
+        return DenoiseResult(
+            input=str(input_path),
+            output=str(output_path),
+            model=self.adapter.name,
+            sigma=round(sigma_255, 3),
+            sigma_estimated=estimated,
+            t_start=self.sampler.start_timestep(sigma_255),
+            steps=len(self.sampler.timesteps(sigma_255)),
+            scheduler=options.scheduler,
+            device=str(self.device),
+            precision=self.precision,
+            frames=done,
+            width=info.width,
+            height=info.height,
+            seconds=round(time.perf_counter() - started, 3),
+        )

@@ -1,0 +1,57 @@
+"""Device and numeric precision: what ``--device`` and ``--precision`` resolve to."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import torch
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class RuntimeSetupError(RuntimeError):
+    """A device or precision this machine cannot provide."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU; an explicit device must be available."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeSetupError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise RuntimeSetupError("--device mps: the Apple MPS backend is not available on this machine")
+    if name not in DEVICES:
+        raise RuntimeSetupError(f"unknown device {name!r}; expected one of {', '.join(DEVICES)}")
+    return torch.device(name)
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """``auto``: bf16 autocast on CUDA (fp16 where bf16 is missing), fp32 elsewhere."""
+    if name == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "fp32"
+    if name not in PRECISIONS:
+        raise RuntimeSetupError(f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
+    return name
+
+
+def autocast(device: torch.device, precision: str):
+    """Autocast context for ``precision`` (a no-op for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=_DTYPES[precision])
+
+
+def set_threads(threads: int | None) -> None:
+    """Use ``threads`` CPU threads, or every core when ``None``."""
+    torch.set_num_threads(threads or os.cpu_count() or 1)

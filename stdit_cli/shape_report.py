@@ -1,0 +1,125 @@
+"""``stdit inspect-shapes``: trace one real forward pass through a backbone, stage by stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stdit_cli.adapters import adapter_for
+from stdit_cli.presets import load_preset
+from stdit_cli.sampler import DiffusionSampler
+from stdit_cli.video import VideoReader
+
+
+@dataclass
+class Stage:
+    """One row of the report: a tensor (or ``None`` input) on the road from frames to frames."""
+
+    stage: str
+    name: str
+    shape: list[int] | None
+    dtype: str | None
+    layout: str
+    note: str = ""
+
+
+@dataclass
+class ShapeReport:
+    model: str
+    model_class: str
+    preset: str
+    parameters: int
+    permutation: str
+    input_layout: str
+    stages: list[Stage] = field(default_factory=list)
+    token_grid: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _tensor_stage(stage: str, name: str, tensor: torch.Tensor | np.ndarray, layout: str, note: str = "") -> Stage:
+    dtype = str(tensor.dtype).replace("torch.", "")
+    return Stage(stage, name, list(tensor.shape), dtype, layout, note)
+
+
+def _input_frames(video: Path | None, frames: int, height: int, width: int, seed: int) -> tuple[np.ndarray, str]:
+    if video is None:
+        rng = np.random.default_rng(seed)
+        return rng.integers(0, 256, (frames, height, width, 3), dtype=np.uint8), "random frames"
+    with VideoReader(video) as reader:
+        count = min(frames, len(reader))
+        return reader.read(0, count), f"first {count} frames of {video.name} (decoded with {reader.backend})"
+
+
+def build_report(
+    model_name: str,
+    preset: str = "tiny",
+    frames: int | None = None,
+    height: int = 64,
+    width: int = 64,
+    video: Path | None = None,
+    sigma_255: float = 25.0,
+    seed: int = 0,
+) -> ShapeReport:
+    """Build ``model_name`` from ``preset`` and run one forward pass, recording every stage."""
+    adapter = adapter_for(model_name)
+    torch.manual_seed(seed)
+    model = adapter.model_class(**load_preset(model_name, preset)).eval()
+    frames = frames or int(model.num_frames)
+    frames_uint8, source = _input_frames(video, frames, height, width, seed)
+    count, height, width = frames_uint8.shape[:3]
+    report = ShapeReport(
+        model=model_name,
+        model_class=type(model).__name__,
+        preset=str(preset),
+        parameters=sum(p.numel() for p in model.parameters()),
+        permutation=adapter.permutation,
+        input_layout=adapter.input_layout,
+    )
+    stages = report.stages
+    stages.append(_tensor_stage("decode", "frames_uint8", frames_uint8, "T H W C", source))
+
+    # [T, H, W, 3] uint8 -> [1, 3, T, H, W] in [-1, 1]
+    video_bcthw = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2).unsqueeze(0).float() / 127.5 - 1.0
+    stages.append(_tensor_stage("normalise", "video_bcthw", video_bcthw, "B C T H W", "canonical layout, [-1, 1]"))
+
+    sampler = DiffusionSampler(steps=1)
+    t_start = sampler.start_timestep(sigma_255)
+    timestep = torch.full((1,), t_start, dtype=torch.int64)
+    x_t = float(sampler.alphas_cumprod[t_start]) ** 0.5 * video_bcthw
+    stages.append(_tensor_stage("diffusion state", "x_t", x_t, "B C T H W", f"sqrt(abar) * y at t*={t_start} (sigma {sigma_255:g})"))
+
+    inputs = adapter.to_inputs(model, x_t, timestep)
+    for name, value in inputs.items():
+        if value is None:
+            note = adapter.conditioning.get(name, "None")
+            stages.append(Stage("model input", name, None, None, "-", note))
+        else:
+            layout = adapter.input_layout if value.ndim >= 4 else "B"
+            stages.append(_tensor_stage("model input", name, value, layout, f"permutation: {adapter.permutation}" if value.ndim >= 4 else ""))
+    for name, note in adapter.conditioning.items():
+        if name not in inputs:
+            stages.append(Stage("model input", name, None, None, "-", note))
+
+    if adapter.token_grid is not None:
+        report.token_grid = adapter.token_grid(model, count, height, width)
+
+    with torch.inference_mode():
+        output = model(**inputs)
+    raw = output if isinstance(output, torch.Tensor) else output.sample
+    out_layout = "(B T) C H W" if raw.ndim == 4 else "B C T H W"
+    stages.append(_tensor_stage("model output", f"{type(output).__name__}.sample" if raw is not output else "output", raw, out_layout, "predicted epsilon"))
+    eps_bcthw = adapter.to_canonical(output, 1, count)
+    stages.append(_tensor_stage("canonical output", "eps_bcthw", eps_bcthw, "B C T H W"))
+
+    with torch.inference_mode():
+        x0 = sampler.denoise(lambda sample, t: adapter.predict(model, sample, t), video_bcthw, sigma_255)
+    # [1, 3, T, H, W] -> [T, H, W, 3] uint8
+    frames_out = ((x0.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[0].permute(1, 2, 3, 0)
+    stages.append(_tensor_stage("back to frames", "frames_uint8", frames_out, "T H W C", "x0 estimate, clamped and rounded"))
+    return report

@@ -1,0 +1,250 @@
+"""Overlapping spatio-temporal windows and their seamless blending, streamed in bounded memory.
+
+A video is cut into temporal windows of the model's frame count (reflected at both ends), each
+window into equal-size spatial tiles; every (window, tile) is one *unit* the model denoises, and
+units of the same size are batched into one forward pass. Outputs are blended with weights that
+fall off towards window and tile borders (where the model saw the least context), normalised by
+the summed weights, so a constant video stays constant and an identity model returns its input.
+
+Frames are consumed chunk by chunk and emitted as soon as no later window touches them: memory
+holds about one window plus one chunk of frames, whatever the video's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+
+#: ``denoise_units(units [N, C, T, h, w] in [-1, 1]) -> [N, C, T, h, w]``
+UnitDenoiser = Callable[[torch.Tensor], torch.Tensor]
+
+
+def reflect_index(index: int, num_frames: int) -> int:
+    """Mirror ``index`` into ``[0, num_frames)`` without repeating the border frame (…2 1 0 1 2…)."""
+    if num_frames == 1:
+        return 0
+    period = 2 * (num_frames - 1)
+    index %= period
+    return index if index < num_frames else period - index
+
+
+def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of equal tiles of side ``tile`` covering ``size`` with at least ``overlap`` shared."""
+    if size <= tile:
+        return [0]
+    count = int(np.ceil((size - overlap) / (tile - overlap)))
+    return [int(round(s)) for s in np.linspace(0, size - tile, count)]
+
+
+def ramp_weights(length: int, ramp: int) -> torch.Tensor:
+    """1-D blending weights: rise over ``ramp`` samples at each end, flat 1 in between, never 0."""
+    position = torch.arange(length, dtype=torch.float32)
+    distance = torch.minimum(position + 1, length - position)
+    return torch.clamp(distance / max(ramp, 1), max=1.0)
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """Temporal windows of ``window`` frames every ``stride`` frames, first one centred on frame 0."""
+
+    window: int
+    stride: int
+
+    @classmethod
+    def from_overlap(cls, window: int, overlap: int) -> "WindowPlan":
+        if not 0 <= overlap < window or window < 1:
+            raise ValueError(f"window overlap must be in [0, {window - 1}] for a {window}-frame window, got {overlap}")
+        return cls(window=window, stride=window - overlap)
+
+    def start(self, k: int) -> int:
+        """First frame (possibly negative: reflected) of window ``k``."""
+        return k * self.stride - self.window // 2
+
+    def is_last(self, k: int, num_frames: int) -> bool:
+        """Whether window ``k`` is the last one (its centre reaches the final frame)."""
+        return self.start(k) + self.window // 2 >= num_frames - 1
+
+    def weights(self) -> torch.Tensor:
+        """Per-frame weights of a window: triangular, highest at its centre."""
+        return ramp_weights(self.window, (self.window + 1) // 2)
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Equal-size spatial tiles covering an ``H x W`` frame, with their blending weights."""
+
+    height: int
+    width: int
+    tile_h: int
+    tile_w: int
+    starts: tuple[tuple[int, int], ...]
+    weight_hw: torch.Tensor  # [tile_h, tile_w]
+
+    @classmethod
+    def cover(cls, height: int, width: int, tile: int, overlap: int) -> "TileGrid":
+        tile_h, tile_w = min(tile, height), min(tile, width)
+        starts = tuple(
+            (top, left)
+            for top in tile_starts(height, tile_h, overlap)
+            for left in tile_starts(width, tile_w, overlap)
+        )
+        # [h] x [w] -> [h, w] separable weights, low near tile borders
+        weight_hw = torch.outer(ramp_weights(tile_h, overlap), ramp_weights(tile_w, overlap))
+        return cls(height, width, tile_h, tile_w, starts, weight_hw)
+
+
+@dataclass
+class _Unit:
+    window: int  # window index k
+    tile: int  # index into TileGrid.starts
+    video_cthw: torch.Tensor  # [3, T, h, w] in [-1, 1]
+
+
+class StreamingBlender:
+    """Denoise a stream of frame chunks window by window and yield finished frames in order.
+
+    Args:
+        denoise_units: the model + sampler applied to a batch of units ``[N, 3, T, h, w]``.
+        plan: temporal windowing.
+        tile: spatial tile side (a frame no larger than this is one tile).
+        tile_overlap: pixels shared by neighbouring tiles.
+        batch_size: units per forward pass.
+    """
+
+    def __init__(self, denoise_units: UnitDenoiser, plan: WindowPlan, tile: int, tile_overlap: int, batch_size: int):
+        if not 0 <= tile_overlap < tile:
+            raise ValueError(f"tile overlap must be in [0, {tile - 1}] for {tile}-pixel tiles, got {tile_overlap}")
+        self.denoise_units = denoise_units
+        self.plan = plan
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        self.batch_size = max(1, batch_size)
+
+    def run(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Consume ``[t, H, W, 3]`` uint8 chunks, yield denoised ``[t, H, W, 3]`` uint8 chunks in order."""
+        state = _StreamState(self)
+        for chunk in chunks:
+            state.add_frames(chunk)
+            yield from state.advance(end_of_stream=False)
+        yield from state.advance(end_of_stream=True)
+
+
+class _StreamState:
+    """Book-keeping of one :meth:`StreamingBlender.run`: frames in, windows queued, frames out."""
+
+    def __init__(self, blender: StreamingBlender):
+        self.blender = blender
+        self.plan = blender.plan
+        self.time_weights = self.plan.weights()
+        self.grid: TileGrid | None = None
+        self.frames: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] uint8
+        self.accum: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] weighted sum
+        self.weight_sum: dict[int, torch.Tensor] = {}  # frame index -> [H, W] summed weights
+        self.pending: list[_Unit] = []
+        self.decoded = 0
+        self.total: int | None = None  # known once the stream ends
+        self.next_window = 0
+        self.windows_done = False
+        self.emitted = 0
+
+    def add_frames(self, chunk: np.ndarray) -> None:
+        if chunk.ndim != 4 or chunk.shape[-1] != 3 or chunk.dtype != np.uint8:
+            raise ValueError(f"expected uint8 frame chunks [t, H, W, 3], got {chunk.dtype} {list(chunk.shape)}")
+        if self.grid is None:
+            self.grid = TileGrid.cover(chunk.shape[1], chunk.shape[2], self.blender.tile, self.blender.tile_overlap)
+        elif chunk.shape[1:3] != (self.grid.height, self.grid.width):
+            raise ValueError(f"frame size changed mid-stream: {list(chunk.shape[1:3])} after {[self.grid.height, self.grid.width]}")
+        # [t, H, W, 3] -> t x [3, H, W]
+        for frame in torch.from_numpy(np.ascontiguousarray(chunk)).permute(0, 3, 1, 2):
+            self.frames[self.decoded] = frame.clone()
+            self.decoded += 1
+
+    def advance(self, end_of_stream: bool) -> Iterator[np.ndarray]:
+        """Queue every window whose frames are here, run full batches, yield finished frames."""
+        if end_of_stream:
+            self.total = self.decoded
+        if self.decoded == 0:
+            return
+        while not self.windows_done and self._window_ready(self.next_window):
+            if self.total is not None and self.next_window > 0 and self.plan.is_last(self.next_window - 1, self.total):
+                self.windows_done = True  # the stream ended inside the previous window
+                break
+            self._enqueue_window(self.next_window)
+            if self.total is not None and self.plan.is_last(self.next_window, self.total):
+                self.windows_done = True
+            self.next_window += 1
+            while len(self.pending) >= self.blender.batch_size:
+                self._run_batch()
+        if end_of_stream:
+            while self.pending:
+                self._run_batch()
+        yield from self._emit_up_to(self._frontier())
+        self._forget_old_frames()
+
+    def _window_ready(self, k: int) -> bool:
+        return self.total is not None or self.plan.start(k) + self.plan.window - 1 < self.decoded
+
+    def _enqueue_window(self, k: int) -> None:
+        num_frames = self.total if self.total is not None else self.decoded
+        first = self.plan.start(k)
+        indices = [reflect_index(first + offset, num_frames) for offset in range(self.plan.window)]
+        # T x [3, H, W] uint8 -> [3, T, H, W] in [-1, 1]
+        window = torch.stack([self.frames[i] for i in indices], dim=1).float() / 127.5 - 1.0
+        grid = self.grid
+        for tile_index, (top, left) in enumerate(grid.starts):
+            tile = window[:, :, top : top + grid.tile_h, left : left + grid.tile_w]
+            self.pending.append(_Unit(k, tile_index, tile))
+
+    def _run_batch(self) -> None:
+        batch, self.pending = self.pending[: self.blender.batch_size], self.pending[self.blender.batch_size :]
+        # N x [3, T, h, w] -> [N, 3, T, h, w]
+        outputs = self.blender.denoise_units(torch.stack([unit.video_cthw for unit in batch]))
+        outputs = outputs.float().cpu()
+        for unit, output in zip(batch, outputs):
+            self._accumulate(unit, output)
+
+    def _accumulate(self, unit: _Unit, output_cthw: torch.Tensor) -> None:
+        grid = self.grid
+        top, left = grid.starts[unit.tile]
+        first = self.plan.start(unit.window)
+        limit = self.total if self.total is not None else self.decoded
+        for offset in range(self.plan.window):
+            index = first + offset
+            if not 0 <= index < limit:
+                continue  # reflected copies beyond the ends are context only
+            if index not in self.accum:
+                self.accum[index] = torch.zeros(3, grid.height, grid.width)
+                self.weight_sum[index] = torch.zeros(grid.height, grid.width)
+            weight_hw = self.time_weights[offset] * grid.weight_hw
+            region = (slice(top, top + grid.tile_h), slice(left, left + grid.tile_w))
+            # [3, h, w] * [h, w] -> weighted tile added into the full frame
+            self.accum[index][(slice(None), *region)] += output_cthw[:, offset] * weight_hw
+            self.weight_sum[index][region] += weight_hw
+
+    def _frontier(self) -> int:
+        """Frames below this index will receive no further contribution."""
+        if self.windows_done and not self.pending:
+            return self.total
+        first_open = self.pending[0].window if self.pending else self.next_window
+        return max(self.plan.start(first_open), 0)
+
+    def _emit_up_to(self, frontier: int) -> Iterator[np.ndarray]:
+        ready = []
+        while self.emitted < frontier:
+            # [3, H, W] weighted sum / [H, W] summed weights -> [H, W, 3] uint8
+            frame = self.accum.pop(self.emitted) / self.weight_sum.pop(self.emitted)
+            ready.append(((frame.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0))
+            self.emitted += 1
+        if ready:
+            # t x [H, W, 3] -> [t, H, W, 3]
+            yield torch.stack(ready).numpy()
+
+    def _forget_old_frames(self) -> None:
+        # windows not yet queued start at plan.start(next_window); reflection at the far end can
+        # reach back up to one window before that, so keep a window of margin
+        keep_from = self.plan.start(self.next_window) - self.plan.window
+        for index in [i for i in self.frames if i < keep_from]:
+            del self.frames[index]

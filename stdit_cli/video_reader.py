@@ -1,0 +1,323 @@
+"""Probe and decode videos into uint8 RGB frames, a temporal chunk at a time.
+
+Two backends share one interface: decord (the default) and PyAV (used automatically when decord
+cannot be imported, or on request). Containers are probed with PyAV in both cases, because decord
+reports the frame rate as a float and PyAV keeps it exact (`Fraction(30000, 1001)`).
+
+Frame counts. `probe_video` is the cheap answer from the container header (`nb_frames`), or a
+count of the video packets (a demux pass, no decoding) where the container has no count (MKV,
+WebM). `VideoReader` indexes the packets when it opens the file (decord always does this; the
+PyAV backend does the same so both behave alike) and is the authority: `VideoReader.info` may
+hold more frames than `probe_video` when the header undercounts.
+
+Truncated or corrupt files. Where the header declares more frames than the file holds (an MP4
+cut short, a partial download), opening a `VideoReader` raises `VideoError` instead of silently
+denoising part of the video; no decoding time is spent first. Containers without a declared
+count (MKV/WebM) cut short are read up to the last complete packet, which is all they can say.
+A frame that fails to decode, or a stream that ends before its indexed count, raises
+`VideoError` naming the file and the frame. Callers never see a backend's own exception type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+BACKENDS = ("auto", "decord", "pyav")
+
+
+class VideoError(Exception):
+    """A video that cannot be read or written; the message is one line naming the file and cause."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about its first video stream."""
+
+    path: Path
+    width: int
+    height: int
+    num_frames: int
+    fps: Fraction  # exact: 30000/1001 stays 30000/1001
+    has_audio: bool
+    codec: str  # decoder name, e.g. "h264", "ffv1"
+    duration_s: float  # container duration, or num_frames / fps where the container has none
+
+
+def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+    """The first real video stream (cover art in audio files is a video stream too: skip it)."""
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+    raise VideoError(f"{path}: no video stream (found: {', '.join(kinds)})")
+
+
+def _open_container(path: Path) -> av.container.InputContainer:
+    """Open with PyAV, turning the usual ways a path is not a video into one-line VideoErrors."""
+    if not path.exists():
+        raise VideoError(f"{path}: no such file")
+    if path.is_dir():
+        raise VideoError(f"{path}: is a folder, not a video file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: empty file (0 bytes)")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
+        raise VideoError(f"{path}: not a readable video ({_one_line(e)})") from e
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message cut to one line, without FFmpeg's errno or decord's source location."""
+    if isinstance(error, av.FFmpegError) and error.strerror:
+        return error.strerror
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return re.sub(r"^\[[\d:]+\] \S+:\d+: (Error: )?", "", text)  # "[01:00:39] video_reader.cc:486: "
+
+
+def _count_packets(container: av.container.InputContainer, stream) -> list:
+    """Demux (no decoding) the stream's packets and return their pts, in file order."""
+    return [p.pts for p in container.demux(stream) if p.size > 0]
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's size, frame count and exact frame rate from its container.
+
+    Raises `VideoError` for a missing or empty file, a file that is not a video (text, audio
+    only) and a video without frames.
+    """
+    path = Path(path)
+    with _open_container(path) as container:
+        stream = _video_stream(container, path)
+        fps = stream.average_rate or stream.guessed_rate or stream.base_rate
+        if not fps:
+            raise VideoError(f"{path}: the container gives no frame rate")
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width <= 0 or height <= 0:
+            raise VideoError(f"{path}: the video stream has no frame size")
+        num_frames = stream.frames
+        if num_frames <= 0:
+            try:
+                num_frames = len(_count_packets(container, stream))
+            except av.FFmpegError as e:
+                raise VideoError(f"{path}: corrupt video ({_one_line(e)})") from e
+        if num_frames <= 0:
+            raise VideoError(f"{path}: the video stream has no frames")
+        fps = Fraction(fps)
+        if container.duration:
+            duration_s = container.duration / av.time_base
+        else:
+            duration_s = float(num_frames / fps)
+        return VideoInfo(
+            path=path,
+            width=width,
+            height=height,
+            num_frames=num_frames,
+            fps=fps,
+            has_audio=len(container.streams.audio) > 0,
+            codec=stream.codec_context.name,
+            duration_s=duration_s,
+        )
+
+
+def _truncated(info: VideoInfo, found: int) -> VideoError:
+    return VideoError(
+        f"{info.path}: truncated or corrupt: the container declares {info.num_frames} frames "
+        f"but only {found} are present"
+    )
+
+
+class _DecordFrames:
+    """decord backend: `get_batch` of consecutive indices (sequential reads do not seek)."""
+
+    def __init__(self, info: VideoInfo):
+        import decord
+
+        self.info = info
+        try:
+            self._reader = decord.VideoReader(str(info.path), ctx=decord.cpu(0))
+        except Exception as e:  # decord raises RuntimeError or its own DECORDError
+            raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
+        self.num_frames = len(self._reader)  # decord counts the packets it indexed at open
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        try:
+            batch = self._reader.get_batch(list(range(start, stop)))
+        except Exception as e:
+            raise VideoError(f"{self.info.path}: cannot decode frames {start}..{stop - 1} ({_one_line(e)})") from e
+        # decord's bridge is process-global: someone may have switched it to torch.
+        return batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
+
+    def close(self) -> None:
+        self._reader = None
+
+
+class _PyAVFrames:
+    """PyAV backend: sequential decoding; random access seeks to the keyframe before a frame."""
+
+    def __init__(self, info: VideoInfo):
+        self.info = info
+        try:
+            with av.open(str(info.path)) as container:
+                pts = _count_packets(container, _video_stream(container, info.path))
+        except av.FFmpegError as e:
+            raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
+        self.num_frames = len(pts)
+        # Frame i is the i-th smallest pts; without pts (some AVI) random access decodes from 0.
+        self._pts = sorted(pts) if None not in pts else None
+        self._container = None
+        self._restart()
+
+    def _restart(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        self._container = av.open(str(self.info.path))
+        self._stream = _video_stream(self._container, self.info.path)
+        self._stream.thread_type = "AUTO"
+        self._frames = self._container.decode(self._stream)
+        self._next_index = 0
+        self._pending = None  # a frame decoded by _seek, returned first by the next read
+
+    def _next_frame(self, index: int) -> av.VideoFrame:
+        try:
+            frame = next(self._frames, None)
+        except av.FFmpegError as e:
+            raise VideoError(f"{self.info.path}: cannot decode frame {index} ({_one_line(e)})") from e
+        if frame is None:
+            raise VideoError(
+                f"{self.info.path}: truncated or corrupt: the stream ended after {index} of "
+                f"{self.num_frames} frames"
+            )
+        return frame
+
+    def _seek(self, index: int) -> None:
+        """Position the decoder so that the next frame it returns is frame `index`."""
+        if self._pts is not None and index > 0:
+            target = self._pts[index]
+            try:
+                self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+            except av.FFmpegError as e:
+                raise VideoError(f"{self.info.path}: cannot seek to frame {index} ({_one_line(e)})") from e
+            self._frames = self._container.decode(self._stream)
+            frame = self._next_frame(index)
+            while frame.pts is not None and frame.pts < target:
+                frame = self._next_frame(index)
+            if frame.pts == target:
+                self._pending = frame
+                self._next_index = index
+                return
+        # No pts, or the seek landed past the target: decode forward from the first frame.
+        self._restart()
+        for i in range(index):
+            self._next_frame(i)
+        self._next_index = index
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        if start != self._next_index:
+            self._seek(start)
+        shape = (self.info.height, self.info.width, 3)
+        frames_uint8 = np.empty((stop - start, *shape), dtype=np.uint8)  # [t, H, W, 3]
+        for i in range(start, stop):
+            frame = self._pending if self._pending is not None else self._next_frame(i)
+            self._pending = None
+            rgb = frame.to_ndarray(format="rgb24")
+            if rgb.shape != shape:
+                raise VideoError(f"{self.info.path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, "
+                                 f"the stream is {shape[1]}x{shape[0]} (size changes are not supported)")
+            frames_uint8[i - start] = rgb
+        self._next_index = stop
+        return frames_uint8
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+def decord_available() -> bool:
+    """True when decord imports (it has no wheels for some platforms)."""
+    try:
+        import decord  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+class VideoReader:
+    """Random access and chunked iteration over a video's frames as uint8 RGB `[t, H, W, 3]`.
+
+    Args:
+        path: the video file (MP4, MKV, MOV, AVI, WebM, anything FFmpeg demuxes).
+        backend: "auto" (decord; PyAV when decord is not importable or cannot open the file),
+            "decord" or "pyav". `self.backend` says which one is in use.
+
+    Memory stays bounded by the chunk being read, whatever the video's length. The reader yields
+    exactly `info.num_frames` frames or raises `VideoError` (see the module docstring).
+    """
+
+    def __init__(self, path: str | os.PathLike, backend: str = "auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        info = probe_video(path)
+        requested = backend
+        if backend == "auto":
+            backend = "decord" if decord_available() else "pyav"
+        if backend == "decord" and not decord_available():
+            raise VideoError(f"{info.path}: the decord backend was requested but decord is not installed")
+        try:
+            self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info)
+        except VideoError:
+            if requested != "auto" or backend == "pyav":
+                raise
+            # decord opens files by indexing every packet and fails on the first bad one; PyAV
+            # either reads the file or says precisely what is wrong with it.
+            backend, self._frames = "pyav", _PyAVFrames(info)
+        self.backend = backend
+        if self._frames.num_frames < info.num_frames:
+            self._frames.close()
+            raise _truncated(info, self._frames.num_frames)
+        # The packet index is the authority where the header undercounts.
+        self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
+
+    def __len__(self) -> int:
+        return self.info.num_frames
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames `start` (inclusive) to `stop` (exclusive) as uint8 `[stop - start, H, W, 3]`."""
+        if self._frames is None:
+            raise ValueError("read() on a closed VideoReader")
+        if not 0 <= start < stop <= self.info.num_frames:
+            raise IndexError(f"frame range [{start}, {stop}) is outside [0, {self.info.num_frames})")
+        frames_uint8 = self._frames.read(start, stop)
+        expected = (stop - start, self.info.height, self.info.width, 3)
+        if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
+            raise VideoError(f"{self.info.path}: decoded frames {start}..{stop - 1} have shape "
+                             f"{frames_uint8.shape} {frames_uint8.dtype}, expected {expected} uint8")
+        return np.ascontiguousarray(frames_uint8)
+
+    def iter_chunks(self, chunk_frames: int) -> Iterator[np.ndarray]:
+        """All frames in order, `chunk_frames` at a time (the last chunk may be shorter)."""
+        if chunk_frames < 1:
+            raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+        for start in range(0, self.info.num_frames, chunk_frames):
+            yield self.read(start, min(start + chunk_frames, self.info.num_frames))
+
+    def close(self) -> None:
+        if self._frames is not None:
+            self._frames.close()
+            self._frames = None
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -1,0 +1,312 @@
+"""Encode uint8 RGB frames with FFmpeg, copy the source's audio, and choose output paths.
+
+Frames are piped as raw RGB into the FFmpeg binary that ships with imageio-ffmpeg, with the frame
+rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly.
+
+Output containers: .mp4, .m4v, .mov and .mkv. Codecs:
+- default: H.264 (libx264, `-crf 16 -preset medium`), tagged BT.709, `yuv420p` for the widest
+  playback support. H.264 cannot store 4:2:0 video of odd width or height, so odd sizes are
+  encoded `yuv444p` (High 4:4:4 profile) rather than padded or rescaled: the size stays exact,
+  at the cost of players without 4:4:4 support (some browsers and hardware decoders).
+- lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
+
+Audio: every audio stream of `audio_source` is stream-copied. The video is encoded first into a
+temporary file, then muxed with the audio in a second, copy-only FFmpeg pass; if the container
+refuses the audio codec (Vorbis in .mp4, for one), that pass is rerun re-encoding the audio as
+AAC. In .mp4/.m4v, codecs players rarely accept there (PCM, which FFmpeg 7 would copy) go to AAC
+directly. No `-shortest`: the output keeps the full length of both video and audio, as the source
+had them, and the video starts as late after the audio as it did in the source (`-itsoffset`).
+
+Atomicity: FFmpeg writes `.<stem>.stdit-tmp-XXXXXXXX<ext>` in the target folder (same file
+system, the extension picks the muxer), renamed into place with `os.replace` only when everything
+succeeded. Any exception, KeyboardInterrupt included, kills FFmpeg and removes the temporary files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+import numpy as np
+
+from stdit_cli.video_reader import VideoError, _open_container, _video_stream
+
+OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+_MP4_LIKE = (".mp4", ".m4v", ".mov")
+_MP4_PLAYABLE_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # copied as they are
+
+
+class OutputExistsError(VideoError, FileExistsError):
+    """The output file exists and overwriting was not allowed."""
+
+
+def default_output_path(input_path: str | os.PathLike) -> Path:
+    """`<stem>.denoised.mp4` beside the input."""
+    input_path = Path(input_path)
+    return input_path.with_name(f"{input_path.stem}.denoised.mp4")
+
+
+def resolve_output_path(
+    input_path: str | os.PathLike, output: str | os.PathLike | None, overwrite: bool = False
+) -> Path:
+    """Where to write the denoised video for `input_path`.
+
+    `output` None means `default_output_path(input_path)`; an existing folder, or a path ending
+    in a separator, means `<folder>/<stem>.denoised.mp4`; anything else is the file itself.
+    Raises `OutputExistsError` when the file exists and `overwrite` is False, and `VideoError`
+    when the folder is missing, the extension is not a supported container, or the output would
+    be the input itself (compared after resolving links, and by inode), whatever `overwrite` says.
+    """
+    input_path = Path(input_path)
+    if output is None:
+        out = default_output_path(input_path)
+    elif str(output).endswith(("/", os.sep)) or Path(output).is_dir():
+        out = Path(output) / default_output_path(input_path).name
+    else:
+        out = Path(output)
+    if not out.parent.is_dir():
+        raise VideoError(f"{out}: the output folder {out.parent} does not exist")
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise VideoError(f"{out}: unsupported output extension (use one of {', '.join(OUTPUT_SUFFIXES)})")
+    same = out.resolve() == input_path.resolve()
+    if not same and out.exists() and input_path.exists():
+        same = os.path.samefile(out, input_path)
+    if same:
+        raise VideoError(f"{out}: the output would overwrite the input video")
+    if out.is_dir():
+        raise VideoError(f"{out}: is a folder")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out}: already exists (pass overwrite to replace it)")
+    return out
+
+
+def _video_codec_args(suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str) -> list[str]:
+    if lossless and suffix == ".mkv":
+        return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0"]
+    if lossless:
+        return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24"]
+    pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+    bt709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
+    return ["-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", pix_fmt, *bt709]
+
+
+def _audio_start_offset_s(source: Path) -> float:
+    """How long after the start of `source` its video begins (FFmpeg rebases inputs to 0)."""
+    with _open_container(source) as container:
+        if container.start_time is None:
+            return 0.0
+        try:
+            video = _video_stream(container, source)
+        except VideoError:
+            return 0.0
+        if video.start_time is None:
+            return 0.0
+        return max(0.0, float(video.start_time * video.time_base) - container.start_time / av.time_base)
+
+
+def _audio_codecs(source: Path) -> list[str]:
+    with _open_container(source) as container:
+        return [stream.codec_context.name for stream in container.streams.audio]
+
+
+def _strip_log_prefix(line: str) -> str:
+    """`[out#0/mp4 @ 0x5563] [enc:libx264 @ 0x55] message` -> `message`."""
+    return re.sub(r"^(\[[^\]]* @ 0x[0-9a-f]+\] )+", "", line.strip())
+
+
+class VideoWriter:
+    """Write uint8 RGB frames `[t, H, W, 3]` to a video file, atomically, as a context manager.
+
+    Args:
+        path: the output file; .mp4, .m4v, .mov or .mkv.
+        width, height: frame size in pixels, kept exactly (odd sizes included, see module doc).
+        fps: exact frame rate, a `Fraction` or int (floats are refused: 29.97 is not 30000/1001).
+        audio_source: a file whose audio streams are copied into the output; None, or a file
+            without audio, gives a silent output.
+        lossless: bit-exact RGB (libx264rgb in .mp4/.m4v/.mov, FFV1 in .mkv). Default False.
+        crf: libx264 quality when not lossless, 0..51, lower is better. Default 16.
+        preset: libx264 speed/size preset. Default "medium".
+
+    The output appears only when the `with` block ends without an exception (or on `close()`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        width: int,
+        height: int,
+        fps: Fraction | int,
+        audio_source: str | os.PathLike | None = None,
+        lossless: bool = False,
+        crf: int = 16,
+        preset: str = "medium",
+    ):
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in OUTPUT_SUFFIXES:
+            raise VideoError(f"{self.path}: unsupported output extension (use one of {', '.join(OUTPUT_SUFFIXES)})")
+        if isinstance(fps, float) or not isinstance(fps, (Fraction, int)):
+            raise TypeError(f"fps must be a Fraction or int, got {fps!r}")
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be positive, got {width}x{height}")
+        if not 0 <= crf <= 51:
+            raise ValueError(f"crf must be in 0..51, got {crf}")
+        self.width, self.height, self.fps = int(width), int(height), Fraction(fps)
+        self.frames_written = 0
+        self._audio_source = Path(audio_source) if audio_source is not None else None
+        self._audio_codecs = _audio_codecs(self._audio_source) if self._audio_source is not None else []
+        self._with_audio = len(self._audio_codecs) > 0
+        self._process = None
+        self._temp_paths: list[Path] = []
+        self._closed = False
+
+        video_path = self._new_temp_path()
+        self._video_path = video_path
+        faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
+            "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
+            "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset),
+            *faststart, str(video_path),
+        ]  # fmt: skip
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            # A session of its own: Ctrl-C reaches Python (which aborts), not FFmpeg (which would
+            # finish the file on its own terms).
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                start_new_session=True,
+            )  # fmt: skip
+        except OSError as e:
+            self.abort()
+            raise VideoError(f"{self.path}: cannot start ffmpeg ({e})") from e
+
+    def _new_temp_path(self) -> Path:
+        """Create an empty `.<stem>.stdit-tmp-XXXXXXXX<ext>` beside the output (fails fast if unwritable)."""
+        for _ in range(100):
+            name = f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
+            temp_path = self.path.parent / name
+            try:
+                os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise VideoError(f"{self.path}: cannot write in {self.path.parent} ({e.strerror})") from e
+            self._temp_paths.append(temp_path)
+            return temp_path
+        raise VideoError(f"{self.path}: cannot find a free temporary name in {self.path.parent}")
+
+    def _ffmpeg_error(self, what: str) -> VideoError:
+        """A VideoError carrying FFmpeg's first stderr line: the cause, before the cascade of
+        "Task finished" / "Nothing was written" lines that follow it."""
+        self._stderr.seek(0)
+        lines = [_strip_log_prefix(line) for line in self._stderr.read().decode(errors="replace").splitlines()]
+        lines = [line for line in lines if line]
+        cause = lines[0] if lines else f"ffmpeg exited with status {self._process.returncode}"
+        return VideoError(f"{self.path}: {what} failed: {cause}")
+
+    def write(self, frames_uint8: np.ndarray) -> None:
+        """Append frames, uint8 RGB `[t, H, W, 3]`."""
+        if self._closed:
+            raise ValueError("write() on a closed VideoWriter")
+        expected = (self.height, self.width, 3)
+        if not isinstance(frames_uint8, np.ndarray) or frames_uint8.dtype != np.uint8:
+            got = getattr(frames_uint8, "dtype", type(frames_uint8).__name__)
+            raise ValueError(f"frames must be a uint8 numpy array [t, H, W, 3], got {got}")
+        if frames_uint8.ndim != 4 or frames_uint8.shape[1:] != expected:
+            raise ValueError(f"frames must have shape [t, {self.height}, {self.width}, 3], got {list(frames_uint8.shape)}")
+        try:
+            self._process.stdin.write(np.ascontiguousarray(frames_uint8).data)
+        except OSError as e:  # BrokenPipeError: FFmpeg has exited
+            self._process.wait()
+            error = self._ffmpeg_error("encoding")
+            self.abort()
+            raise error from e
+        self.frames_written += frames_uint8.shape[0]
+
+    def close(self) -> None:
+        """Finish encoding, add the audio, and move the file into place; abort on any failure."""
+        if self._closed:
+            return
+        try:
+            if self.frames_written == 0:
+                raise VideoError(f"{self.path}: no frames were written")
+            self._process.stdin.close()
+            if self._process.wait() != 0:
+                raise self._ffmpeg_error("encoding")
+            finished = self._mux_audio() if self._with_audio else self._video_path
+            os.replace(finished, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        self._remove_temp_files()
+        self._stderr.close()
+
+    def _mux_audio(self) -> Path:
+        """Copy the source's audio next to the encoded video; AAC when the container refuses a copy."""
+        muxed_path = self._new_temp_path()
+        offset_s = _audio_start_offset_s(self._audio_source)
+        faststart = ["-movflags", "+faststart"] if self.path.suffix.lower() in _MP4_LIKE else []
+        attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
+        if self.path.suffix.lower() in (".mp4", ".m4v") and not set(self._audio_codecs) <= _MP4_PLAYABLE_AUDIO:
+            attempts = attempts[1:]  # FFmpeg would copy PCM into .mp4, which most players refuse
+        for audio_codec in attempts:
+            command = [
+                imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+                "-itsoffset", f"{offset_s:.6f}", "-i", str(self._video_path), "-i", str(self._audio_source),
+                "-map", "0:v:0", "-map", "1:a", "-c:v", "copy", *audio_codec, *faststart, str(muxed_path),
+            ]  # fmt: skip
+            self._stderr.seek(0)
+            self._stderr.truncate()
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                start_new_session=True,
+            )  # fmt: skip
+            if self._process.wait() == 0:
+                return muxed_path
+        raise self._ffmpeg_error("adding the audio")
+
+    def abort(self) -> None:
+        """Kill FFmpeg and remove the temporary files; no output appears. Safe to call twice."""
+        self._closed = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        if process is not None and process.stdin is not None:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass  # the pipe is already broken: FFmpeg is gone
+        self._remove_temp_files()
+        if getattr(self, "_stderr", None) is not None:
+            self._stderr.close()
+
+    def _remove_temp_files(self) -> None:
+        for temp_path in self._temp_paths:
+            temp_path.unlink(missing_ok=True)
+        self._temp_paths = []
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.abort()

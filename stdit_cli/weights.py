@@ -1,0 +1,116 @@
+"""Resolve, load and save checkpoints (diffusers ``save_pretrained`` folders).
+
+A checkpoint folder holds ``config.json`` + ``diffusion_pytorch_model.safetensors`` (the model,
+via ``save_pretrained``), ``scheduler_config.json`` (the noise schedule it was trained with) and
+optionally ``stdit.json`` (how it was trained). A bare ``.safetensors`` file is accepted when a
+``config.json`` (or ``<stem>.json``) sits beside it. Shipped checkpoints live in
+``stdit_cli/weights/<model>/``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import DDPMScheduler
+from safetensors.torch import load_file
+
+from stdit_cli.adapters import BackboneAdapter, adapter_for, adapter_for_class
+from stdit_cli.sampler import DEFAULT_SCHEDULE
+
+METADATA_FILE = "stdit.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, unreadable or does not match the model."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded model with the schedule it was trained with."""
+
+    model: torch.nn.Module
+    adapter: BackboneAdapter
+    schedule: dict[str, Any]
+    source: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def shipped_checkpoint_dir(model_name: str) -> Path | None:
+    """The folder of the checkpoint shipped for ``model_name``, or ``None``."""
+    folder = Path(str(resources.files("stdit_cli") / "weights" / model_name))
+    return folder if (folder / "config.json").is_file() else None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{path}: cannot read JSON ({error})") from error
+
+
+def _config_for(weights_file: Path) -> Path:
+    for candidate in (weights_file.with_suffix(".json"), weights_file.parent / "config.json"):
+        if candidate.is_file():
+            return candidate
+    raise CheckpointError(f"{weights_file}: no model config found (expected {weights_file.stem}.json or config.json beside it)")
+
+
+def load_checkpoint(path: str | Path, model_name: str | None = None) -> Checkpoint:
+    """Load a checkpoint folder or ``.safetensors`` file; check it is a ``model_name`` model."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    folder = path if path.is_dir() else path.parent
+    config_path = folder / "config.json" if path.is_dir() else _config_for(path)
+    if not config_path.is_file():
+        raise CheckpointError(f"{path}: not a checkpoint folder (no config.json)")
+    config = _read_json(config_path)
+    try:
+        adapter = adapter_for_class(config.get("_class_name", ""))
+    except ValueError as error:
+        raise CheckpointError(f"{config_path}: {error}") from error
+    if model_name is not None and adapter.name != model_name:
+        raise CheckpointError(f"{path}: checkpoint holds a '{adapter.name}' model, not '{model_name}' (drop --model or pick another checkpoint)")
+    try:
+        if path.is_dir():
+            model = adapter.model_class.from_pretrained(str(path))
+        else:
+            model = adapter.model_class.from_config(config)
+            model.load_state_dict(load_file(str(path)), strict=True)
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: checkpoint does not match the {adapter.name} model ({first_line})") from error
+    schedule_path = folder / "scheduler_config.json"
+    schedule = _read_json(schedule_path) if schedule_path.is_file() else dict(DEFAULT_SCHEDULE)
+    metadata_path = folder / METADATA_FILE
+    metadata = _read_json(metadata_path) if metadata_path.is_file() else {}
+    return Checkpoint(model=model.eval(), adapter=adapter, schedule=schedule, source=str(path), metadata=metadata)
+
+
+def resolve_checkpoint(model_name: str, checkpoint: str | Path | None) -> Checkpoint:
+    """``--checkpoint`` when given, else the weights shipped for ``--model``."""
+    if checkpoint is not None:
+        return load_checkpoint(checkpoint, model_name)
+    shipped = shipped_checkpoint_dir(model_name)
+    if shipped is None:
+        adapter_for(model_name)  # unknown names fail with the list of models
+        raise CheckpointError(
+            f"no trained weights ship for --model {model_name} yet; train some with "
+            f"`stdit train --model {model_name} --data DIR --out ckpt/` and pass --checkpoint ckpt/"
+        )
+    return load_checkpoint(shipped, model_name)
+
+
+def save_checkpoint(model, folder: str | Path, schedule: dict[str, Any], metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` (safetensors), its noise schedule and training metadata to ``folder``."""
+    folder = Path(folder)
+    model.save_pretrained(str(folder), safe_serialization=True)
+    DDPMScheduler.from_config(schedule).save_config(str(folder))
+    if metadata:
+        (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    return folder
