@@ -107,5 +107,48 @@ def denoise(inputs, output, overwrite, model_name, checkpoint, sigma, steps, sch
     sys.exit(run_denoise(job))
 
 
+@main.command()
+@click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True)
+@click.option("--config", "preset", default="small", show_default=True, help="Preset name or YAML file.")
+@click.option("--data", multiple=True, required=True, help="Folder of videos, frame sequences or stills; prefix video:/frames:/stills: to force the kind. Repeatable.")
+@click.option("--val", default=None, help="Folder holding the held-apart validation clip (default: the first training sequence).")
+@click.option("--frames", type=click.IntRange(min=1), default=None, help="Frames per clip (default: the model's window).")
+@click.option("--crop", type=click.IntRange(min=8), default=64, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option("--lr", type=float, default=2e-4, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=200, show_default=True)
+@click.option("--ema-decay", type=float, default=0.999, show_default=True)
+@click.option("--prediction-type", type=click.Choice(["epsilon", "v_prediction"]), default="epsilon", show_default=True)
+@click.option("--downscale", type=click.IntRange(min=1), default=1, show_default=True, help="Box-downscale the training data by this factor.")
+@click.option("--out", default="runs/unet", show_default=True, help="Output folder (checkpoints and final weights).")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--val-every", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--resume", default=None, help="A checkpoint folder, or 'latest' in --out.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
+def train(model_name, preset, data, val, frames, crop, batch_size, steps, lr, warmup, ema_decay, prediction_type, downscale,
+          out, checkpoint_every, val_every, resume, seed, device, precision, threads) -> None:  # fmt: skip
+    """Train a backbone on the diffusion objective (checkpoints go to --out)."""
+    from stdit_cli.runtime import set_threads
+    from stdit_cli.train.data import DataError
+    from stdit_cli.train.loop import TrainConfig
+    from stdit_cli.train.progress import run_with_progress
+
+    set_threads(threads)
+    config = TrainConfig(
+        model=model_name, preset=preset, data=list(data), val=val, out=out, frames=frames, crop=crop,
+        batch_size=batch_size, steps=steps, lr=lr, warmup=warmup, ema_decay=ema_decay,
+        prediction_type=prediction_type, downscale=downscale, checkpoint_every=checkpoint_every,
+        val_every=val_every, seed=seed, device=device, precision=precision, resume=resume,
+    )  # fmt: skip
+    try:
+        run_with_progress(config)
+    except (DataError, PresetError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+
+
 if __name__ == "__main__":
     main()

@@ -282,7 +282,7 @@ class VideoWriter:
         self._closed = True
         process = self._process
         if process is not None and process.poll() is None:
-            process.kill()
+            pass
             process.wait()
         if process is not None and process.stdin is not None:
             try:

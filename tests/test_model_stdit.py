@@ -16,6 +16,15 @@ from stdit_cli.models.stdit import DiffuserSTDiT, DiffuserSTDiTModelOutput, STDi
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one thread is fastest, and stays fast on a shared, loaded machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def preset(name: str, model: str = "stdit") -> dict:
     return yaml.safe_load((REPO / "configs" / model / f"{name}.yaml").read_text())
 

@@ -46,26 +46,38 @@ class UNetSTICOutput(BaseOutput):
 
 
 class TemporalConv(nn.Module):
-    """Residual 3-tap convolution across frames (diffusers' TemporalConvLayer without Conv3d)."""
+    """Residual 3-tap convolution across frames (diffusers' TemporalConvLayer without Conv3d).
+
+    Each tap is a 1x1 convolution over the folded frames; the taps for frames t-1 and t+1 are
+    added to frame t by slicing the frame axis (zero padding at the clip ends), so no tensor is
+    permuted and channels_last tensors stay channels_last.
+    """
 
     def __init__(self, channels: int, norm_num_groups: int):
         super().__init__()
         self.norm1 = nn.GroupNorm(norm_num_groups, channels)
-        self.conv1 = nn.Conv2d(channels, channels, kernel_size=(3, 1), padding=(1, 0))
+        self.conv1 = nn.Conv2d(channels, 3 * channels, kernel_size=1)
         self.norm2 = nn.GroupNorm(norm_num_groups, channels)
-        self.conv2 = nn.Conv2d(channels, channels, kernel_size=(3, 1), padding=(1, 0))
+        self.conv2 = nn.Conv2d(channels, 3 * channels, kernel_size=1)
         # zero-init the last conv so a fresh layer is the identity
         nn.init.zeros_(self.conv2.weight)
         nn.init.zeros_(self.conv2.bias)
 
+    @staticmethod
+    def _mix_taps(taps: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """``[(B T), 3*C, H, W]`` taps for frames (t-1, t, t+1) -> ``[(B T), C, H, W]`` summed per frame."""
+        before, center, after = taps.chunk(3, dim=1)
+        mixed = center.clone()
+        # [(B T), C, H, W] -> [B, T, C, H, W] views; frame t adds tap 0 of t-1 and tap 2 of t+1
+        mixed_bt = mixed.unflatten(0, (-1, num_frames))
+        mixed_bt[:, 1:] += before.unflatten(0, (-1, num_frames))[:, :-1]
+        mixed_bt[:, :-1] += after.unflatten(0, (-1, num_frames))[:, 1:]
+        return mixed
+
     def forward(self, hidden_states: torch.Tensor, num_frames: int) -> torch.Tensor:
-        height = hidden_states.shape[2]
-        # [(B T), C, H, W] -> [B, C, T, (H W)]: the (3, 1) kernel then runs along T only
-        video = rearrange(hidden_states, "(b t) c h w -> b c t (h w)", t=num_frames)
-        residual = self.conv1(F.silu(self.norm1(video)))
-        residual = self.conv2(F.silu(self.norm2(residual)))
-        # [B, C, T, (H W)] -> [(B T), C, H, W]
-        return rearrange(video + residual, "b c t (h w) -> (b t) c h w", h=height)
+        residual = self._mix_taps(self.conv1(F.silu(self.norm1(hidden_states))), num_frames)
+        residual = self._mix_taps(self.conv2(F.silu(self.norm2(residual))), num_frames)
+        return hidden_states + residual
 
 
 class SpatioTemporalLayer(nn.Module):

@@ -1,0 +1,1 @@
+"""``stdit train``: the diffusion objective on real footage, with the sampler's noise schedule."""

@@ -1,0 +1,172 @@
+"""Training clips from folders of videos, frame sequences or still images, held in memory.
+
+Every source becomes a list of uint8 sequences ``[T, H, W, 3]``; stills become short clips with
+synthetic camera motion. ``ClipSampler`` draws random crops of ``frames`` consecutive frames
+with flips and time reversal from one seeded generator, so a run is reproducible and resumable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import imageio.v3 as iio
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
+SOURCE_KINDS = ("auto", "video", "frames", "stills")
+
+#: consecutive images differing less than this (mean |diff| on 0..255) are one sequence
+_SEQUENCE_DIFF = 40.0
+
+
+class DataError(ValueError):
+    """A ``--data`` entry that yields no usable training material."""
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    image = iio.imread(path)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+
+
+def _downscale(frames: np.ndarray, factor: int) -> np.ndarray:
+    """Box-downscale ``[T, H, W, 3]`` uint8 by an integer ``factor`` (averages away sensor noise)."""
+    if factor == 1:
+        return frames
+    t, h, w, c = frames.shape
+    h, w = h // factor * factor, w // factor * factor
+    # [T, H, W, C] -> [T, H/f, f, W/f, f, C] -> mean over the f x f blocks
+    blocks = frames[:, :h, :w].reshape(t, h // factor, factor, w // factor, factor, c).astype(np.float32)
+    return np.round(blocks.mean(axis=(2, 4))).astype(np.uint8)
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _looks_like_sequence(images: list[Path]) -> bool:
+    if len(images) < 2:
+        return False
+    first, second = _read_rgb(images[0]), _read_rgb(images[1])
+    if first.shape != second.shape:
+        return False
+    return float(np.abs(first.astype(np.float32) - second.astype(np.float32)).mean()) < _SEQUENCE_DIFF
+
+
+def still_to_clip(image: np.ndarray, frames: int, rng: np.random.Generator, max_shift: int = 24) -> np.ndarray:
+    """A clip of ``frames`` frames panning across ``image`` with constant velocity plus jitter."""
+    h, w = image.shape[:2]
+    margin = min(max_shift, (h - 1) // 2, (w - 1) // 2)
+    velocity = rng.uniform(-1, 1, size=2) * margin / max(frames - 1, 1)
+    start = rng.uniform(0, 2 * margin, size=2) - velocity * (frames - 1) / 2 if margin else np.zeros(2)
+    out = []
+    for i in range(frames):
+        dy, dx = np.clip(np.round(start + velocity * i + rng.normal(0, 0.5, 2)), 0, 2 * margin).astype(int)
+        out.append(image[dy : h - 2 * margin + dy, dx : w - 2 * margin + dx])
+    return np.stack(out)
+
+
+@dataclass
+class TrainingData:
+    """All training sequences (``[T, H, W, 3]`` uint8) and still images (``[H, W, 3]`` uint8)."""
+
+    sequences: list[np.ndarray]
+    stills: list[np.ndarray]
+
+    def describe(self) -> str:
+        frames = sum(len(s) for s in self.sequences)
+        return f"{len(self.sequences)} sequences ({frames} frames), {len(self.stills)} stills"
+
+
+def load_training_data(entries: list[str], downscale: int = 1, max_frames_per_video: int = 300) -> TrainingData:
+    """Load every ``--data`` entry: ``[video:|frames:|stills:]PATH`` (kind detected when omitted)."""
+    data = TrainingData([], [])
+    for entry in entries:
+        kind, _, path_text = entry.partition(":") if entry.split(":", 1)[0] in SOURCE_KINDS else ("auto", "", entry)
+        root = Path(path_text)
+        if not root.is_dir():
+            raise DataError(f"--data {entry}: not a folder")
+        before = (len(data.sequences), len(data.stills))
+        _load_tree(root, kind, data, downscale, max_frames_per_video)
+        if (len(data.sequences), len(data.stills)) == before:
+            raise DataError(f"--data {entry}: no videos, frame sequences or images found")
+    return data
+
+
+def _load_tree(root: Path, kind: str, data: TrainingData, downscale: int, max_frames: int) -> None:
+    from stdit_cli.video import VideoReader
+
+    for folder in sorted([root, *[p for p in root.rglob("*") if p.is_dir()]]):
+        if kind in ("auto", "video"):
+            for video in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES):
+                with VideoReader(video) as reader:
+                    frames = reader.read(0, min(len(reader), max_frames))
+                data.sequences.append(_downscale(frames, downscale))
+        images = _images_in(folder)
+        if not images or kind == "video":
+            continue
+        if kind == "frames" or (kind == "auto" and _looks_like_sequence(images)):
+            data.sequences.append(_downscale(np.stack([_read_rgb(p) for p in images]), downscale))
+        else:
+            data.stills.extend(_downscale(_read_rgb(p)[None], downscale)[0] for p in images)
+
+
+class ClipSampler:
+    """Random training clips ``[B, 3, T, crop, crop]`` in ``[-1, 1]`` from :class:`TrainingData`.
+
+    Args:
+        data: the loaded material.
+        frames: frames per clip.
+        crop: square crop side in pixels.
+        still_fraction: share of clips made from stills (when there are both kinds).
+        seed: seed of the generator (its state is saved with checkpoints for exact resume).
+    """
+
+    def __init__(self, data: TrainingData, frames: int, crop: int, still_fraction: float = 0.25, seed: int = 0):
+        self.sequences = [s for s in data.sequences if len(s) >= frames and min(s.shape[1:3]) >= crop]
+        self.stills = [s for s in data.stills if min(s.shape[:2]) >= crop + 8]
+        if not self.sequences and not self.stills:
+            raise DataError(f"no training material is large enough for {frames}-frame {crop}x{crop} clips")
+        self.frames, self.crop = frames, crop
+        self.still_fraction = still_fraction if self.sequences and self.stills else float(not self.sequences)
+        weights = np.array([len(s) for s in self.sequences], dtype=np.float64)
+        self.sequence_weights = weights / weights.sum() if len(weights) else weights
+        self.rng = np.random.default_rng(seed)
+
+    def _clip(self) -> np.ndarray:
+        rng, t, crop = self.rng, self.frames, self.crop
+        if rng.random() < self.still_fraction:
+            still = self.stills[rng.integers(len(self.stills))]
+            h, w = still.shape[:2]
+            size = min(h, w, crop + 2 * 24)
+            top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+            clip = still_to_clip(still[top : top + size, left : left + size], t, rng)
+        else:
+            sequence = self.sequences[rng.choice(len(self.sequences), p=self.sequence_weights)]
+            start = rng.integers(0, len(sequence) - t + 1)
+            clip = sequence[start : start + t]
+        h, w = clip.shape[1:3]
+        top, left = rng.integers(0, h - crop + 1), rng.integers(0, w - crop + 1)
+        clip = clip[:, top : top + crop, left : left + crop]
+        if rng.random() < 0.5:
+            clip = clip[:, :, ::-1]  # horizontal flip
+        if rng.random() < 0.5:
+            clip = clip[:, ::-1]  # vertical flip
+        if rng.random() < 0.5:
+            clip = clip[::-1]  # time reversal
+        return clip
+
+    def batch(self, batch_size: int) -> torch.Tensor:
+        """``[B, 3, T, crop, crop]`` clean clips in ``[-1, 1]``."""
+        clips = np.stack([self._clip() for _ in range(batch_size)])
+        # [B, T, H, W, 3] uint8 -> [B, 3, T, H, W] in [-1, 1]
+        return torch.from_numpy(np.ascontiguousarray(clips)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]

@@ -1,0 +1,214 @@
+"""The training loop: diffusion objective, EMA, checkpoints, exact resume, validation, accelerate.
+
+Single process needs no launcher; ``accelerate launch -m stdit_cli train …`` runs data-parallel
+on several GPUs (each process draws its own clips from a rank-offset seed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from diffusers import DDPMScheduler
+from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
+
+from stdit_cli.adapters import adapter_for
+from stdit_cli.presets import load_preset
+from stdit_cli.sampler import DEFAULT_SCHEDULE, DiffusionSampler
+from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
+from stdit_cli.train.objective import make_training_pair
+from stdit_cli.weights import save_checkpoint
+
+_MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
+STATE_FOLDER = "training_state"
+
+
+@dataclass
+class TrainConfig:
+    """Every ``stdit train`` option."""
+
+    model: str = "unet"
+    preset: str = "small"
+    data: list[str] = field(default_factory=list)
+    val: str | None = None
+    out: str = "runs/unet"
+    frames: int | None = None  # None = the model's window
+    crop: int = 64
+    batch_size: int = 8
+    steps: int = 5000
+    lr: float = 2e-4
+    warmup: int = 200
+    ema_decay: float = 0.999
+    prediction_type: str = "epsilon"
+    downscale: int = 1
+    checkpoint_every: int = 1000
+    val_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    resume: str | None = None
+
+
+@dataclass
+class ValidationClip:
+    """A held-apart clean clip and its fixed noisy version at ``sigma_255``."""
+
+    clean: torch.Tensor  # [1, 3, T, H, W] in [-1, 1]
+    noisy: torch.Tensor  # [1, 3, T, H, W] in [-1, 1], 8-bit noise
+    sigma_255: float
+
+    @classmethod
+    def from_data(cls, data: TrainingData, frames: int, crop: int, sigma_255: float = 25.0, seed: int = 1234) -> "ValidationClip":
+        sequence = data.sequences[0] if data.sequences else np.stack([data.stills[0]] * frames)
+        clip = sequence[:frames]
+        h, w = clip.shape[1:3]
+        top, left = max((h - crop) // 2, 0), max((w - crop) // 2, 0)
+        clip = clip[:, top : top + crop, left : left + crop]
+        # [T, H, W, 3] uint8 -> [1, 3, T, H, W] in [-1, 1]
+        clean = torch.from_numpy(np.ascontiguousarray(clip)).permute(3, 0, 1, 2)[None].float() / 127.5 - 1.0
+        noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
+        noisy = torch.clamp(torch.round((clean + 1) * 127.5 + sigma_255 * noise), 0, 255) / 127.5 - 1.0
+        return cls(clean=clean, noisy=noisy, sigma_255=sigma_255)
+
+
+def psnr(estimate: torch.Tensor, clean: torch.Tensor) -> float:
+    """PSNR in dB of two ``[-1, 1]`` tensors on the 8-bit scale (estimate rounded like a file)."""
+    a = torch.round((estimate.clamp(-1, 1) + 1) * 127.5)
+    b = torch.round((clean + 1) * 127.5)
+    mse = torch.mean((a - b) ** 2).item()
+    return 10 * math.log10(255.0**2 / max(mse, 1e-10))
+
+
+@torch.no_grad()
+def validate(model, adapter, schedule, clip: ValidationClip, device) -> float:
+    """PSNR of the one-step estimate on the validation clip."""
+    sampler = DiffusionSampler(schedule, "ddim", steps=1)
+    model.eval()
+    estimate = sampler.denoise(lambda x, t: adapter.predict(model, x, t), clip.noisy.to(device), clip.sigma_255)
+    model.train()
+    return psnr(estimate.cpu(), clip.clean)
+
+
+def _latest_checkpoint(out: Path) -> Path | None:
+    checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    return checkpoints[-1] if checkpoints else None
+
+
+class Trainer:
+    """Owns the model, optimiser, EMA and data for one training run."""
+
+    def __init__(self, config: TrainConfig, log: Callable[[str], None] = print):
+        self.config = config
+        self.log = log
+        self.adapter = adapter_for(config.model)
+        cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+        self.accelerator = Accelerator(mixed_precision=_MIXED_PRECISION[config.precision], cpu=cpu)
+        self.schedule = {**DEFAULT_SCHEDULE, "prediction_type": config.prediction_type}
+        self.alphas_cumprod = DDPMScheduler.from_config(self.schedule).alphas_cumprod
+        torch.manual_seed(config.seed)
+        self.model_config = load_preset(config.model, config.preset)
+        model = self.adapter.model_class(**self.model_config)
+        self.frames = config.frames or int(model.num_frames)
+        data = load_training_data(config.data, downscale=config.downscale)
+        self.log(f"training data: {data.describe()}")
+        rank_seed = config.seed + 1000 * self.accelerator.process_index
+        self.sampler = ClipSampler(data, self.frames, config.crop, seed=rank_seed)
+        self.noise_generator = torch.Generator().manual_seed(rank_seed + 1)
+        val_data = load_training_data([config.val]) if config.val else data
+        self.val_clip = ValidationClip.from_data(val_data, self.frames, crop=max(config.crop, 128))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+        lr_scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=config.warmup, num_training_steps=config.steps)
+        self.model, self.optimizer, self.lr_scheduler = self.accelerator.prepare(model, optimizer, lr_scheduler)
+        self.ema = EMAModel(self.accelerator.unwrap_model(self.model).parameters(), decay=config.ema_decay, use_ema_warmup=True)
+        self.ema.to(self.accelerator.device)
+        self.step = 0
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def _noise_state(self) -> dict:
+        return {"step": self.step, "sampler": self.sampler.state_dict(), "noise": self.noise_generator.get_state().tolist()}
+
+    def save(self, folder: Path) -> None:
+        """Inference weights (EMA) as a ``save_pretrained`` folder + full state for ``--resume``."""
+        self.accelerator.wait_for_everyone()
+        if not self.accelerator.is_main_process:
+            return
+        model = self.accelerator.unwrap_model(self.model)
+        self.ema.store(model.parameters())
+        self.ema.copy_to(model.parameters())
+        save_checkpoint(model, folder, self.schedule, self.metadata())
+        self.ema.restore(model.parameters())
+        state = folder / STATE_FOLDER
+        self.accelerator.save_state(str(state))
+        torch.save({"ema": self.ema.state_dict(), **self._noise_state()}, state / "stdit_state.pt")
+
+    def resume(self, folder: Path) -> None:
+        state = folder / STATE_FOLDER
+        if not state.is_dir():
+            raise FileNotFoundError(f"{folder}: no {STATE_FOLDER}/ to resume from")
+        self.accelerator.load_state(str(state))
+        extra = torch.load(state / "stdit_state.pt", weights_only=False)
+        self.ema.load_state_dict(extra["ema"])
+        self.ema.to(self.accelerator.device)
+        self.sampler.load_state_dict(extra["sampler"])
+        self.noise_generator.set_state(torch.tensor(extra["noise"], dtype=torch.uint8))
+        self.step = int(extra["step"])
+
+    def metadata(self) -> dict:
+        return {"trained_steps": self.step, "train_config": asdict(self.config), "frames": self.frames}
+
+    # --- loop --------------------------------------------------------------------------------
+    def train_step(self) -> float:
+        clean = self.sampler.batch(self.config.batch_size)
+        pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type)
+        device = self.accelerator.device
+        with self.accelerator.autocast():
+            prediction = self.adapter.predict(self.model, pair.x_t.to(device), pair.timestep.to(device))
+        loss = torch.nn.functional.mse_loss(prediction.float(), pair.target.to(device))
+        self.accelerator.backward(loss)
+        if self.accelerator.sync_gradients:
+            self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.lr_scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.ema.step(self.accelerator.unwrap_model(self.model).parameters())
+        self.step += 1
+        return float(loss.detach())
+
+    def validate_ema(self) -> float:
+        model = self.accelerator.unwrap_model(self.model)
+        self.ema.store(model.parameters())
+        self.ema.copy_to(model.parameters())
+        value = validate(model, self.adapter, self.schedule, self.val_clip, self.accelerator.device)
+        self.ema.restore(model.parameters())
+        return value
+
+    def run(self, on_step: Callable[[int, float, float | None], None] | None = None) -> Path:
+        """Train to ``config.steps``; return the output folder (EMA weights, ready for ``--checkpoint``)."""
+        out = Path(self.config.out)
+        out.mkdir(parents=True, exist_ok=True)
+        if self.config.resume:
+            resume_from = _latest_checkpoint(out) if self.config.resume == "latest" else Path(self.config.resume)
+            if resume_from is not None:
+                self.resume(resume_from)
+                self.log(f"resumed from {resume_from} at step {self.step}")
+        self.model.train()
+        while self.step < self.config.steps:
+            loss = self.train_step()
+            val_psnr = None
+            if self.step % self.config.val_every == 0 or self.step == self.config.steps:
+                val_psnr = self.validate_ema()
+            if self.step % self.config.checkpoint_every == 0:
+                self.save(out / f"checkpoint-{self.step}")
+            if on_step is not None:
+                on_step(self.step, loss, val_psnr)
+        self.save(out)
+        if self.accelerator.is_main_process:
+            (out / "train_config.json").write_text(json.dumps(asdict(self.config), indent=2) + "\n")
+        return out

@@ -1,0 +1,72 @@
+"""The training objective: real 8-bit noise at a chosen level, mapped to a diffusion state.
+
+For a clean clip ``x`` and a noise level ``sigma_255`` the noisy clip is what an 8-bit file
+holds, ``y = clip(round(x_255 + sigma_255 * n)) `` back on ``[-1, 1]``. The sampler starts at
+``t = start_timestep(sigma)`` from ``x_t = sqrt(abar_t) * y`` (see ``stdit_cli.sampler``), so the
+model is trained on exactly that state. Its target is the epsilon (or v) that maps ``x_t`` back
+to ``x`` under the schedule, so one DDIM step from ``t`` recovers ``x`` for a perfect model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from stdit_cli.sampler import noise_to_signal
+
+#: noise levels users denoise, on the 0..255 scale
+SIGMA_RANGE_255 = (1.0, 75.0)
+
+
+@dataclass
+class TrainingPair:
+    x_t: torch.Tensor  # [B, C, T, H, W] model input
+    timestep: torch.Tensor  # [B] int64
+    target: torch.Tensor  # [B, C, T, H, W] epsilon or v
+    sigma_255: torch.Tensor  # [B]
+
+
+def sample_sigma_255(batch: int, generator: torch.Generator, low: float = SIGMA_RANGE_255[0], high: float = SIGMA_RANGE_255[1]) -> torch.Tensor:
+    """Noise levels, half log-uniform over ``[low, high]`` (dense at low noise), half uniform."""
+    u = torch.rand(batch, generator=generator)
+    log_uniform = torch.exp(torch.log(torch.tensor(low)) + u * torch.log(torch.tensor(high / low)))
+    uniform = low + u * (high - low)
+    pick_log = torch.rand(batch, generator=generator) < 0.5
+    return torch.where(pick_log, log_uniform, uniform)
+
+
+def timesteps_for_sigmas(alphas_cumprod: torch.Tensor, sigma_unit: torch.Tensor) -> torch.Tensor:
+    """Vectorised ``start_timestep``: nearest training step in log noise-to-signal ratio."""
+    log_nsr = torch.log(noise_to_signal(alphas_cumprod.double()))  # [K]
+    distance = (log_nsr[None, :] - torch.log(sigma_unit.double())[:, None]).abs()  # [B, K]
+    return distance.argmin(dim=1)
+
+
+def make_training_pair(
+    x_clean: torch.Tensor,
+    alphas_cumprod: torch.Tensor,
+    generator: torch.Generator,
+    prediction_type: str = "epsilon",
+    sigma_255: torch.Tensor | None = None,
+) -> TrainingPair:
+    """Noise ``x_clean`` (``[B, C, T, H, W]`` in ``[-1, 1]``) like an 8-bit file and build the target."""
+    batch = x_clean.shape[0]
+    if sigma_255 is None:
+        sigma_255 = sample_sigma_255(batch, generator)
+    noise = torch.randn(x_clean.shape, generator=generator)
+    sigma_b = sigma_255.view(-1, 1, 1, 1, 1)
+    # noisy 8-bit file: add, clip, round on 0..255, back to [-1, 1]
+    y_255 = torch.clamp(torch.round((x_clean + 1.0) * 127.5 + sigma_b * noise), 0, 255)
+    y = y_255 / 127.5 - 1.0
+    timestep = timesteps_for_sigmas(alphas_cumprod, 2.0 * sigma_255 / 255.0)
+    abar = alphas_cumprod[timestep].float().view(-1, 1, 1, 1, 1)
+    x_t = abar.sqrt() * y
+    epsilon = (x_t - abar.sqrt() * x_clean) / (1.0 - abar).sqrt()
+    if prediction_type == "epsilon":
+        target = epsilon
+    elif prediction_type == "v_prediction":
+        target = abar.sqrt() * epsilon - (1.0 - abar).sqrt() * x_clean
+    else:
+        raise ValueError(f"prediction_type must be 'epsilon' or 'v_prediction', got {prediction_type!r}")
+    return TrainingPair(x_t=x_t, timestep=timestep, target=target, sigma_255=sigma_255)

@@ -1,0 +1,403 @@
+"""Tests for stdit_cli.video: probing, chunked decoding (decord and PyAV), encoding, paths.
+
+Clips are generated with the FFmpeg binary from imageio-ffmpeg (lavfi testsrc2 / sine), tiny
+(64x48 or 33x17, 10-30 frames) so that the whole file runs in seconds on two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from stdit_cli.video import (
+    OutputExistsError,
+    VideoError,
+    VideoReader,
+    VideoWriter,
+    decord_available,
+    default_output_path,
+    probe_video,
+    resolve_output_path,
+)
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+BACKENDS = [
+    pytest.param("decord", marks=pytest.mark.skipif(not decord_available(), reason="decord not installed")),
+    "pyav",
+]
+NTSC = Fraction(30000, 1001)
+
+
+def ffmpeg(*args: str | Path) -> None:
+    subprocess.run([FFMPEG, "-v", "error", "-nostdin", "-y", *map(str, args)], check=True)
+
+
+def make_clip(path: Path, *codec: str, size="64x48", rate="25", frames=10, audio=False, grain=False) -> Path:
+    """A testsrc2 clip (sizes are rounded to even by testsrc2), with a sine track if asked.
+
+    grain: add temporal noise, so that no two frames are alike (testsrc2 repeats some).
+    """
+    source = f"testsrc2=size={size}:rate={rate}" + (",noise=alls=12:allf=t" if grain else "")
+    inputs = ["-f", "lavfi", "-i", source]
+    if audio:  # as long as the video
+        inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", f"{float(frames / Fraction(rate)):.4f}"]
+    ffmpeg(*inputs, "-frames:v", str(frames), *codec, path)
+    return path
+
+
+def pattern_frames(frames=10, width=64, height=48) -> np.ndarray:
+    """Smooth, colourful uint8 RGB frames [t, H, W, 3] (testsrc2, cropped to odd sizes if asked)."""
+    raw = subprocess.run(
+        [FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", str(frames),
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, np.uint8).reshape(frames, 48, 64, 3)[:, :height, :width].copy()
+
+
+def noise_frames(frames=10, width=33, height=17) -> np.ndarray:
+    """Incompressible uint8 frames: any lossy step shows up as a changed value."""
+    return np.random.default_rng(0).integers(0, 256, (frames, height, width, 3), dtype=np.uint8)
+
+
+def write_video(path: Path, frames_uint8: np.ndarray, fps=Fraction(25), **kwargs) -> Path:
+    height, width = frames_uint8.shape[1:3]
+    with VideoWriter(path, width, height, fps, **kwargs) as writer:
+        writer.write(frames_uint8[:4])  # two writes: frames arrive in chunks
+        writer.write(frames_uint8[4:])
+    return path
+
+
+def read_all(path: Path, backend="auto") -> np.ndarray:
+    with VideoReader(path, backend=backend) as reader:
+        return reader.read(0, len(reader))
+
+
+def stream_info(path: Path) -> dict:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        return {
+            "pix_fmt": video.format.name,
+            "start_s": float(video.start_time * video.time_base),
+            "audio": [s.codec_context.name for s in container.streams.audio],
+            "duration_s": container.duration / av.time_base,
+        }
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "stdit-tmp" in p.name)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    """Source clips shared by the reading tests."""
+    d = tmp_path_factory.mktemp("clips")
+    return {
+        "mp4": make_clip(d / "h264.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "8", frames=30, grain=True),
+        "mkv": make_clip(d / "ffv1.mkv", "-c:v", "ffv1"),
+        "mov": make_clip(d / "h264.mov", "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+        "avi": make_clip(d / "mpeg4.avi", "-c:v", "mpeg4", "-q:v", "3"),
+        "webm": make_clip(d / "vp9.webm", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"),
+        "ntsc_audio": make_clip(
+            d / "ntsc_audio.mp4", "-c:v", "libx264", "-c:a", "aac", rate="30000/1001", audio=True
+        ),
+        "lossless": make_clip(d / "rgb.mkv", "-c:v", "libx264rgb", "-qp", "0", size="32x16"),
+    }
+
+
+# --- probing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, fps, has_audio", [("mp4", Fraction(25), False), ("ntsc_audio", NTSC, True)])
+def test_probe_reports_size_count_and_exact_rate(clips, name, fps, has_audio):
+    info = probe_video(clips[name])
+    assert (info.width, info.height, info.num_frames) == (64, 48, 30 if name == "mp4" else 10)
+    assert info.fps == fps and isinstance(info.fps, Fraction)
+    assert info.has_audio is has_audio
+    assert info.codec == "h264"
+
+
+def test_probe_counts_packets_when_container_has_no_count(clips):
+    # MKV declares no frame count: it comes from a demux pass.
+    assert probe_video(clips["mkv"]).num_frames == 10
+
+
+def _not_videos(folder: Path) -> dict[str, Path]:
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "text.mp4").write_text("this is not a video\n")
+    ffmpeg("-f", "lavfi", "-i", "sine", "-t", "0.2", "-c:a", "aac", folder / "audio_only.mp4")
+    ffmpeg("-f", "lavfi", "-i", "sine", "-f", "lavfi", "-i", "color=c=red:size=16x16", "-t", "0.2",
+           "-frames:v", "1", "-map", "0:a", "-map", "1:v", "-c:a", "aac", "-c:v", "mjpeg",
+           "-disposition:v", "attached_pic", folder / "cover_art.m4a")  # fmt: skip
+    ffmpeg("-f", "lavfi", "-i", "testsrc2", "-frames:v", "0", "-c:v", "libx264", folder / "no_frames.mp4")
+    return {
+        "missing": folder / "missing.mp4",
+        "empty": folder / "empty.mp4",
+        "text": folder / "text.mp4",
+        "audio_only": folder / "audio_only.mp4",
+        "cover_art": folder / "cover_art.m4a",
+        "no_frames": folder / "no_frames.mp4",
+        "folder": folder,
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_not_a_video_raises_one_line_video_error(tmp_path, backend):
+    for kind, path in _not_videos(tmp_path).items():
+        for open_it in (probe_video, lambda p: VideoReader(p, backend=backend)):
+            with pytest.raises(VideoError) as caught:
+                open_it(path)
+            message = str(caught.value)
+            assert str(path) in message and "\n" not in message, (kind, message)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["mp4", "mkv", "mov", "avi", "webm"])
+def test_reads_common_containers(clips, name, backend):
+    with VideoReader(clips[name], backend=backend) as reader:
+        assert reader.backend == backend
+        frames_uint8 = reader.read(0, len(reader))
+    assert frames_uint8.dtype == np.uint8
+    assert frames_uint8.shape == (30 if name == "mp4" else 10, 48, 64, 3)
+    # testsrc2 is colourful and moves: frames are neither blank nor all the same.
+    assert frames_uint8.std() > 20 and not np.array_equal(frames_uint8[0], frames_uint8[-1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chunks_are_all_frames_in_order_and_match_random_access(clips, backend):
+    # 30 frames of H.264 with B-frames and a keyframe every 8: seeks land between keyframes.
+    with VideoReader(clips["mp4"], backend=backend) as reader:
+        chunks = list(reader.iter_chunks(7))
+        full = reader.read(0, 30)
+        out_of_order = {start: reader.read(start, start + 5) for start in (21, 3, 12, 0, 25)}
+    assert [len(c) for c in chunks] == [7, 7, 7, 7, 2]
+    np.testing.assert_array_equal(np.concatenate(chunks), full)
+    for start, frames_uint8 in out_of_order.items():
+        np.testing.assert_array_equal(frames_uint8, full[start : start + 5], err_msg=f"frames {start}..")
+    assert len({f.tobytes() for f in full}) == 30  # every frame distinct, so order is checked
+
+
+def test_pyav_gives_the_same_frames_as_decord(clips):
+    if not decord_available():
+        pytest.skip("decord not installed")
+    np.testing.assert_array_equal(read_all(clips["lossless"], "pyav"), read_all(clips["lossless"], "decord"))
+    np.testing.assert_array_equal(read_all(clips["mp4"], "pyav"), read_all(clips["mp4"], "decord"))
+
+
+def test_auto_backend_is_decord_when_installed(clips):
+    with VideoReader(clips["mkv"]) as reader:
+        assert reader.backend == ("decord" if decord_available() else "pyav")
+
+
+def test_read_rejects_ranges_outside_the_video(clips):
+    with VideoReader(clips["mkv"]) as reader:
+        for start, stop in [(-1, 2), (5, 5), (8, 11)]:
+            with pytest.raises(IndexError):
+                reader.read(start, stop)
+
+
+@pytest.mark.parametrize("backend", ["auto", *BACKENDS])
+def test_truncated_mp4_raises_before_decoding(tmp_path, backend):
+    # moov first (faststart), then the file cut in half: the header promises 30 frames.
+    source = make_clip(tmp_path / "full.mp4", "-c:v", "libx264", "-movflags", "+faststart", frames=30)
+    data = source.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    assert probe_video(cut).num_frames == 30  # the header alone cannot tell
+    with pytest.raises(VideoError, match="truncated or corrupt") as caught:
+        VideoReader(cut, backend=backend)
+    assert "cut.mp4" in str(caught.value) and "\n" not in str(caught.value)
+    # Cut before the header (moov at the end): not readable at all.
+    tail_moov = make_clip(tmp_path / "tail.mp4", "-c:v", "libx264", frames=30)
+    data = tail_moov.read_bytes()
+    tail_moov.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VideoError, match="not a readable video"):
+        probe_video(tail_moov)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_truncated_mkv_reads_the_complete_frames(tmp_path, backend):
+    # MKV declares no frame count: a cut file is read up to its last complete packet.
+    source = make_clip(tmp_path / "full.mkv", "-c:v", "ffv1", frames=30)
+    data = source.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    with VideoReader(cut, backend=backend) as reader:
+        assert 0 < len(reader) < 30
+        frames_uint8 = np.concatenate(list(reader.iter_chunks(4)))
+    np.testing.assert_array_equal(frames_uint8, read_all(source)[: len(frames_uint8)])
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix, codec", [(".mp4", "h264"), (".mkv", "ffv1"), (".mov", "h264")])
+def test_lossless_round_trip_is_bit_exact(tmp_path, suffix, codec):
+    frames_uint8 = noise_frames(width=33, height=17)  # odd size, incompressible content
+    out = write_video(tmp_path / f"out{suffix}", frames_uint8, fps=NTSC, lossless=True)
+    info = probe_video(out)
+    assert (info.width, info.height, info.num_frames, info.fps, info.codec) == (33, 17, 10, NTSC, codec)
+    for backend in ("auto", "pyav"):
+        np.testing.assert_array_equal(read_all(out, backend), frames_uint8)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask  # a normal file, not a 0600 temp file
+
+
+@pytest.mark.parametrize("width, height, fps, pix_fmt", [(64, 48, Fraction(25), "yuv420p"), (33, 17, NTSC, "yuv444p")])
+def test_default_encoding_keeps_size_count_and_exact_rate(tmp_path, width, height, fps, pix_fmt):
+    frames_uint8 = pattern_frames(width=width, height=height)
+    out = write_video(tmp_path / "out.mp4", frames_uint8, fps=fps)
+    info = probe_video(out)
+    assert (info.width, info.height, info.num_frames, info.fps, info.codec) == (width, height, 10, fps, "h264")
+    assert not info.has_audio
+    assert stream_info(out)["pix_fmt"] == pix_fmt
+    error = np.abs(read_all(out).astype(np.int16) - frames_uint8).mean()
+    assert error < 4, f"mean abs error {error:.2f} at crf 16"
+
+
+def test_default_encoding_keeps_saturated_colours(tmp_path):
+    # A BT.601/BT.709 mismatch between encoder and decoder moves this green by ~20 levels.
+    frames_uint8 = np.empty((3, 48, 64, 3), np.uint8)
+    frames_uint8[...] = (255, 32, 16)
+    out = write_video(tmp_path / "flat.mp4", frames_uint8)
+    assert np.abs(read_all(out).astype(np.int16) - frames_uint8).max() <= 4
+
+
+def test_audio_is_copied_and_nothing_is_cut(clips, tmp_path):
+    source = clips["ntsc_audio"]
+    frames_uint8 = read_all(source)
+    out = write_video(tmp_path / "out.mp4", frames_uint8, fps=probe_video(source).fps, audio_source=source)
+    info = probe_video(out)
+    assert info.has_audio and info.num_frames == 10 and info.fps == NTSC
+    assert stream_info(out)["audio"] == ["aac"]
+    assert stream_info(out)["duration_s"] >= stream_info(source)["duration_s"] - 0.01
+    # Lossy colours aside, the video is the one we wrote, not the source's.
+    assert np.abs(read_all(out).astype(np.int16) - frames_uint8).mean() < 4
+
+
+def test_audio_source_without_audio_gives_silent_output(clips, tmp_path):
+    out = write_video(tmp_path / "out.mkv", read_all(clips["mkv"]), audio_source=clips["mkv"])
+    assert not probe_video(out).has_audio and probe_video(out).num_frames == 10
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("audio_codec, suffix", [("libopus", ".mov"), ("pcm_s16le", ".mp4")])
+def test_audio_is_reencoded_to_aac_when_a_copy_will_not_do(tmp_path, audio_codec, suffix):
+    # Opus cannot be copied into .mov (the copy fails, then AAC); PCM in .mp4 plays almost nowhere.
+    source = make_clip(tmp_path / "source.mkv", "-c:v", "ffv1", "-c:a", audio_codec, audio=True)
+    out = write_video(tmp_path / f"out{suffix}", read_all(source), audio_source=source)
+    assert stream_info(out)["audio"] == ["aac"]
+    assert leftovers(tmp_path) == []
+
+
+def test_video_that_starts_after_the_audio_stays_in_sync(tmp_path):
+    source = tmp_path / "late.mp4"
+    ffmpeg("-itsoffset", "0.2", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-f", "lavfi", "-i", "sine",
+           "-frames:v", "10", "-t", "0.6", "-c:v", "libx264", "-c:a", "aac", source)  # fmt: skip
+    assert stream_info(source)["start_s"] == pytest.approx(0.2, abs=0.01)
+    out = write_video(tmp_path / "out.mp4", read_all(source), audio_source=source)
+    assert stream_info(out)["start_s"] == pytest.approx(0.2, abs=0.01)
+
+
+@pytest.mark.parametrize("exception", [RuntimeError, KeyboardInterrupt])
+def test_exception_in_the_with_block_leaves_no_output(tmp_path, exception):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"previous result")
+    with pytest.raises(exception):
+        with VideoWriter(out, 64, 48, Fraction(25)) as writer:
+            writer.write(pattern_frames(frames=3))
+            assert leftovers(tmp_path), "the writer should be writing a temporary file"
+            raise exception("stop")
+    assert writer._process.poll() is not None, "ffmpeg still running"
+    assert out.read_bytes() == b"previous result"
+    assert leftovers(tmp_path) == []
+
+
+def test_ffmpeg_failure_raises_video_error_with_its_message(tmp_path):
+    with pytest.raises(VideoError, match="invalid preset 'nonexistent'"):
+        write_video(tmp_path / "out.mp4", pattern_frames(), preset="nonexistent")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_closing_without_frames_raises(tmp_path):
+    with pytest.raises(VideoError, match="no frames"):
+        with VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25)):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_checks_shape_and_dtype(tmp_path):
+    with VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25)) as writer:
+        good = pattern_frames(frames=2)
+        for bad in (good.astype(np.float32), good[0], good[:, :, :32], good[..., :1]):
+            with pytest.raises(ValueError):
+                writer.write(bad)
+        writer.write(good)
+    assert probe_video(tmp_path / "out.mp4").num_frames == 2
+
+
+def test_rejects_float_rates_and_unknown_containers(tmp_path):
+    with pytest.raises(TypeError):
+        VideoWriter(tmp_path / "out.mp4", 64, 48, 29.97)
+    with pytest.raises(VideoError, match="unsupported output extension"):
+        VideoWriter(tmp_path / "out.avi", 64, 48, Fraction(25))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores folder permissions")
+def test_unwritable_folder_raises_video_error(tmp_path):
+    folder = tmp_path / "read_only"
+    folder.mkdir(mode=0o555)
+    with pytest.raises(VideoError, match="cannot write"):
+        VideoWriter(folder / "out.mp4", 64, 48, Fraction(25))
+
+
+# --- output paths ----------------------------------------------------------------------------
+
+
+def test_default_output_path_is_beside_the_input(tmp_path):
+    assert default_output_path(tmp_path / "clip.final.mov") == tmp_path / "clip.final.denoised.mp4"
+
+
+def test_resolve_output_path(tmp_path):
+    source = tmp_path / "in.mkv"
+    source.write_bytes(b"video")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    assert resolve_output_path(source, None) == tmp_path / "in.denoised.mp4"
+    assert resolve_output_path(source, folder) == folder / "in.denoised.mp4"
+    assert resolve_output_path(source, f"{folder}/") == folder / "in.denoised.mp4"
+    assert resolve_output_path(source, tmp_path / "x.mkv") == tmp_path / "x.mkv"
+    with pytest.raises(VideoError, match="does not exist"):
+        resolve_output_path(source, f"{tmp_path}/missing/")
+    with pytest.raises(VideoError, match="unsupported output extension"):
+        resolve_output_path(source, tmp_path / "x.avi")
+
+    existing = folder / "in.denoised.mp4"
+    existing.write_bytes(b"old")
+    with pytest.raises(OutputExistsError) as caught:
+        resolve_output_path(source, folder)
+    assert isinstance(caught.value, FileExistsError) and isinstance(caught.value, VideoError)
+    assert resolve_output_path(source, folder, overwrite=True) == existing
+
+
+def test_resolve_output_path_never_returns_the_input(tmp_path):
+    source = tmp_path / "in.mp4"
+    source.write_bytes(b"video")
+    (tmp_path / "sub").mkdir()
+    os.symlink(source, tmp_path / "link.mp4")
+    os.link(source, tmp_path / "hard.mp4")
+    for same in (source, tmp_path / "sub" / ".." / "in.mp4", tmp_path / "link.mp4", tmp_path / "hard.mp4"):
+        with pytest.raises(VideoError, match="overwrite the input"):
+            resolve_output_path(source, same, overwrite=True)
