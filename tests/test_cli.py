@@ -1,0 +1,155 @@
+"""The command line end to end, on files the tests make."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import make_video
+from stdit_cli.adapters import MODEL_NAMES
+from stdit_cli.cli import main
+from stdit_cli.video import VideoReader, probe_video
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _frames(path):
+    with VideoReader(path) as reader:
+        return reader.read(0, len(reader))
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_help_lists_commands():
+    result = _run("--help")
+    assert result.exit_code == 0
+    for command in ("denoise", "inspect-shapes", "train"):
+        assert command in result.output
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_inspect_shapes_json_for_every_model(model):
+    result = _run("inspect-shapes", "--model", model, "--frames", "2", "--height", "17", "--width", "23", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    stages = {s["stage"] + ":" + s["name"]: s for s in report["stages"]}
+    assert stages["decode:frames_uint8"]["shape"] == [2, 17, 23, 3]
+    assert stages["normalise:video_bcthw"]["shape"] == [1, 3, 2, 17, 23]
+    assert stages["canonical output:eps_bcthw"]["shape"] == [1, 3, 2, 17, 23]
+    assert stages["back to frames:frames_uint8"]["shape"] == [2, 17, 23, 3]
+    assert report["parameters"] > 0
+    model_inputs = [s for s in report["stages"] if s["stage"] == "model input" and s["shape"]]
+    expected_x = {"unet": [1, 2, 3, 17, 23], "stdit": [1, 3, 2, 17, 23], "diffuser": [1, 3, 2, 17, 23], "segdit": [2, 3, 17, 23]}
+    assert model_inputs[0]["shape"] == expected_x[model]
+    assert (report["token_grid"] is None) == (model == "unet")
+
+
+def test_inspect_shapes_table_and_video(tmp_path):
+    clip = make_video(tmp_path / "clip.mp4", frames=4, size="36x20")
+    result = _run("inspect-shapes", "--model", "unet", "--video", clip)
+    assert result.exit_code == 0, result.output
+    assert "UNetSTIC" in result.output and "clip.mp4" in result.output
+
+
+def test_inspect_shapes_unknown_preset_is_one_line_error():
+    result = CliRunner().invoke(main, ["inspect-shapes", "--model", "unet", "--config", "huge"])
+    assert result.exit_code == 1 and "unknown preset 'huge'" in result.output and "Traceback" not in result.output
+
+
+def test_lossless_identity_round_trip_is_bit_exact(tmp_path, identity_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=7, size="45x33", rate="30000/1001", audio=True)
+    out = tmp_path / "out.mp4"
+    result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--lossless", "--sigma", "20", "-o", out, "--quiet", "--tile", "32", "--tile-overlap", "8")
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(_frames(out), _frames(clip))
+    info = probe_video(out)
+    assert (info.width, info.height, info.num_frames, info.fps, info.has_audio) == (45, 33, 7, Fraction(30000, 1001), True)
+
+
+def test_denoise_default_output_name_json_and_no_overwrite(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "my clip.mp4", frames=3)
+    before = _sha(clip)
+    result = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.strip().splitlines()[-1])
+    expected = tmp_path / "my clip.denoised.mp4"
+    assert record["status"] == "ok" and record["output"] == str(expected) and expected.exists()
+    assert record["sigma_estimated"] is True and record["frames"] == 3 and record["model"] == "unet"
+    assert not np.array_equal(_frames(expected), _frames(clip))  # the perturbed model changed it
+    again = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--json")
+    assert again.exit_code == 1 and "already exists" in again.output
+    forced = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--json", "--overwrite")
+    assert forced.exit_code == 0
+    assert _sha(clip) == before
+
+
+def test_same_seed_same_bytes_with_ddpm(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=4)
+    outputs = []
+    for name, seed in (("a.mkv", 3), ("b.mkv", 3), ("c.mkv", 4)):
+        args = ["denoise", clip, "--checkpoint", trained_like_checkpoint, "--scheduler", "ddpm", "--steps", "3",
+                "--sigma", "30", "--seed", seed, "--lossless", "-o", tmp_path / name, "--quiet"]  # fmt: skip
+        assert _run(*args).exit_code == 0
+        outputs.append(_frames(tmp_path / name))
+    assert np.array_equal(outputs[0], outputs[1]) and not np.array_equal(outputs[0], outputs[2])
+
+
+def test_many_inputs_one_failure_does_not_stop_the_others(tmp_path, identity_checkpoint):
+    good = make_video(tmp_path / "good.mp4", frames=3)
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n")
+    empty = tmp_path / "empty.mkv"
+    empty.write_bytes(b"")
+    missing = tmp_path / "missing.mov"
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    result = _run("denoise", text, good, empty, missing, "--checkpoint", identity_checkpoint, "-o", outdir)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    for name in ("good.mp4", "notes.mp4", "empty.mkv", "missing.mov"):
+        assert name in result.output
+    assert sorted(p.name for p in outdir.iterdir()) == ["good.denoised.mp4"]
+    assert text.read_text() == "this is not a video\n" and empty.read_bytes() == b""
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path, identity_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=3)
+    cases = {
+        "output is the input": ["-o", clip, "--overwrite"],
+        "unwritable folder": ["-o", "/proc/"],
+    }
+    for label, extra in cases.items():
+        result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--json", *extra)
+        assert result.exit_code == 1, label
+        record = json.loads(result.output.strip().splitlines()[-1])
+        assert record["status"] == "failed" and "\n" not in record["error"], label
+    assert probe_video(clip).num_frames == 3
+
+
+def test_checkpoint_that_does_not_match_model(tmp_path, identity_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=2)
+    result = CliRunner().invoke(main, ["denoise", str(clip), "--model", "stdit", "--checkpoint", str(identity_checkpoint)])
+    assert result.exit_code == 1 and "holds a 'unet' model, not 'stdit'" in result.output
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    config = json.loads((identity_checkpoint / "config.json").read_text())
+    config["block_out_channels"] = [c * 2 for c in config["block_out_channels"]]
+    (broken / "config.json").write_text(json.dumps(config))
+    (broken / "diffusion_pytorch_model.safetensors").write_bytes((identity_checkpoint / "diffusion_pytorch_model.safetensors").read_bytes())
+    result = CliRunner().invoke(main, ["denoise", str(clip), "--checkpoint", str(broken)])
+    assert result.exit_code == 1 and "does not match" in result.output and "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert CliRunner().invoke(main, ["denoise"]).exit_code == 2
+    assert CliRunner().invoke(main, ["denoise", "x.mp4", "--sigma", "loud"]).exit_code == 2
+    assert CliRunner().invoke(main, ["denoise", "a.mp4", "b.mp4", "-o", str(tmp_path / "one.mp4")]).exit_code == 2

@@ -1,0 +1,283 @@
+"""Tests for UNetSTIC (stdit_cli/models/unet_stic.py) on the tiny preset."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+from einops import rearrange
+
+from stdit_cli.models.unet_stic import TemporalConv, UNetSTIC, UNetSTICOutput
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "unet"
+
+
+def load_preset(name: str) -> dict:
+    with open(CONFIG_DIR / f"{name}.yaml") as f:
+        return yaml.safe_load(f)
+
+
+def make_model(seed: int = 0, randomize: bool = True, **overrides) -> UNetSTIC:
+    """Tiny preset; ``randomize`` fills the zero-initialised weights so every path reaches the output."""
+    torch.manual_seed(seed)
+    model = UNetSTIC(**{**load_preset("tiny"), **overrides}).eval()
+    if randomize:
+        with torch.no_grad():
+            for param in model.parameters():
+                if param.ndim >= 2 and not param.any():
+                    param.normal_(std=0.1)
+    return model
+
+
+def inputs(batch=2, frames=3, channels=3, height=16, width=16, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, frames, channels, height, width, generator=gen)
+
+
+def context(batch=2, tokens=4, dim=16, seed=2):
+    return torch.randn(batch, tokens, dim, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("preset, low, high", [("tiny", 10_000, 100_000), ("small", 1_000_000, 4_000_000),
+                                               ("base", 10_000_000, 30_000_000)])
+def test_presets_hold_exactly_the_init_arguments_and_fit_their_size(preset, low, high):
+    config = load_preset(preset)
+    assert set(config) == set(inspect.signature(UNetSTIC.__init__).parameters) - {"self"}
+    with torch.device("meta"):
+        model = UNetSTIC(**config)
+    assert low <= sum(p.numel() for p in model.parameters()) <= high
+    assert model.num_frames == config["num_frames"]
+    assert model.spatial_multiple == 2 ** (len(config["block_out_channels"]) - 1)
+
+
+@pytest.mark.parametrize("frames, height, width", [(3, 32, 32), (1, 17, 23), (2, 5, 9), (4, 1, 1)])
+@pytest.mark.parametrize("use_context, use_mask", [(False, False), (True, False), (True, True)])
+def test_output_shape_any_size(frames, height, width, use_context, use_mask):
+    model = make_model(in_channels=5)
+    x = inputs(2, frames, 3, height, width)
+    cond = inputs(2, frames, 2, height, width, seed=3)
+    ehs = context() if use_context else None
+    mask = torch.tensor([[1, 0, 1, 1], [1, 1, 1, 0]]) if use_mask else None
+    with torch.no_grad():
+        out = model(x, 10, encoder_hidden_states=ehs, cond_image=cond, mask=mask)
+    assert isinstance(out, UNetSTICOutput)
+    assert out.sample.shape == (2, 3, frames, height, width)
+    assert torch.isfinite(out.sample).all()
+
+
+def test_without_cond_image_and_tuple_return():
+    model = make_model()
+    x = inputs(1, 2, 3, 12, 20)
+    with torch.no_grad():
+        (sample,) = model(x, torch.tensor(999), return_dict=False)
+    assert sample.shape == (1, 3, 2, 12, 20)
+
+
+def test_fresh_model_predicts_zero():
+    model = make_model(randomize=False)
+    with torch.no_grad():
+        sample = model(inputs(), 500).sample
+    assert torch.equal(sample, torch.zeros_like(sample))
+
+
+def test_cond_image_is_joined_on_the_channel_axis_of_the_x_layout():
+    model = make_model(in_channels=5)
+    x, cond = inputs(2, 3, 3, 8, 8), inputs(2, 3, 2, 8, 8, seed=3)
+    with torch.no_grad():
+        split = model(x, 10, cond_image=cond).sample
+        joined = model(torch.cat([x, cond], dim=2), 10).sample
+    torch.testing.assert_close(split, joined)
+
+
+def test_output_layout_is_b_c_t_h_w_and_batches_do_not_mix():
+    model = make_model()
+    x = inputs(2, 3, 3, 8, 8)
+    x_other = x.clone()
+    x_other[1] = torch.randn(3, 3, 8, 8)
+    with torch.no_grad():
+        out = model(x, 10).sample
+        out_other = model(x_other, 10).sample
+        # run item 0 frame by frame is wrong for a temporal model, but alone as a batch of one it must agree
+        out_single = model(x[:1], 10).sample
+    torch.testing.assert_close(out[0], out_other[0])
+    assert not torch.allclose(out[1], out_other[1])
+    torch.testing.assert_close(out[:1], out_single, atol=1e-5, rtol=1e-4)
+
+
+def test_frames_are_mixed_in_time():
+    model = make_model()
+    x = inputs(1, 5, 3, 8, 8)
+    x_changed = x.clone()
+    x_changed[:, 0] += 1.0
+    with torch.no_grad():
+        out = model(x, 10).sample
+        out_changed = model(x_changed, 10).sample
+    # [B, C, T, H, W]: frame 4 must feel a change of frame 0
+    assert not torch.allclose(out[:, :, 4], out_changed[:, :, 4])
+
+
+def test_temporal_conv_matches_a_conv3d_over_frames():
+    torch.manual_seed(0)
+    layer = TemporalConv(8, 4)
+    with torch.no_grad():
+        for conv in (layer.conv1, layer.conv2):
+            conv.weight.normal_(std=0.3)
+            conv.bias.zero_()
+    x = torch.randn(2 * 5, 8, 3, 4)
+
+    def conv3d(conv, hidden):
+        # taps (t-1, t, t+1) stacked on output channels -> a (3, 1, 1) Conv3d kernel
+        weight = rearrange(conv.weight, "(k o) i 1 1 -> o i k 1 1", k=3)
+        video = rearrange(hidden, "(b t) c h w -> b c t h w", t=5)
+        return rearrange(F.conv3d(video, weight, padding=(1, 0, 0)), "b c t h w -> (b t) c h w")
+
+    with torch.no_grad():
+        residual = conv3d(layer.conv1, F.silu(layer.norm1(x)))
+        residual = conv3d(layer.conv2, F.silu(layer.norm2(residual)))
+        torch.testing.assert_close(layer(x, 5), x + residual)
+
+
+def test_timestep_forms_agree_and_matter():
+    model = make_model()
+    x = inputs()
+    with torch.no_grad():
+        outs = [model(x, t).sample for t in (7, 7.0, torch.tensor(7), torch.tensor([7, 7]), torch.tensor([7.0]))]
+        other = model(x, torch.tensor([7, 900])).sample
+    for out in outs[1:]:
+        torch.testing.assert_close(out, outs[0])
+    torch.testing.assert_close(other[0], outs[0][0])
+    assert not torch.allclose(other[1], outs[0][1])
+
+
+def test_null_context_is_the_learned_parameter():
+    model = make_model()
+    x = inputs()
+    with torch.no_grad():
+        model.null_context.normal_()
+        default = model(x, 10).sample
+        explicit = model(x, 10, encoder_hidden_states=model.null_context.expand(2, -1, -1)).sample
+        other = model(x, 10, encoder_hidden_states=context(tokens=1)).sample
+    torch.testing.assert_close(default, explicit)
+    assert not torch.allclose(default, other)
+
+
+def test_mask_removes_tokens_from_cross_attention():
+    model = make_model()
+    x, ehs = inputs(), context()
+    keep_all = torch.ones(2, 4)
+    drop_2 = torch.tensor([[1, 1, 0, 1], [1, 1, 0, 1]])
+    ehs_changed = ehs.clone()
+    ehs_changed[:, 2] += 3.0
+    with torch.no_grad():
+        plain = model(x, 10, encoder_hidden_states=ehs).sample
+        all_kept = model(x, 10, encoder_hidden_states=ehs, mask=keep_all).sample
+        masked = model(x, 10, encoder_hidden_states=ehs, mask=drop_2).sample
+        masked_changed = model(x, 10, encoder_hidden_states=ehs_changed, mask=drop_2.bool()).sample
+        unmasked_changed = model(x, 10, encoder_hidden_states=ehs_changed).sample
+    torch.testing.assert_close(all_kept, plain)
+    assert not torch.allclose(masked, plain)
+    # a masked token is ignored: changing it changes nothing, unless it is unmasked
+    torch.testing.assert_close(masked_changed, masked)
+    assert not torch.allclose(unmasked_changed, plain)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(x=torch.randn(2, 3, 16, 16)), "x"),
+        (dict(x=torch.randn(2, 3, 4, 8, 8)), "in_channels"),
+        (dict(x=torch.randn(2, 3, 3, 8, 8), cond_image=torch.randn(2, 3, 1, 8, 8)), "in_channels"),
+        (dict(x=torch.randn(2, 3, 2, 8, 8), cond_image=torch.randn(2, 2, 1, 8, 8)), "cond_image"),
+        (dict(x=torch.randn(2, 3, 2, 8, 8), cond_image=torch.randn(2, 3, 1, 8, 9)), "cond_image"),
+        (dict(x=torch.randn(2, 3, 2, 8, 8), cond_image=torch.randn(2, 3, 1, 8)), "cond_image"),
+        (dict(encoder_hidden_states=torch.randn(2, 4, 17)), "encoder_hidden_states"),
+        (dict(encoder_hidden_states=torch.randn(1, 4, 16)), "encoder_hidden_states"),
+        (dict(encoder_hidden_states=torch.randn(2, 16)), "encoder_hidden_states"),
+        (dict(encoder_hidden_states=torch.randn(2, 4, 16), mask=torch.ones(2, 3)), "mask"),
+        (dict(mask=torch.ones(2, 2)), "mask"),
+        (dict(timestep=torch.tensor([1, 2, 3])), "timestep"),
+    ],
+)
+def test_wrong_shapes_raise_value_error(kwargs, message):
+    model = make_model(randomize=False)
+    call = {"x": torch.randn(2, 3, 3, 8, 8), "timestep": 10, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        model(**call)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(down_block_types=["DownBlockST", "DownBlockST"]),
+        dict(down_block_types=["DownBlockST", "CrossAttnBlock"]),
+        dict(up_block_types=["UpBlockST"]),
+        dict(block_out_channels=[8, 18]),
+        dict(attention_head_dim=12),
+    ],
+)
+def test_bad_configs_raise_value_error(overrides):
+    with pytest.raises(ValueError):
+        UNetSTIC(**{**load_preset("tiny"), **overrides})
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = make_model()
+    x, ehs = inputs(), context()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "diffusion_pytorch_model.safetensors").exists()
+    loaded = UNetSTIC.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        expected = model(x, 10, encoder_hidden_states=ehs).sample
+        got = loaded(x, 10, encoder_hidden_states=ehs).sample
+    assert torch.equal(expected, got)
+    assert loaded.config.block_out_channels == [8, 16]
+
+
+def test_channels_last_model_matches():
+    model = make_model()
+    x, ehs = inputs(1, 3, 3, 9, 13), context(1)
+    with torch.no_grad():
+        expected = model(x, 10, encoder_hidden_states=ehs).sample
+        model.to(memory_format=torch.channels_last)
+        got = model(x, 10, encoder_hidden_states=ehs).sample
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
+
+
+def test_bf16_model_and_autocast():
+    model = make_model()
+    x, ehs, mask = inputs(), context(), torch.tensor([[1, 1, 0, 1], [1, 1, 1, 1]])
+    with torch.no_grad():
+        expected = model(x, 10, encoder_hidden_states=ehs, mask=mask).sample
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            autocast = model(x, 10, encoder_hidden_states=ehs, mask=mask).sample
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.to(torch.bfloat16)
+        bf16 = model(x.bfloat16(), 10, encoder_hidden_states=ehs.bfloat16(), mask=mask).sample
+    assert bf16.dtype == torch.bfloat16
+    scale = expected.abs().max()
+    for got in (autocast, bf16):
+        assert torch.isfinite(got).all()
+        assert (got.float() - expected).abs().max() < 0.1 * scale
+
+
+def test_gradients_reach_every_parameter():
+    fresh = make_model(randomize=False).train()
+    x = inputs(1, 3, 3, 8, 8)
+    fresh(x, 10).sample.square().mean().backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in fresh.parameters())
+    assert fresh.conv_out.weight.grad.abs().sum() > 0
+
+    model = make_model().train()
+    loss = model(x, 10, encoder_hidden_states=context(1), mask=torch.tensor([[1, 1, 0, 1]])).sample.square().mean()
+    loss = loss + model(x, 10).sample.square().mean()
+    loss.backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all(), name
+        assert param.grad.abs().sum() > 0, name
