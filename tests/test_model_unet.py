@@ -34,7 +34,7 @@ def make_model(seed: int = 0, randomize: bool = True, **overrides) -> UNetSTIC:
     return model
 
 
-def inputs(batch=2, frames=3, channels=3, height=16, width=16, seed=1):
+def inputs(batch=2, frames=3, channels=3, height=8, width=8, seed=1):
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(batch, frames, channels, height, width, generator=gen)
 
@@ -55,7 +55,7 @@ def test_presets_hold_exactly_the_init_arguments_and_fit_their_size(preset, low,
     assert model.spatial_multiple == 2 ** (len(config["block_out_channels"]) - 1)
 
 
-@pytest.mark.parametrize("frames, height, width", [(3, 32, 32), (1, 17, 23), (2, 5, 9), (4, 1, 1)])
+@pytest.mark.parametrize("frames, height, width", [(3, 16, 16), (1, 17, 23), (2, 5, 9), (4, 1, 1)])
 @pytest.mark.parametrize("use_context, use_mask", [(False, False), (True, False), (True, True)])
 def test_output_shape_any_size(frames, height, width, use_context, use_mask):
     model = make_model(in_channels=5)
@@ -269,7 +269,8 @@ def test_bf16_model_and_autocast():
 def test_gradients_reach_every_parameter():
     fresh = make_model(randomize=False).train()
     x = inputs(1, 3, 3, 8, 8)
-    fresh(x, 10).sample.square().mean().backward()
+    noise = torch.randn(1, 3, 3, 8, 8)
+    F.mse_loss(fresh(x, 10).sample, noise).backward()
     assert all(p.grad is None or torch.isfinite(p.grad).all() for p in fresh.parameters())
     assert fresh.conv_out.weight.grad.abs().sum() > 0
 
