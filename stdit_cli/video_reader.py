@@ -10,6 +10,11 @@ WebM). `VideoReader` indexes the packets when it opens the file (decord always d
 PyAV backend does the same so both behave alike) and is the authority: `VideoReader.info` may
 hold more frames than `probe_video` when the header undercounts.
 
+decord quirks handled here: it reports fps as a float (hence the PyAV probe); its FFmpeg logs go
+straight to stderr; its bridge is process-global (a torch bridge set elsewhere is undone with
+`np.asarray`); it indexes every packet at open and fails outright on a file with a bad packet,
+so `backend="auto"` then retries with PyAV, which reads the file or says precisely what is wrong.
+
 Truncated or corrupt files. Where the header declares more frames than the file holds (an MP4
 cut short, a partial download), opening a `VideoReader` raises `VideoError` instead of silently
 denoising part of the video; no decoding time is spent first. Containers without a declared
@@ -153,7 +158,8 @@ class _DecordFrames:
         try:
             batch = self._reader.get_batch(list(range(start, stop)))
         except Exception as e:
-            raise VideoError(f"{self.info.path}: cannot decode frames {start}..{stop - 1} ({_one_line(e)})") from e
+            where = f"{self.info.path}: cannot decode frames {start}..{stop - 1}"
+            raise VideoError(f"{where} ({_one_line(e)})") from e
         # decord's bridge is process-global: someone may have switched it to torch.
         return batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
 
@@ -231,8 +237,10 @@ class _PyAVFrames:
             self._pending = None
             rgb = frame.to_ndarray(format="rgb24")
             if rgb.shape != shape:
-                raise VideoError(f"{self.info.path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, "
-                                 f"the stream is {shape[1]}x{shape[0]} (size changes are not supported)")
+                raise VideoError(
+                    f"{self.info.path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, the stream is "
+                    f"{shape[1]}x{shape[0]} (size changes within a video are not supported)"
+                )
             frames_uint8[i - start] = rgb
         self._next_index = stop
         return frames_uint8
@@ -278,8 +286,7 @@ class VideoReader:
         except VideoError:
             if requested != "auto" or backend == "pyav":
                 raise
-            # decord opens files by indexing every packet and fails on the first bad one; PyAV
-            # either reads the file or says precisely what is wrong with it.
+            # decord fails outright on a bad packet while indexing; PyAV reads what it can.
             backend, self._frames = "pyav", _PyAVFrames(info)
         self.backend = backend
         if self._frames.num_frames < info.num_frames:
@@ -300,8 +307,10 @@ class VideoReader:
         frames_uint8 = self._frames.read(start, stop)
         expected = (stop - start, self.info.height, self.info.width, 3)
         if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
-            raise VideoError(f"{self.info.path}: decoded frames {start}..{stop - 1} have shape "
-                             f"{frames_uint8.shape} {frames_uint8.dtype}, expected {expected} uint8")
+            raise VideoError(
+                f"{self.info.path}: decoded frames {start}..{stop - 1} have shape {frames_uint8.shape} "
+                f"{frames_uint8.dtype}, expected {expected} uint8"
+            )
         return np.ascontiguousarray(frames_uint8)
 
     def iter_chunks(self, chunk_frames: int) -> Iterator[np.ndarray]:

@@ -47,6 +47,10 @@ class OutputExistsError(VideoError, FileExistsError):
     """The output file exists and overwriting was not allowed."""
 
 
+def _unsupported_suffix(path: Path) -> VideoError:
+    return VideoError(f"{path}: unsupported output extension (use one of {', '.join(OUTPUT_SUFFIXES)})")
+
+
 def default_output_path(input_path: str | os.PathLike) -> Path:
     """`<stem>.denoised.mp4` beside the input."""
     input_path = Path(input_path)
@@ -74,7 +78,7 @@ def resolve_output_path(
     if not out.parent.is_dir():
         raise VideoError(f"{out}: the output folder {out.parent} does not exist")
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise VideoError(f"{out}: unsupported output extension (use one of {', '.join(OUTPUT_SUFFIXES)})")
+        raise _unsupported_suffix(out)
     same = out.resolve() == input_path.resolve()
     if not same and out.exists() and input_path.exists():
         same = os.path.samefile(out, input_path)
@@ -83,18 +87,26 @@ def resolve_output_path(
     if out.is_dir():
         raise VideoError(f"{out}: is a folder")
     if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out}: already exists (pass overwrite to replace it)")
+        raise OutputExistsError(f"{out}: already exists (pass --overwrite to replace it)")
     return out
 
 
-def _video_codec_args(suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str) -> list[str]:
+def _video_codec_args(
+    suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str
+) -> list[str]:
+    """FFmpeg output options for the video stream (see the module docstring for the choices)."""
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0"]
     if lossless:
         return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24"]
     pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
-    bt709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
-    return ["-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", pix_fmt, *bt709]
+    # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
+    # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
+    to_bt709 = (
+        f"scale=out_color_matrix=bt709:out_range=tv,format={pix_fmt},"
+        "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
+    )
+    return ["-vf", to_bt709, "-c:v", "libx264", "-crf", str(crf), "-preset", preset]
 
 
 def _audio_start_offset_s(source: Path) -> float:
@@ -108,7 +120,8 @@ def _audio_start_offset_s(source: Path) -> float:
             return 0.0
         if video.start_time is None:
             return 0.0
-        return max(0.0, float(video.start_time * video.time_base) - container.start_time / av.time_base)
+        video_start_s = float(video.start_time * video.time_base)
+        return max(0.0, video_start_s - container.start_time / av.time_base)
 
 
 def _audio_codecs(source: Path) -> list[str]:
@@ -119,6 +132,12 @@ def _audio_codecs(source: Path) -> list[str]:
 def _strip_log_prefix(line: str) -> str:
     """`[out#0/mp4 @ 0x5563] [enc:libx264 @ 0x55] message` -> `message`."""
     return re.sub(r"^(\[[^\]]* @ 0x[0-9a-f]+\] )+", "", line.strip())
+
+
+def _ffmpeg_quiet() -> list[str]:
+    """The FFmpeg binary and options shared by every call: errors only, overwrite our temp file."""
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    return [exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
 
 
 class VideoWriter:
@@ -151,7 +170,7 @@ class VideoWriter:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in OUTPUT_SUFFIXES:
-            raise VideoError(f"{self.path}: unsupported output extension (use one of {', '.join(OUTPUT_SUFFIXES)})")
+            raise _unsupported_suffix(self.path)
         if isinstance(fps, float) or not isinstance(fps, (Fraction, int)):
             raise TypeError(f"fps must be a Fraction or int, got {fps!r}")
         if fps <= 0:
@@ -163,7 +182,7 @@ class VideoWriter:
         self.width, self.height, self.fps = int(width), int(height), Fraction(fps)
         self.frames_written = 0
         self._audio_source = Path(audio_source) if audio_source is not None else None
-        self._audio_codecs = _audio_codecs(self._audio_source) if self._audio_source is not None else []
+        self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
         self._with_audio = len(self._audio_codecs) > 0
         self._process = None
         self._temp_paths: list[Path] = []
@@ -173,7 +192,7 @@ class VideoWriter:
         self._video_path = video_path
         faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
         command = [
-            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+            *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
             "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset),
@@ -192,7 +211,10 @@ class VideoWriter:
             raise VideoError(f"{self.path}: cannot start ffmpeg ({e})") from e
 
     def _new_temp_path(self) -> Path:
-        """Create an empty `.<stem>.stdit-tmp-XXXXXXXX<ext>` beside the output (fails fast if unwritable)."""
+        """Create an empty `.<stem>.stdit-tmp-XXXXXXXX<ext>` beside the output.
+
+        Created here, not by FFmpeg, so that an unwritable folder fails before any work is done.
+        """
         for _ in range(100):
             name = f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
             temp_path = self.path.parent / name
@@ -210,8 +232,8 @@ class VideoWriter:
         """A VideoError carrying FFmpeg's first stderr line: the cause, before the cascade of
         "Task finished" / "Nothing was written" lines that follow it."""
         self._stderr.seek(0)
-        lines = [_strip_log_prefix(line) for line in self._stderr.read().decode(errors="replace").splitlines()]
-        lines = [line for line in lines if line]
+        text = self._stderr.read().decode(errors="replace")
+        lines = [_strip_log_prefix(line) for line in text.splitlines() if line.strip()]
         cause = lines[0] if lines else f"ffmpeg exited with status {self._process.returncode}"
         return VideoError(f"{self.path}: {what} failed: {cause}")
 
@@ -224,7 +246,8 @@ class VideoWriter:
             got = getattr(frames_uint8, "dtype", type(frames_uint8).__name__)
             raise ValueError(f"frames must be a uint8 numpy array [t, H, W, 3], got {got}")
         if frames_uint8.ndim != 4 or frames_uint8.shape[1:] != expected:
-            raise ValueError(f"frames must have shape [t, {self.height}, {self.width}, 3], got {list(frames_uint8.shape)}")
+            got = list(frames_uint8.shape)
+            raise ValueError(f"frames must have shape [t, {self.height}, {self.width}, 3], got {got}")
         try:
             self._process.stdin.write(np.ascontiguousarray(frames_uint8).data)
         except OSError as e:  # BrokenPipeError: FFmpeg has exited
@@ -241,7 +264,10 @@ class VideoWriter:
         try:
             if self.frames_written == 0:
                 raise VideoError(f"{self.path}: no frames were written")
-            self._process.stdin.close()
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass  # FFmpeg has exited: its status and stderr say why
             if self._process.wait() != 0:
                 raise self._ffmpeg_error("encoding")
             finished = self._mux_audio() if self._with_audio else self._video_path
@@ -259,11 +285,12 @@ class VideoWriter:
         offset_s = _audio_start_offset_s(self._audio_source)
         faststart = ["-movflags", "+faststart"] if self.path.suffix.lower() in _MP4_LIKE else []
         attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
-        if self.path.suffix.lower() in (".mp4", ".m4v") and not set(self._audio_codecs) <= _MP4_PLAYABLE_AUDIO:
+        in_mp4 = self.path.suffix.lower() in (".mp4", ".m4v")
+        if in_mp4 and not set(self._audio_codecs) <= _MP4_PLAYABLE_AUDIO:
             attempts = attempts[1:]  # FFmpeg would copy PCM into .mp4, which most players refuse
         for audio_codec in attempts:
             command = [
-                imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+                *_ffmpeg_quiet(),
                 "-itsoffset", f"{offset_s:.6f}", "-i", str(self._video_path), "-i", str(self._audio_source),
                 "-map", "0:v:0", "-map", "1:a", "-c:v", "copy", *audio_codec, *faststart, str(muxed_path),
             ]  # fmt: skip
@@ -282,7 +309,7 @@ class VideoWriter:
         self._closed = True
         process = self._process
         if process is not None and process.poll() is None:
-            pass
+            process.kill()
             process.wait()
         if process is not None and process.stdin is not None:
             try:
