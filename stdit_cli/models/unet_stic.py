@@ -1,17 +1,15 @@
 """UNetSTIC: a spatio-temporal convolutional UNet, the CPU default backbone.
 
-Frames are folded into the batch (``[(B T), C, H, W]``) so every spatial layer is a cheap 2-D
-convolution; a residual 3-tap convolution across frames follows each ResNet block, and the
-lowest resolution(s) add cross-attention to context tokens plus self-attention across frames.
-There is no spatial self-attention, so the cost is linear in ``H * W``.
+Frames are folded into the batch (``[(B T), C, H, W]``) so spatial layers are 2-D convolutions;
+a residual 3-tap convolution across frames follows each ResNet block, and the lowest
+resolution(s) add cross-attention to context tokens plus self-attention across frames. Nothing
+attends over pixels, so the cost is linear in ``H * W``.
 
-Built from diffusers components: ``ResnetBlock2D``, ``Downsample2D``, ``Upsample2D``,
-``Transformer2DModel`` (``only_cross_attention=True``), ``TransformerTemporalModel``,
-``Timesteps`` and ``TimestepEmbedding``. The ready-made ``*Block3D`` classes of
-``diffusers.models.unets.unet_3d_blocks`` are not used as-is: their ``TemporalConvLayer`` holds
-``Conv3d`` weights, which make ``model.to(memory_format=torch.channels_last)`` raise, and their
-cross-attention blocks drop the attention mask. The blocks below keep their layout (ResNet ->
-temporal conv -> spatial cross-attention -> temporal attention) without those two problems.
+Built from diffusers parts (``ResnetBlock2D``, ``Downsample2D``, ``Upsample2D``,
+``Transformer2DModel`` with ``only_cross_attention``, ``TransformerTemporalModel``, ``Timesteps``,
+``TimestepEmbedding``) in the layout of ``unet_3d_blocks``' ``*Block3D``. Those blocks are not used
+as-is: the ``Conv3d`` in their ``TemporalConvLayer`` makes ``model.to(memory_format=torch.channels_last)``
+raise, and their cross-attention blocks drop the attention mask.
 """
 
 from __future__ import annotations
@@ -221,7 +219,7 @@ class UNetSTIC(ModelMixin, ConfigMixin):
             At least one must be "CrossAttnDownBlockST".
         up_block_types (`tuple[str]`, *optional*, defaults to ["CrossAttnUpBlockST", "UpBlockST", "UpBlockST"]):
             One of "UpBlockST" / "CrossAttnUpBlockST" per resolution, lowest first; all but the last upsample.
-        block_out_channels (`tuple[int]`, *optional*, defaults to [32, 64, 128]):
+        block_out_channels (`tuple[int]`, *optional*, defaults to [32, 64, 96]):
             Channels per resolution, highest first; each must be divisible by ``norm_num_groups``.
         layers_per_block (`int`, *optional*, defaults to 1):
             Spatio-temporal layers per down block; up blocks have one more (to eat the downsample skip).
@@ -244,7 +242,7 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         num_frames: int = 5,
         down_block_types: tuple[str, ...] = ("DownBlockST", "DownBlockST", "CrossAttnDownBlockST"),
         up_block_types: tuple[str, ...] = ("CrossAttnUpBlockST", "UpBlockST", "UpBlockST"),
-        block_out_channels: tuple[int, ...] = (32, 64, 128),
+        block_out_channels: tuple[int, ...] = (32, 64, 96),
         layers_per_block: int = 1,
         norm_num_groups: int = 8,
         cross_attention_dim: int = 64,
@@ -373,7 +371,7 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         temb = temb.repeat_interleave(frames, dim=0)
 
         # 2. context per folded frame  [B, seq, D] -> [(B T), seq, D]; mask [B, seq] -> [(B T), seq]
-        context = encoder_hidden_states.repeat_interleave(frames, dim=0)
+        context = encoder_hidden_states.to(x.dtype).repeat_interleave(frames, dim=0)
         context_mask = None if mask is None else mask.to(x.dtype).repeat_interleave(frames, dim=0)
 
         # 3. join conditioning, fold frames, pad  [B, T, C(+Cc), H, W] -> [(B T), Cin, H', W']
