@@ -52,7 +52,17 @@ def test_presets_hold_exactly_the_init_arguments_and_fit_their_size(preset, low,
         model = UNetSTIC(**config)
     assert low <= sum(p.numel() for p in model.parameters()) <= high
     assert model.num_frames == config["num_frames"]
-    assert model.spatial_multiple == 2 ** (len(config["block_out_channels"]) - 1)
+    assert model.spatial_multiple == config["patch_size"] * 2 ** (len(config["block_out_channels"]) - 1)
+
+
+def test_patch_stem_keeps_shapes_and_pads_to_its_multiple():
+    model = UNetSTIC(**{**load_preset("tiny"), "patch_size": 2}).eval()
+    assert model.spatial_multiple == 4
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+        out = model(inputs(frames=2, height=7, width=10), 5).sample
+    assert out.shape == (2, 3, 2, 7, 10) and torch.isfinite(out).all() and out.abs().sum() > 0
 
 
 @pytest.mark.parametrize("frames, height, width", [(3, 16, 16), (1, 17, 23), (2, 5, 9), (4, 1, 1)])

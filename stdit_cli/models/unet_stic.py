@@ -231,6 +231,10 @@ class UNetSTIC(ModelMixin, ConfigMixin):
             Channels per attention head; must divide the channels of every ``CrossAttn*`` level.
         null_context_tokens (`int`, *optional*, defaults to 1):
             Length of the learned context used when ``encoder_hidden_states`` is None.
+        patch_size (`int`, *optional*, defaults to 1):
+            Pixel-unshuffle stem: each ``p x p`` block of pixels becomes ``p * p`` channels before
+            ``conv_in`` and the output is pixel-shuffled back, so every layer runs at ``1 / p`` of
+            the resolution (``p ** 2`` times fewer operations; FFDNet's trick).
     """
 
     @register_to_config
@@ -248,6 +252,7 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         cross_attention_dim: int = 64,
         attention_head_dim: int = 32,
         null_context_tokens: int = 1,
+        patch_size: int = 1,
     ):
         super().__init__()
         levels = len(block_out_channels)
@@ -273,7 +278,9 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         temb_channels = 4 * base_channels
         attn = dict(norm_num_groups=norm_num_groups, attention_head_dim=attention_head_dim)
 
-        self.conv_in = nn.Conv2d(in_channels, base_channels, kernel_size=3, padding=1)
+        if patch_size < 1:
+            raise ValueError(f"patch_size must be >= 1, got {patch_size}")
+        self.conv_in = nn.Conv2d(in_channels * patch_size**2, base_channels, kernel_size=3, padding=1)
         self.time_proj = Timesteps(base_channels, flip_sin_to_cos=True, downscale_freq_shift=0)
         self.time_embedding = TimestepEmbedding(base_channels, temb_channels)
         self.null_context = nn.Parameter(torch.randn(null_context_tokens, cross_attention_dim) * 0.02)
@@ -304,15 +311,15 @@ class UNetSTIC(ModelMixin, ConfigMixin):
             prev_channels = channels
 
         self.conv_norm_out = nn.GroupNorm(norm_num_groups, base_channels)
-        self.conv_out = nn.Conv2d(base_channels, out_channels, kernel_size=3, padding=1)
+        self.conv_out = nn.Conv2d(base_channels, out_channels * patch_size**2, kernel_size=3, padding=1)
         # zero-init the final projection: a fresh epsilon-predictor outputs 0 ("no noise")
         nn.init.zeros_(self.conv_out.weight)
         nn.init.zeros_(self.conv_out.bias)
 
     @property
     def spatial_multiple(self) -> int:
-        """H and W are padded internally to a multiple of this (2 ** number of downsamples)."""
-        return 2 ** (len(self.config.block_out_channels) - 1)
+        """H and W are padded internally to a multiple of this (patch size x 2 ** number of downsamples)."""
+        return self.config.patch_size * 2 ** (len(self.config.block_out_channels) - 1)
 
     @property
     def num_frames(self) -> int:
@@ -378,6 +385,8 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         sample = x if cond_image is None else torch.cat([x, cond_image], dim=2)
         sample = rearrange(sample, "b t c h w -> (b t) c h w")
         sample, size = pad_to_multiple(sample, self.spatial_multiple)
+        # pixel-unshuffle stem  [(B T), Cin, H', W'] -> [(B T), Cin*p*p, H'/p, W'/p]
+        sample = F.pixel_unshuffle(sample, self.config.patch_size)
 
         # 4. down path; skips hold every tensor the up path concatenates back  [(B T), Ck, h, w]
         hidden = self.conv_in(sample)
@@ -396,6 +405,8 @@ class UNetSTIC(ModelMixin, ConfigMixin):
 
         # 7. output head, crop, unfold  [(B T), C0, H', W'] -> [B, out_channels, T, H, W]
         hidden = self.conv_out(F.silu(self.conv_norm_out(hidden)))
+        # pixel-shuffle back  [(B T), out*p*p, H'/p, W'/p] -> [(B T), out, H', W']
+        hidden = F.pixel_shuffle(hidden, self.config.patch_size)
         hidden = crop_to(hidden, size)
         sample_out = rearrange(hidden, "(b t) c h w -> b c t h w", b=batch)
 

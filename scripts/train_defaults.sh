@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
+#
+#   scripts/train_defaults.sh [MODEL...]      # default: unet stdit diffuser segdit
+#
+# Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
+# with synthetic camera motion, all box-downscaled 2x (averages away the sensor noise and JPEG
+# blocking of the "clean" frames). Validation PSNR during training: Vid4 "walk" (held apart).
+# Environment: DATA (default ../shared/data), DEVICE (auto), PRECISION (fp32; bf16 on GPUs),
+# STEPS_SCALE (multiplies every step count; GPU runs use a larger value), OUT (runs/defaults).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA=${DATA:-../shared/data}
+DEVICE=${DEVICE:-auto}
+PRECISION=${PRECISION:-fp32}
+STEPS_SCALE=${STEPS_SCALE:-1}
+OUT=${OUT:-runs/defaults}
+MODELS=("$@")
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet stdit diffuser segdit)
+
+common=(
+  --data "frames:$DATA/davis2016_val_480p"
+  --data "frames:$DATA/vimeo_septuplet_samples"
+  --data "stills:$DATA/bsds500/train"
+  --data "stills:$DATA/bsds500/test"
+  --val "frames:$DATA/vid4/walk"
+  --downscale 2 --device "$DEVICE" --precision "$PRECISION"
+)
+
+train() {  # model preset steps batch crop lr seed
+  local model=$1 preset=$2 steps=$(( $3 * STEPS_SCALE )) batch=$4 crop=$5 lr=$6 seed=$7
+  stdit train --model "$model" --config "$preset" "${common[@]}" \
+    --steps "$steps" --batch-size "$batch" --crop "$crop" --lr "$lr" --seed "$seed" \
+    --warmup 200 --checkpoint-every 500 --val-every 250 --out "$OUT/$model" --resume latest
+  # ship the EMA weights, config and noise schedule (not the optimiser state)
+  mkdir -p "stdit_cli/weights/$model"
+  cp "$OUT/$model"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "stdit_cli/weights/$model/"
+}
+
+for model in "${MODELS[@]}"; do
+  case $model in
+    unet)     train unet small 4000 8 64 5e-4 0 ;;
+    stdit)    train stdit small 1500 8 32 5e-4 1 ;;
+    diffuser) train diffuser small 1500 8 32 5e-4 2 ;;
+    segdit)   train segdit small 1500 16 32 5e-4 3 ;;
+    *) echo "unknown model: $model" >&2; exit 2 ;;
+  esac
+done
