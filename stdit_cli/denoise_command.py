@@ -73,11 +73,13 @@ def _denoise_one(denoiser: VideoDenoiser, job: DenoiseJob, input_path: Path, con
         if job.quiet or job.as_json:
             return Outcome(input_path, denoiser.denoise_file(input_path, output_path))
         with _progress(console) as progress:
-            task = progress.add_task(input_path.name, total=None, fps=0.0)
+            tasks = []  # the bar appears once the video has opened and its length is known
 
             def update(done: int, total: int) -> None:
-                elapsed = progress.tasks[task].elapsed or 0.0
-                progress.update(task, completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
+                if not tasks:
+                    tasks.append(progress.add_task(input_path.name, total=total, fps=0.0))
+                elapsed = progress.tasks[0].elapsed or 0.0
+                progress.update(tasks[0], completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
 
             return Outcome(input_path, denoiser.denoise_file(input_path, output_path, update))
     except (VideoError, OSError, RuntimeError, ValueError) as error:
@@ -87,15 +89,17 @@ def _denoise_one(denoiser: VideoDenoiser, job: DenoiseJob, input_path: Path, con
 def _summary(outcomes: list[Outcome], denoiser: VideoDenoiser) -> Table:
     title = f"stdit denoise: model {denoiser.adapter.name} on {denoiser.device} ({denoiser.precision})"
     table = Table(title=title)
-    for column in ("input", "status", "output", "sigma", "t*", "steps", "frames", "fps", "time"):
-        table.add_column(column)
+    for column in ("input", "status", "output / error", "sigma", "t*", "steps", "frames", "fps", "time"):
+        table.add_column(column, overflow="fold")
     for outcome in outcomes:
         r = outcome.result
         if r is None:
-            table.add_row(str(outcome.input), "[red]failed[/]", outcome.error or "", "", "", "", "", "", "")
+            error = outcome.error or ""
+            error = error[len(str(outcome.input)) + 2 :] if error.startswith(f"{outcome.input}: ") else error
+            table.add_row(outcome.input.name, "[red]failed[/]", error, "", "", "", "", "", "")
             continue
-        sigma = f"{r.sigma:.2f} ({'auto' if r.sigma_estimated else 'given'})"
-        table.add_row(r.input, "[green]ok[/]", r.output, sigma, str(r.t_start), f"{r.steps} {r.scheduler}",
+        sigma = f"{r.sigma:.1f} {'auto' if r.sigma_estimated else 'given'}"
+        table.add_row(outcome.input.name, "[green]ok[/]", r.output, sigma, str(r.t_start), f"{r.steps} {r.scheduler}",
                       str(r.frames), f"{r.fps:.2f}", f"{r.seconds:.1f}s")  # fmt: skip
     return table
 

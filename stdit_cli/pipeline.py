@@ -146,6 +146,8 @@ class VideoDenoiser:
             chunk_frames = max(self.plan.window, 8)
             done = 0
             with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path, lossless=options.lossless) as writer:
+                if progress is not None:
+                    progress(0, info.num_frames)
                 for frames_uint8 in blender.run(reader.iter_chunks(chunk_frames)):
                     writer.write(frames_uint8)
                     done += len(frames_uint8)

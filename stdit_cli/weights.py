@@ -84,6 +84,7 @@ def load_checkpoint(path: str | Path, model_name: str | None = None) -> Checkpoi
             model.load_state_dict(load_file(str(path)), strict=True)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first_line = first_line.split(" If you want to instead overwrite")[0]  # diffusers' advice does not apply
         raise CheckpointError(f"{path}: checkpoint does not match the {adapter.name} model ({first_line})") from error
     schedule_path = folder / "scheduler_config.json"
     schedule = _read_json(schedule_path) if schedule_path.is_file() else dict(DEFAULT_SCHEDULE)

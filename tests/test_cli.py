@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from fractions import Fraction
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -110,13 +112,21 @@ def test_many_inputs_one_failure_does_not_stop_the_others(tmp_path, identity_che
     empty = tmp_path / "empty.mkv"
     empty.write_bytes(b"")
     missing = tmp_path / "missing.mov"
+    whole = make_video(tmp_path / "whole.mp4", frames=12).read_bytes()
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    audio_only = make_video(tmp_path / "tone.mkv", frames=3, audio=True)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(audio_only), "-vn", "-c:a", "copy",
+                    str(tmp_path / "audio_only.mp4")], check=True)  # fmt: skip
     outdir = tmp_path / "out"
     outdir.mkdir()
-    result = _run("denoise", text, good, empty, missing, "--checkpoint", identity_checkpoint, "-o", outdir)
+    names = ["notes.mp4", "good.mp4", "empty.mkv", "missing.mov", "truncated.mp4", "audio_only.mp4"]
+    result = _run("denoise", *[tmp_path / n for n in names], "--checkpoint", identity_checkpoint, "-o", outdir, "--json")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    for name in ("good.mp4", "notes.mp4", "empty.mkv", "missing.mov"):
-        assert name in result.output
+    records = [json.loads(line) for line in result.output.strip().splitlines() if line.startswith("{")]
+    assert [r["status"] for r in records] == ["failed", "ok", "failed", "failed", "failed", "failed"]
+    assert all(n in r["input"] and "\n" not in (r.get("error") or "") for n, r in zip(names, records))
     assert sorted(p.name for p in outdir.iterdir()) == ["good.denoised.mp4"]
     assert text.read_text() == "this is not a video\n" and empty.read_bytes() == b""
 

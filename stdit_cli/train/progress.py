@@ -38,7 +38,9 @@ def run_with_progress(config: TrainConfig) -> None:
             fields = {"loss": loss, "rate": rate}
             if val_psnr is not None:
                 fields["psnr"] = f"{val_psnr:.2f} dB"
-                console.log(f"step {step}: loss {loss:.4f}, val PSNR@25 {val_psnr:.2f} dB")
+                console.log(f"step {step}: loss {loss:.4f}, {rate:.2f} steps/s, val PSNR@25 {val_psnr:.2f} dB")
+            elif not console.is_terminal and step % 50 == 0:
+                console.log(f"step {step}: loss {loss:.4f}, {rate:.2f} steps/s")  # logs without a live display
             progress.update(task, completed=step, **fields)
 
         out = trainer.run(on_step)
