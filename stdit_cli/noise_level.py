@@ -196,8 +196,9 @@ def estimate_sigma_255(frames_uint8: np.ndarray) -> float:
     if all(np.array_equal(patches[..., 0], patches[..., c]) for c in range(1, patches.shape[-1])):
         patches = patches[..., :1]  # grayscale video: one channel of information
     channels = patches.shape[-1]
-    histograms = [np.bincount(patches[..., c].reshape(-1), minlength=_LEVELS).astype(np.float64)
-                  for c in range(channels)]  # [C] x [256]
+    histograms = [  # C x [256]
+        np.bincount(patches[..., c].reshape(-1), minlength=_LEVELS).astype(np.float64) for c in range(channels)
+    ]
     # [N, r, r, C] -> [N, C, r*r] @ [r*r, r*r-1] -> [N, C*(r*r-1)]
     basis = dc_free_basis(patch_size).astype(np.float32)
     pixels = patches.astype(np.float32).reshape(len(patches), patch_size * patch_size, channels).transpose(0, 2, 1)
