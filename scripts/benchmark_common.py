@@ -244,27 +244,37 @@ def rule_value(tool: Tool, rule: dict, sigma_255: float) -> float:
 
 
 def tune_one(tool: Tool, sigma_255: float, clean_uint8: np.ndarray, noisy_path: Path, noisy_uint8: np.ndarray,
-             scratch: Path, log) -> dict:  # fmt: skip
-    """PSNR over a multiplier grid; a grid whose best sits on an edge is widened (3 times at most)."""
-    multipliers, psnr_by_value = list(tool.multipliers), {}
-    for _ in range(4):
-        for m in multipliers:
-            value = tool.value(sigma_255, m)
+             scratch: Path, log, known: dict[str, float] | None = None) -> dict:  # fmt: skip
+    """PSNR over a multiplier grid, widened while the best sits on an edge (3 times at most), then
+    refined once at the geometric midpoints around the best. ``known`` results are not rerun."""
+    psnr_by_value = dict(known or {})
+
+    def measure(values: list[float]) -> None:
+        for value in values:
             if f"{value:g}" not in psnr_by_value:
                 out, seconds, _ = apply_tool(tool, value, noisy_path, noisy_uint8, scratch / f"tune_{tool.key}.mkv")
                 psnr_by_value[f"{value:g}"] = psnr_db(frame_mse(clean_uint8, out))
                 log(f"  tune {tool.key} sigma {sigma_255:g}: {tool.param}={value:g} -> {psnr_by_value[f'{value:g}']:.2f} dB ({seconds:.1f}s)")
-        values = sorted(psnr_by_value, key=float)
-        best = max(values, key=lambda v: psnr_by_value[v])
+
+    def ranked() -> tuple[list[float], float]:
+        values = sorted(float(v) for v in psnr_by_value)
+        return values, max(values, key=lambda v: psnr_by_value[f"{v:g}"])
+
+    measure([tool.value(sigma_255, m) for m in tool.multipliers])
+    for _ in range(3):
+        values, best = ranked()
         if best not in (values[0], values[-1]):
             break
-        lo, hi = float(values[0]) / sigma_255, float(values[-1]) / sigma_255
-        step = (hi / lo) ** (1 / max(len(values) - 1, 1))
-        widened = tool.value(sigma_255, lo / step) if best == values[0] else tool.value(sigma_255, hi * step)
+        step = (values[-1] / values[0]) ** (1 / max(len(values) - 1, 1)) if values[0] > 0 else 2.0
+        widened = tool.value(sigma_255, (best / step if best == values[0] else best * step) / sigma_255)
         if f"{widened:g}" in psnr_by_value:  # clipped at the parameter's bound
             break
-        multipliers = [widened / sigma_255]
-    return {"psnr_by_value": psnr_by_value, "best": float(best)}
+        measure([widened])
+    values, best = ranked()
+    i = values.index(best)
+    neighbours = values[max(i - 1, 0) : i] + values[i + 1 : i + 2]
+    measure([tool.value(sigma_255, np.sqrt(best * n) / sigma_255) for n in neighbours])
+    return {"psnr_by_value": psnr_by_value, "best": ranked()[1], "refined": True}
 
 
 def tune(tools: list[Tool], sigmas: list[float], clip_for, scratch: Path, cache_path: Path, settings: dict,
@@ -283,9 +293,10 @@ def tune(tools: list[Tool], sigmas: list[float], clip_for, scratch: Path, cache_
         entry = cache["tools"].setdefault(tool.key, {"grid": {}})
         entry["grid"] = {s: g for s, g in entry["grid"].items() if g.get("multipliers") == list(tool.multipliers)}
         for sigma_255 in sigmas:
-            if f"{sigma_255:g}" not in entry["grid"]:
+            known = entry["grid"].get(f"{sigma_255:g}", {})
+            if not known.get("refined"):
                 clean, noisy_path, noisy = clip_for(sigma_255)
-                result = tune_one(tool, sigma_255, clean, noisy_path, noisy, scratch, log)
+                result = tune_one(tool, sigma_255, clean, noisy_path, noisy, scratch, log, known.get("psnr_by_value"))
                 entry["grid"][f"{sigma_255:g}"] = {**result, "multipliers": list(tool.multipliers)}
                 cache_path.write_text(json.dumps(cache, indent=2) + "\n")
         entry["best"] = {s: g["best"] for s, g in sorted(entry["grid"].items(), key=lambda kv: float(kv[0]))}

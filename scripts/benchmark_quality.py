@@ -77,6 +77,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tune-sequence", default="walk", choices=SEQUENCES)
     parser.add_argument("--tune-frames", type=int, default=6)
     parser.add_argument("--retune", action="store_true", help="redo the tuning instead of reading <work>/tuning.json")
+    parser.add_argument("--tune-only", action="store_true", help="tune (or read the cache), print the rules, stop")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "benchmark_quality", help="noisy clips, outputs, tuning cache")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "benchmark_quality" / "quality", help="prefix of .md and .json")
     args = parser.parse_args()  # fmt: skip
@@ -239,6 +240,8 @@ def main() -> None:
              "records": []}  # fmt: skip
     for text in state["rule_texts"]:
         log(text)
+    if args.tune_only:
+        return
 
     # 2. every method on every clip
     outputs = work / "outputs"

