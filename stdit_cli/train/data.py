@@ -141,9 +141,10 @@ class ClipSampler:
         if rng.random() < self.still_fraction:
             still = self.stills[rng.integers(len(self.stills))]
             h, w = still.shape[:2]
-            size = min(h, w, crop + 2 * 24)
+            margin = min(24, (min(h, w) - crop) // 2)  # camera travel, in pixels
+            size = crop + 2 * margin
             top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
-            clip = still_to_clip(still[top : top + size, left : left + size], t, rng)
+            clip = still_to_clip(still[top : top + size, left : left + size], t, rng, max_shift=margin)
         else:
             sequence = self.sequences[rng.choice(len(self.sequences), p=self.sequence_weights)]
             start = rng.integers(0, len(sequence) - t + 1)
