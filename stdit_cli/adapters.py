@@ -29,7 +29,9 @@ class BackboneAdapter:
         input_layout: the backbone's input layout, e.g. ``"B T C H W"``.
         permutation: how the canonical tensor becomes ``input_layout`` (einops pattern).
         conditioning: model kwargs the adapter fills, with what it passes (for ``inspect-shapes``).
-        default_tile: spatial tile side used by ``stdit denoise`` unless ``--tile`` says otherwise.
+        default_tile: spatial tile side used by ``stdit denoise`` unless ``--tile`` says otherwise
+            (the DiTs default to their training crop: their sincos positions are absolute).
+        default_tile_overlap: pixels shared by neighbouring tiles unless ``--tile-overlap`` says otherwise.
         to_inputs: ``(model, video_bcthw, timestep[B]) -> forward kwargs``.
         to_canonical: ``(output, batch, frames) -> [B, C, T, H, W]``.
         token_grid: ``(model, T, H, W) -> dict`` of the transformer's token layout (DiTs only).
@@ -41,6 +43,7 @@ class BackboneAdapter:
     permutation: str
     conditioning: dict[str, str]
     default_tile: int
+    default_tile_overlap: int
     to_inputs: Callable[[Any, torch.Tensor, torch.Tensor], dict[str, Any]]
     to_canonical: Callable[[Any, int, int], torch.Tensor]
     token_grid: Callable[[Any, int, int, int], dict[str, Any]] | None = None
@@ -103,6 +106,7 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         permutation="b c t h w -> b t c h w",
         conditioning={"encoder_hidden_states": "None -> learned null context", "cond_image": "None"},
         default_tile=256,
+        default_tile_overlap=16,
         to_inputs=_unet_inputs,
         to_canonical=_sample_bcthw,
     ),
@@ -112,7 +116,8 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         input_layout="B C T H W",
         permutation="identity",
         conditioning={"y": "None -> learned null caption tokens", "mask": "None", "cond_image": "None"},
-        default_tile=64,
+        default_tile=32,
+        default_tile_overlap=8,
         to_inputs=_stdit_inputs,
         to_canonical=_plain_bcthw,
         token_grid=_video_tokens,
@@ -123,7 +128,8 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         input_layout="B C T H W",
         permutation="identity",
         conditioning={"encoder_hidden_states": "None -> learned null caption tokens", "cond_image": "None"},
-        default_tile=64,
+        default_tile=32,
+        default_tile_overlap=8,
         to_inputs=_diffuser_inputs,
         to_canonical=_sample_bcthw,
         token_grid=_video_tokens,
@@ -134,7 +140,8 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         input_layout="(B T) C H W",
         permutation="b c t h w -> (b t) c h w",
         conditioning={"class_labels": "None -> unconditional label", "segmentation": "None"},
-        default_tile=64,
+        default_tile=32,
+        default_tile_overlap=8,
         to_inputs=_segdit_inputs,
         to_canonical=_frames_to_bcthw,
         token_grid=_frame_tokens,

@@ -81,7 +81,7 @@ def _parse_sigma(ctx, param, value: str) -> float | None:
 @click.option("--eta", type=click.FloatRange(min=0.0), default=0.0, show_default=True, help="DDIM noise weight (0 = deterministic).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampler's noise (same seed, same output).")
 @click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model).")
-@click.option("--tile-overlap", type=click.IntRange(min=0), default=16, show_default=True)
+@click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: half a window).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Windows/tiles per forward pass.")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)

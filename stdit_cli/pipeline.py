@@ -38,7 +38,7 @@ class DenoiseOptions:
     eta: float = 0.0
     seed: int = 0
     tile: int | None = None  # None = the backbone's default tile
-    tile_overlap: int = 16
+    tile_overlap: int | None = None  # None = the backbone's default
     window_overlap: int | None = None  # None = half the window
     batch_size: int = 4
     device: str = "auto"
@@ -100,6 +100,8 @@ class VideoDenoiser:
         overlap = options.window_overlap if options.window_overlap is not None else window // 2
         self.plan = WindowPlan.from_overlap(window, overlap)
         self.tile = options.tile or self.adapter.default_tile
+        overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
+        self.tile_overlap = min(overlap, self.tile // 2)
 
     def _predict(self, precision: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
@@ -141,7 +143,7 @@ class VideoDenoiser:
             sigma_255 = self.estimate_sigma(reader) if estimated else float(options.sigma_255)
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
             blender = StreamingBlender(
-                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, options.tile_overlap, options.batch_size
+                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, options.batch_size
             )
             chunk_frames = max(self.plan.window, 8)
             done = 0
