@@ -141,7 +141,7 @@ TOOLS = {
              "block=16:bstep=4:group=1:estim=basic"),
         Tool("opencv", "OpenCV NLM multi-frame", "h", (0.4, 0.5, 0.6, 0.7, 0.85), (0.1, 1e6),
              "temporalWindowSize=5, templateWindowSize=7, searchWindowSize=21, reflected borders"),
-        Tool("cbm3d", "CBM3D per frame", "sigma_psd", (1.0,), (0.0, 1e6), "profile 'np' (not tuned: its native noise std)"),
+        Tool("cbm3d", "CBM3D per frame", "sigma_psd", (1.0,), (0.0, 1e6), "profile 'np'; not tuned: sigma_psd is its native noise std"),
     )
 }  # fmt: skip
 TUNED_TOOLS = ("hqdn3d", "nlmeans", "bm3d", "opencv")
@@ -309,7 +309,7 @@ def tune(tools: list[Tool], sigmas: list[float], clip_for, scratch: Path, cache_
 def rule_text(tool: Tool, rule: dict | None) -> str:
     """One line: the tuned values per sigma and the linear fit."""
     if rule is None:
-        return f"{tool.label}: {tool.param} = sigma/255 ({tool.fixed})"
+        return f"{tool.label}: {tool.param} = σ/255 ({tool.fixed})"
     points = ", ".join(f"σ{s}→{v:g}" for s, v in rule["best"].items())
     fit = rule["fit"]
     return f"{tool.label}: {tool.param} tuned {points}; fit {tool.param} ≈ {fit['a']:.3f}·σ {fit['b']:+.2f} ({tool.fixed})"
