@@ -31,12 +31,18 @@ def reflect_index(index: int, num_frames: int) -> int:
     return index if index < num_frames else period - index
 
 
-def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of equal tiles of side ``tile`` covering ``size`` with at least ``overlap`` shared."""
+def tile_layout(size: int, tile: int, overlap: int) -> tuple[int, list[int]]:
+    """Equal tiles of side at most ``tile`` covering ``size`` with at least ``overlap`` shared.
+
+    Uses the fewest tiles that fit, then shrinks them to share the length evenly (so a 1080-row
+    frame with 1024-pixel tiles gets two 552-row tiles, not two 1024-row ones). Returns the tile
+    side and the start offsets.
+    """
     if size <= tile:
-        return [0]
+        return size, [0]
     count = int(np.ceil((size - overlap) / (tile - overlap)))
-    return [int(round(s)) for s in np.linspace(0, size - tile, count)]
+    side = min(tile, int(np.ceil((size + (count - 1) * overlap) / count)))
+    return side, [int(round(s)) for s in np.linspace(0, size - side, count)]
 
 
 def ramp_weights(length: int, ramp: int) -> torch.Tensor:
@@ -85,12 +91,9 @@ class TileGrid:
 
     @classmethod
     def cover(cls, height: int, width: int, tile: int, overlap: int) -> "TileGrid":
-        tile_h, tile_w = min(tile, height), min(tile, width)
-        starts = tuple(
-            (top, left)
-            for top in tile_starts(height, tile_h, overlap)
-            for left in tile_starts(width, tile_w, overlap)
-        )
+        tile_h, tops = tile_layout(height, tile, overlap)
+        tile_w, lefts = tile_layout(width, tile, overlap)
+        starts = tuple((top, left) for top in tops for left in lefts)
         # [h] x [w] -> [h, w] separable weights, low near tile borders
         weight_hw = torch.outer(ramp_weights(tile_h, overlap), ramp_weights(tile_w, overlap))
         return cls(height, width, tile_h, tile_w, starts, weight_hw)

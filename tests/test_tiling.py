@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from stdit_cli.tiling import StreamingBlender, WindowPlan, ramp_weights, reflect_index, tile_starts
+from stdit_cli.tiling import StreamingBlender, WindowPlan, ramp_weights, reflect_index, tile_layout
 
 
 def _chunks(video, chunk):
@@ -66,10 +66,12 @@ def test_reflect_index_mirrors_without_repeating_edges():
 
 
 def test_tiles_cover_frame_with_overlap():
-    starts = tile_starts(100, 32, 8)
-    assert starts[0] == 0 and starts[-1] == 100 - 32
-    assert all(b - a <= 32 - 8 for a, b in zip(starts, starts[1:]))
-    assert tile_starts(20, 32, 8) == [0]
+    side, starts = tile_layout(100, 32, 8)
+    assert side <= 32 and starts[0] == 0 and starts[-1] == 100 - side
+    assert all(b - a <= side - 8 for a, b in zip(starts, starts[1:]))
+    assert tile_layout(20, 32, 8) == (20, [0])
+    # the fewest tiles, shrunk to share the length evenly
+    assert tile_layout(1080, 1024, 16) == (548, [0, 532])
     w = ramp_weights(10, 4)
     assert w.min() > 0 and w.max() == 1 and torch.equal(w, w.flip(0))
 
