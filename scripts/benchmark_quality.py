@@ -24,15 +24,30 @@ Flicker: mean |x[t+1] - x[t]| of the output over that of the clean video (1 is i
 Needs the benchmark extra: ``pip install -e ".[bench]"`` (opencv-python-headless, bm3d,
 scikit-image). Writes ``<out>.md`` and ``<out>.json`` and prints the Markdown.
 
+``--reuse PATH.json`` (repeatable) merges the per-(method, sequence, sigma) results of earlier runs
+into this run's table (this run wins on conflicts, a later ``--reuse`` over an earlier one; the
+noisy input is kept from whichever run covers more frames, after checking that the runs' noisy
+clips agree on the frames they share). The noise is seeded per (sequence, sigma) and drawn in
+frame order, so a ``--frames 5`` run sees exactly the first 5 frames of the 20-frame clips. Rows
+covering fewer frames, sigmas or sequences than the table are marked with a note, and every such
+coverage gets a table of every method's PSNR/SSIM on the same frames and sequences (computed
+from the per-frame MSE/SSIM in the JSON). ``--merge-only`` runs nothing and only merges.
+
     python scripts/benchmark_quality.py                                        # the full run
     python scripts/benchmark_quality.py --sequences walk --sigmas 25 --frames 5 --cbm3d-frames 1 \\
         --checkpoint unet=ckpt/                                                # a quick check
+    python scripts/benchmark_quality.py --models --out runs/benchmark_quality/classical
+    python scripts/benchmark_quality.py --tools --models unet --reuse runs/benchmark_quality/classical.json \\
+        --out runs/benchmark_quality/unet                                      # + the UNet rows
+    python scripts/benchmark_quality.py --tools --models stdit diffuser segdit --sigmas 25 --frames 5 \\
+        --reuse runs/benchmark_quality/unet.json --out runs/benchmark_quality/quality   # + slow DiTs
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -80,9 +95,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tune-only", action="store_true", help="tune (or read the cache), print the rules, stop")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "benchmark_quality", help="noisy clips, outputs, tuning cache")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "benchmark_quality" / "quality", help="prefix of .md and .json")
+    parser.add_argument("--reuse", type=Path, action="append", default=[], metavar="PATH.json",
+                        help="merge the results of an earlier run's JSON into this run's table (repeatable; this run "
+                             "wins on conflicts, then the later --reuse)")
+    parser.add_argument("--merge-only", action="store_true", help="run nothing: only merge the --reuse JSONs into --out")
     args = parser.parse_args()  # fmt: skip
     if args.frames < 1 or args.cbm3d_frames < 1 or args.tune_frames < 1:
         parser.error("--frames, --cbm3d-frames and --tune-frames must be >= 1")
+    if args.merge_only and not args.reuse:
+        parser.error("--merge-only needs at least one --reuse PATH.json")
+    for path in args.reuse:
+        if not path.is_file():
+            parser.error(f"--reuse {path}: no such file")
     return args
 
 

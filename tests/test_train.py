@@ -103,3 +103,15 @@ def test_train_writes_loadable_checkpoints_and_resumes_exactly(tmp_path, data_ro
     assert json.loads((tmp_path / "straight" / "train_config.json").read_text())["steps"] == 4
     # training moved the weights away from the zero-initialised output layer
     assert float(straight["conv_out.weight"].abs().sum()) > 0
+
+
+@pytest.mark.parametrize("model", ["stdit", "diffuser", "segdit"])
+def test_every_backbone_trains_and_its_checkpoint_denoises(tmp_path, data_root, model):
+    args = ["train", "--model", model, "--config", "tiny", "--data", str(data_root / "seq"), "--crop", "16",
+            "--batch-size", "2", "--steps", "2", "--warmup", "1", "--checkpoint-every", "2", "--val-every", "2",
+            "--out", str(tmp_path / model), "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    checkpoint = load_checkpoint(tmp_path / model, model)
+    weights_after = load_file(tmp_path / model / "diffusion_pytorch_model.safetensors")
+    assert checkpoint.metadata["trained_steps"] == 2 and any(float(w.abs().sum()) > 0 for w in weights_after.values())
