@@ -146,11 +146,16 @@ def run_model(name: str, checkpoint: Path | None, sigma_arg: str, noisy_path: Pa
 
 def record(method: str, sequence: str, sigma_255: float, clean: np.ndarray, out: np.ndarray, frames: list[int],
            seconds: float | None, **detail) -> dict:  # fmt: skip
-    """Per-frame MSE/SSIM (frames ``frames`` of the clip), PSNR, flicker and speed of one output."""
+    """Per-frame MSE/SSIM (frames ``frames`` of the clip), PSNR, flicker and speed of one output.
+
+    ``frames`` are indices into the sequence (the clips are its first ``clip_frames`` frames, and
+    the noise of a shorter clip is a prefix of a longer one's, so indices compare across runs).
+    """
     mse, ssim = frame_mse(clean[frames], out), frame_ssim(clean[frames], out)
     whole = len(frames) == len(clean)
-    result = {"method": method, "sequence": sequence, "sigma": sigma_255, "frames": frames, "mse": mse, "ssim": ssim,
-              "psnr": psnr_db(mse), "ssim_mean": float(np.mean(ssim)), "flicker": flicker(clean, out) if whole else None,
+    result = {"method": method, "sequence": sequence, "sigma": sigma_255, "frames": frames, "clip_frames": len(clean),
+              "mse": mse, "ssim": ssim, "psnr": psnr_db(mse), "ssim_mean": float(np.mean(ssim)),
+              "flicker": flicker(clean, out) if whole else None,
               "seconds": seconds, "fps": len(frames) / seconds if seconds else None, **detail}  # fmt: skip
     fl = result["flicker"]
     log(f"{sequence} σ{sigma_255:g} {method}: {result['psnr']:.2f} dB, SSIM {result['ssim_mean']:.4f}"
@@ -158,12 +163,121 @@ def record(method: str, sequence: str, sigma_255: float, clean: np.ndarray, out:
     return result
 
 
-def subset_psnr(rec: dict, frames: list[int]) -> float:
-    return psnr_db([m for f, m in zip(rec["frames"], rec["mse"]) if f in frames])
+# ---------------------------------------------------------------------------- merging runs (--reuse)
+def key_of(rec: dict) -> tuple[str, str, float]:
+    return rec["method"], rec["sequence"], float(rec["sigma"])
 
 
-def summarize(records: list[dict], sigmas: list[float]) -> dict[str, dict]:
-    """Per method: mean over sequences of PSNR/SSIM/flicker per sigma, and frames/s over all runs."""
+def read_json(path: Path) -> dict:
+    """A JSON file that another run may be rewriting right now: retry a torn read."""
+    for attempt in range(10):
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            if attempt == 9:
+                raise
+            time.sleep(1.0)
+    raise AssertionError
+
+
+def run_info(state: dict) -> dict:
+    """What one invocation ran (the provenance kept for each command in a merged JSON)."""
+    return {k: state.get(k) for k in ("command", "out", "sequences", "sigmas", "frames", "cbm3d_frames", "tuning_on", "reuse")}
+
+
+def load_reused(path: Path, noise_seed: str) -> dict:
+    """An earlier run's JSON (plain or itself merged), every record tagged with the command that made it."""
+    data = read_json(path)
+    if data.get("noise_seed") != noise_seed:
+        sys.exit(f"error: --reuse {path}: noise seed {data.get('noise_seed')!r} differs from this run's {noise_seed!r}")
+    runs = data.get("runs") or [run_info(data)]
+    for rec in data["records"]:
+        rec.setdefault("origin", data["command"])  # a plain (unmerged) run: its own command
+        rec.setdefault("clip_frames", data["frames"])  # older JSONs: every clip had the run's --frames
+        rec["sigma"] = float(rec["sigma"])
+    texts, rules = data.get("rule_texts") or [], data.get("rules") or {}
+    tuning = {k: {"rule": rules[k], "text": t, "tuning_on": data.get("tuning_on")} for k, t in zip(rules, texts)}
+    tuning = tuning if len(texts) == len(rules) else {}
+    log(f"--reuse {path}: {len(data['records'])} results from {len(runs)} command(s)")
+    return {"path": str(path), "records": data["records"], "runs": runs, "tuning": tuning, "models": data.get("models", [])}
+
+
+def same_noise(a: dict, b: dict, where: str = "") -> None:
+    """Two noisy-input records must agree (MSE and SSIM) on every frame they share, else the runs'
+    noisy clips differ (other data, seed or protocol) and their results cannot share a table."""
+    shared = sorted(set(a["frames"]) & set(b["frames"]))
+    pick = lambda rec, name: np.array([v for f, v in zip(rec["frames"], rec[name]) if f in shared])  # noqa: E731
+    for name in ("mse", "ssim"):
+        if not np.allclose(pick(a, name), pick(b, name), rtol=1e-9, atol=1e-12):
+            sys.exit(f"error: the noisy {a['sequence']} σ{a['sigma']:g} clips differ on frames {shared} ({name}) "
+                     f"between `{a.get('origin')}` and `{b.get('origin')}`{where}; refusing to merge them")  # fmt: skip
+
+
+def merge_records(sources: list[tuple[str, list[dict]]]) -> list[dict]:
+    """One record per (method, sequence, sigma) from ``(name, records)`` sources; a later source wins,
+    except that the noisy input is kept from the source covering more frames (after checking that
+    the two agree)."""
+    merged: dict[tuple, dict] = {}
+    came_from: dict[tuple, str] = {}
+    for name, records in sources:
+        for rec in records:
+            old = merged.get(key_of(rec))
+            if old is not None and rec["method"] == NOISY:
+                same_noise(old, rec, f" (in {came_from[key_of(rec)]} and {name})")
+                if len(old["frames"]) > len(rec["frames"]):
+                    continue
+            merged[key_of(rec)], came_from[key_of(rec)] = rec, name
+    labels = [t.label for t in TOOLS.values()]
+
+    def rank(item: tuple[int, dict]) -> tuple:
+        rec = item[1]
+        if rec["method"] == NOISY:
+            return 0, 0
+        if rec["method"] in labels:
+            return 2, labels.index(rec["method"])
+        return 1, 0  # a model
+
+    return [rec for _, rec in sorted(enumerate(merged.values()), key=lambda item: (rank(item), item[0]))]
+
+
+# ---------------------------------------------------------------------------- coverage and summary
+def frames_text(frames: list[int], total: int) -> str:
+    if frames == list(range(total)):
+        return f"all {total} frames"
+    if frames == list(range(len(frames))):
+        return f"first {len(frames)} of {total} frames"
+    which = f"index {frames[0]}" if len(frames) == 1 else f"indices {', '.join(map(str, frames))}"
+    return f"{len(frames)} of {total} frames ({which})"
+
+
+def coverage(mine: list[dict], sequences: list[str], sigmas: list[float], total: int) -> dict:
+    """Which sigmas, sequences and frames one method covers, and a note where it is less than the table."""
+    per_sigma = {}
+    for s in sigmas:
+        at = [r for r in mine if r["sigma"] == s]
+        if at:
+            per_sigma[f"{s:g}"] = {"sequences": [q for q in sequences if any(r["sequence"] == q for r in at)],
+                                   "frames": [list(f) for f in dict.fromkeys(tuple(r["frames"]) for r in at)]}  # fmt: skip
+    notes = []
+    if len(per_sigma) < len(sigmas):
+        notes.append(", ".join(f"σ{k}" for k in per_sigma) + " only")
+    short = {k: v["sequences"] for k, v in per_sigma.items() if v["sequences"] != sequences}
+    if short:
+        if len(short) == len(per_sigma) and len({tuple(v) for v in short.values()}) == 1:
+            notes.append("sequences " + ", ".join(next(iter(short.values()))) + " only")
+        else:
+            notes.append("; ".join(f"σ{k}: sequences {', '.join(v)} only" for k, v in short.items()))
+    texts = {k: " / ".join(frames_text(f, total) for f in v["frames"]) for k, v in per_sigma.items()}
+    if any(t != frames_text(list(range(total)), total) for t in texts.values()):
+        notes.append(next(iter(texts.values())) if len(set(texts.values())) == 1 else "; ".join(f"σ{k}: {t}" for k, t in texts.items()))
+    clips = sorted({r["clip_frames"] for r in mine if r["seconds"]})
+    if clips and clips != [total]:
+        notes.append(f"frames/s from {'/'.join(map(str, clips))}-frame clips")
+    return {"per_sigma": per_sigma, "note": "; ".join(notes)}
+
+
+def summarize(records: list[dict], sequences: list[str], sigmas: list[float], total: int) -> dict[str, dict]:
+    """Per method: mean over sequences of PSNR/SSIM/flicker per sigma, frames/s over all runs, coverage."""
     summary: dict[str, dict] = {}
     for method in dict.fromkeys(r["method"] for r in records):
         mine = [r for r in records if r["method"] == method]
@@ -179,105 +293,204 @@ def summarize(records: list[dict], sigmas: list[float]) -> dict[str, dict]:
                                        "flicker_ratio": float(np.mean(ratios)) if ratios else None,
                                        "flicker_err": float(np.mean([r["flicker"]["err"] for r in at if r["flicker"]])) if ratios else None,
                                        "sequences": len(at), "frames_each": len(at[0]["frames"])}  # fmt: skip
-        summary[method] = {"per_sigma": per_sigma, "fps": fps}
+        summary[method] = {"per_sigma": per_sigma, "fps": fps, "coverage": coverage(mine, sequences, sigmas, total)}
     return summary
+
+
+def subset_groups(records: list[dict], sequences: list[str], total: int) -> dict[tuple, dict]:
+    """Every (frames, sequences) that some method covers at a sigma, other than the whole table's:
+    ``{(frames, sequences): {"sigmas": [...], "methods": [the methods covering exactly that]}}``."""
+    groups: dict[tuple, dict] = {}
+    for method, s in dict.fromkeys((r["method"], r["sigma"]) for r in records):
+        at = [r for r in records if r["method"] == method and r["sigma"] == s]
+        for frames in dict.fromkeys(tuple(r["frames"]) for r in at):
+            seqs = tuple(q for q in sequences if any(r["sequence"] == q and tuple(r["frames"]) == frames for r in at))
+            if frames != tuple(range(total)) or seqs != tuple(sequences):
+                group = groups.setdefault((frames, seqs), {"sigmas": [], "methods": []})
+                group["sigmas"] = sorted({*group["sigmas"], s})
+                group["methods"] += [method] if method not in group["methods"] else []
+    return groups
+
+
+def on_subset(rec: dict | None, frames: tuple[int, ...]) -> tuple[float, float] | None:
+    """PSNR and mean SSIM of a record on ``frames`` (None unless it covers them all)."""
+    if rec is None or not set(frames) <= set(rec["frames"]):
+        return None
+    mse = [m for f, m in zip(rec["frames"], rec["mse"]) if f in frames]
+    ssim = [v for f, v in zip(rec["frames"], rec["ssim"]) if f in frames]
+    return psnr_db(mse), float(np.mean(ssim))
 
 
 def cell(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def markdown(state: dict) -> str:
-    """The main table (mean over sequences), the CBM3D-subset table and the per-sequence tables."""
-    sigmas, records, summary = state["sigmas"], state["records"], state["summary"]
-    subset_methods = {r["method"] for r in records if len(r["frames"]) < state["frames"]}
-    keys = [f"{s:g}" for s in sigmas]
-    lines = [f"Command: `{state['command']}`", "",
-             f"Vid4 {', '.join(state['sequences'])}, first {state['frames']} frames, noise σ {', '.join(keys)} "
-             "(0..255, clipped, uint8, lossless). PSNR/SSIM are means over the sequences.", "",
-             "| method | " + " | ".join(f"PSNR σ{k} | SSIM σ{k}" for k in keys)
-             + " | frames/s | flicker Δt ratio (" + "/".join(f"σ{k}" for k in keys) + ") |",
-             "|---|" + "---:|---:|" * len(keys) + "---:|---:|"]  # fmt: skip
+    """The main table (mean over sequences) with notes on rows covering less, one table per such
+    coverage (every method on the same frames and sequences), and the per-sequence tables."""
+    sigmas, records, summary, total = state["sigmas"], state["records"], state["summary"], state["frames"]
+    sequences, keys = state["sequences"], [f"{s:g}" for s in sigmas]
+    index = {key_of(r): r for r in records}
+    groups = subset_groups(records, sequences, total)
+    letters = {g: chr(ord("A") + i) for i, g in enumerate(groups)}
+    notes: dict[str, int] = {}
+    marks = {}
     for method, entry in summary.items():
-        star = "*" if method in subset_methods else ""
+        note = entry["coverage"]["note"]
+        mine = [letters[g] for g, group in groups.items() if method in group["methods"]]
+        if note and mine:
+            note += f" — every method on the same frames and sequences: table {', '.join(mine)}"
+        marks[method] = superscript(notes.setdefault(note, len(notes) + 1)) if note else ""
+    if len(state["commands"]) == 1:
+        lines = [f"Command: `{state['commands'][0]}`", ""]
+    else:
+        lines = [f"Merged from {len(state['commands'])} commands (on a conflict the later one wins; the noisy input is "
+                 "kept from the run covering more frames, checked equal on the frames they share):", ""]  # fmt: skip
+        lines += [f"{i}. `{c}`" for i, c in enumerate(state["commands"], 1)] + [""]
+    lines += [f"Vid4 {', '.join(sequences)}, first {total} frames, noise σ {', '.join(keys)} "
+              "(0..255, clipped, uint8, lossless). PSNR/SSIM are means over the sequences; a marked row covers less "
+              "(see its note) and — is not measured.", "",
+              "| method | " + " | ".join(f"PSNR σ{k} | SSIM σ{k}" for k in keys)
+              + " | frames/s | flicker Δt ratio (" + "/".join(f"σ{k}" for k in keys) + ") |",
+              "|---|" + "---:|---:|" * len(keys) + "---:|---:|"]  # fmt: skip
+    for method, entry in summary.items():
         values = [entry["per_sigma"].get(k, {}) for k in keys]
         metrics = " | ".join(f"{cell(v.get('psnr'), 2)} | {cell(v.get('ssim'), 4)}" for v in values)
         flick = "/".join(cell(v.get("flicker_ratio"), 2) for v in values)
-        lines.append(f"| {method}{star} | {metrics} | {cell(entry['fps'], 2)} | {flick} |")
-    if subset_methods:
-        frames = subset_frames(state["frames"], state["cbm3d_frames"])
-        lines += ["", f"\\* on {len(frames)} evenly spaced frame(s) per clip (indices {frames}); every method on the same frames:", "",
-                  "| method | " + " | ".join(f"PSNR σ{k}" for k in keys) + " |", "|---|" + "---:|" * len(keys)]  # fmt: skip
+        lines.append(f"| {method}{marks[method]} | {metrics} | {cell(entry['fps'], 2)} | {flick} |")
+    if notes:
+        lines += [""] + [f"{superscript(n)} {note}." for note, n in notes.items()]
+    for (frames, seqs), group in groups.items():
+        at = group["sigmas"]
+        lines += ["", f"Table {letters[(frames, seqs)]} — {frames_text(list(frames), total)} of {', '.join(seqs)}, "
+                  f"{', '.join(f'σ{s:g}' for s in at)}: every method measured there, on these frames (mean over the "
+                  "sequences; rows from longer clips are restricted to these frames):", "",
+                  "| method | " + " | ".join(f"PSNR σ{s:g} | SSIM σ{s:g}" for s in at) + " |",
+                  "|---|" + "---:|---:|" * len(at)]  # fmt: skip
         for method in summary:
-            row = [np.mean([subset_psnr(r, frames) for r in records if r["method"] == method and r["sigma"] == s] or [np.nan]) for s in sigmas]
-            lines.append(f"| {method} | " + " | ".join(cell(None if np.isnan(v) else v, 2) for v in row) + " |")
+            row = []
+            for s in at:
+                got = [on_subset(index.get((method, q, s)), frames) for q in seqs]
+                row.append(None if None in got else (float(np.mean([g[0] for g in got])), float(np.mean([g[1] for g in got]))))
+            if any(row):
+                lines.append(f"| {method}{marks[method]} | "
+                             + " | ".join("— | —" if v is None else f"{v[0]:.2f} | {v[1]:.4f}" for v in row) + " |")
     lines += ["", "Per sequence (PSNR / SSIM / flicker ratio):"]
     for s in sigmas:
-        lines += ["", f"| σ {s:g} | " + " | ".join(state["sequences"]) + " |", "|---|" + "---:|" * len(state["sequences"])]
+        lines += ["", f"| σ {s:g} | " + " | ".join(sequences) + " |", "|---|" + "---:|" * len(sequences)]
         for method in summary:
             cells = []
-            for seq in state["sequences"]:
-                r = next((r for r in records if r["method"] == method and r["sigma"] == s and r["sequence"] == seq), None)
+            for seq in sequences:
+                r = index.get((method, seq, s))
                 fl = r and r["flicker"]
                 cells.append("—" if r is None else f"{r['psnr']:.2f} / {r['ssim_mean']:.4f} / {cell(fl and fl['ratio'], 2)}")
-            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+            if any(c != "—" for c in cells):
+                lines.append(f"| {method}{marks[method]} | " + " | ".join(cells) + " |")
     lines += ["", "Tuning rules (tuned on " + state["tuning_on"] + "):", ""]
     lines += [f"- {text}" for text in state["rule_texts"]]
     lines += ["", "frames/s: models = frames / wall time of the `stdit denoise` subprocess (model load, decode, "
               "encode included); ffmpeg = frames / wall time of `ffmpeg -i noisy.mp4 -vf ... out.mkv`; OpenCV and "
               "CBM3D = frames / time of the denoising calls alone. Flicker ratio = mean |x[t+1]-x[t]| of the output "
-              "over that of the clean clip (1 is ideal). ffmpeg filters run in yuv444p (8-bit; the RGB round trip alone is "
-              "54.9 dB), bm3d with its basic estimate (the final one needs a reference stream).", ""]  # fmt: skip
+              "over that of the clean clip (1 is ideal), over the frames a row covers. ffmpeg filters run in yuv444p "
+              "(8-bit; the RGB round trip alone is 54.9 dB), bm3d with its basic estimate (the final one needs a "
+              "reference stream).", ""]  # fmt: skip
     return "\n".join(lines)
 
 
-def save(state: dict) -> str:
-    state["summary"] = summarize(state["records"], state["sigmas"])
+def save(state: dict, this_run: list[dict], reused: list[dict]) -> str:
+    """Merge this run's records over the reused ones and (atomically) write ``<out>.md`` and ``.json``."""
+    records = merge_records([(r["path"], r["records"]) for r in reused] + [("this run", this_run)])
+    state["records"] = records
+    state["sequences"] = [q for q in SEQUENCES if any(r["sequence"] == q for r in records)]
+    state["sigmas"] = sorted({r["sigma"] for r in records})
+    state["frames"] = max((max(r["clip_frames"], max(r["frames"]) + 1) for r in records), default=state["run"]["frames"])
+    runs = {run["command"]: run for source in reused for run in source["runs"]}
+    runs[state["command"]] = state["run"]
+    origins = dict.fromkeys(r["origin"] for r in records)
+    state["commands"] = [c for c in runs if c in origins] or [state["command"]]
+    state["runs"] = [runs[c] for c in state["commands"]]
+    state["summary"] = summarize(records, state["sequences"], state["sigmas"], state["frames"])
     text = markdown(state)
     args_out = Path(state["out"])
     args_out.parent.mkdir(parents=True, exist_ok=True)
-    args_out.with_suffix(".md").write_text(text)
-    args_out.with_suffix(".json").write_text(json.dumps(state, indent=1) + "\n")
+    for suffix, content in ((".md", text), (".json", json.dumps(state, indent=1) + "\n")):
+        path = args_out.with_suffix(suffix)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(content)
+        os.replace(tmp, path)  # a reader (another run's --reuse) never sees half a file
     return text
 
 
 def main() -> None:
     args = parse_args()
     work, extra = args.work, shlex.split(args.denoise_args)
-    models = model_runs(args)
-    tools = [TOOLS[k] for k in args.tools]
-    if not models:
+    models = [] if args.merge_only else model_runs(args)
+    tools = [] if args.merge_only else [TOOLS[k] for k in args.tools]
+    if not models and not args.merge_only:
         log("note: no shipped weights and no --checkpoint: only the classical tools are benchmarked")
+    noise_seed = f"[{BENCH_SEED}, crc32(sequence), round(100*sigma)]"
+    reused = [load_reused(path, noise_seed) for path in args.reuse]
+    merge_records([(r["path"], r["records"]) for r in reused])  # the reused runs' noisy clips must agree
 
     # 1. tune the classical tools on one sequence (cached)
-    tune_clean = load_clean(args.data, args.tune_sequence, args.tune_frames)
-    settings = {"sequence": args.tune_sequence, "frames": args.tune_frames, "seed": TUNE_SEED}
-    rules = tune([t for t in tools if t.key in TUNED_TOOLS], args.sigmas,
-                 lambda s: (tune_clean, *noisy_clip(work, tune_clean, args.tune_sequence, s, TUNE_SEED)),
-                 work / "tuning", work / "tuning.json", settings, args.retune, log)["tools"]  # fmt: skip
-    state = {"command": shlex.join(["python", "scripts/benchmark_quality.py", *sys.argv[1:]]), "out": str(args.out),
+    tuned = [t for t in tools if t.key in TUNED_TOOLS]
+    rules = {}
+    if tuned:
+        tune_clean = load_clean(args.data, args.tune_sequence, args.tune_frames)
+        settings = {"sequence": args.tune_sequence, "frames": args.tune_frames, "seed": TUNE_SEED}
+        rules = tune(tuned, args.sigmas, lambda s: (tune_clean, *noisy_clip(work, tune_clean, args.tune_sequence, s, TUNE_SEED)),
+                     work / "tuning", work / "tuning.json", settings, args.retune, log)["tools"]  # fmt: skip
+    tuning_on = f"{args.tune_sequence}, first {args.tune_frames} frames, its own noise seed {TUNE_SEED}"
+    tuning = {k: v for source in reused for k, v in source["tuning"].items()}
+    if not tuned:  # this run tuned nothing: the table's rules come from the reused runs
+        tuning_on = next((v["tuning_on"] for v in reversed(tuning.values()) if v.get("tuning_on")), tuning_on)
+    tuning.update({t.key: {"rule": rules.get(t.key), "text": rule_text(t, rules.get(t.key)), "tuning_on": tuning_on} for t in tools})
+    tuning = {k: tuning[k] for k in TOOLS if k in tuning}
+    for entry in tuning.values():  # a reused rule tuned otherwise than the table's header says
+        if entry.get("tuning_on") not in (None, tuning_on) and "[tuned on" not in entry["text"]:
+            entry["text"] += f" [tuned on {entry['tuning_on']}]"
+    model_list = {m["label"]: m for source in reused for m in source["models"]}
+    model_list.update({l: {"label": l, "model": n, "checkpoint": str(c) if c else "shipped"} for l, n, c in models})
+    command = shlex.join(["python", "scripts/benchmark_quality.py", *sys.argv[1:]])
+    state = {"command": command, "out": str(args.out), "data": str(args.data),
              "sequences": args.sequences, "sigmas": args.sigmas, "frames": args.frames, "cbm3d_frames": args.cbm3d_frames,
-             "noise_seed": f"[{BENCH_SEED}, crc32(sequence), round(100*sigma)]",
-             "tuning_on": f"{args.tune_sequence}, first {args.tune_frames} frames, its own noise seed {TUNE_SEED}",
-             "rules": {t.key: rules.get(t.key) for t in tools},
-             "rule_texts": [rule_text(t, rules.get(t.key)) for t in tools],
-             "models": [{"label": l, "model": n, "checkpoint": str(c) if c else "shipped"} for l, n, c in models],
+             "noise_seed": noise_seed,
+             "tuning_on": tuning_on, "reuse": [str(p) for p in args.reuse],
+             "rules": {k: v["rule"] for k, v in tuning.items()},
+             "rule_texts": [v["text"] for v in tuning.values()],
+             "models": list(model_list.values()),
              "records": []}  # fmt: skip
-    for text in state["rule_texts"]:
-        log(text)
+    state["run"] = run_info(state)
+    for t in tools:
+        log(tuning[t.key]["text"])
     if args.tune_only:
+        return
+    this_run: list[dict] = []
+    if args.merge_only:
+        print(save(state, this_run, reused))
         return
 
     # 2. every method on every clip
     outputs = work / "outputs"
     outputs.mkdir(parents=True, exist_ok=True)
+    reused_noisy = [r for source in reused for r in source["records"] if r["method"] == NOISY]
+
+    def add(rec: dict) -> None:
+        this_run.append({**rec, "origin": command})
+
     for sequence in args.sequences:
         clean = load_clean(args.data, sequence, args.frames)
         every = list(range(len(clean)))
         for sigma_255 in args.sigmas:
             noisy_path, noisy = noisy_clip(work, clean, sequence, sigma_255, BENCH_SEED)
-            add = state["records"].append
             add(record(NOISY, sequence, sigma_255, clean, noisy, every, None, file=str(noisy_path)))
+            for other in reused_noisy:  # fail before the slow part if the noise differs from a reused run's
+                if key_of(other) == key_of(this_run[-1]):
+                    same_noise(other, this_run[-1], " (a --reuse JSON and this run)")
             for label, name, checkpoint in models:
                 for mode, sigma_arg in (("σ oracle", f"{sigma_255:g}"), ("σ auto", "auto")):
                     out_path = outputs / f"{sequence}_s{sigma_255:g}_{label.replace(':', '_')}_{sigma_arg}.mkv"
@@ -289,8 +502,8 @@ def main() -> None:
                 out_path = outputs / f"{sequence}_s{sigma_255:g}_{tool.key}.mkv"
                 out, seconds, ran = apply_tool(tool, value, noisy_path, noisy, out_path, frames)
                 add(record(tool.label, sequence, sigma_255, clean, out, frames, seconds, value=value, ran=ran))
-            save(state)
-    print(save(state))
+            save(state, this_run, reused)
+    print(save(state, this_run, reused))
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def caption(batch=2, tokens=3, channels=16, seed=2):
 
 def test_presets_match_signature_sizes_and_diffuser():
     signature = [p for p in inspect.signature(STDiT.__init__).parameters if p != "self"]
-    limits = {"tiny": (10_000, 100_000), "small": (1_000_000, 4_000_000), "base": (10_000_000, 30_000_000)}
+    limits = {"tiny": (10_000, 100_000), "small": (300_000, 4_000_000), "base": (10_000_000, 30_000_000)}
     for name, (low, high) in limits.items():
         config = preset(name)
         assert sorted(config) == sorted(signature)
