@@ -7,7 +7,8 @@
 # with synthetic camera motion, all box-downscaled 2x (averages away the sensor noise and JPEG
 # blocking of the "clean" frames). Validation PSNR during training: Vid4 "walk" (held apart).
 # Environment: DATA (default ../shared/data), DEVICE (auto), PRECISION (fp32; bf16 on GPUs),
-# STEPS_SCALE (multiplies every step count; GPU runs use a larger value), OUT (runs/defaults).
+# STEPS_SCALE (multiplies every step count; GPU runs use a larger value), OUT (runs/defaults),
+# THREADS (CPU threads per run; default all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,7 @@ common=(
   --val "frames:$DATA/vid4/walk"
   --downscale 2 --device "$DEVICE" --precision "$PRECISION"
 )
+[ -z "${THREADS:-}" ] || common+=(--threads "$THREADS")
 
 train() {  # model preset steps batch crop lr seed
   local model=$1 preset=$2 steps=$(( $3 * STEPS_SCALE )) batch=$4 crop=$5 lr=$6 seed=$7
