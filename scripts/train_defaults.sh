@@ -45,7 +45,7 @@ for model in "${MODELS[@]}"; do
     unet)     train unet small 1500 8 64 5e-4 0 ;;
     stdit)    train stdit small 500 8 32 5e-4 1 ;;
     diffuser) train diffuser small 500 8 32 5e-4 2 ;;
-    segdit)   train segdit small 500 16 32 5e-4 3 ;;
+    segdit)   train segdit small 2500 16 32 5e-4 3 ;;
     *) echo "unknown model: $model" >&2; exit 2 ;;
   esac
 done
