@@ -43,8 +43,8 @@ train() {  # model preset steps batch crop lr seed
 for model in "${MODELS[@]}"; do
   case $model in
     unet)     train unet small 1500 8 64 5e-4 0 ;;
-    stdit)    train stdit small 500 8 32 5e-4 1 ;;
-    diffuser) train diffuser small 500 8 32 5e-4 2 ;;
+    stdit)    train stdit small 1000 8 32 5e-4 1 ;;
+    diffuser) train diffuser small 1000 8 32 5e-4 2 ;;
     segdit)   train segdit small 2500 16 32 5e-4 3 ;;
     *) echo "unknown model: $model" >&2; exit 2 ;;
   esac
