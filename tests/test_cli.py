@@ -118,14 +118,16 @@ def test_many_inputs_one_failure_does_not_stop_the_others(tmp_path, identity_che
     audio_only = make_video(tmp_path / "tone.mkv", frames=3, audio=True)
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(audio_only), "-vn", "-c:a", "copy",
                     str(tmp_path / "audio_only.mp4")], check=True)  # fmt: skip
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=32x32",
+                    "-frames:v", "0", str(tmp_path / "zero_frames.mp4")], check=True)  # fmt: skip
     outdir = tmp_path / "out"
     outdir.mkdir()
-    names = ["notes.mp4", "good.mp4", "empty.mkv", "missing.mov", "truncated.mp4", "audio_only.mp4"]
+    names = ["notes.mp4", "good.mp4", "empty.mkv", "missing.mov", "truncated.mp4", "audio_only.mp4", "zero_frames.mp4"]
     result = _run("denoise", *[tmp_path / n for n in names], "--checkpoint", identity_checkpoint, "-o", outdir, "--json")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     records = [json.loads(line) for line in result.output.strip().splitlines() if line.startswith("{")]
-    assert [r["status"] for r in records] == ["failed", "ok", "failed", "failed", "failed", "failed"]
+    assert [r["status"] for r in records] == ["failed", "ok", "failed", "failed", "failed", "failed", "failed"]
     assert all(n in r["input"] and "\n" not in (r.get("error") or "") for n, r in zip(names, records))
     assert sorted(p.name for p in outdir.iterdir()) == ["good.denoised.mp4"]
     assert text.read_text() == "this is not a video\n" and empty.read_bytes() == b""

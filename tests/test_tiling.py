@@ -81,3 +81,23 @@ def test_bad_overlap_rejected():
         WindowPlan.from_overlap(5, 5)
     with pytest.raises(ValueError):
         StreamingBlender(lambda u: u, WindowPlan(5, 3), tile=16, tile_overlap=16, batch_size=1)
+
+
+def test_frames_stream_through_in_bounded_memory():
+    """Output keeps pace with input: a long video is never held whole."""
+    rng = np.random.default_rng(3)
+    consumed = 0
+
+    def source():
+        nonlocal consumed
+        for _ in range(60):
+            consumed += 1
+            yield rng.integers(0, 256, (1, 12, 12, 3), dtype=np.uint8)
+
+    blender = StreamingBlender(lambda u: u, WindowPlan.from_overlap(5, 2), tile=8, tile_overlap=2, batch_size=2)
+    emitted, worst_lag = 0, 0
+    for chunk in blender.run(source()):
+        emitted += len(chunk)
+        worst_lag = max(worst_lag, consumed - emitted)
+    assert emitted == 60
+    assert worst_lag <= 5 + 3 + 2  # one window, one stride, one batch of windows in flight
