@@ -261,15 +261,15 @@ def coverage(mine: list[dict], sequences: list[str], sigmas: list[float], total:
     notes = []
     if len(per_sigma) < len(sigmas):
         notes.append(", ".join(f"σ{k}" for k in per_sigma) + " only")
-    short = {k: v["sequences"] for k, v in per_sigma.items() if v["sequences"] != sequences}
-    if short:
-        if len(short) == len(per_sigma) and len({tuple(v) for v in short.values()}) == 1:
-            notes.append("sequences " + ", ".join(next(iter(short.values()))) + " only")
-        else:
-            notes.append("; ".join(f"σ{k}: sequences {', '.join(v)} only" for k, v in short.items()))
-    texts = {k: " / ".join(frames_text(f, total) for f in v["frames"]) for k, v in per_sigma.items()}
-    if any(t != frames_text(list(range(total)), total) for t in texts.values()):
-        notes.append(next(iter(texts.values())) if len(set(texts.values())) == 1 else "; ".join(f"σ{k}: {t}" for k, t in texts.items()))
+    parts = {}  # per sigma: what is missing there
+    for k, v in per_sigma.items():
+        missing = [] if v["sequences"] == sequences else ["sequences " + "/".join(v["sequences"]) + " only"]
+        frames = " or ".join(frames_text(f, total) for f in v["frames"])
+        missing += [] if frames == frames_text(list(range(total)), total) else [frames]
+        parts[k] = ", ".join(missing)
+    if any(parts.values()):
+        uniform = len(set(parts.values())) == 1
+        notes.append(next(iter(parts.values())) if uniform else "; ".join(f"σ{k}: {p or 'complete'}" for k, p in parts.items()))
     clips = sorted({r["clip_frames"] for r in mine if r["seconds"]})
     if clips and clips != [total]:
         notes.append(f"frames/s from {'/'.join(map(str, clips))}-frame clips")
@@ -335,7 +335,19 @@ def markdown(state: dict) -> str:
     sigmas, records, summary, total = state["sigmas"], state["records"], state["summary"], state["frames"]
     sequences, keys = state["sequences"], [f"{s:g}" for s in sigmas]
     index = {key_of(r): r for r in records}
-    groups = subset_groups(records, sequences, total)
+    tables = {}  # (frames, sequences) -> {method: [(PSNR, SSIM) or None per sigma]}, 2 rows at least
+    for (frames, seqs), group in subset_groups(records, sequences, total).items():
+        rows = {}
+        for method in summary:
+            row = []
+            for s in group["sigmas"]:
+                got = [on_subset(index.get((method, q, s)), frames) for q in seqs]
+                row.append(None if None in got else (float(np.mean([g[0] for g in got])), float(np.mean([g[1] for g in got]))))
+            if any(row):
+                rows[method] = row
+        if len(rows) >= 2:
+            tables[(frames, seqs)] = {**group, "rows": rows}
+    groups = tables
     letters = {g: chr(ord("A") + i) for i, g in enumerate(groups)}
     notes: dict[str, int] = {}
     marks = {}
@@ -371,14 +383,9 @@ def markdown(state: dict) -> str:
                   "sequences; rows from longer clips are restricted to these frames):", "",
                   "| method | " + " | ".join(f"PSNR σ{s:g} | SSIM σ{s:g}" for s in at) + " |",
                   "|---|" + "---:|---:|" * len(at)]  # fmt: skip
-        for method in summary:
-            row = []
-            for s in at:
-                got = [on_subset(index.get((method, q, s)), frames) for q in seqs]
-                row.append(None if None in got else (float(np.mean([g[0] for g in got])), float(np.mean([g[1] for g in got]))))
-            if any(row):
-                lines.append(f"| {method}{marks[method]} | "
-                             + " | ".join("— | —" if v is None else f"{v[0]:.2f} | {v[1]:.4f}" for v in row) + " |")
+        for method, row in group["rows"].items():
+            lines.append(f"| {method}{marks[method]} | "
+                         + " | ".join("— | —" if v is None else f"{v[0]:.2f} | {v[1]:.4f}" for v in row) + " |")
     lines += ["", "Per sequence (PSNR / SSIM / flicker ratio):"]
     for s in sigmas:
         lines += ["", f"| σ {s:g} | " + " | ".join(sequences) + " |", "|---|" + "---:|" * len(sequences)]

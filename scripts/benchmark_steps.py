@@ -41,7 +41,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 def denoise(denoiser: VideoDenoiser, noisy: np.ndarray, sigma: float) -> np.ndarray:
     generator = torch.Generator().manual_seed(0)
     blender = StreamingBlender(denoiser._unit_denoiser(sigma, generator), denoiser.plan, denoiser.tile,
-                               denoiser.tile_overlap, denoiser.options.batch_size)  # fmt: skip
+                               denoiser.tile_overlap, denoiser.batch_size)  # fmt: skip
     return np.concatenate(list(blender.run([noisy])))
 
 

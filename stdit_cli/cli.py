@@ -83,7 +83,7 @@ def _parse_sigma(ctx, param, value: str) -> float | None:
 @click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model).")
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: half a window).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Windows/tiles per forward pass.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Windows/tiles per forward pass (default: 1 on CPU, 4 on GPUs).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
