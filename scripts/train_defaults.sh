@@ -30,21 +30,26 @@ common=(
 )
 [ -z "${THREADS:-}" ] || common+=(--threads "$THREADS")
 
+ship() {  # model: copy the EMA weights, config and noise schedule (not the optimiser state)
+  mkdir -p "stdit_cli/weights/$1"
+  cp "$OUT/$1"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "stdit_cli/weights/$1/"
+}
+
 train() {  # model preset steps batch crop lr seed
   local model=$1 preset=$2 steps=$(( $3 * STEPS_SCALE )) batch=$4 crop=$5 lr=$6 seed=$7
   stdit train --model "$model" --config "$preset" "${common[@]}" \
     --steps "$steps" --batch-size "$batch" --crop "$crop" --lr "$lr" --seed "$seed" \
     --warmup 200 --checkpoint-every 250 --val-every 250 --out "$OUT/$model" --resume latest
-  # ship the EMA weights, config and noise schedule (not the optimiser state)
-  mkdir -p "stdit_cli/weights/$model"
-  cp "$OUT/$model"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "stdit_cli/weights/$model/"
+  ship "$model"
 }
 
 for model in "${MODELS[@]}"; do
   case $model in
     unet)     train unet small 1500 8 64 5e-4 0 ;;
     stdit)    train stdit small 1000 8 32 5e-4 1 ;;
-    diffuser) train diffuser small 1000 8 32 5e-4 2 ;;
+    # DiffuserSTDiT wraps an STDiT of the same configuration: its weights are the trained
+    # STDiT's (run "stdit" first), re-saved through the wrapper
+    diffuser) python scripts/stdit_to_diffuser.py "$OUT/stdit" "$OUT/diffuser" && ship diffuser ;;
     segdit)   train segdit small 2500 16 32 5e-4 3 ;;
     *) echo "unknown model: $model" >&2; exit 2 ;;
   esac
