@@ -39,7 +39,7 @@ train() {  # model preset steps batch crop lr seed
   local model=$1 preset=$2 steps=$(( $3 * STEPS_SCALE )) batch=$4 crop=$5 lr=$6 seed=$7
   stdit train --model "$model" --config "$preset" "${common[@]}" \
     --steps "$steps" --batch-size "$batch" --crop "$crop" --lr "$lr" --seed "$seed" \
-    --warmup 200 --checkpoint-every 250 --val-every 250 --out "$OUT/$model" --resume latest
+    --warmup $(( steps / 5 < 200 ? steps / 5 : 200 )) --checkpoint-every 250 --val-every 250 --out "$OUT/$model" --resume latest
   ship "$model"
 }
 
