@@ -33,6 +33,12 @@ def load_clip(sequence: str, frames: int, crop: int) -> np.ndarray:
     return clip[:, top : top + crop, left : left + crop]
 
 
+def add_noise(clip: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    """8-bit Gaussian noise: added, clipped, rounded (the benchmark protocol)."""
+    rng = np.random.default_rng(seed)
+    return np.clip(np.round(clip + sigma * rng.standard_normal(clip.shape)), 0, 255).astype(np.uint8)
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return 10 * np.log10(255.0**2 / mse)
@@ -60,12 +66,7 @@ def main() -> None:
     print("|---|---:|" + "---:|" * len(args.sigmas))
     noisy_row = []
     for sigma in args.sigmas:
-        values = []
-        for i, clip in enumerate(clips.values()):
-            rng = np.random.default_rng(1000 + i)
-            noisy = np.clip(np.round(clip + sigma * rng.standard_normal(clip.shape)), 0, 255).astype(np.uint8)
-            values.append(psnr(noisy, clip))
-        noisy_row.append(np.mean(values))
+        noisy_row.append(np.mean([psnr(add_noise(clip, sigma, 1000 + i), clip) for i, clip in enumerate(clips.values())]))
     print("| noisy input | - | " + " | ".join(f"{v:.2f}" for v in noisy_row) + " |", flush=True)
     for scheduler in args.schedulers:
         for steps in args.steps:
@@ -74,12 +75,8 @@ def main() -> None:
             denoiser = VideoDenoiser(load_checkpoint(args.checkpoint), DenoiseOptions(steps=steps, scheduler=scheduler))
             row = []
             for sigma in args.sigmas:
-                values = []
-                for i, clip in enumerate(clips.values()):
-                    rng = np.random.default_rng(1000 + i)
-                    noisy = np.clip(np.round(clip + sigma * rng.standard_normal(clip.shape)), 0, 255).astype(np.uint8)
-                    values.append(psnr(denoise(denoiser, noisy, sigma), clip))
-                row.append(np.mean(values))
+                outputs = [denoise(denoiser, add_noise(clip, sigma, 1000 + i), sigma) for i, clip in enumerate(clips.values())]
+                row.append(np.mean([psnr(out, clip) for out, clip in zip(outputs, clips.values())]))
             print(f"| {scheduler} | {steps} | " + " | ".join(f"{v:.2f}" for v in row) + " |", flush=True)
 
 
