@@ -46,7 +46,7 @@ train() {  # model preset steps batch crop lr seed
 for model in "${MODELS[@]}"; do
   case $model in
     unet)     train unet small 1500 8 64 5e-4 0 ;;
-    stdit)    train stdit small 300 8 32 5e-4 1 ;;
+    stdit)    train stdit small 1000 8 32 5e-4 1 ;;
     # DiffuserSTDiT wraps an STDiT of the same configuration: its weights are the trained
     # STDiT's (run "stdit" first), re-saved through the wrapper
     diffuser) python scripts/stdit_to_diffuser.py "$OUT/stdit" "$OUT/diffuser" && ship diffuser ;;
