@@ -35,6 +35,8 @@ class BackboneAdapter:
         to_inputs: ``(model, video_bcthw, timestep[B]) -> forward kwargs``.
         to_canonical: ``(output, batch, frames) -> [B, C, T, H, W]``.
         token_grid: ``(model, T, H, W) -> dict`` of the transformer's token layout (DiTs only).
+        channels_last: run the model and its inputs in ``torch.channels_last`` (conv backbones:
+            oneDNN/cuDNN convolutions are faster in NHWC).
     """
 
     name: str
@@ -47,6 +49,11 @@ class BackboneAdapter:
     to_inputs: Callable[[Any, torch.Tensor, torch.Tensor], dict[str, Any]]
     to_canonical: Callable[[Any, int, int], torch.Tensor]
     token_grid: Callable[[Any, int, int, int], dict[str, Any]] | None = None
+    channels_last: bool = False
+
+    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+        """Put ``model`` in the memory format this backbone runs fastest in."""
+        return model.to(memory_format=torch.channels_last) if self.channels_last else model
 
     def predict(self, model: torch.nn.Module, video_bcthw: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
         """Run ``model`` on ``video_bcthw`` and return its prediction as ``[B, C, T, H, W]``."""
@@ -109,6 +116,7 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         default_tile_overlap=16,
         to_inputs=_unet_inputs,
         to_canonical=_sample_bcthw,
+        channels_last=True,
     ),
     "stdit": BackboneAdapter(
         name="stdit",

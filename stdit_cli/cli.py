@@ -69,6 +69,18 @@ def _parse_sigma(ctx, param, value: str) -> float | None:
     return sigma
 
 
+def _parse_batch_size(ctx, param, value: str) -> int | None:
+    if value == "auto":
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        raise click.BadParameter(f"expected 'auto' or a positive integer, got {value!r}") from None
+    if size < 1:
+        raise click.BadParameter(f"expected 'auto' or a positive integer, got {size}")
+    return size
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file, or a folder for one or many inputs (default: <stem>.denoised.mp4 beside each input).")
@@ -83,7 +95,9 @@ def _parse_sigma(ctx, param, value: str) -> float | None:
 @click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model).")
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: half a window).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Windows/tiles per forward pass (default: 1 on CPU, 4 on GPUs).")
+@click.option("--batch-size", callback=_parse_batch_size, default="auto", show_default=True, help="Windows/tiles per forward pass, or 'auto' (1 on CPU; sized from free memory on GPUs).")
+@click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap (about 1.7x the frames/s, slightly lower quality).")
+@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the backbone (falls back to eager where unsupported).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
@@ -91,7 +105,7 @@ def _parse_sigma(ctx, param, value: str) -> float | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
 def denoise(inputs, output, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
-            window_overlap, batch_size, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
+            window_overlap, batch_size, fast, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
     """Denoise one or more videos."""
     from stdit_cli.denoise_command import DenoiseJob, run_denoise
     from stdit_cli.pipeline import DenoiseOptions
@@ -100,7 +114,8 @@ def denoise(inputs, output, overwrite, model_name, checkpoint, sigma, steps, sch
         raise click.UsageError("several inputs need -o to be a folder (or no -o)")
     options = DenoiseOptions(
         sigma_255=sigma, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
-        window_overlap=window_overlap, batch_size=batch_size, device=device, precision=precision, lossless=lossless,
+        window_overlap=window_overlap, batch_size=batch_size, fast=fast, compile=compile_model, device=device,
+        precision=precision, lossless=lossless,
     )  # fmt: skip
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
                      checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json)  # fmt: skip

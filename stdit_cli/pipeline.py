@@ -9,20 +9,27 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
+from stdit_cli.background import BackgroundWriter, Prefetcher
 from stdit_cli.noise_level import estimate_sigma_255
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
 from stdit_cli.sampler import DiffusionSampler
-from stdit_cli.tiling import StreamingBlender, WindowPlan
+from stdit_cli.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.video import VideoReader, VideoWriter
 from stdit_cli.weights import Checkpoint
 
 #: frames sampled across the video for ``--sigma auto``
 SIGMA_SAMPLE_FRAMES = 8
+
+#: ``--fast``: frames shared by consecutive windows (0: every frame is denoised once, not twice)
+FAST_WINDOW_OVERLAP = 0
+
+#: decoded / denoised chunks held in each background queue
+QUEUE_DEPTH = 2
 
 #: ``progress(frames_done, frames_total)``
 ProgressCallback = Callable[[int, int], None]
@@ -39,8 +46,10 @@ class DenoiseOptions:
     seed: int = 0
     tile: int | None = None  # None = the backbone's default tile
     tile_overlap: int | None = None  # None = the backbone's default
-    window_overlap: int | None = None  # None = half the window
-    batch_size: int | None = None  # None = 1 on CPU (measured fastest), 4 on GPUs
+    window_overlap: int | None = None  # None = half the window (--fast: FAST_WINDOW_OVERLAP)
+    batch_size: int | None = None  # None = auto: 1 on CPU (measured fastest), from free memory on GPUs
+    fast: bool = False
+    compile: bool = False
     device: str = "auto"
     precision: str = "auto"
     lossless: bool = False
@@ -85,6 +94,73 @@ class NonFiniteGuard:
             self.warned = True
 
 
+def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progress: ProgressCallback | None) -> int:
+    """Encode denoised chunks in a background thread while the model works; return frames written."""
+    if progress is not None:
+        progress(0, total)
+    encoder = BackgroundWriter(writer.write, QUEUE_DEPTH)
+    done = 0
+    try:
+        for frames_uint8 in frames:
+            encoder.submit(frames_uint8)
+            done += len(frames_uint8)
+            if progress is not None:
+                progress(done, total)
+    except BaseException:
+        encoder.abandon()
+        raise
+    encoder.finish()
+    return done
+
+
+class CompiledForward:
+    """The backbone, optionally through ``torch.compile``; falls back to eager if compiling fails.
+
+    Compilation happens lazily at the first call (that is where missing compilers or unsupported
+    ops surface), so the fallback covers the whole first forward pass.
+    """
+
+    def __init__(self, model: torch.nn.Module, enabled: bool):
+        self.model = model
+        self.compiled = _try_compile(model) if enabled else None
+
+    def __call__(self, *args, **kwargs):
+        if self.compiled is not None:
+            try:
+                return self.compiled(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - any backend failure means: run eagerly
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+                              "running eagerly", RuntimeWarning)  # fmt: skip
+                self.compiled = None
+        return self.model(*args, **kwargs)
+
+    def __getattr__(self, name):
+        # config, num_frames, token_grid, ...: whatever the adapters read from the backbone
+        return getattr(self.model, name)
+
+
+def _try_compile(model: torch.nn.Module):
+    try:
+        return torch.compile(model, dynamic=False)
+    except Exception as error:  # noqa: BLE001 - e.g. unsupported Python or platform
+        warnings.warn(f"torch.compile is unavailable ({type(error).__name__}); running eagerly", RuntimeWarning)
+        return None
+
+
+def auto_batch_size(predict, sampler: DiffusionSampler, unit: torch.Tensor, budget: float = 0.5, cap: int = 64) -> int:
+    """Units per forward pass that fit in ``budget`` of the free CUDA memory, measured on one unit."""
+    device = unit.device
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    baseline = torch.cuda.memory_allocated(device)
+    with torch.inference_mode():
+        sampler.denoise(predict, unit, 25.0, torch.Generator().manual_seed(0))
+    torch.cuda.synchronize(device)
+    per_unit = max(torch.cuda.max_memory_allocated(device) - baseline, 1)
+    free, _ = torch.cuda.mem_get_info(device)
+    return int(max(1, min(cap, budget * free // per_unit)))
+
+
 class VideoDenoiser:
     """A loaded checkpoint, placed on a device, ready to denoise video files."""
 
@@ -94,29 +170,44 @@ class VideoDenoiser:
         self.options = options
         self.device = resolve_device(options.device)
         self.precision = resolve_precision(options.precision, self.device)
-        self.model = checkpoint.model.to(self.device).eval()
+        self.model = self.adapter.prepare(checkpoint.model.to(self.device)).eval()
+        self.forward = CompiledForward(self.model, enabled=options.compile)
         self.sampler = DiffusionSampler(checkpoint.schedule, options.scheduler, options.steps, options.eta)
         window = int(self.model.num_frames)
-        overlap = options.window_overlap if options.window_overlap is not None else window // 2
+        overlap = options.window_overlap
+        if overlap is None:
+            overlap = FAST_WINDOW_OVERLAP if options.fast else window // 2
         self.plan = WindowPlan.from_overlap(window, overlap)
         self.tile = options.tile or self.adapter.default_tile
-        self.batch_size = options.batch_size or (1 if self.device.type == "cpu" else 4)
         overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
 
     def _predict(self, precision: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
             with autocast(self.device, precision):
-                return self.adapter.predict(self.model, sample, timestep)
+                return self.adapter.predict(self.forward, sample, timestep)
 
         return predict
+
+    def batch_size_for(self, height: int, width: int) -> int:
+        """``--batch-size``, or auto: 1 on CPU (measured fastest), else sized from free device memory."""
+        if self.options.batch_size is not None:
+            return self.options.batch_size
+        if self.device.type != "cuda":
+            return 1
+        grid = TileGrid.cover(height, width, self.tile, self.tile_overlap)
+        unit = torch.zeros(1, 3, self.plan.window, grid.tile_h, grid.tile_w)
+        return auto_batch_size(self._predict(self.precision), self.sampler, unit.to(self.device))
 
     def _unit_denoiser(self, sigma_255: float, generator: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
         guard = NonFiniteGuard()
 
+        pin = self.device.type == "cuda"
+
         @torch.inference_mode()
         def denoise_units(units: torch.Tensor) -> torch.Tensor:
-            y_unit = units.to(self.device, non_blocking=True)
+            # pinned host memory lets the copy to the GPU run asynchronously
+            y_unit = (units.pin_memory() if pin else units).to(self.device, non_blocking=True)
             state = generator.get_state()
             output = self.sampler.denoise(self._predict(self.precision), y_unit, sigma_255, generator)
             if self.precision != "fp32" and not guard.check(output):
@@ -143,19 +234,14 @@ class VideoDenoiser:
             estimated = options.sigma_255 is None
             sigma_255 = self.estimate_sigma(reader) if estimated else float(options.sigma_255)
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
+            batch_size = self.batch_size_for(info.height, info.width)
             blender = StreamingBlender(
-                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, self.batch_size
+                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size
             )
             chunk_frames = max(self.plan.window, 8)
-            done = 0
             with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path, lossless=options.lossless) as writer:
-                if progress is not None:
-                    progress(0, info.num_frames)
-                for frames_uint8 in blender.run(reader.iter_chunks(chunk_frames)):
-                    writer.write(frames_uint8)
-                    done += len(frames_uint8)
-                    if progress is not None:
-                        progress(done, info.num_frames)
+                with Prefetcher(reader.iter_chunks(chunk_frames), QUEUE_DEPTH) as chunks:
+                    done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")
         return DenoiseResult(

@@ -57,3 +57,63 @@ def test_missing_weights_message_says_how_to_get_them(monkeypatch):
 def test_bare_safetensors_file_with_config_beside_it(identity_checkpoint):
     checkpoint = load_checkpoint(identity_checkpoint / "diffusion_pytorch_model.safetensors", "unet")
     assert checkpoint.adapter.name == "unet" and checkpoint.schedule["num_train_timesteps"] == 1000
+
+
+def test_fast_denoises_every_frame_once_and_an_explicit_overlap_wins(identity_checkpoint):
+    checkpoint = load_checkpoint(identity_checkpoint)
+    window = checkpoint.model.num_frames
+    assert VideoDenoiser(checkpoint, DenoiseOptions()).plan.stride == window - window // 2
+    assert VideoDenoiser(checkpoint, DenoiseOptions(fast=True)).plan.stride == window
+    assert VideoDenoiser(checkpoint, DenoiseOptions(fast=True, window_overlap=1)).plan.stride == window - 1
+
+
+def test_fast_output_stays_close_to_the_default(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=7, size="64x48")
+    outputs = {}
+    for fast in (False, True):
+        denoiser = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=20, fast=fast, lossless=True))
+        denoiser.denoise_file(clip, tmp_path / f"out-{fast}.mkv")
+        outputs[fast] = _frames(tmp_path / f"out-{fast}.mkv").astype(np.int16)
+    assert outputs[True].shape == outputs[False].shape
+    assert not np.array_equal(outputs[True], outputs[False])  # different windows, different blend
+    assert np.abs(outputs[True] - outputs[False]).mean() < 3.0
+
+
+def test_cpu_batch_size_auto_is_one_and_explicit_sizes_are_kept(identity_checkpoint):
+    checkpoint = load_checkpoint(identity_checkpoint)
+    assert VideoDenoiser(checkpoint, DenoiseOptions(device="cpu")).batch_size_for(1080, 1920) == 1
+    assert VideoDenoiser(checkpoint, DenoiseOptions(device="cpu", batch_size=6)).batch_size_for(1080, 1920) == 6
+
+
+def test_compile_failure_falls_back_to_eager_with_one_warning(tmp_path, trained_like_checkpoint, monkeypatch):
+    clip = make_video(tmp_path / "in.mp4", frames=4)
+    eager = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=15, lossless=True))
+    eager.denoise_file(clip, tmp_path / "eager.mkv")
+
+    def broken_compile(model, **kwargs):
+        def compiled(*args, **kw):
+            raise RuntimeError("inductor: no C++ compiler found")
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    denoiser = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=15, lossless=True, compile=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        denoiser.denoise_file(clip, tmp_path / "compiled.mkv")
+    assert sum("torch.compile failed" in str(w.message) for w in caught) == 1
+    assert np.array_equal(_frames(tmp_path / "compiled.mkv"), _frames(tmp_path / "eager.mkv"))
+
+
+def test_encoder_error_removes_the_partial_output(tmp_path, identity_checkpoint, monkeypatch):
+    from stdit_cli import video_writer
+
+    clip = make_video(tmp_path / "in.mp4", frames=12)
+
+    def failing_write(self, frames):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(video_writer.VideoWriter, "write", failing_write)
+    denoiser = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10))
+    with pytest.raises(OSError, match="No space left"):
+        denoiser.denoise_file(clip, tmp_path / "out.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

@@ -114,7 +114,7 @@ class Trainer:
         self.alphas_cumprod = DDPMScheduler.from_config(self.schedule).alphas_cumprod
         torch.manual_seed(config.seed)
         self.model_config = load_preset(config.model, config.preset)
-        model = self.adapter.model_class(**self.model_config)
+        model = self.adapter.prepare(self.adapter.model_class(**self.model_config))
         self.frames = config.frames or int(model.num_frames)
         data = load_training_data(config.data, downscale=config.downscale)
         self.log(f"training data: {data.describe()}")
