@@ -73,6 +73,7 @@ class DenoiseResult:
     width: int
     height: int
     seconds: float
+    peak_device_mib: float | None = None  # CUDA only: peak memory allocated by torch
 
     @property
     def fps(self) -> float:
@@ -229,6 +230,8 @@ class VideoDenoiser:
         """Denoise ``input_path`` into ``output_path`` (written atomically)."""
         started = time.perf_counter()
         options = self.options
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
         with VideoReader(input_path) as reader:
             info = reader.info
             estimated = options.sigma_255 is None
@@ -259,4 +262,5 @@ class VideoDenoiser:
             width=info.width,
             height=info.height,
             seconds=round(time.perf_counter() - started, 3),
+            peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
         )
