@@ -87,6 +87,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
                         help="also benchmark a checkpoint folder as model NAME (repeatable)")
     parser.add_argument("--denoise-args", default="", help='extra `stdit denoise` options, e.g. "--steps 4 --threads 2"')
+    parser.add_argument("--variant", action="append", default=[], metavar="SUFFIX=OPTIONS",
+                        help='also run every model with these extra options, labelled "<model> SUFFIX", e.g. --variant "--fast=--fast"')
     parser.add_argument("--tools", nargs="*", default=list(TOOLS), choices=list(TOOLS), help="classical tools to run")
     parser.add_argument("--cbm3d-frames", type=int, default=4, help="evenly spaced frames per clip for CBM3D (slow)")
     parser.add_argument("--tune-sequence", default="walk", choices=SEQUENCES)
@@ -110,8 +112,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def model_runs(args: argparse.Namespace) -> list[tuple[str, str, Path | None]]:
-    """``(label, model name, checkpoint or None)`` for every model to benchmark."""
+def model_runs(args: argparse.Namespace) -> list[tuple[str, str, Path | None, list[str]]]:
+    """``(label, model name, checkpoint or None, extra options)`` for every model and variant to benchmark."""
     names = [n for n in MODEL_NAMES if shipped_checkpoint_dir(n) is not None] if args.models is None else args.models
     runs = []
     for name in names:
@@ -123,7 +125,13 @@ def model_runs(args: argparse.Namespace) -> list[tuple[str, str, Path | None]]:
         if name not in MODEL_NAMES or not path or not Path(path).exists():
             sys.exit(f"error: --checkpoint wants NAME=PATH with NAME in {MODEL_NAMES} and an existing PATH, got {spec!r}")
         runs.append((f"{name}:{Path(path).name}", name, Path(path)))
-    return runs
+    variants = [("", [])]
+    for spec in args.variant:
+        suffix, _, options = spec.partition("=")
+        if not suffix or not options:
+            sys.exit(f'error: --variant wants SUFFIX=OPTIONS, e.g. "--fast=--fast", got {spec!r}')
+        variants.append((f" {suffix}", shlex.split(options)))
+    return [(label + suffix, name, path, options) for label, name, path in runs for suffix, options in variants]
 
 
 def run_model(name: str, checkpoint: Path | None, sigma_arg: str, noisy_path: Path, out_path: Path,
@@ -461,7 +469,8 @@ def main() -> None:
         if entry.get("tuning_on") not in (None, tuning_on) and "[tuned on" not in entry["text"]:
             entry["text"] += f" [tuned on {entry['tuning_on']}]"
     model_list = {m["label"]: m for source in reused for m in source["models"]}
-    model_list.update({l: {"label": l, "model": n, "checkpoint": str(c) if c else "shipped"} for l, n, c in models})
+    model_list.update({l: {"label": l, "model": n, "checkpoint": str(c) if c else "shipped", "options": shlex.join(o)}
+                       for l, n, c, o in models})  # fmt: skip
     command = shlex.join(["python", "scripts/benchmark_quality.py", *sys.argv[1:]])
     state = {"command": command, "out": str(args.out), "data": str(args.data),
              "sequences": args.sequences, "sigmas": args.sigmas, "frames": args.frames, "cbm3d_frames": args.cbm3d_frames,
@@ -498,10 +507,11 @@ def main() -> None:
             for other in reused_noisy:  # fail before the slow part if the noise differs from a reused run's
                 if key_of(other) == key_of(this_run[-1]):
                     same_noise(other, this_run[-1], " (a --reuse JSON and this run)")
-            for label, name, checkpoint in models:
+            for label, name, checkpoint, options in models:
                 for mode, sigma_arg in (("σ oracle", f"{sigma_255:g}"), ("σ auto", "auto")):
-                    out_path = outputs / f"{sequence}_s{sigma_255:g}_{label.replace(':', '_')}_{sigma_arg}.mkv"
-                    out, seconds, detail = run_model(name, checkpoint, sigma_arg, noisy_path, out_path, extra)
+                    slug = label.replace(":", "_").replace(" ", "").replace("-", "")
+                    out_path = outputs / f"{sequence}_s{sigma_255:g}_{slug}_{sigma_arg}.mkv"
+                    out, seconds, detail = run_model(name, checkpoint, sigma_arg, noisy_path, out_path, [*extra, *options])
                     add(record(f"{label} ({mode})", sequence, sigma_255, clean, out, every, seconds, **detail))
             for tool in tools:
                 value = rule_value(tool, rules.get(tool.key), sigma_255)
