@@ -82,8 +82,12 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file, or a folder for one or many inputs (default: <stem>.denoised.mp4 beside each input).")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(), default=None, help="Output file (one input), or a folder, created if missing (default: <stem>.denoised.mp4 beside each input).")
+@click.option("--inputs-from", metavar="FILE", default=None, help="Also denoise the paths listed in FILE, one per line ('-': stdin; blank lines and # comments skipped).")
+@click.option("--relative-to", type=click.Path(file_okay=False, path_type=Path), default=None, help="With -o FOLDER: recreate each input's folders below this one under FOLDER.")
+@click.option("--skip-existing", is_flag=True, help="Skip inputs whose output exists and is complete (a rerun resumes a stopped batch).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write one JSON line per input (status, error, sigma, frames, seconds...) to this file as the batch goes.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input).")
 @click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone whose shipped weights to use.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help="A save_pretrained folder, or a .safetensors file with its config.json.")
@@ -104,21 +108,20 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--lossless", is_flag=True, help="Bit-exact RGB output (libx264rgb -qp 0, or FFV1 in .mkv).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
-def denoise(inputs, output, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
+def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
             window_overlap, batch_size, fast, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
-    """Denoise one or more videos."""
+    """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report)."""
     from stdit_cli.denoise_command import DenoiseJob, run_denoise
     from stdit_cli.pipeline import DenoiseOptions
 
-    if len(inputs) > 1 and output is not None and output.suffix and not output.is_dir():
-        raise click.UsageError("several inputs need -o to be a folder (or no -o)")
     options = DenoiseOptions(
         sigma_255=sigma, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
         window_overlap=window_overlap, batch_size=batch_size, fast=fast, compile=compile_model, device=device,
         precision=precision, lossless=lossless,
     )  # fmt: skip
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
-                     checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json)  # fmt: skip
+                     checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json,
+                     inputs_from=inputs_from, skip_existing=skip_existing, report=report, relative_to=relative_to)  # fmt: skip
     sys.exit(run_denoise(job))
 
 

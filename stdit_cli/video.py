@@ -2,14 +2,16 @@
 
 Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch.
 
-- `video_reader`: `probe_video`, `VideoReader` (decord by default, PyAV fallback), `VideoError`.
+- `video_reader`: `probe_video`, `VideoReader` (decord by default, PyAV fallback), `VideoError`,
+  `VideoWarning` (what an 8-bit constant-rate output cannot keep: bit depth, variable frame rate).
+- `video_orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
 - `video_writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio copy, atomic rename),
   `default_output_path`, `resolve_output_path`, `OutputExistsError`.
 
 Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
 """
 
-from stdit_cli.video_reader import VideoError, VideoInfo, VideoReader, decord_available, probe_video
+from stdit_cli.video_reader import VideoError, VideoInfo, VideoReader, VideoWarning, decord_available, probe_video
 from stdit_cli.video_writer import (
     OUTPUT_SUFFIXES,
     OutputExistsError,
@@ -24,6 +26,7 @@ __all__ = [
     "VideoError",
     "VideoInfo",
     "VideoReader",
+    "VideoWarning",
     "VideoWriter",
     "decord_available",
     "default_output_path",

@@ -10,8 +10,9 @@ WebM). `VideoReader` indexes the packets when it opens the file (decord always d
 PyAV backend does the same so both behave alike) and is the authority: `VideoReader.info` may
 hold more frames than `probe_video` when the header undercounts.
 
-decord quirks handled here: it reports fps as a float (hence the PyAV probe); its FFmpeg logs go
-straight to stderr; its bridge is process-global (a torch bridge set elsewhere is undone with
+decord quirks handled here: it reports fps as a float (hence the PyAV probe); it applies display
+rotations itself but gets rotations with a flip wrong (files with a display matrix are read with
+PyAV); its FFmpeg logs go straight to stderr; its bridge is process-global (a torch bridge set elsewhere is undone with
 `np.asarray`); it indexes every packet at open and fails outright on a file with a bad packet,
 so `backend="auto"` then retries with PyAV, which reads the file or says precisely what is wrong.
 
@@ -21,6 +22,16 @@ denoising part of the video; no decoding time is spent first. Containers without
 count (MKV/WebM) cut short are read up to the last complete packet, which is all they can say.
 A frame that fails to decode, or a stream that ends before its indexed count, raises
 `VideoError` naming the file and the frame. Callers never see a backend's own exception type.
+
+Orientation. A display matrix (phone videos shot upright) is honoured the way FFmpeg's
+autorotate honours it (see `video_orientation`): `VideoInfo.width`/`height` and every frame
+returned are as displayed, whatever the backend.
+
+What the 8-bit RGB frames cannot keep is said with a `VideoWarning` when a `VideoReader` opens:
+more than 8 bits per sample (10-bit HDR phone footage is read, and written, in 8 bits), and a
+variable frame rate (frames are numbered, not timed: the output is written at the average rate,
+same frame count and duration; the warning says how far frames move). Grayscale video is read as
+RGB with three equal channels.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -36,11 +48,21 @@ from typing import Iterator
 import av
 import numpy as np
 
+from stdit_cli.video_orientation import NONE, apply_orientation, display_size, read_orientation
+
 BACKENDS = ("auto", "decord", "pyav")
+
+#: a frame further than this many frame intervals from a constant-rate timeline makes the video
+#: "variable frame rate" (half an interval: it would be shown in another slot at the average rate)
+VFR_TOLERANCE_FRAMES = 0.5
 
 
 class VideoError(Exception):
     """A video that cannot be read or written; the message is one line naming the file and cause."""
+
+
+class VideoWarning(UserWarning):
+    """A readable video with something the output cannot keep (bit depth, variable frame rate)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,27 @@ class VideoInfo:
     has_audio: bool
     codec: str  # decoder name, e.g. "h264", "ffv1"
     duration_s: float  # container duration, or num_frames / fps where the container has none
+    orientation: str = NONE  # display-matrix transform applied to every frame (video_orientation)
+    rotation_deg: float = 0.0  # the display matrix's clockwise rotation, as the container says
+    pix_fmt: str = ""  # the stream's pixel format, e.g. "yuv420p", "yuv420p10le", "gray"
+
+    @property
+    def coded_size(self) -> tuple[int, int]:
+        """(width, height) of the frames as stored, before the orientation is applied."""
+        return display_size(self.width, self.height, self.orientation)
+
+    @property
+    def has_display_matrix(self) -> bool:
+        """True when the container asks players to rotate or flip the frames."""
+        return self.orientation != NONE or abs(self.rotation_deg) >= 1
+
+    @property
+    def bits_per_sample(self) -> int:
+        """Bits of the stream's first component (8 for yuv420p, 10 for yuv420p10le)."""
+        try:
+            return av.VideoFormat(self.pix_fmt).components[0].bits
+        except (ValueError, IndexError, av.FFmpegError):
+            return 8
 
 
 def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
@@ -122,16 +165,25 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             duration_s = container.duration / av.time_base
         else:
             duration_s = float(num_frames / fps)
-        return VideoInfo(
-            path=path,
-            width=width,
-            height=height,
-            num_frames=num_frames,
-            fps=fps,
-            has_audio=len(container.streams.audio) > 0,
-            codec=stream.codec_context.name,
-            duration_s=duration_s,
-        )
+        has_audio = len(container.streams.audio) > 0
+        codec = stream.codec_context.name
+        pix_fmt = stream.format.name if stream.format is not None else ""
+    with _open_container(path) as container:  # from the start again, to decode the first frame
+        orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
+    width, height = display_size(width, height, orientation)
+    return VideoInfo(
+        path=path,
+        width=width,
+        height=height,
+        num_frames=num_frames,
+        fps=fps,
+        has_audio=has_audio,
+        codec=codec,
+        duration_s=duration_s,
+        orientation=orientation,
+        rotation_deg=rotation_deg,
+        pix_fmt=pix_fmt,
+    )
 
 
 def _truncated(info: VideoInfo, found: int) -> VideoError:
@@ -163,6 +215,13 @@ class _DecordFrames:
         # decord's bridge is process-global: someone may have switched it to torch.
         return batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
 
+    def frame_times_s(self) -> np.ndarray | None:
+        """Presentation time of every frame, in seconds (from decord's packet index)."""
+        try:
+            return np.asarray(self._reader.get_frame_timestamp(list(range(self.num_frames))))[:, 0]
+        except Exception:  # no timestamps in the index: nothing to check
+            return None
+
     def close(self) -> None:
         self._reader = None
 
@@ -174,7 +233,9 @@ class _PyAVFrames:
         self.info = info
         try:
             with av.open(str(info.path)) as container:
-                pts = _count_packets(container, _video_stream(container, info.path))
+                stream = _video_stream(container, info.path)
+                self._time_base = stream.time_base
+                pts = _count_packets(container, stream)
         except av.FFmpegError as e:
             raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
         self.num_frames = len(pts)
@@ -230,7 +291,8 @@ class _PyAVFrames:
     def read(self, start: int, stop: int) -> np.ndarray:
         if start != self._next_index:
             self._seek(start)
-        shape = (self.info.height, self.info.width, 3)
+        coded_width, coded_height = self.info.coded_size
+        shape = (coded_height, coded_width, 3)
         frames_uint8 = np.empty((stop - start, *shape), dtype=np.uint8)  # [t, H, W, 3]
         for i in range(start, stop):
             frame = self._pending if self._pending is not None else self._next_frame(i)
@@ -244,6 +306,12 @@ class _PyAVFrames:
             frames_uint8[i - start] = rgb
         self._next_index = stop
         return frames_uint8
+
+    def frame_times_s(self) -> np.ndarray | None:
+        """Presentation time of every frame, in seconds (from the packets' pts)."""
+        if self._pts is None or self._time_base is None:
+            return None
+        return np.asarray(self._pts, dtype=np.float64) * float(self._time_base)
 
     def close(self) -> None:
         if self._container is not None:
@@ -260,6 +328,38 @@ def decord_available() -> bool:
     return True
 
 
+def timeline_deviation_s(frame_times_s: np.ndarray | None, fps: Fraction) -> float:
+    """How far (seconds) the frames are from where a constant `fps` would show them."""
+    if frame_times_s is None or len(frame_times_s) < 3 or not np.isfinite(frame_times_s).all():
+        return 0.0
+    times_s = np.sort(frame_times_s)
+    constant_s = times_s[0] + np.arange(len(times_s)) / float(fps)
+    return float(np.abs(times_s - constant_s).max())
+
+
+def _what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None) -> list[str]:
+    """One line per property of the video that the 8-bit, constant-rate output cannot keep."""
+    messages = []
+    if info.bits_per_sample > 8:
+        messages.append(
+            f"{info.pix_fmt} has {info.bits_per_sample} bits per sample; stdit reads and writes 8-bit RGB, "
+            "so the output is 8-bit"
+        )
+    if info.orientation == NONE and abs(info.rotation_deg) >= 1:
+        messages.append(
+            f"display rotation of {info.rotation_deg:g} degrees is not a multiple of 90; frames are kept as stored"
+        )
+    deviation_s = timeline_deviation_s(frame_times_s, info.fps)
+    if deviation_s > VFR_TOLERANCE_FRAMES / float(info.fps):
+        rate = f"{float(info.fps):.4g} fps"
+        messages.append(
+            f"variable frame rate: frames are up to {deviation_s * 1000:.0f} ms away from a constant {rate}; "
+            f"the output is a constant {rate} with the same frames and total duration, so frames are "
+            f"shown up to {deviation_s * 1000:.0f} ms earlier or later than in the input"
+        )
+    return messages
+
+
 class VideoReader:
     """Random access and chunked iteration over a video's frames as uint8 RGB `[t, H, W, 3]`.
 
@@ -269,7 +369,9 @@ class VideoReader:
             "decord" or "pyav". `self.backend` says which one is in use.
 
     Memory stays bounded by the chunk being read, whatever the video's length. The reader yields
-    exactly `info.num_frames` frames or raises `VideoError` (see the module docstring).
+    exactly `info.num_frames` frames or raises `VideoError` (see the module docstring). Frames
+    are upright (display matrix applied); opening warns (`VideoWarning`) about a bit depth over 8
+    and a variable frame rate.
     """
 
     def __init__(self, path: str | os.PathLike, backend: str = "auto"):
@@ -278,9 +380,15 @@ class VideoReader:
         info = probe_video(path)
         requested = backend
         if backend == "auto":
-            backend = "decord" if decord_available() else "pyav"
+            # decord 0.6 applies display rotations itself but gets flips wrong: PyAV for those.
+            backend = "decord" if decord_available() and not info.has_display_matrix else "pyav"
         if backend == "decord" and not decord_available():
             raise VideoError(f"{info.path}: the decord backend was requested but decord is not installed")
+        if backend == "decord" and info.has_display_matrix:
+            raise VideoError(
+                f"{info.path}: has a display matrix ({info.orientation}), which decord applies "
+                "inconsistently; read it with the pyav backend"
+            )
         try:
             self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info)
         except VideoError:
@@ -294,6 +402,8 @@ class VideoReader:
             raise _truncated(info, self._frames.num_frames)
         # The packet index is the authority where the header undercounts.
         self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
+        for message in _what_is_lost(self.info, self._frames.frame_times_s()):
+            warnings.warn(f"{self.info.path}: {message}", VideoWarning, stacklevel=2)
 
     def __len__(self) -> int:
         return self.info.num_frames
@@ -304,7 +414,7 @@ class VideoReader:
             raise ValueError("read() on a closed VideoReader")
         if not 0 <= start < stop <= self.info.num_frames:
             raise IndexError(f"frame range [{start}, {stop}) is outside [0, {self.info.num_frames})")
-        frames_uint8 = self._frames.read(start, stop)
+        frames_uint8 = apply_orientation(self._frames.read(start, stop), self.info.orientation)
         expected = (stop - start, self.info.height, self.info.width, 3)
         if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
             raise VideoError(

@@ -20,6 +20,7 @@ had them, and the video starts as late after the audio as it did in the source (
 Atomicity: FFmpeg writes `.<stem>.stdit-tmp-XXXXXXXX<ext>` in the target folder (same file
 system, the extension picks the muxer), renamed into place with `os.replace` only when everything
 succeeded. Any exception, KeyboardInterrupt included, kills FFmpeg and removes the temporary files.
+A full disk or a file size limit (`ulimit -f`) is reported as such, in one line.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -134,6 +136,27 @@ def _strip_log_prefix(line: str) -> str:
     return re.sub(r"^(\[[^\]]* @ 0x[0-9a-f]+\] )+", "", line.strip())
 
 
+def _exit_status(returncode: int) -> str:
+    """`exited with status 1`, or `was killed by SIGKILL` for a negative status."""
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"ffmpeg was killed by {name}"
+    return f"ffmpeg exited with status {returncode}"
+
+
+def _no_room_cause(stderr_text: str, returncode: int | None) -> str | None:
+    """The cause when the output did not fit: a full disk, or the file size limit (`ulimit -f`:
+    FFmpeg gets EFBIG, or is killed by SIGXFSZ, which Python restores to its default in children)."""
+    if "No space left on device" in stderr_text:
+        return "no space left on device (the partial output was removed)"
+    if "File too large" in stderr_text or returncode == -getattr(signal, "SIGXFSZ", 0):
+        return "the file size limit was reached (ulimit -f; the partial output was removed)"
+    return None
+
+
 def _ffmpeg_quiet() -> list[str]:
     """The FFmpeg binary and options shared by every call: errors only, overwrite our temp file."""
     exe = imageio_ffmpeg.get_ffmpeg_exe()
@@ -230,11 +253,14 @@ class VideoWriter:
 
     def _ffmpeg_error(self, what: str) -> VideoError:
         """A VideoError carrying FFmpeg's first stderr line: the cause, before the cascade of
-        "Task finished" / "Nothing was written" lines that follow it."""
+        "Task finished" / "Nothing was written" lines that follow it. A full disk and a file size
+        limit get a message of their own (they are the usual causes in batch jobs)."""
         self._stderr.seek(0)
         text = self._stderr.read().decode(errors="replace")
         lines = [_strip_log_prefix(line) for line in text.splitlines() if line.strip()]
-        cause = lines[0] if lines else f"ffmpeg exited with status {self._process.returncode}"
+        cause = _no_room_cause(text, self._process.returncode)
+        if cause is None:
+            cause = lines[0] if lines else _exit_status(self._process.returncode)
         return VideoError(f"{self.path}: {what} failed: {cause}")
 
     def write(self, frames_uint8: np.ndarray) -> None:

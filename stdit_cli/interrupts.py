@@ -1,0 +1,92 @@
+"""Stopping a batch cleanly on SIGINT (Ctrl-C), SIGTERM (kill, Slurm, torchrun) and SIGHUP.
+
+While an `InterruptGuard` is active, the first of these signals stops the batch:
+
+- inside `guard.interruptible()` (a video being denoised) it raises `Interrupted` at once, which
+  unwinds through the video writer: FFmpeg is killed and the temporary file removed, so no
+  partial output ever appears (outputs are only renamed into place once complete);
+- elsewhere (between videos, writing the report) it is only remembered, and the batch stops
+  before the next video.
+
+Later signals are ignored until the guard ends, so that a second Ctrl-C cannot cut the cleanup
+short. Python runs signal handlers between bytecodes, so a signal that arrives during a long
+torch operation takes effect when that operation returns. Signals that were ignored when the
+guard started (`nohup`, a background job's SIGINT) stay ignored. The exit status of an
+interrupted batch is the shell's convention, 128 + the signal number (130 SIGINT, 143 SIGTERM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Iterator
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Interrupted(BaseException):
+    """A signal stopped the batch (a BaseException, like KeyboardInterrupt, so that the
+    per-video `except Exception` handlers do not swallow it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class InterruptGuard:
+    """Context manager that turns the first SIGINT/SIGTERM/SIGHUP into a clean stop."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None  # the first signal received
+        self._depth = 0  # > 0 inside interruptible()
+        self._raised = False
+        self._previous: dict[int, object] = {}
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.signum is None else 128 + self.signum
+
+    def __enter__(self) -> "InterruptGuard":
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signal handlers can only be installed from the main thread
+        for signum in SIGNALS:
+            previous = signal.getsignal(signum)
+            if previous is signal.SIG_IGN:
+                continue
+            self._previous[signum] = previous
+            signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.signum is not None:
+            return
+        self.signum = signum
+        if self._depth > 0:
+            self._raised = True
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """A block that a signal stops at once (raises `Interrupted`)."""
+        if self.signum is not None and not self._raised:
+            self._raised = True
+            raise Interrupted(self.signum)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
