@@ -9,6 +9,7 @@ cause ends in a traceback.
 
 from __future__ import annotations
 
+import os
 import signal
 import warnings
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from stdit_cli.batch import (
 )
 from stdit_cli.interrupts import InterruptGuard, Interrupted
 from stdit_cli.pipeline import DenoiseOptions, DenoiseResult, VideoDenoiser
-from stdit_cli.report import Record, ReportWriter, rank_report_path, summary_table, write_report
+from stdit_cli.report import Record, ReportWriter, rank_report_path, rank_reports, summary_table, write_report
 from stdit_cli.runtime import RuntimeSetupError, set_threads
 from stdit_cli.sharding import RankGroup, Shard, ShardError
 from stdit_cli.video import VideoError, VideoWarning, probe_video
@@ -218,6 +219,17 @@ def _collect_inputs(job: DenoiseJob, shard: Shard) -> list[Path]:
     return inputs
 
 
+def _cpu_threads(job: DenoiseJob, shard: Shard) -> int | None:
+    """`--threads`; else under torchrun this process's share of the cores (torchrun's default
+    OMP_NUM_THREADS=1 would leave cores idle); else OMP_NUM_THREADS when set; else every core."""
+    if job.threads is not None:
+        return job.threads
+    if shard.distributed:
+        return shard.cpu_threads()
+    from_env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(from_env) if from_env.isdigit() and int(from_env) > 0 else None
+
+
 def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
     shard.use_local_gpu(job.options.device)
     checkpoint = resolve_checkpoint(job.model_name, job.checkpoint)
@@ -244,8 +256,8 @@ def _merge(batch: _Batch, group: RankGroup, report: ReportWriter) -> list[Record
         except OSError as error:
             batch.say("error", "red", f"{report_path}: cannot write the merged report ({error.strerror}); the rank reports are kept")
             return merged
-        for rank in range(batch.shard.world_size):
-            rank_report_path(report_path, rank).unlink(missing_ok=True)
+        for stale in rank_reports(report_path):  # this run's, and any left by an earlier one
+            stale.unlink(missing_ok=True)
     return merged
 
 
@@ -307,7 +319,7 @@ def run_denoise(job: DenoiseJob) -> int:
     console = Console(stderr=True)
     with InterruptGuard() as guard:
         shard, plan, items = _start(job)
-        set_threads(job.threads or (shard.cpu_threads() if shard.distributed else None))
+        set_threads(_cpu_threads(job, shard))
         group = RankGroup(shard)
         try:
             group.start()

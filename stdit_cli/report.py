@@ -97,6 +97,18 @@ def rank_report_path(report: Path, rank: int) -> Path:
     return report.with_name(f"{report.stem}.rank{rank}{report.suffix}")
 
 
+def rank_reports(report: Path) -> list[Path]:
+    """The rank reports beside `report` (`report.rank0.jsonl`, `report.rank1.jsonl`, ...)."""
+    if not report.parent.is_dir():
+        return []
+    prefix, suffix = f"{report.stem}.rank", report.suffix
+    return sorted(
+        path for path in report.parent.iterdir()
+        if path.name.startswith(prefix) and path.name.endswith(suffix)
+        and path.name[len(prefix) : len(path.name) - len(suffix)].isdigit()
+    )  # fmt: skip
+
+
 class ReportWriter:
     """A JSONL file written one flushed line per record; a write failure is kept, not raised.
 

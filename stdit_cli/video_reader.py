@@ -12,9 +12,11 @@ hold more frames than `probe_video` when the header undercounts.
 
 decord quirks handled here: it reports fps as a float (hence the PyAV probe); it applies display
 rotations itself but gets rotations with a flip wrong (files with a display matrix are read with
-PyAV); its FFmpeg logs go straight to stderr; its bridge is process-global (a torch bridge set elsewhere is undone with
-`np.asarray`); it indexes every packet at open and fails outright on a file with a bad packet,
-so `backend="auto"` then retries with PyAV, which reads the file or says precisely what is wrong.
+PyAV); its FFmpeg logs go straight to stderr; its bridge is process-global (a torch bridge set
+elsewhere is undone with `np.asarray`); it indexes every packet at open and fails outright on a
+file with a bad packet, and it cannot copy out the frames of some sizes (FFV1 at 48x32), so
+`backend="auto"` retries with PyAV, at open or at the first read that fails, which reads the
+file or says precisely what is wrong.
 
 Truncated or corrupt files. Where the header declares more frames than the file holds (an MP4
 cut short, a partial download), opening a `VideoReader` raises `VideoError` instead of silently
@@ -78,7 +80,7 @@ class VideoInfo:
     codec: str  # decoder name, e.g. "h264", "ffv1"
     duration_s: float  # container duration, or num_frames / fps where the container has none
     orientation: str = NONE  # display-matrix transform applied to every frame (video_orientation)
-    rotation_deg: float = 0.0  # the display matrix's clockwise rotation, as the container says
+    rotation_deg: float = 0.0  # clockwise display rotation, FFmpeg's convention (-display_rotation 90 reads 270)
     pix_fmt: str = ""  # the stream's pixel format, e.g. "yuv420p", "yuv420p10le", "gray"
 
     @property
@@ -397,6 +399,8 @@ class VideoReader:
             # decord fails outright on a bad packet while indexing; PyAV reads what it can.
             backend, self._frames = "pyav", _PyAVFrames(info)
         self.backend = backend
+        self._fallback = requested == "auto" and backend == "decord"
+        self._probed = info
         if self._frames.num_frames < info.num_frames:
             self._frames.close()
             raise _truncated(info, self._frames.num_frames)
@@ -414,7 +418,7 @@ class VideoReader:
             raise ValueError("read() on a closed VideoReader")
         if not 0 <= start < stop <= self.info.num_frames:
             raise IndexError(f"frame range [{start}, {stop}) is outside [0, {self.info.num_frames})")
-        frames_uint8 = apply_orientation(self._frames.read(start, stop), self.info.orientation)
+        frames_uint8 = apply_orientation(self._read_stored(start, stop), self.info.orientation)
         expected = (stop - start, self.info.height, self.info.width, 3)
         if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
             raise VideoError(
@@ -422,6 +426,22 @@ class VideoReader:
                 f"{frames_uint8.dtype}, expected {expected} uint8"
             )
         return np.ascontiguousarray(frames_uint8)
+
+    def _read_stored(self, start: int, stop: int) -> np.ndarray:
+        """Frames as stored; with backend "auto", a decord failure hands the file over to PyAV."""
+        try:
+            return self._frames.read(start, stop)
+        except VideoError:
+            if not self._fallback:
+                raise
+        # decord 0.6 cannot copy out some frame sizes (FFV1 at 48x32, for one): PyAV from here on.
+        self._fallback = False
+        self._frames.close()
+        self._frames = _PyAVFrames(self._probed)
+        self.backend = "pyav"
+        if self._frames.num_frames < self.info.num_frames:
+            raise _truncated(self.info, self._frames.num_frames)
+        return self._frames.read(start, stop)
 
     def iter_chunks(self, chunk_frames: int) -> Iterator[np.ndarray]:
         """All frames in order, `chunk_frames` at a time (the last chunk may be shorter)."""

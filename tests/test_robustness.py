@@ -1,0 +1,420 @@
+"""Bad, odd and hostile inputs and outputs, on files the tests make; the inputs never change.
+
+Every case of issue #6 has its behaviour asserted here:
+
+- not videos (empty, text named .mp4, audio only), MP4 cut short (header first: refused, the
+  header promises frames that are missing; header last: unreadable), MKV cut short (the
+  complete frames are denoised);
+- a 1-frame video, grayscale, 10-bit, variable frame rate, phone rotation (every display
+  matrix, against FFmpeg's own autorotate), 4096x64 and 16x16 frames, names with spaces and
+  unicode: denoised, with the identity checkpoint and --lossless giving back exactly the frames
+  as displayed;
+- an output folder without write permission, a file size limit (`ulimit -f`) and, where a tiny
+  file system can be mounted, a full disk: one clear line, nothing partial left;
+- SIGINT and SIGTERM in the middle of a batch: no partial file, finished outputs kept, the report
+  says what was done, and a rerun with --skip-existing finishes the rest.
+
+After each of them, `assert_untouched` checks every input's bytes, time stamp and folder.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from stdit_cli.cli import main
+from stdit_cli.video import VideoError, VideoReader, VideoWarning, decord_available, probe_video
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ffmpeg(*args) -> None:
+    subprocess.run([FFMPEG, "-v", "error", "-nostdin", "-y", *map(str, args)], check=True)
+
+
+def lavfi_clip(path: Path, *codec, size="48x32", frames=4, rate="25") -> Path:
+    """A lossless-friendly moving pattern with grain (testsrc2 rounds odd sizes: crop after)."""
+    width, height = (int(v) for v in size.split("x"))
+    source = f"testsrc2=size={width + 1}x{height + 1}:rate={rate},crop={width}:{height}:0:0,noise=alls=16:allf=t"
+    ffmpeg("-f", "lavfi", "-i", source, "-frames:v", frames, *codec, path)
+    return path
+
+
+def decoded_by_ffmpeg(path: Path) -> np.ndarray:
+    """Frames as FFmpeg's command line shows them (autorotate on), uint8 RGB [t, H, W, 3]."""
+    info = probe_video(path)
+    raw = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+                         check=True, capture_output=True).stdout  # fmt: skip
+    return np.frombuffer(raw, np.uint8).reshape(-1, info.height, info.width, 3)
+
+
+def read_all(path: Path, backend="auto") -> np.ndarray:
+    with VideoReader(path, backend=backend) as reader:
+        return reader.read(0, len(reader))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Zoo:
+    """The input folder of every test here, and what it held when it was made."""
+
+    folder: Path
+    files: dict[str, Path]
+    fingerprint: dict[str, tuple[str, int]]  # name -> (sha256, mtime_ns)
+
+
+def fingerprint(folder: Path) -> dict[str, tuple[str, int]]:
+    return {p.name: (sha256(p), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def assert_untouched(zoo: Zoo) -> None:
+    """Same files, same bytes, same time stamps, nothing added to the input folder."""
+    assert fingerprint(zoo.folder) == zoo.fingerprint
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory) -> Zoo:
+    folder = tmp_path_factory.mktemp("zoo") / "in put ü"
+    folder.mkdir()
+    f = {}
+    f["empty"] = folder / "empty.mp4"
+    f["empty"].write_bytes(b"")
+    f["text"] = folder / "notes.mp4"
+    f["text"].write_text("this is not a video\n")
+    f["audio_only"] = folder / "tone.m4a"
+    ffmpeg("-f", "lavfi", "-i", "sine=sample_rate=16000", "-t", "0.3", "-c:a", "aac", f["audio_only"])
+    full = lavfi_clip(folder.parent / "full.mp4", "-c:v", "libx264", "-movflags", "+faststart", frames=30)
+    f["cut_header_first"] = folder / "cut header first.mp4"
+    f["cut_header_first"].write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    tail = lavfi_clip(folder.parent / "tail.mp4", "-c:v", "libx264", frames=30)
+    f["cut_header_last"] = folder / "cut header last.mp4"
+    f["cut_header_last"].write_bytes(tail.read_bytes()[: tail.stat().st_size // 2])
+    mkv = lavfi_clip(folder.parent / "full.mkv", "-c:v", "ffv1", frames=30)
+    f["cut_mkv"] = folder / "cut.mkv"
+    f["cut_mkv"].write_bytes(mkv.read_bytes()[: mkv.stat().st_size // 2])
+    f["one_frame"] = lavfi_clip(folder / "one frame.mp4", "-c:v", "libx264rgb", "-qp", "0", frames=1)
+    f["gray"] = lavfi_clip(folder / "gray.mkv", "-c:v", "ffv1", "-pix_fmt", "gray")
+    f["ten_bit"] = lavfi_clip(folder / "ten bit.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p10le")
+    f["vfr"] = folder / "vfr.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x32:rate=25", "-frames:v", "8",
+           "-vf", "setpts='if(lt(N,4),N*0.04,0.16+(N-4)*0.12)/TB'", "-fps_mode", "vfr",
+           "-c:v", "libx264rgb", "-qp", "0", f["vfr"])  # fmt: skip
+    upright = lavfi_clip(folder.parent / "upright.mp4", "-c:v", "libx264rgb", "-qp", "0", size="48x32")
+    f["rotated"] = folder / "phone rotated.mp4"
+    ffmpeg("-display_rotation", "90", "-i", upright, "-c", "copy", f["rotated"])
+    f["wide"] = lavfi_clip(folder / "wide.mp4", "-c:v", "libx264rgb", "-qp", "0", size="4096x64", frames=2)
+    f["small"] = lavfi_clip(folder / "small.mp4", "-c:v", "libx264rgb", "-qp", "0", size="16x16")
+    f["unicode"] = lavfi_clip(folder / "été — 東京 clip.mp4", "-c:v", "libx264rgb", "-qp", "0")
+    return Zoo(folder, f, fingerprint(folder))
+
+
+def denoise(*args):
+    return CliRunner().invoke(main, ["denoise", *map(str, args)], catch_exceptions=False)
+
+
+def records_of(report: Path) -> dict[str, dict]:
+    return {Path(r["input"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if "stdit-tmp" in p.name)
+
+
+# --- every kind of input in one batch ----------------------------------------------------------
+
+
+def test_batch_over_every_kind_of_input(zoo, identity_checkpoint, tmp_path):
+    out = tmp_path / "out"
+    report = tmp_path / "report.jsonl"
+    result = denoise(*zoo.files.values(), "--checkpoint", identity_checkpoint, "--lossless", "--sigma", "10",
+                     "-o", f"{out}/", "--report", report, "--quiet")  # fmt: skip
+    assert result.exit_code == 1, result.output  # some inputs are meant to fail
+    assert "Traceback" not in result.output
+    records = records_of(report)
+    f = zoo.files
+    failed = {
+        "empty": "empty file (0 bytes)",
+        "text": "not a readable video",
+        "audio_only": "no video stream (found: audio)",
+        "cut_header_first": "truncated or corrupt: the container declares 30 frames but only",
+        "cut_header_last": "not a readable video",
+    }
+    for key, reason in failed.items():
+        record = records[f[key].name]
+        assert record["status"] == "failed" and reason in record["error"], record
+        assert "\n" not in record["error"] and not Path(record["output"]).exists()
+        assert f"error: {f[key]}" in result.output  # one line on stderr
+    ok = [key for key in f if key not in failed]
+    for key in ok:
+        record = records[f[key].name]
+        assert record["status"] == "ok", record
+        output = Path(record["output"])
+        assert output.parent == out and output.name == f"{f[key].stem}.denoised.mp4"
+        # identity model + lossless: the output is the input as displayed, bit for bit
+        np.testing.assert_array_equal(read_all(output), read_all(f[key]), err_msg=key)
+    cut = records[f["cut_mkv"].name]
+    assert 0 < cut["frames"] < 30  # an MKV cut short: its complete frames are denoised
+    assert records[f["one_frame"].name]["frames"] == 1
+    assert (records[f["wide"].name]["width"], records[f["wide"].name]["height"]) == (4096, 64)
+    assert (records[f["small"].name]["width"], records[f["small"].name]["height"]) == (16, 16)
+    assert (records[f["rotated"].name]["width"], records[f["rotated"].name]["height"]) == (32, 48)
+    assert any("10 bits per sample" in w for w in records[f["ten_bit"].name]["warnings"])
+    assert any("variable frame rate" in w for w in records[f["vfr"].name]["warnings"])
+    assert "warning:" in result.output and "variable frame rate" in result.output
+    quiet_ones = set(ok) - {"ten_bit", "vfr"}
+    assert all(records[f[key].name]["warnings"] == [] for key in quiet_ones)
+    assert leftovers(out) == []
+    assert_untouched(zoo)
+
+
+# --- what each odd input becomes -----------------------------------------------------------------
+
+
+def test_grayscale_is_read_as_three_equal_channels(zoo):
+    frames_uint8 = read_all(zoo.files["gray"])
+    assert frames_uint8.std() > 10
+    assert np.array_equal(frames_uint8[..., 0], frames_uint8[..., 1])
+    assert np.array_equal(frames_uint8[..., 1], frames_uint8[..., 2])
+
+
+def test_ten_bit_input_warns_and_keeps_its_colours_in_8_bits(tmp_path):
+    flat = tmp_path / "flat10.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x3366CC:size=64x48:rate=25", "-frames:v", "3",
+           "-c:v", "libx264", "-pix_fmt", "yuv420p10le", flat)  # fmt: skip
+    for backend in ("auto", "pyav"):
+        with pytest.warns(VideoWarning, match="yuv420p10le has 10 bits per sample"):
+            frames_uint8 = read_all(flat, backend=backend)
+        assert frames_uint8.dtype == np.uint8 and frames_uint8.shape == (3, 48, 64, 3)
+        assert np.abs(frames_uint8.reshape(-1, 3).astype(int) - (0x33, 0x66, 0xCC)).max() <= 3, backend
+
+
+def test_variable_frame_rate_warns_and_keeps_frames_and_duration(zoo, identity_checkpoint, tmp_path):
+    source = zoo.files["vfr"]
+    info = probe_video(source)
+    with pytest.warns(VideoWarning, match=r"variable frame rate: frames are up to \d+ ms away"):
+        VideoReader(source).close()
+    out = tmp_path / "vfr.denoised.mkv"
+    result = denoise(source, "--checkpoint", identity_checkpoint, "--lossless", "--sigma", "5", "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.splitlines()[-1])
+    assert "variable frame rate" in record["warnings"][0] and str(source) in record["warnings"][0]
+    written = probe_video(out)
+    assert written.num_frames == info.num_frames == 8
+    assert written.fps == info.fps  # the average rate: the same total duration
+    assert written.duration_s == pytest.approx(info.num_frames / float(info.fps), abs=0.05)
+    assert_untouched(zoo)
+
+
+def test_constant_rate_clips_do_not_warn(zoo, recwarn):
+    for key in ("one_frame", "gray", "small", "unicode", "wide"):
+        VideoReader(zoo.files[key]).close()
+    assert [str(w.message) for w in recwarn if issubclass(w.category, VideoWarning)] == []
+
+
+ORIENTATIONS = [(angle, flip) for angle in (0, 90, 180, 270, -90) for flip in ("", "-display_hflip", "-display_vflip")]
+
+
+@pytest.mark.parametrize("angle, flip", ORIENTATIONS)
+def test_rotation_is_applied_exactly_like_ffmpeg_autorotate(tmp_path, angle, flip):
+    upright = lavfi_clip(tmp_path / "upright.mp4", "-c:v", "libx264rgb", "-qp", "0", size="24x16", frames=2)
+    phone = tmp_path / "phone.mp4"
+    ffmpeg("-display_rotation", angle, *([flip] if flip else []), "-i", upright, "-c", "copy", phone)
+    expected = decoded_by_ffmpeg(phone)
+    with VideoReader(phone) as reader:
+        assert reader.backend == ("pyav" if (angle or flip) else ("decord" if decord_available() else "pyav"))
+        assert (reader.info.width, reader.info.height) == (expected.shape[2], expected.shape[1])
+        np.testing.assert_array_equal(reader.read(0, 2), expected)
+        np.testing.assert_array_equal(reader.read(1, 2), expected[1:])  # random access too
+    if angle % 180:
+        assert expected.shape[1:3] == (24, 16)  # sanity: the reference did rotate
+    if decord_available() and (angle or flip):
+        with pytest.raises(VideoError, match="use|pyav"):
+            VideoReader(phone, backend="decord")
+
+
+def test_rotation_that_is_not_a_multiple_of_90_is_left_as_stored(tmp_path):
+    upright = lavfi_clip(tmp_path / "upright.mp4", "-c:v", "libx264rgb", "-qp", "0", size="24x16", frames=2)
+    tilted = tmp_path / "tilted.mp4"
+    ffmpeg("-display_rotation", "30", "-i", upright, "-c", "copy", tilted)
+    with pytest.warns(VideoWarning, match="not a multiple of 90"):
+        frames_uint8 = read_all(tilted)
+    np.testing.assert_array_equal(frames_uint8, read_all(upright))
+
+
+# --- outputs that cannot be written ----------------------------------------------------------------
+
+
+def _drop_root_file_permission_bypass() -> None:
+    """As root, give up CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (prctl PR_CAPBSET_DROP) so
+    that folder permissions apply, as they do to everyone else (CI often runs tests as root)."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # 24: PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _run_stdit(args: list, as_plain_user: bool = False, limit_file_bytes: int | None = None):
+    """`python -m stdit_cli denoise ...` in a child process, with permissions enforced even for
+    root (`as_plain_user`) or a file size limit (`ulimit -f`)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def limit() -> None:
+        if as_plain_user:
+            _drop_root_file_permission_bypass()
+        if limit_file_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    command = [sys.executable, "-m", "stdit_cli", "denoise", *map(str, args)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, preexec_fn=limit, timeout=300)
+
+
+def test_output_folder_without_write_permission(zoo, identity_checkpoint, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    report = tmp_path / "report.jsonl"
+    inputs = [zoo.files["small"], zoo.files["unicode"]]
+    # flat: the temporary file cannot be created; nested (--relative-to): nor the subfolder
+    for extra in ([], ["--relative-to", zoo.folder.parent]):
+        result = _run_stdit([*inputs, "--checkpoint", identity_checkpoint, "-o", f"{locked}/", "--sigma", "5",
+                             "--report", report, "--quiet", *extra], as_plain_user=True)  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(lines) == 2 and all("Permission denied" in line for line in lines), result.stderr
+        assert "Traceback" not in result.stderr
+        assert ("cannot create the output folder" in lines[0]) == bool(extra), lines[0]
+        assert ("cannot write in" in lines[0]) != bool(extra), lines[0]
+        assert [r["status"] for r in map(json.loads, report.read_text().splitlines())] == ["failed", "failed"]
+        assert list(locked.iterdir()) == []
+    locked.chmod(0o755)
+    assert_untouched(zoo)
+
+
+def test_file_size_limit_is_a_clear_error_and_leaves_nothing(zoo, identity_checkpoint, tmp_path):
+    big = lavfi_clip(tmp_path / "big.mp4", "-c:v", "libx264rgb", "-qp", "0", size="160x120", frames=6)
+    out = tmp_path / "out"
+    report = tmp_path / "report.jsonl"
+    limit = 48 * 1024  # the lossless 160x120 output is far larger; the 16x16 one fits
+    assert big.stat().st_size > 2 * limit
+    result = _run_stdit([big, zoo.files["small"], "--checkpoint", identity_checkpoint, "--lossless", "--sigma", "5",
+                         "-o", f"{out}/", "--report", report, "--quiet"], limit_file_bytes=limit)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "file size limit was reached" in errors[0] and "big.denoised.mp4" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["small.denoised.mp4"]  # no partial file, no temp file
+    statuses = {Path(r["input"]).name: r["status"] for r in map(json.loads, report.read_text().splitlines())}
+    assert statuses == {"big.mp4": "failed", "small.mp4": "ok"}
+    assert_untouched(zoo)
+
+
+def _can_mount_tmpfs() -> bool:
+    """True where an unprivileged user namespace may mount a tmpfs (not in every container)."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                            'mount -t tmpfs -o size=64k tmpfs "$(mktemp -d)"'], capture_output=True)  # fmt: skip
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="no unprivileged mount namespace here to make a tiny file system")
+def test_full_disk_is_a_clear_error_and_leaves_nothing(zoo, identity_checkpoint, tmp_path):
+    big = lavfi_clip(tmp_path / "big.mp4", "-c:v", "libx264rgb", "-qp", "0", size="160x120", frames=6)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (
+        'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99; '
+        '"$2" -m stdit_cli denoise "$3" --checkpoint "$4" --lossless --sigma 5 -o "$1/" --quiet; '
+        'echo "rc=$?"; echo "left=[$(ls -A "$1")]"'
+    )
+    result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
+                             disk, sys.executable, big, identity_checkpoint],
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert "rc=1" in result.stdout and "left=[]" in result.stdout, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "no space left on device (the partial output was removed)" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert_untouched(zoo)
+
+
+# --- signals in the middle of a batch --------------------------------------------------------------
+
+
+def _wait_for(condition, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_mid_batch_keeps_finished_outputs_and_rerun_finishes(zoo, identity_checkpoint, tmp_path, signum, code):
+    slow = lavfi_clip(tmp_path / "slow.mp4", "-c:v", "libx264", size="64x48", frames=12)
+    inputs = [zoo.files["small"], slow, zoo.files["one_frame"]]
+    out = tmp_path / "out"
+    report = tmp_path / "report.jsonl"
+    # many sampler steps: the slow video takes seconds, long enough to be caught in the middle
+    args = [*inputs, "--checkpoint", identity_checkpoint, "--sigma", "60", "--steps", "20", "-o", f"{out}/",
+            "--report", report, "--quiet", "--skip-existing"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "stdit_cli", "denoise", *map(str, args)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    _wait_for(lambda: out.is_dir() and any(p.name.startswith(".slow.denoised.stdit-tmp") for p in out.iterdir()))
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert "Traceback" not in stderr and f"{signal.Signals(signum).name}: 1 of 3 inputs done" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["small.denoised.mp4"]  # no partial or temporary file
+    assert probe_video(out / "small.denoised.mp4").num_frames == 4
+    statuses = [r["status"] for r in map(json.loads, report.read_text().splitlines())]
+    assert statuses == ["ok", "interrupted", "not_started"]
+    if signum == signal.SIGTERM:  # the same command again resumes the batch
+        rerun = subprocess.run([sys.executable, "-m", "stdit_cli", "denoise", *map(str, args)], env=env,
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr
+        statuses = [r["status"] for r in map(json.loads, report.read_text().splitlines())]
+        assert statuses == ["skipped", "ok", "ok"]
+        assert probe_video(out / "slow.denoised.mp4").num_frames == 12
+        assert probe_video(out / "one frame.denoised.mp4").num_frames == 1
+    assert leftovers(out) == []
+    assert_untouched(zoo)
+
+
+def test_output_is_never_the_input(zoo, identity_checkpoint):
+    source = zoo.files["small"]
+    for target in (source, source.parent / ".." / source.parent.name / source.name):
+        result = denoise(source, "--checkpoint", identity_checkpoint, "-o", target, "--overwrite", "--json")
+        assert result.exit_code == 1 and "would overwrite the input" in result.output
+    assert_untouched(zoo)
+
+
+def test_probe_keeps_the_exact_rate_of_a_rotated_clip(zoo):
+    info = probe_video(zoo.files["rotated"])
+    # -display_rotation 90 is counterclockwise; FFmpeg's get_rotation (clockwise) reads 270
+    assert info.fps == Fraction(25) and info.orientation == "cclock" and info.rotation_deg == 270
+    assert info.coded_size == (48, 32) and (info.width, info.height) == (32, 48)
+    with av.open(str(zoo.files["rotated"])) as container:  # the file itself is not rotated
+        assert (container.streams.video[0].codec_context.width, container.streams.video[0].codec_context.height) == (48, 32)
