@@ -1,0 +1,97 @@
+"""The shell scripts: shellcheck-clean, and run for real on folders the tests make."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from conftest import make_video
+from stdit_cli.video import VideoReader, probe_video
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def shell_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "STDIT": f"{sys.executable} -m stdit_cli", **extra}
+
+
+def read_all(path: Path) -> np.ndarray:
+    with VideoReader(path) as reader:
+        return reader.read(0, len(reader))
+
+
+def test_scripts_are_shellcheck_clean():
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.executable).parent / "shellcheck")
+    scripts = sorted(str(p) for p in SCRIPTS.glob("*.sh"))
+    assert {"denoise_dir.sh", "slurm_denoise.sh"} <= {Path(p).name for p in scripts}
+    result = subprocess.run([shellcheck, "--severity=style", *scripts], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_denoise_dir_keeps_the_tree_and_resumes(tmp_path, identity_checkpoint):
+    footage = tmp_path / "my footage"
+    (footage / "day 1" / "caméra ü").mkdir(parents=True)
+    (footage / "day 2").mkdir()
+    make_video(footage / "day 1" / "caméra ü" / "take one.MOV", frames=3, size="24x16", lossless=True)
+    make_video(footage / "day 2" / "b.mp4", frames=2, size="24x16", lossless=True)
+    make_video(footage / "day 2" / "new\nline.mkv", frames=2, size="24x16", lossless=True)
+    make_video(footage / "top.denoised.mp4", frames=2, size="24x16")  # an earlier result: not an input
+    (footage / "day 2" / "broken.mp4").write_text("not a video\n")
+    (footage / "notes.txt").write_text("not a video either, and not a video name\n")
+    out = footage / "denoised"  # inside the input folder: never taken for inputs
+    before = {p: p.read_bytes() for p in footage.rglob("*") if p.is_file()}
+    script = [str(SCRIPTS / "denoise_dir.sh"), str(footage), str(out), "--checkpoint", str(identity_checkpoint),
+              "--lossless", "--sigma", "5", "--quiet"]  # fmt: skip
+    first = subprocess.run(script, env=shell_env(), capture_output=True, text=True, timeout=300)
+    assert first.returncode == 1, first.stderr  # broken.mp4
+    assert "stdit: 4 videos under" in first.stderr and "broken.mp4: not a readable video" in first.stderr
+    outputs = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert outputs == ["day 1/caméra ü/take one.denoised.mp4", "day 2/b.denoised.mp4", "day 2/new\nline.denoised.mp4",
+                       "stdit-report.jsonl"]  # fmt: skip
+    # the options went through: --lossless with the identity model gives the input frames back
+    np.testing.assert_array_equal(read_all(out / "day 2" / "b.denoised.mp4"), read_all(footage / "day 2" / "b.mp4"))
+    second = subprocess.run(script, env=shell_env(), capture_output=True, text=True, timeout=300)
+    assert second.returncode == 1
+    report = [json.loads(line) for line in (out / "stdit-report.jsonl").read_text().splitlines()]
+    assert sorted(r["status"] for r in report) == ["failed", "skipped", "skipped", "skipped"]
+    assert {p: p.read_bytes() for p in footage.rglob("*") if p.is_file() and out not in p.parents} == before
+
+
+def test_denoise_dir_usage_and_empty_folder(tmp_path):
+    script = str(SCRIPTS / "denoise_dir.sh")
+    usage = subprocess.run([script], env=shell_env(), capture_output=True, text=True)
+    assert usage.returncode == 2 and "usage:" in usage.stderr
+    missing = subprocess.run([script, str(tmp_path / "nope"), str(tmp_path / "out")], env=shell_env(), capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    empty = subprocess.run([script, str(tmp_path / "empty"), str(tmp_path / "out")], env=shell_env(), capture_output=True, text=True)
+    assert empty.returncode == 1 and "no videos under" in empty.stderr
+
+
+def test_slurm_script_runs_torchrun_on_every_node(tmp_path, identity_checkpoint):
+    """With stand-ins for srun and scontrol: one node, two processes, CPU."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "srun").write_text('#!/usr/bin/env bash\nwhile [[ $1 == --* ]]; do shift; done\nexec "$@"\n')
+    (bin_dir / "scontrol").write_text('#!/usr/bin/env bash\n[ "$1" = show ] && echo localhost || echo "$*" >> "$SCONTROL_LOG"\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    clips = [make_video(tmp_path / f"c{i}.mp4", frames=2, size="24x16") for i in range(3)]
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"{clip}\n" for clip in clips))
+    env = shell_env(PATH=f"{bin_dir}:{os.environ['PATH']}", PYTHON=sys.executable, NPROC="2", PORT="29517",
+                    SLURM_JOB_ID="42", SLURM_JOB_NUM_NODES="1", SLURM_JOB_NODELIST="node1",
+                    SCONTROL_LOG=str(tmp_path / "scontrol.log"))  # fmt: skip
+    result = subprocess.run([str(SCRIPTS / "slurm_denoise.sh"), str(listing), str(tmp_path / "out"),
+                             "--checkpoint", str(identity_checkpoint)], env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = [json.loads(line) for line in (tmp_path / "out" / "report.jsonl").read_text().splitlines()]
+    assert [(r["index"], r["rank"], r["status"]) for r in report] == [(0, 0, "ok"), (1, 1, "ok"), (2, 0, "ok")]
+    assert all(probe_video(tmp_path / "out" / f"c{i}.denoised.mp4").num_frames == 2 for i in range(3))
+    assert not (tmp_path / "scontrol.log").exists()  # finished: no requeue
