@@ -284,9 +284,10 @@ def _finish(batch: _Batch, group: RankGroup, report: ReportWriter) -> int:
         batch.say("error", "red", report.error)
     if batch.guard.stop_requested:
         name = signal.Signals(batch.guard.signum).name
-        done = sum(record.status in ("ok", "skipped") for record in batch.records)
-        batch.say("stopped", "yellow", f"{name}: {done} of {len(batch.records)} inputs done, the video in progress "
-                  "was discarded; run again with --skip-existing to finish")  # fmt: skip
+        done = sum(record.ok for record in batch.records)
+        dropped = "; the video in progress was discarded" if any(r.status == "interrupted" for r in batch.records) else ""
+        batch.say("stopped", "yellow", f"{name}: {done} of {len(batch.records)} inputs done{dropped}; "
+                  "run again with --skip-existing to finish")  # fmt: skip
     records = batch.records
     if batch.shard.distributed and not batch.guard.stop_requested:
         merged = _merge(batch, group, report)

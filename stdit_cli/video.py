@@ -5,6 +5,7 @@ Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch
 - `video_reader`: `probe_video`, `VideoReader` (decord by default, PyAV fallback), `VideoError`,
   `VideoWarning` (what an 8-bit constant-rate output cannot keep: bit depth, variable frame rate).
 - `video_orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
+- `video_caveats`: what an 8-bit, constant-rate output cannot keep (said as `VideoWarning`s).
 - `video_writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio copy, atomic rename),
   `default_output_path`, `resolve_output_path`, `OutputExistsError`.
 

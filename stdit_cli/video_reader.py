@@ -50,13 +50,11 @@ from typing import Iterator
 import av
 import numpy as np
 
+from stdit_cli.video_caveats import what_is_lost
 from stdit_cli.video_orientation import NONE, apply_orientation, display_size, read_orientation
 
 BACKENDS = ("auto", "decord", "pyav")
 
-#: a frame further than this many frame intervals from a constant-rate timeline makes the video
-#: "variable frame rate" (half an interval: it would be shown in another slot at the average rate)
-VFR_TOLERANCE_FRAMES = 0.5
 
 
 class VideoError(Exception):
@@ -330,38 +328,6 @@ def decord_available() -> bool:
     return True
 
 
-def timeline_deviation_s(frame_times_s: np.ndarray | None, fps: Fraction) -> float:
-    """How far (seconds) the frames are from where a constant `fps` would show them."""
-    if frame_times_s is None or len(frame_times_s) < 3 or not np.isfinite(frame_times_s).all():
-        return 0.0
-    times_s = np.sort(frame_times_s)
-    constant_s = times_s[0] + np.arange(len(times_s)) / float(fps)
-    return float(np.abs(times_s - constant_s).max())
-
-
-def _what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None) -> list[str]:
-    """One line per property of the video that the 8-bit, constant-rate output cannot keep."""
-    messages = []
-    if info.bits_per_sample > 8:
-        messages.append(
-            f"{info.pix_fmt} has {info.bits_per_sample} bits per sample; stdit reads and writes 8-bit RGB, "
-            "so the output is 8-bit"
-        )
-    if info.orientation == NONE and abs(info.rotation_deg) >= 1:
-        messages.append(
-            f"display rotation of {info.rotation_deg:g} degrees is not a multiple of 90; frames are kept as stored"
-        )
-    deviation_s = timeline_deviation_s(frame_times_s, info.fps)
-    if deviation_s > VFR_TOLERANCE_FRAMES / float(info.fps):
-        rate = f"{float(info.fps):.4g} fps"
-        messages.append(
-            f"variable frame rate: frames are up to {deviation_s * 1000:.0f} ms away from a constant {rate}; "
-            f"the output is a constant {rate} with the same frames and total duration, so frames are "
-            f"shown up to {deviation_s * 1000:.0f} ms earlier or later than in the input"
-        )
-    return messages
-
-
 class VideoReader:
     """Random access and chunked iteration over a video's frames as uint8 RGB `[t, H, W, 3]`.
 
@@ -406,7 +372,7 @@ class VideoReader:
             raise _truncated(info, self._frames.num_frames)
         # The packet index is the authority where the header undercounts.
         self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
-        for message in _what_is_lost(self.info, self._frames.frame_times_s()):
+        for message in what_is_lost(self.info, self._frames.frame_times_s()):
             warnings.warn(f"{self.info.path}: {message}", VideoWarning, stacklevel=2)
 
     def __len__(self) -> int:
