@@ -26,11 +26,12 @@ import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.table import Table
 
-from stdit_cli.pipeline import DenoiseResult
+if TYPE_CHECKING:
+    from stdit_cli.pipeline import DenoiseResult
 
 STATUSES = ("ok", "skipped", "failed", "interrupted", "not_started")
 

@@ -331,20 +331,25 @@ class VideoWriter:
         raise self._ffmpeg_error("adding the audio")
 
     def abort(self) -> None:
-        """Kill FFmpeg and remove the temporary files; no output appears. Safe to call twice."""
+        """Kill FFmpeg and remove the temporary files; no output appears. Safe to call twice.
+
+        The files go even if waiting for FFmpeg is itself interrupted (a signal during cleanup).
+        """
         self._closed = True
         process = self._process
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
-        if process is not None and process.stdin is not None:
-            try:
-                process.stdin.close()
-            except OSError:
-                pass  # the pipe is already broken: FFmpeg is gone
-        self._remove_temp_files()
-        if getattr(self, "_stderr", None) is not None:
-            self._stderr.close()
+        try:
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+            if process is not None and process.stdin is not None:
+                try:
+                    process.stdin.close()
+                except OSError:
+                    pass  # the pipe is already broken: FFmpeg is gone
+        finally:
+            self._remove_temp_files()
+            if getattr(self, "_stderr", None) is not None:
+                self._stderr.close()
 
     def _remove_temp_files(self) -> None:
         for temp_path in self._temp_paths:

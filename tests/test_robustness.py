@@ -144,6 +144,7 @@ def leftovers(folder: Path) -> list[str]:
 # --- every kind of input in one batch ----------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::stdit_cli.video.VideoWarning")  # the test's own reads; the CLI keeps its own
 def test_batch_over_every_kind_of_input(zoo, identity_checkpoint, tmp_path):
     out = tmp_path / "out"
     report = tmp_path / "report.jsonl"
