@@ -136,7 +136,7 @@ def _strip_log_prefix(line: str) -> str:
     return re.sub(r"^(\[[^\]]* @ 0x[0-9a-f]+\] )+", "", line.strip())
 
 
-def _exit_status(returncode: int) -> str:
+def _exit_status(returncode: int | None) -> str:
     """`exited with status 1`, or `was killed by SIGKILL` for a negative status."""
     if returncode is not None and returncode < 0:
         try:
@@ -152,7 +152,8 @@ def _no_room_cause(stderr_text: str, returncode: int | None) -> str | None:
     FFmpeg gets EFBIG, or is killed by SIGXFSZ, which Python restores to its default in children)."""
     if "No space left on device" in stderr_text:
         return "no space left on device (the partial output was removed)"
-    if "File too large" in stderr_text or returncode == -getattr(signal, "SIGXFSZ", 0):
+    file_size_signal = getattr(signal, "SIGXFSZ", None)  # POSIX only
+    if "File too large" in stderr_text or (file_size_signal is not None and returncode == -file_size_signal):
         return "the file size limit was reached (ulimit -f; the partial output was removed)"
     return None
 
