@@ -9,7 +9,9 @@ While an `InterruptGuard` is active, the first of these signals stops the batch:
   before the next video.
 
 Later signals are ignored until the guard ends, so that a second Ctrl-C cannot cut the cleanup
-short. Python runs signal handlers between bytecodes, so a signal that arrives during a long
+short. Code that must not be cut in the middle (starting FFmpeg: an exception while `Popen`
+waits for the exec would orphan a process that goes on writing the temporary file) runs
+`with shielded():`, and the interrupt is raised when that block ends instead. Python runs signal handlers between bytecodes, so a signal that arrives during a long
 torch operation takes effect when that operation returns. Signals that were ignored when the
 guard started (`nohup`, a background job's SIGINT) stay ignored. The exit status of an
 interrupted batch is the shell's convention, 128 + the signal number (130 SIGINT, 143 SIGTERM).
@@ -23,6 +25,13 @@ import threading
 from typing import Iterator
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _Shield:
+    """How deep the main thread is in `shielded()` blocks, and the guard that owns the signals."""
+
+    depth = 0
+    guard: "InterruptGuard | None" = None
 
 
 class Interrupted(BaseException):
@@ -64,29 +73,50 @@ class InterruptGuard:
                 continue
             self._previous[signum] = previous
             signal.signal(signum, self._handle)
+        _Shield.guard = self
         return self
 
     def __exit__(self, *exc_info) -> None:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous.clear()
+        if _Shield.guard is self:
+            _Shield.guard = None
 
     def _handle(self, signum: int, frame) -> None:
         if self.signum is not None:
             return
         self.signum = signum
-        if self._depth > 0:
-            self._raised = True
-            raise Interrupted(signum)
+        if self._depth > 0 and _Shield.depth == 0:
+            self._raise()
+
+    def _raise(self) -> None:
+        self._raised = True
+        raise Interrupted(self.signum)
 
     @contextlib.contextmanager
     def interruptible(self) -> Iterator[None]:
         """A block that a signal stops at once (raises `Interrupted`)."""
         if self.signum is not None and not self._raised:
-            self._raised = True
-            raise Interrupted(self.signum)
+            self._raise()
         self._depth += 1
         try:
             yield
         finally:
             self._depth -= 1
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """A block that a stopping signal does not cut: the interrupt is raised when it ends.
+
+    A no-op without an active `InterruptGuard` (library use, where Ctrl-C stays Python's own).
+    """
+    _Shield.depth += 1
+    try:
+        yield
+    finally:
+        _Shield.depth -= 1
+    guard = _Shield.guard
+    if _Shield.depth == 0 and guard is not None and guard.signum is not None and guard._depth > 0 and not guard._raised:
+        guard._raise()

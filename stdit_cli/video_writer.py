@@ -38,6 +38,7 @@ import av
 import imageio_ffmpeg
 import numpy as np
 
+from stdit_cli.interrupts import shielded
 from stdit_cli.video_reader import VideoError, _open_container, _video_stream
 
 OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
@@ -210,28 +211,36 @@ class VideoWriter:
         self._with_audio = len(self._audio_codecs) > 0
         self._process = None
         self._temp_paths: list[Path] = []
+        self._stderr = None
         self._closed = False
+        try:
+            self._start_encoder(suffix, lossless, crf, preset)
+        except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
+            self.abort()
+            raise
 
-        video_path = self._new_temp_path()
-        self._video_path = video_path
+    def _start_encoder(self, suffix: str, lossless: bool, crf: int, preset: str) -> None:
+        """Create the temporary file and start FFmpeg encoding piped frames into it."""
+        self._video_path = self._new_temp_path()
         faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
         command = [
             *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
             "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset),
-            *faststart, str(video_path),
+            *faststart, str(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
         try:
             # A session of its own: Ctrl-C reaches Python (which aborts), not FFmpeg (which would
-            # finish the file on its own terms).
-            self._process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                start_new_session=True,
-            )  # fmt: skip
+            # finish the file on its own terms). Shielded: a signal while Popen waits for the exec
+            # would lose the process handle, and FFmpeg would go on writing the temporary file.
+            with shielded():
+                self._process = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                    start_new_session=True,
+                )  # fmt: skip
         except OSError as e:
-            self.abort()
             raise VideoError(f"{self.path}: cannot start ffmpeg ({e})") from e
 
     def _new_temp_path(self) -> Path:
@@ -243,12 +252,13 @@ class VideoWriter:
             name = f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
             temp_path = self.path.parent / name
             try:
-                os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                with shielded():  # created and recorded together, so abort() always finds it
+                    os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                    self._temp_paths.append(temp_path)
             except FileExistsError:
                 continue
             except OSError as e:
                 raise VideoError(f"{self.path}: cannot write in {self.path.parent} ({e.strerror})") from e
-            self._temp_paths.append(temp_path)
             return temp_path
         raise VideoError(f"{self.path}: cannot find a free temporary name in {self.path.parent}")
 
@@ -298,12 +308,13 @@ class VideoWriter:
             if self._process.wait() != 0:
                 raise self._ffmpeg_error("encoding")
             finished = self._mux_audio() if self._with_audio else self._video_path
-            os.replace(finished, self.path)
+            with shielded():  # the output appears and the leftover temporary files go, together
+                os.replace(finished, self.path)
+                self._closed = True
+                self._remove_temp_files()
         except BaseException:
             self.abort()
             raise
-        self._closed = True
-        self._remove_temp_files()
         self._stderr.close()
 
     def _mux_audio(self) -> Path:
@@ -323,10 +334,11 @@ class VideoWriter:
             ]  # fmt: skip
             self._stderr.seek(0)
             self._stderr.truncate()
-            self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                start_new_session=True,
-            )  # fmt: skip
+            with shielded():  # see _start_encoder
+                self._process = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                    start_new_session=True,
+                )  # fmt: skip
             if self._process.wait() == 0:
                 return muxed_path
         raise self._ffmpeg_error("adding the audio")
@@ -348,7 +360,8 @@ class VideoWriter:
                 except OSError:
                     pass  # the pipe is already broken: FFmpeg is gone
         finally:
-            self._remove_temp_files()
+            with shielded():
+                self._remove_temp_files()
             if getattr(self, "_stderr", None) is not None:
                 self._stderr.close()
 

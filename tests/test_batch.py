@@ -19,7 +19,7 @@ from rich.console import Console
 from conftest import make_video
 from stdit_cli.batch import BatchError, OutputPlan, parse_input_list, plan_batch, read_input_list, unique_inputs
 from stdit_cli.cli import main
-from stdit_cli.interrupts import InterruptGuard, Interrupted
+from stdit_cli.interrupts import InterruptGuard, Interrupted, shielded
 from stdit_cli.report import SUMMARY_ROWS, Record, ReportWriter, rank_report_path, rank_reports, summary_table, totals
 from stdit_cli.sharding import Shard, ShardError
 from stdit_cli.video import probe_video
@@ -159,6 +159,20 @@ def test_interrupt_guard_outside_interruptible_only_remembers():
         with pytest.raises(Interrupted):  # the next interruptible block stops at once
             with guard.interruptible():
                 pass
+
+
+def test_shielded_defers_the_interrupt_to_the_end_of_the_block():
+    steps = []
+    with InterruptGuard() as guard:
+        with pytest.raises(Interrupted):
+            with guard.interruptible():
+                with shielded():
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    for _ in range(10**5):
+                        pass
+                    steps.append("the shielded block ran to its end")
+                steps.append("never: the interrupt is raised as the block ends")
+    assert steps == ["the shielded block ran to its end"]
 
 
 def test_interrupt_guard_leaves_ignored_signals_ignored():

@@ -40,7 +40,8 @@ import pytest
 from click.testing import CliRunner
 
 from stdit_cli.cli import main
-from stdit_cli.video import VideoError, VideoReader, VideoWarning, decord_available, probe_video
+from stdit_cli.interrupts import InterruptGuard, Interrupted
+from stdit_cli.video import VideoError, VideoReader, VideoWarning, VideoWriter, decord_available, probe_video
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 REPO = Path(__file__).resolve().parents[1]
@@ -419,6 +420,29 @@ def test_signal_mid_batch_keeps_finished_outputs_and_rerun_finishes(zoo, identit
         assert probe_video(out / "one frame.denoised.mp4").num_frames == 1
     assert leftovers(out) == []
     assert_untouched(zoo)
+
+
+def test_signal_while_ffmpeg_starts_leaves_no_file_and_no_process(tmp_path, monkeypatch):
+    """The narrowest window: the signal lands while Popen starts FFmpeg (before it returns the
+    process handle). The real FFmpeg is started; only the timing of the signal is arranged."""
+    real_popen = subprocess.Popen
+    started = []
+
+    def popen_then_signal(*args, **kwargs):
+        process = real_popen(*args, **kwargs)
+        started.append(process)
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10**5):  # unshielded, the handler would raise here and lose `process`
+            pass
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", popen_then_signal)
+    with InterruptGuard() as guard, pytest.raises(Interrupted):
+        with guard.interruptible():
+            VideoWriter(tmp_path / "out.mp4", 64, 48, Fraction(25))
+    assert started and started[0].wait(timeout=10) != 0  # killed, not left encoding
+    time.sleep(0.2)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_is_never_the_input(zoo, identity_checkpoint):
