@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,16 @@ def _user_warnings(caught: list[warnings.WarningMessage], input_path: Path) -> l
     return messages
 
 
+def _echo_json(line: str) -> None:
+    """One JSON line on stdout; a reader that went away (``--json | head``) does not stop the batch."""
+    try:
+        click.echo(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # later lines (and the interpreter's final flush) go nowhere instead of raising again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _emit(batch: _Batch, record: Record, report: ReportWriter) -> None:
     """A finished record: into the report, onto stdout (`--json`), errors/warnings on stderr."""
     batch.records.append(record)
@@ -182,7 +193,7 @@ def _emit(batch: _Batch, record: Record, report: ReportWriter) -> None:
     for message in record.warnings:
         batch.say("warning", "yellow", message)
     if batch.job.as_json:
-        click.echo(record.to_json())
+        _echo_json(record.to_json())
     elif record.status == "failed":
         batch.say("error", "red", record.error or "failed")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 from fractions import Fraction
 
 import imageio_ffmpeg
@@ -165,3 +166,17 @@ def test_usage_errors_exit_2(tmp_path):
     assert CliRunner().invoke(main, ["denoise"]).exit_code == 2
     assert CliRunner().invoke(main, ["denoise", "x.mp4", "--sigma", "loud"]).exit_code == 2
     assert CliRunner().invoke(main, ["denoise", "a.mp4", "b.mp4", "-o", str(tmp_path / "one.mp4")]).exit_code == 2
+
+
+def test_json_reader_that_goes_away_does_not_stop_the_batch(tmp_path, identity_checkpoint):
+    clips = [make_video(tmp_path / f"clip{i}.mp4", frames=3) for i in range(3)]
+    command = [sys.executable, "-m", "stdit_cli", "denoise", *map(str, clips), "-o", str(tmp_path / "out"),
+               "--checkpoint", str(identity_checkpoint), "--sigma", "10", "--json"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = json.loads(process.stdout.readline())  # like `| head -1`: read one line, hang up
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0, stderr
+    assert first["status"] == "ok"
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"clip{i}.denoised.mp4" for i in range(3)]
