@@ -104,7 +104,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--compile", "compile_model", is_flag=True, help="torch.compile the backbone (falls back to eager where unsupported).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: $OMP_NUM_THREADS if set, else every core).")
 @click.option("--lossless", is_flag=True, help="Bit-exact RGB output (libx264rgb -qp 0, or FFV1 in .mkv).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
