@@ -73,7 +73,7 @@ def write_noisy_clip(path: Path, clean: np.ndarray, seed: int = 0) -> Path:
     height, width = clean.shape[1:3]
     rng = np.random.default_rng(seed)
     writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=30, codec="libx264", quality=None,
-                                         output_params=["-crf", "10", "-pix_fmt", "yuv420p"], macro_block_size=1)  # fmt: skip
+                                         pix_fmt_out="yuv420p", output_params=["-crf", "10"], macro_block_size=1)  # fmt: skip
     writer.send(None)
     for frame in clean:
         writer.send(np.clip(np.round(frame + SIGMA * rng.standard_normal(frame.shape)), 0, 255).astype(np.uint8))
