@@ -133,7 +133,8 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--frames", type=click.IntRange(min=1), default=None, help="Frames per clip (default: the model's window).")
 @click.option("--crop", type=click.IntRange(min=8), default=64, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Length of the run (and of its learning-rate schedule).")
+@click.option("--stop-at", type=click.IntRange(min=1), default=None, help="End this run at this step, keeping the --steps schedule; --resume latest goes on later.")
 @click.option("--lr", type=float, default=2e-4, show_default=True)
 @click.option("--warmup", type=click.IntRange(min=0), default=200, show_default=True)
 @click.option("--ema-decay", type=float, default=0.999, show_default=True)
@@ -147,7 +148,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
-def train(model_name, preset, data, val, frames, crop, batch_size, steps, lr, warmup, ema_decay, prediction_type, downscale,
+def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
           out, checkpoint_every, val_every, resume, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
@@ -158,7 +159,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, lr, wa
     set_threads(threads)
     config = TrainConfig(
         model=model_name, preset=preset, data=list(data), val=val, out=out, frames=frames, crop=crop,
-        batch_size=batch_size, steps=steps, lr=lr, warmup=warmup, ema_decay=ema_decay,
+        batch_size=batch_size, steps=steps, stop_at=stop_at, lr=lr, warmup=warmup, ema_decay=ema_decay,
         prediction_type=prediction_type, downscale=downscale, checkpoint_every=checkpoint_every,
         val_every=val_every, seed=seed, device=device, precision=precision, resume=resume,
     )  # fmt: skip

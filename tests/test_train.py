@@ -36,12 +36,14 @@ def data_root(tmp_path_factory):
     return root
 
 
-def _train(out, data_root, steps, resume=None):
+def _train(out, data_root, steps, resume=None, stop_at=None):
     args = ["train", "--model", "unet", "--config", "tiny", "--data", str(data_root / "seq"), "--data", str(data_root / "stills"),
             "--frames", "3", "--crop", "16", "--batch-size", "2", "--steps", str(steps), "--warmup", "1",
             "--checkpoint-every", "2", "--val-every", "2", "--out", str(out), "--seed", "5", "--device", "cpu"]  # fmt: skip
     if resume:
         args += ["--resume", resume]
+    if stop_at:
+        args += ["--stop-at", str(stop_at)]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result
@@ -103,6 +105,16 @@ def test_train_writes_loadable_checkpoints_and_resumes_exactly(tmp_path, data_ro
     assert json.loads((tmp_path / "straight" / "train_config.json").read_text())["steps"] == 4
     # training moved the weights away from the zero-initialised output layer
     assert float(straight["conv_out.weight"].abs().sum()) > 0
+
+
+def test_stop_at_ends_early_on_the_same_schedule_and_resume_finishes_it(tmp_path, data_root):
+    _train(tmp_path / "straight", data_root, steps=4)
+    _train(tmp_path / "boxed", data_root, steps=4, stop_at=2)
+    assert load_checkpoint(tmp_path / "boxed", "unet").metadata["trained_steps"] == 2
+    _train(tmp_path / "boxed", data_root, steps=4, resume="latest")
+    straight = load_file(tmp_path / "straight" / "diffusion_pytorch_model.safetensors")
+    boxed = load_file(tmp_path / "boxed" / "diffusion_pytorch_model.safetensors")
+    assert all(torch.equal(straight[k], boxed[k]) for k in straight)
 
 
 @pytest.mark.parametrize("model", ["stdit", "diffuser", "segdit"])

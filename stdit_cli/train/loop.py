@@ -42,7 +42,8 @@ class TrainConfig:
     frames: int | None = None  # None = the model's window
     crop: int = 64
     batch_size: int = 8
-    steps: int = 5000
+    steps: int = 5000  # the length of the learning-rate schedule
+    stop_at: int | None = None  # end this run early at this step (resume later to go on)
     lr: float = 2e-4
     warmup: int = 200
     ema_decay: float = 0.999
@@ -199,10 +200,11 @@ class Trainer:
                 self.resume(resume_from)
                 self.log(f"resumed from {resume_from} at step {self.step}")
         self.model.train()
-        while self.step < self.config.steps:
+        last = min(self.config.steps, self.config.stop_at or self.config.steps)
+        while self.step < last:
             loss = self.train_step()
             val_psnr = None
-            if self.step % self.config.val_every == 0 or self.step == self.config.steps:
+            if self.step % self.config.val_every == 0 or self.step == last:
                 val_psnr = self.validate_ema()
             if self.step % self.config.checkpoint_every == 0:
                 self.save(out / f"checkpoint-{self.step}")
