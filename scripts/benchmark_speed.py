@@ -51,6 +51,15 @@ NLMEANS = "nlmeans=s=10:p=7:r=15"
 HQDN3D = "hqdn3d=luma_spatial=30"
 OPENCV_H = 15.0
 MODELS = ("unet", "stdit", "diffuser", "segdit")
+#: --modes: (table label, extra `stdit denoise` options)
+MODES = {
+    "default": ("default (--steps 1)", []),
+    "fast": ("--fast", ["--fast"]),
+    "steps2": ("--steps 2", ["--steps", "2"]),
+    "bf16": ("--precision bf16", ["--precision", "bf16"]),
+    "compile": ("--compile", ["--compile"]),
+    "batch4": ("--batch-size 4", ["--batch-size", "4"]),
+}
 
 
 # ---------------------------------------------------------------------------- clips
@@ -250,7 +259,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dit-frames", type=int, default=5, help="frames per clip for the (slow) transformer models")
     parser.add_argument("--dit-sizes", nargs="*", default=None, help="sizes for the transformers (default: --sizes)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--modes", nargs="*", default=["default", "fast"], choices=["default", "fast", "steps2"])
+    parser.add_argument("--modes", nargs="*", default=["default", "fast"], choices=list(MODES))
     parser.add_argument("--tools", nargs="*", default=["nlmeans", "hqdn3d", "opencv", "cbm3d"])
     parser.add_argument("--opencv-frames", type=int, default=10)
     parser.add_argument("--cbm3d-frames", type=int, default=1)
@@ -306,10 +315,10 @@ def main() -> None:
                 continue
             model_clip = noisy_clip(work, args.data, args.dit_frames, width, height) if dit else clip
             for mode in args.modes:
-                extra = {"default": [], "fast": ["--fast"], "steps2": ["--steps", "2"]}[mode] + device_args
+                extra = MODES[mode][1] + device_args
                 row = run_stdit(model_clip, outputs / f"{model}_{mode}.mp4", model, extra, args.threads)
                 row.update(method=f"stdit {model}", size=size,
-                           settings={"default": "default (--steps 1)", "fast": "--fast", "steps2": "--steps 2"}[mode])  # fmt: skip
+                           settings=MODES[mode][0])  # fmt: skip
                 results["speed"].append(row)
                 log(row)
 
