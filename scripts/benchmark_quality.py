@@ -87,8 +87,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
                         help="also benchmark a checkpoint folder as model NAME (repeatable)")
     parser.add_argument("--denoise-args", default="", help='extra `stdit denoise` options, e.g. "--steps 4 --threads 2"')
+    parser.add_argument("--sigma-modes", nargs="+", default=["oracle", "auto"], choices=["oracle", "auto"],
+                        help="run the models with the true sigma, with --sigma auto, or both")
     parser.add_argument("--variant", action="append", default=[], metavar="SUFFIX=OPTIONS",
-                        help='also run every model with these extra options, labelled "<model> SUFFIX", e.g. --variant "--fast=--fast"')
+                        help='also run every model with these extra options, labelled "<model> SUFFIX", e.g. --variant fast=--fast')
     parser.add_argument("--tools", nargs="*", default=list(TOOLS), choices=list(TOOLS), help="classical tools to run")
     parser.add_argument("--cbm3d-frames", type=int, default=4, help="evenly spaced frames per clip for CBM3D (slow)")
     parser.add_argument("--tune-sequence", default="walk", choices=SEQUENCES)
@@ -129,7 +131,7 @@ def model_runs(args: argparse.Namespace) -> list[tuple[str, str, Path | None, li
     for spec in args.variant:
         suffix, _, options = spec.partition("=")
         if not suffix or not options:
-            sys.exit(f'error: --variant wants SUFFIX=OPTIONS, e.g. "--fast=--fast", got {spec!r}')
+            sys.exit(f'error: --variant wants SUFFIX=OPTIONS, e.g. fast=--fast, got {spec!r}')
         variants.append((f" {suffix}", shlex.split(options)))
     return [(label + suffix, name, path, options) for label, name, path in runs for suffix, options in variants]
 
@@ -509,6 +511,8 @@ def main() -> None:
                     same_noise(other, this_run[-1], " (a --reuse JSON and this run)")
             for label, name, checkpoint, options in models:
                 for mode, sigma_arg in (("σ oracle", f"{sigma_255:g}"), ("σ auto", "auto")):
+                    if mode.split()[1] not in args.sigma_modes:
+                        continue
                     slug = label.replace(":", "_").replace(" ", "").replace("-", "")
                     out_path = outputs / f"{sequence}_s{sigma_255:g}_{slug}_{sigma_arg}.mkv"
                     out, seconds, detail = run_model(name, checkpoint, sigma_arg, noisy_path, out_path, [*extra, *options])
