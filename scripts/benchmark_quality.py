@@ -87,6 +87,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
                         help="also benchmark a checkpoint folder as model NAME (repeatable)")
     parser.add_argument("--denoise-args", default="", help='extra `stdit denoise` options, e.g. "--steps 4 --threads 2"')
+    parser.add_argument("--variants-only", action="store_true", help="run the --variant settings only, not the plain models")
     parser.add_argument("--sigma-modes", nargs="+", default=["oracle", "auto"], choices=["oracle", "auto"],
                         help="run the models with the true sigma, with --sigma auto, or both")
     parser.add_argument("--variant", action="append", default=[], metavar="SUFFIX=OPTIONS",
@@ -127,7 +128,7 @@ def model_runs(args: argparse.Namespace) -> list[tuple[str, str, Path | None, li
         if name not in MODEL_NAMES or not path or not Path(path).exists():
             sys.exit(f"error: --checkpoint wants NAME=PATH with NAME in {MODEL_NAMES} and an existing PATH, got {spec!r}")
         runs.append((f"{name}:{Path(path).name}", name, Path(path)))
-    variants = [("", [])]
+    variants = [] if args.variants_only else [("", [])]
     for spec in args.variant:
         suffix, _, options = spec.partition("=")
         if not suffix or not options:
