@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,20 @@ def make_video(path: Path, frames: int = 6, size: str = "40x30", rate: str = "25
         command += ["-c:a", "aac", "-t", f"{frames / float(eval(rate)):.3f}"]
     subprocess.run([*command, str(path)], check=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def interactive_signal_dispositions():
+    """Tests send signals to themselves and to stdit subprocesses. A test run started under nohup or
+    as a background job inherits SIGHUP/SIGINT ignored, which stdit rightly respects (and children
+    inherit); give every test the dispositions of an interactive shell instead."""
+    wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_DFL}
+    saved = {signum: signal.getsignal(signum) for signum in wanted}
+    for signum, handler in wanted.items():
+        signal.signal(signum, handler)
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
 
 
 @pytest.fixture(scope="session")
