@@ -100,7 +100,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: half a window).")
 @click.option("--batch-size", callback=_parse_batch_size, default="auto", show_default=True, help="Windows/tiles per forward pass, or 'auto' (1 on CPU; sized from free memory on GPUs).")
-@click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap (about 1.7x the frames/s, slightly lower quality).")
+@click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap (1.37x the frames/s at 854x480, 0.02 dB lower PSNR on Vid4).")
 @click.option("--compile", "compile_model", is_flag=True, help="torch.compile the backbone (falls back to eager where unsupported).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
