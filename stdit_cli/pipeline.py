@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from stdit_cli.background import BackgroundWriter, Prefetcher
+from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.noise_level import estimate_sigma_255
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
 from stdit_cli.sampler import DiffusionSampler
@@ -166,6 +167,7 @@ class VideoDenoiser:
     """A loaded checkpoint, placed on a device, ready to denoise video files."""
 
     def __init__(self, checkpoint: Checkpoint, options: DenoiseOptions):
+        limit_malloc_arenas()  # before the decode/encode threads start
         self.checkpoint = checkpoint
         self.adapter = checkpoint.adapter
         self.options = options
@@ -215,6 +217,8 @@ class VideoDenoiser:
                 guard.warn(self.precision)
                 generator.set_state(state)
                 output = self.sampler.denoise(self._predict("fp32"), y_unit, sigma_255, generator)
+            # the activations just freed would otherwise stay, fragmented, in the malloc arenas
+            release_free_memory()
             return output
 
         return denoise_units

@@ -117,3 +117,15 @@ def test_encoder_error_removes_the_partial_output(tmp_path, identity_checkpoint,
     with pytest.raises(OSError, match="No space left"):
         denoiser.denoise_file(clip, tmp_path / "out.mp4")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_free_host_memory_is_released_after_every_batch(tmp_path, identity_checkpoint, monkeypatch):
+    import stdit_cli.pipeline as pipeline
+
+    released = []
+    monkeypatch.setattr(pipeline, "release_free_memory", lambda: released.append(1) or True)
+    clip = make_video(tmp_path / "in.mp4", frames=10, size="64x48")
+    denoiser = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, fast=True, lossless=True))
+    denoiser.denoise_file(clip, tmp_path / "out.mkv")
+    windows = -(-10 // denoiser.plan.window)  # --fast: disjoint windows, one unit per batch on CPU
+    assert len(released) == windows
