@@ -62,7 +62,7 @@ def test_bare_safetensors_file_with_config_beside_it(identity_checkpoint):
 def test_fast_denoises_every_frame_once_and_an_explicit_overlap_wins(identity_checkpoint):
     checkpoint = load_checkpoint(identity_checkpoint)
     window = checkpoint.model.num_frames
-    assert VideoDenoiser(checkpoint, DenoiseOptions()).plan.stride == window - window // 2
+    assert VideoDenoiser(checkpoint, DenoiseOptions()).plan.stride == window - 1
     assert VideoDenoiser(checkpoint, DenoiseOptions(fast=True)).plan.stride == window
     assert VideoDenoiser(checkpoint, DenoiseOptions(fast=True, window_overlap=1)).plan.stride == window - 1
 
@@ -129,3 +129,21 @@ def test_free_host_memory_is_released_after_every_batch(tmp_path, identity_check
     denoiser.denoise_file(clip, tmp_path / "out.mkv")
     windows = -(-10 // denoiser.plan.window)  # --fast: disjoint windows, one unit per batch on CPU
     assert len(released) == windows
+
+
+def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_checkpoint, monkeypatch):
+    # decord decodes ahead without bound when the model is slower than it; PyAV does not
+    import stdit_cli.pipeline as pipeline
+
+    backends = []
+
+    class SpyReader(VideoReader):
+        def __init__(self, path, backend="auto"):
+            super().__init__(path, backend)
+            backends.append(self.backend)
+
+    monkeypatch.setattr(pipeline, "VideoReader", SpyReader)
+    clip = make_video(tmp_path / "in.mp4", frames=6, size="64x48")
+    VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, lossless=True)).denoise_file(clip, tmp_path / "out.mkv")
+    assert backends == ["pyav"]
+    assert np.array_equal(_frames(tmp_path / "out.mkv"), _frames(clip))
