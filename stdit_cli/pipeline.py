@@ -16,7 +16,7 @@ import torch
 
 from stdit_cli.background import BackgroundWriter, Prefetcher
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
-from stdit_cli.noise_level import estimate_sigma_255
+from stdit_cli.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
 from stdit_cli.sampler import DiffusionSampler
 from stdit_cli.tiling import StreamingBlender, TileGrid, WindowPlan
@@ -239,7 +239,9 @@ class VideoDenoiser:
         count = len(reader)
         picks = np.unique(np.linspace(0, count - 1, min(SIGMA_SAMPLE_FRAMES, count)).round().astype(int))
         frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
-        return estimate_sigma_255(frames)
+        # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
+        estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
+        return estimate(frames)
 
     def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None) -> DenoiseResult:
         """Denoise ``input_path`` into ``output_path`` (written atomically)."""

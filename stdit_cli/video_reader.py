@@ -92,6 +92,16 @@ class VideoInfo:
         return self.orientation != NONE or abs(self.rotation_deg) >= 1
 
     @property
+    def chroma_subsampled(self) -> bool:
+        """True for 4:2:0/4:2:2/4:1:1 streams (nearly every camera and web video): their colour
+        planes are stored at a lower resolution than luma."""
+        try:
+            components = av.VideoFormat(self.pix_fmt, 16, 16).components
+        except (ValueError, av.FFmpegError):
+            return False
+        return any(c.width < 16 or c.height < 16 for c in components)
+
+    @property
     def bits_per_sample(self) -> int:
         """Bits of the stream's first component (8 for yuv420p, 10 for yuv420p10le)."""
         try:

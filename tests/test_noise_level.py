@@ -131,3 +131,49 @@ def test_deterministic(clean_clip):
 def test_rejects_unusable_input(frames):
     with pytest.raises(ValueError):
         estimate_sigma_255(frames)
+
+
+def _write_yuv420_lossless(path, frames_uint8):
+    """x264 lossless in 4:2:0: luma is kept exactly, colour is subsampled like a camera file's."""
+    import imageio_ffmpeg
+
+    height, width = frames_uint8.shape[1:3]
+    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=25, codec="libx264", quality=None,
+                                         pix_fmt_out="yuv420p", output_params=["-qp", "0"], macro_block_size=1)  # fmt: skip
+    writer.send(None)
+    for frame in frames_uint8:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    return path
+
+
+@pytest.mark.parametrize("sigma_255", [10, 25])
+def test_chroma_subsampled_video_is_measured_on_luma(tmp_path, sigma_255):
+    from stdit_cli.noise_level import estimate_sigma_255_from_luma
+    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+    from stdit_cli.video import VideoReader
+    from stdit_cli.weights import resolve_checkpoint
+
+    noisy = add_noise(natural_frames(frame_count=8, height=96, width=128), sigma_255)
+    path = _write_yuv420_lossless(tmp_path / "camera.mp4", noisy)
+    with VideoReader(path) as reader:
+        assert reader.info.chroma_subsampled
+        stored = reader.read(0, len(reader))
+        # the colour estimator settles on the low-passed chroma directions; luma does not
+        assert estimate_sigma_255(stored) < 0.6 * sigma_255
+        assert estimate_sigma_255_from_luma(stored) == pytest.approx(sigma_255, rel=0.15)
+        denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions())
+        assert denoiser.estimate_sigma(reader) == pytest.approx(sigma_255, rel=0.15)
+
+
+def test_rgb_and_444_video_is_not_chroma_subsampled():
+    from stdit_cli.video_reader import VideoInfo
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(VideoInfo)}
+    assert "pix_fmt" in fields
+    for pix_fmt, subsampled in [("yuv420p", True), ("yuv422p", True), ("nv12", True), ("yuv420p10le", True),
+                                ("yuv444p", False), ("gbrp", False), ("rgb24", False), ("gray", False), ("", False)]:  # fmt: skip
+        info = VideoInfo.__new__(VideoInfo)
+        object.__setattr__(info, "pix_fmt", pix_fmt)
+        assert info.chroma_subsampled is subsampled, pix_fmt
