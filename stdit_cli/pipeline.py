@@ -28,7 +28,7 @@ SIGMA_SAMPLE_FRAMES = 8
 
 #: frames shared by consecutive windows: one is enough to blend across every window boundary
 #: (each frame goes through the model 1.25 times with 5-frame windows; half a window, 1.67 times,
-#: measured 0.01 dB better on Vid4 for 1.35x the time)
+#: measured 0.01 dB better on Vid4 for 1.2x the time)
 DEFAULT_WINDOW_OVERLAP = 1
 
 #: ``--fast``: no shared frames, every frame is denoised once
