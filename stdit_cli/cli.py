@@ -144,28 +144,30 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--checkpoint-every", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--val-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--resume", default=None, help="A checkpoint folder, or 'latest' in --out.")
+@click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
-          out, checkpoint_every, val_every, resume, seed, device, precision, threads) -> None:  # fmt: skip
+          out, checkpoint_every, val_every, resume, init_from, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
     from stdit_cli.train.loop import TrainConfig
     from stdit_cli.train.progress import run_with_progress
+    from stdit_cli.weights import CheckpointError
 
     set_threads(threads)
     config = TrainConfig(
         model=model_name, preset=preset, data=list(data), val=val, out=out, frames=frames, crop=crop,
         batch_size=batch_size, steps=steps, stop_at=stop_at, lr=lr, warmup=warmup, ema_decay=ema_decay,
         prediction_type=prediction_type, downscale=downscale, checkpoint_every=checkpoint_every,
-        val_every=val_every, seed=seed, device=device, precision=precision, resume=resume,
+        val_every=val_every, seed=seed, device=device, precision=precision, resume=resume, init_from=init_from,
     )  # fmt: skip
     try:
         run_with_progress(config)
-    except (DataError, PresetError, FileNotFoundError) as error:
+    except (DataError, PresetError, CheckpointError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
 
 

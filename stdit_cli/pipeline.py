@@ -20,7 +20,7 @@ from stdit_cli.noise_level import estimate_sigma_255, estimate_sigma_255_from_lu
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
 from stdit_cli.sampler import DiffusionSampler
 from stdit_cli.tiling import StreamingBlender, TileGrid, WindowPlan
-from stdit_cli.video import VideoReader, VideoWriter
+from stdit_cli.video import VideoReader, VideoWriter, cheap_frame_sample
 from stdit_cli.weights import Checkpoint
 
 #: frames sampled across the video for ``--sigma auto``
@@ -235,9 +235,8 @@ class VideoDenoiser:
         return denoise_units
 
     def estimate_sigma(self, reader: VideoReader) -> float:
-        """``--sigma auto``: the noise level of a few frames spread over the video."""
-        count = len(reader)
-        picks = np.unique(np.linspace(0, count - 1, min(SIGMA_SAMPLE_FRAMES, count)).round().astype(int))
+        """``--sigma auto``: the noise level of a few frames spread over the video (near keyframes: no long seeks)."""
+        picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
         frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
         # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
         estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255

@@ -3,6 +3,7 @@
 Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch.
 
 - `video_reader`: `probe_video`, `VideoReader` (decord by default, PyAV fallback), `VideoError`,
+  `cheap_frame_sample` (frames spread over a video that decode without long seeks),
   `VideoWarning` (what an 8-bit constant-rate output cannot keep: bit depth, variable frame rate).
 - `video_orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
 - `video_caveats`: what an 8-bit, constant-rate output cannot keep (said as `VideoWarning`s).
@@ -12,7 +13,15 @@ Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch
 Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
 """
 
-from stdit_cli.video_reader import VideoError, VideoInfo, VideoReader, VideoWarning, decord_available, probe_video
+from stdit_cli.video_reader import (
+    VideoError,
+    VideoInfo,
+    VideoReader,
+    VideoWarning,
+    cheap_frame_sample,
+    decord_available,
+    probe_video,
+)
 from stdit_cli.video_writer import (
     OUTPUT_SUFFIXES,
     OutputExistsError,
@@ -28,6 +37,7 @@ __all__ = [
     "VideoInfo",
     "VideoReader",
     "VideoWarning",
+    "cheap_frame_sample",
     "VideoWriter",
     "decord_available",
     "default_output_path",

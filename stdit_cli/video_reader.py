@@ -45,7 +45,7 @@ import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import av
 import numpy as np
@@ -144,7 +144,27 @@ def _one_line(error: BaseException) -> str:
 
 def _count_packets(container: av.container.InputContainer, stream) -> list:
     """Demux (no decoding) the stream's packets and return their pts, in file order."""
-    return [p.pts for p in container.demux(stream) if p.size > 0]
+    return [pts for pts, _ in _index_packets(container, stream)]
+
+
+def _index_packets(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool]]:
+    """Demux (no decoding) the stream's packets: ``(pts, is_keyframe)`` in file order."""
+    return [(p.pts, bool(p.is_keyframe)) for p in container.demux(stream) if p.size > 0]
+
+
+def cheap_frame_sample(num_frames: int, keyframes: Sequence[int], count: int, spots: int = 4) -> np.ndarray:
+    """About ``count`` frame indices spread over a video that decode cheaply.
+
+    Random access to frame ``i`` decodes every frame from the keyframe before it (up to a
+    whole GOP, 250 frames for x264's default), so each of ``spots`` places spread over the video
+    moves back to its keyframe and reads the few frames that follow it: ``count`` frames
+    cost about ``count`` decodes plus ``spots`` seeks, whatever the GOP length.
+    """
+    keys = np.unique(np.asarray([0, *(k for k in keyframes if 0 < k < num_frames)], dtype=np.int64))  # decoding can always start at 0
+    targets = np.linspace(0, num_frames - 1, max(1, min(spots, count))).round().astype(np.int64)
+    starts = np.unique(keys[np.maximum(np.searchsorted(keys, targets, side="right") - 1, 0)])  # keyframe at or before each
+    run = -(-count // len(starts))  # frames read from each start
+    return np.unique(np.concatenate([np.arange(s, min(s + run, num_frames)) for s in starts]))
 
 
 def probe_video(path: str | os.PathLike) -> VideoInfo:
@@ -215,6 +235,7 @@ class _DecordFrames:
         except Exception as e:  # decord raises RuntimeError or its own DECORDError
             raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
         self.num_frames = len(self._reader)  # decord counts the packets it indexed at open
+        self.keyframes = [int(k) for k in self._reader.get_key_indices()] or [0]
 
     def read(self, start: int, stop: int) -> np.ndarray:
         try:
@@ -245,12 +266,18 @@ class _PyAVFrames:
             with av.open(str(info.path)) as container:
                 stream = _video_stream(container, info.path)
                 self._time_base = stream.time_base
-                pts = _count_packets(container, stream)
+                packets = _index_packets(container, stream)
         except av.FFmpegError as e:
             raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
+        pts = [p for p, _ in packets]
         self.num_frames = len(pts)
         # Frame i is the i-th smallest pts; without pts (some AVI) random access decodes from 0.
         self._pts = sorted(pts) if None not in pts else None
+        if self._pts is None:
+            self.keyframes = [0]
+        else:
+            index_of = {p: i for i, p in enumerate(self._pts)}
+            self.keyframes = sorted(index_of[p] for p, key in packets if key) or [0]
         self._container = None
         self._restart()
 
@@ -418,6 +445,10 @@ class VideoReader:
         if self._frames.num_frames < self.info.num_frames:
             raise _truncated(self.info, self._frames.num_frames)
         return self._frames.read(start, stop)
+
+    def keyframes(self) -> list[int]:
+        """Indices of the frames decoding can start from (random access costs up to the next one)."""
+        return list(self._frames.keyframes)
 
     def iter_chunks(self, chunk_frames: int) -> Iterator[np.ndarray]:
         """All frames in order, `chunk_frames` at a time (the last chunk may be shorter)."""

@@ -36,7 +36,7 @@ def data_root(tmp_path_factory):
     return root
 
 
-def _train(out, data_root, steps, resume=None, stop_at=None):
+def _train(out, data_root, steps, resume=None, stop_at=None, extra=()):
     args = ["train", "--model", "unet", "--config", "tiny", "--data", str(data_root / "seq"), "--data", str(data_root / "stills"),
             "--frames", "3", "--crop", "16", "--batch-size", "2", "--steps", str(steps), "--warmup", "1",
             "--checkpoint-every", "2", "--val-every", "2", "--out", str(out), "--seed", "5", "--device", "cpu"]  # fmt: skip
@@ -44,6 +44,7 @@ def _train(out, data_root, steps, resume=None, stop_at=None):
         args += ["--resume", resume]
     if stop_at:
         args += ["--stop-at", str(stop_at)]
+    args += list(extra)
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result
@@ -115,6 +116,31 @@ def test_stop_at_ends_early_on_the_same_schedule_and_resume_finishes_it(tmp_path
     straight = load_file(tmp_path / "straight" / "diffusion_pytorch_model.safetensors")
     boxed = load_file(tmp_path / "boxed" / "diffusion_pytorch_model.safetensors")
     assert all(torch.equal(straight[k], boxed[k]) for k in straight)
+
+
+def test_init_from_starts_a_fine_tune_from_a_checkpoint(tmp_path, data_root):
+    _train(tmp_path / "base", data_root, steps=2)
+    base = load_file(tmp_path / "base" / "diffusion_pytorch_model.safetensors")
+    # learning rate 0: the fine-tune's weights are exactly the ones it started from, not a fresh init
+    _train(tmp_path / "still", data_root, steps=2, extra=["--init-from", str(tmp_path / "base"), "--lr", "0"])
+    still = load_file(tmp_path / "still" / "diffusion_pytorch_model.safetensors")
+    assert all(torch.equal(base[k], still[k]) for k in base)
+    # a real fine-tune moves on from them, with its own step count and schedule
+    _train(tmp_path / "tuned", data_root, steps=2, extra=["--init-from", str(tmp_path / "base"), "--crop", "24"])
+    tuned = load_checkpoint(tmp_path / "tuned", "unet")
+    assert tuned.metadata["trained_steps"] == 2
+    assert tuned.metadata["train_config"]["init_from"] == str(tmp_path / "base")
+    assert any(not torch.equal(base[k], v) for k, v in tuned.model.state_dict().items())
+
+
+def test_init_from_another_preset_is_a_one_line_error(tmp_path, data_root):
+    _train(tmp_path / "base", data_root, steps=2)
+    args = ["train", "--model", "unet", "--config", "small", "--data", str(data_root / "seq"), "--crop", "16",
+            "--steps", "1", "--init-from", str(tmp_path / "base"), "--out", str(tmp_path / "x"), "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "different unet configuration" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("model", ["stdit", "diffuser", "segdit"])

@@ -21,6 +21,7 @@ from stdit_cli.video import (
     VideoError,
     VideoReader,
     VideoWriter,
+    cheap_frame_sample,
     decord_available,
     default_output_path,
     probe_video,
@@ -439,3 +440,44 @@ def test_resolve_output_path_never_returns_the_input(tmp_path):
     for same in (source, tmp_path / "sub" / ".." / "in.mp4", tmp_path / "link.mp4", tmp_path / "hard.mp4"):
         with pytest.raises(VideoError, match="overwrite the input"):
             resolve_output_path(source, same, overwrite=True)
+
+
+# --- cheap random access ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keyframes_are_the_frames_decoding_can_start_from(clips, backend):
+    # x264 with -g 8 and no scene cuts in testsrc2: a keyframe every 8 frames
+    with VideoReader(clips["mp4"], backend=backend) as reader:
+        assert reader.keyframes() == [0, 8, 16, 24]
+
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_frame_of_an_intra_codec_is_a_keyframe(tmp_path, backend):
+    clip = make_clip(tmp_path / "intra.avi", "-c:v", "mjpeg", frames=6)
+    with VideoReader(clip, backend=backend) as reader:
+        assert reader.keyframes() == list(range(6))
+
+
+def test_cheap_frame_sample_reads_from_keyframes_spread_over_the_video():
+    # one GOP (a short x264 clip): the first frames, not a decode of the whole clip per pick
+    np.testing.assert_array_equal(cheap_frame_sample(60, [0], 8), np.arange(8))
+    # x264's default GOP of 250 on 3000 frames: two frames after each of 4 keyframes spread out
+    picks = cheap_frame_sample(3000, list(range(0, 3000, 250)), 8)
+    np.testing.assert_array_equal(picks, [0, 1, 1000, 1001, 1750, 1751, 2750, 2751])
+    # all-intra (FFV1, ProRes): exactly the spread targets
+    np.testing.assert_array_equal(cheap_frame_sample(100, range(100), 4), [0, 33, 66, 99])
+    # shorter than asked, and open-GOP files whose first keyframe is not frame 0
+    np.testing.assert_array_equal(cheap_frame_sample(3, [0], 8), [0, 1, 2])
+    assert cheap_frame_sample(40, [5, 20], 8)[0] == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cheap_sample_frames_are_the_frames_at_those_indices(clips, backend):
+    with VideoReader(clips["mp4"], backend=backend) as reader:
+        picks = cheap_frame_sample(len(reader), reader.keyframes(), 8)
+        sampled = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+        full = reader.read(0, len(reader))
+    np.testing.assert_array_equal(picks, [0, 1, 8, 9, 16, 17, 24, 25])
+    np.testing.assert_array_equal(sampled, full[picks])

@@ -24,7 +24,7 @@ from stdit_cli.presets import load_preset
 from stdit_cli.sampler import DEFAULT_SCHEDULE, DiffusionSampler
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.objective import make_training_pair
-from stdit_cli.weights import save_checkpoint
+from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
 
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 STATE_FOLDER = "training_state"
@@ -55,6 +55,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     resume: str | None = None
+    init_from: str | None = None  # start from these weights (fresh optimiser, schedule and EMA)
 
 
 @dataclass
@@ -116,6 +117,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model_config = load_preset(config.model, config.preset)
         model = self.adapter.prepare(self.adapter.model_class(**self.model_config))
+        if config.init_from:
+            self._load_initial_weights(model, Path(config.init_from))
         self.frames = config.frames or int(model.num_frames)
         data = load_training_data(config.data, downscale=config.downscale)
         self.log(f"training data: {data.describe()}")
@@ -130,6 +133,15 @@ class Trainer:
         self.ema = EMAModel(self.accelerator.unwrap_model(self.model).parameters(), decay=config.ema_decay, use_ema_warmup=True)
         self.ema.to(self.accelerator.device)
         self.step = 0
+
+    def _load_initial_weights(self, model, folder: Path) -> None:
+        """``--init-from``: a checkpoint of the same model and preset (e.g. a fine-tune on larger crops)."""
+        checkpoint = load_checkpoint(folder, self.config.model)
+        mismatched = sorted(k for k, v in self.model_config.items() if checkpoint.model.config.get(k) != v)
+        if mismatched:
+            raise CheckpointError(f"{folder}: --init-from holds a different {self.config.model} configuration ({', '.join(mismatched)} differ from preset {self.config.preset!r})")
+        model.load_state_dict(checkpoint.model.state_dict(), strict=True)
+        self.log(f"initialised from {folder} ({checkpoint.metadata.get('trained_steps', '?')} steps)")
 
     # --- checkpoints -------------------------------------------------------------------------
     def _noise_state(self) -> dict:
