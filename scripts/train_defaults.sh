@@ -30,29 +30,30 @@ common=(
 )
 [ -z "${THREADS:-}" ] || common+=(--threads "$THREADS")
 
-ship() {  # model: copy the EMA weights, config and noise schedule (not the optimiser state)
-  mkdir -p "stdit_cli/weights/$1"
-  cp "$OUT/$1"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "stdit_cli/weights/$1/"
+ship() {  # run model: copy the run's EMA weights, config and noise schedule (not the optimiser state)
+  mkdir -p "stdit_cli/weights/$2"
+  cp "$OUT/$1"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "stdit_cli/weights/$2/"
 }
 
-train() {  # model preset steps batch crop lr seed [stop-at]
-  local model=$1 preset=$2 steps=$(( $3 * STEPS_SCALE )) batch=$4 crop=$5 lr=$6 seed=$7
-  local stop=()
-  [ -z "${8:-}" ] || stop=(--stop-at $(( $8 * STEPS_SCALE )))
-  stdit train --model "$model" --config "$preset" "${common[@]}" "${stop[@]}" \
+fit() {  # run model preset steps batch crop lr seed [more `stdit train` options]: train into $OUT/<run>
+  local run=$1 model=$2 preset=$3 steps=$(( $4 * STEPS_SCALE )) batch=$5 crop=$6 lr=$7 seed=$8
+  shift 8
+  stdit train --model "$model" --config "$preset" "${common[@]}" "$@" \
     --steps "$steps" --batch-size "$batch" --crop "$crop" --lr "$lr" --seed "$seed" \
-    --warmup $(( steps / 5 < 200 ? steps / 5 : 200 )) --checkpoint-every 250 --val-every 250 --out "$OUT/$model" --resume latest
-  ship "$model"
+    --warmup $(( steps / 5 < 200 ? steps / 5 : 200 )) --checkpoint-every 250 --val-every 250 --out "$OUT/$run" --resume latest
 }
 
 for model in "${MODELS[@]}"; do
   case $model in
-    unet)     train unet small 6000 16 64 1e-3 0 ;;
-    stdit)    train stdit small 1000 8 32 5e-4 1 ;;
+    # 64 px crops, then a fine-tune on 128 px crops: GroupNorm statistics closer to whole frames
+    unet)     fit unet unet small 6000 16 64 1e-3 0
+              fit unet-ft128 unet small 3000 4 128 2e-4 7 --init-from "$OUT/unet"
+              ship unet-ft128 unet ;;
+    stdit)    fit stdit stdit small 1000 8 32 5e-4 1 && ship stdit stdit ;;
     # DiffuserSTDiT wraps an STDiT of the same configuration: its weights are the trained
     # STDiT's (run "stdit" first), re-saved through the wrapper
-    diffuser) python scripts/stdit_to_diffuser.py "$OUT/stdit" "$OUT/diffuser" && ship diffuser ;;
-    segdit)   train segdit small 2500 16 32 5e-4 3 ;;
+    diffuser) python scripts/stdit_to_diffuser.py "$OUT/stdit" "$OUT/diffuser" && ship diffuser diffuser ;;
+    segdit)   fit segdit segdit small 2500 16 32 5e-4 3 && ship segdit segdit ;;
     *) echo "unknown model: $model" >&2; exit 2 ;;
   esac
 done
