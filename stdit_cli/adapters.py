@@ -16,6 +16,7 @@ from typing import Any, Callable
 import torch
 from einops import rearrange
 
+from stdit_cli.choices import MODEL_NAMES
 from stdit_cli.models import DiffuserSTDiT, SegDiTTransformer2DModel, STDiT, UNetSTIC
 
 
@@ -156,7 +157,8 @@ ADAPTERS: dict[str, BackboneAdapter] = {
     ),
 }
 
-MODEL_NAMES = tuple(ADAPTERS)
+if tuple(ADAPTERS) != MODEL_NAMES:  # the CLI lists the names without importing this module
+    raise ImportError(f"stdit_cli.choices.MODEL_NAMES {MODEL_NAMES} != the registered adapters {tuple(ADAPTERS)}")
 
 
 def adapter_for(model_name: str) -> BackboneAdapter:

@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from stdit_cli import __version__
-from stdit_cli.adapters import MODEL_NAMES
+from stdit_cli.choices import DEVICES, MODEL_NAMES, PRECISIONS
 from stdit_cli.presets import PresetError
-from stdit_cli.runtime import DEVICES, PRECISIONS
 
 MODEL_CHOICE = click.Choice(MODEL_NAMES)
 

@@ -7,8 +7,7 @@ import os
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+from stdit_cli.choices import DEVICES, PRECISIONS
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -180,3 +180,24 @@ def test_json_reader_that_goes_away_does_not_stop_the_batch(tmp_path, identity_c
     assert first["status"] == "ok"
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"clip{i}.denoised.mp4" for i in range(3)]
+
+
+def test_help_and_version_do_not_import_torch():
+    # `stdit --help` in a shell loop should answer at once, not after torch's 1-3 s import
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from stdit_cli.cli import main\n"
+        "for args in (['--version'], ['--help'], ['denoise', '--help'], ['train', '--help']):\n"
+        "    assert CliRunner().invoke(main, args).exit_code == 0, args\n"
+        "print(sorted(m for m in ('torch', 'diffusers', 'decord', 'av') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_cli_model_names_are_the_registered_adapters():
+    from stdit_cli.adapters import ADAPTERS
+    from stdit_cli.choices import MODEL_NAMES
+
+    assert tuple(ADAPTERS) == MODEL_NAMES

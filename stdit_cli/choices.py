@@ -1,0 +1,10 @@
+"""The names the command line offers, importable without torch (so that `stdit --help` is instant).
+
+`stdit_cli.adapters` registers one adapter per model name and checks it matches `MODEL_NAMES`.
+"""
+
+from __future__ import annotations
+
+MODEL_NAMES = ("unet", "stdit", "diffuser", "segdit")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
