@@ -1,0 +1,50 @@
+"""The checkpoints that ship inside the package, on the clip that ships with them."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from stdit_cli.cli import main
+from stdit_cli.noise_level import estimate_sigma_255
+from stdit_cli.video import VideoReader
+from stdit_cli.weights import load_checkpoint, shipped_checkpoint_dir
+
+SAMPLE = Path(str(resources.files("stdit_cli") / "samples" / "coffee_sigma25.mp4"))
+
+
+def block_means(frames_uint8: np.ndarray, block: int = 16) -> np.ndarray:
+    """``[T, H/block, W/block, 3]``: what is left of the picture once the noise is averaged away."""
+    t, h, w, c = frames_uint8.shape
+    blocks = frames_uint8[:, : h - h % block, : w - w % block].astype(np.float64)
+    return blocks.reshape(t, h // block, block, w // block, block, c).mean(axis=(2, 4))  # [T, h, w, 3]
+
+
+def test_the_default_command_cleans_the_bundled_sample(tmp_path):
+    # the README's first command, with the shipped unet: the noise goes, the picture stays
+    out = tmp_path / "coffee.denoised.mp4"
+    result = CliRunner().invoke(main, ["denoise", str(SAMPLE), "-o", str(out), "--lossless", "-q"])
+    assert result.exit_code == 0, result.output
+    with VideoReader(SAMPLE) as reader:
+        noisy = reader.read(0, len(reader))
+    with VideoReader(out) as reader:
+        assert reader.info.has_audio
+        denoised = reader.read(0, len(reader))
+    assert denoised.shape == noisy.shape == (16, 192, 256, 3)
+    assert estimate_sigma_255(noisy) == pytest.approx(25, rel=0.1)
+    assert estimate_sigma_255(denoised) < 0.25 * estimate_sigma_255(noisy)
+    # 16x16 block means of the noisy clip carry noise of about 25/16 grey levels
+    assert np.abs(block_means(denoised) - block_means(noisy)).mean() < 2.5
+
+
+@pytest.mark.parametrize("model", ["unet", "stdit", "diffuser", "segdit"])
+def test_every_model_ships_small_trained_weights(model):
+    folder = shipped_checkpoint_dir(model)
+    assert folder is not None, f"no weights ship for {model}"
+    assert (folder / "diffusion_pytorch_model.safetensors").stat().st_size < 30e6
+    checkpoint = load_checkpoint(folder, model)
+    assert checkpoint.metadata["trained_steps"] > 0
