@@ -95,3 +95,42 @@ def test_slurm_script_runs_torchrun_on_every_node(tmp_path, identity_checkpoint)
     assert [(r["index"], r["rank"], r["status"]) for r in report] == [(0, 0, "ok"), (1, 1, "ok"), (2, 0, "ok")]
     assert all(probe_video(tmp_path / "out" / f"c{i}.denoised.mp4").num_frames == 2 for i in range(3))
     assert not (tmp_path / "scontrol.log").exists()  # finished: no requeue
+
+
+FAKE_STDIT = """#!/usr/bin/env python3
+# records its arguments, and writes the files a real `stdit train --out DIR` leaves for ship()
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["CALLS"], "a") as calls:
+    calls.write(json.dumps(args) + "\\n")
+out = args[len(args) - 1 - args[::-1].index("--out") + 1]
+os.makedirs(out, exist_ok=True)
+for name in ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json", "stdit.json"):
+    with open(os.path.join(out, name), "w") as f:
+        f.write(out)
+"""
+
+
+def test_train_defaults_runs_the_three_unet_stages_and_ships_the_last(tmp_path):
+    # a copy of the script in a scratch tree (it ships into <tree>/stdit_cli/weights/), a stand-in stdit
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(SCRIPTS / "train_defaults.sh", tmp_path / "scripts")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "stdit").write_text(FAKE_STDIT)
+    (bin_dir / "stdit").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet"], env=env, check=True)
+    calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
+
+    def option(call, name):  # the value click sees: the last occurrence
+        return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
+
+    assert [option(c, "--out") for c in calls] == ["runs/x/unet", "runs/x/unet-ft128", "runs/x/unet-ft192"]
+    assert [option(c, "--crop") for c in calls] == ["64", "128", "192"]
+    assert [c.count("--init-from") and option(c, "--init-from") for c in calls] == [0, "runs/x/unet", "runs/x/unet-ft128"]
+    assert [c.count("--data") for c in calls] == [4, 4, 1]
+    assert option(calls[2], "--data") == "frames:D/davis2016_val_480p" and option(calls[2], "--warmup") == "100"
+    assert all(option(c, "--val") == "frames:D/vid4/walk" for c in calls)
+    shipped = tmp_path / "stdit_cli" / "weights" / "unet" / "diffusion_pytorch_model.safetensors"
+    assert shipped.read_text() == "runs/x/unet-ft192"
