@@ -3,8 +3,8 @@
 Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch.
 
 - `video_reader`: `probe_video`, `VideoReader` (decord by default, PyAV fallback), `VideoError`,
-  `cheap_frame_sample` (frames spread over a video that decode without long seeks),
-  `VideoWarning` (what an 8-bit constant-rate output cannot keep: bit depth, variable frame rate).
+  `VideoWarning` (what an 8-bit constant-rate output cannot keep: bit depth, variable frame rate),
+  `cheap_frame_sample` (frames spread over a video that decode without long seeks).
 - `video_orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
 - `video_caveats`: what an 8-bit, constant-rate output cannot keep (said as `VideoWarning`s).
 - `video_writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio copy, atomic rename),
