@@ -111,6 +111,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
             window_overlap, batch_size, fast, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report)."""
     from stdit_cli.denoise_command import DenoiseJob, run_denoise
+    from stdit_cli.interrupts import exit_after_signal
     from stdit_cli.pipeline import DenoiseOptions
 
     options = DenoiseOptions(
@@ -121,7 +122,10 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
                      checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json,
                      inputs_from=inputs_from, skip_existing=skip_existing, report=report, relative_to=relative_to)  # fmt: skip
-    sys.exit(run_denoise(job))
+    code = run_denoise(job)
+    if code > 128:  # stopped by signal code - 128: all written and reported
+        exit_after_signal(code)
+    sys.exit(code)
 
 
 @main.command()

@@ -20,9 +20,11 @@ interrupted batch is the shell's convention, 128 + the signal number (130 SIGINT
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -120,3 +122,16 @@ def shielded() -> Iterator[None]:
     guard = _Shield.guard
     if _Shield.depth == 0 and guard is not None and guard.signum is not None and guard._depth > 0 and not guard._raised:
         guard._raise()
+
+
+def exit_after_signal(code: int) -> NoReturn:
+    """Leave a run that a signal stopped, skipping the interpreter's teardown.
+
+    By now every finished output is in place, the partial one removed, the report closed and
+    the summary printed. What is left to tear down are native thread pools (FFmpeg's decoder
+    threads, OpenMP workers) that the signal caught mid-work; once, in a CI run, that teardown
+    crashed (SIGSEGV instead of exit 130, after the summary had been printed).
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
