@@ -4,6 +4,14 @@
 ``BackgroundWriter`` hands frames to a writer (the encoder) without waiting for it. Both queues
 are bounded, so memory stays flat whatever the video's length, and an error in either thread is
 raised in the caller's thread at its next call.
+
+Both are context managers whose thread starts in ``__enter__`` and is stopped and joined in
+``__exit__``: a thread never outlives the ``with`` block that owns it. That matters because the
+decode thread reads from a video container, and closing a container while another thread
+decodes from it crashes the process (SIGSEGV in FFmpeg). ``Thread.start()`` waits for the new
+thread, and Python runs signal handlers there, so an interrupt (Ctrl-C, SIGTERM) can land in the
+middle of starting it: the start runs ``shielded()`` and, if it still raises, the thread is
+stopped and joined before the exception leaves ``__enter__``.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import queue
 import threading
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
+
+from stdit_cli.interrupts import shielded
 
 Item = TypeVar("Item")
 
@@ -22,11 +32,23 @@ class _Done:
     """End-of-stream marker (a class, so it can never be a real item)."""
 
 
+def _start_owned(thread: threading.Thread, stop: Callable[[], None]) -> None:
+    """Start ``thread``; if an interrupt lands while it starts, ``stop()`` it before re-raising."""
+    try:
+        with shielded():  # under stdit's InterruptGuard the interrupt waits until start() returns
+            thread.start()
+    except BaseException:
+        if thread.is_alive():
+            stop()
+        raise
+
+
 class Prefetcher(Generic[Item]):
     """Iterate ``source`` in a daemon thread, at most ``depth`` items ahead of the consumer.
 
-    Use as a context manager: leaving it (normally or by an exception) stops the thread and waits
-    for it, so the source (e.g. an open video reader) can be closed safely afterwards.
+    A context manager: the thread starts on entering; leaving (normally or by an exception) stops
+    the thread and waits for it, so the source (e.g. an open video reader) can be closed safely
+    afterwards.
     """
 
     def __init__(self, source: Iterable[Item], depth: int = 2, name: str = "stdit-decode"):
@@ -35,7 +57,6 @@ class Prefetcher(Generic[Item]):
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
-        self._thread.start()
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():
@@ -56,6 +77,8 @@ class Prefetcher(Generic[Item]):
         self._put(_Done)
 
     def __iter__(self) -> Iterator[Item]:
+        if self._thread.ident is None:
+            raise RuntimeError("iterate a Prefetcher inside its `with` block")
         while True:
             item = self._queue.get()
             if item is _Done:
@@ -66,9 +89,11 @@ class Prefetcher(Generic[Item]):
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
 
     def __enter__(self) -> "Prefetcher[Item]":
+        _start_owned(self._thread, self.close)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -78,9 +103,10 @@ class Prefetcher(Generic[Item]):
 class BackgroundWriter(Generic[Item]):
     """Call ``write(item)`` for each submitted item in a daemon thread, in order.
 
-    ``submit`` blocks only when ``depth`` items are already waiting. ``finish`` waits for every
-    item to be written and re-raises the writer's error, if any; ``abandon`` (on failure) drops
-    what is queued and stops the thread.
+    A context manager: the thread starts on entering. ``submit`` blocks only when ``depth`` items
+    are already waiting. Leaving the block normally (or calling ``finish``) waits for every item
+    to be written and re-raises the writer's error, if any; leaving it by an exception (or calling
+    ``abandon``) drops what is queued and stops the thread.
     """
 
     def __init__(self, write: Callable[[Item], None], depth: int = 2, name: str = "stdit-encode"):
@@ -89,7 +115,7 @@ class BackgroundWriter(Generic[Item]):
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._consume, name=name, daemon=True)
-        self._thread.start()
+        self._finished = False
 
     def _consume(self) -> None:
         while True:
@@ -112,6 +138,8 @@ class BackgroundWriter(Generic[Item]):
             raise self._error
 
     def submit(self, item: Item) -> None:
+        if self._thread.ident is None:
+            raise RuntimeError("submit to a BackgroundWriter inside its `with` block")
         self._raise_pending()
         while True:
             try:
@@ -123,10 +151,31 @@ class BackgroundWriter(Generic[Item]):
                     raise RuntimeError("the background writer stopped unexpectedly")
 
     def finish(self) -> None:
-        self._queue.put(_Done)
-        self._thread.join()
+        """Wait until every submitted item is written; re-raise the writer's error."""
+        if self._finished:
+            return
+        try:
+            self._queue.put(_Done)
+            self._thread.join()
+        except BaseException:  # interrupted while waiting: stop the thread before leaving
+            self.abandon()
+            raise
+        self._finished = True
         self._raise_pending()
 
     def abandon(self) -> None:
+        """Drop what is queued and stop the thread (the item being written finishes first)."""
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
+        self._finished = True
+
+    def __enter__(self) -> "BackgroundWriter[Item]":
+        _start_owned(self._thread, self.abandon)
+        return self
+
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abandon()

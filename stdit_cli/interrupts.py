@@ -128,9 +128,10 @@ def exit_after_signal(code: int) -> NoReturn:
     """Leave a run that a signal stopped, skipping the interpreter's teardown.
 
     By now every finished output is in place, the partial one removed, the report closed and
-    the summary printed. What is left to tear down are native thread pools (FFmpeg's decoder
-    threads, OpenMP workers) that the signal caught mid-work; once, in a CI run, that teardown
-    crashed (SIGSEGV instead of exit 130, after the summary had been printed).
+    the summary printed: nothing is left that the teardown would save, and what it would tear
+    down are native thread pools (FFmpeg's, OpenMP's) that the signal caught mid-work. (The one
+    SIGSEGV seen here after a signal turned out to be a decode thread outliving its reader; see
+    `background`. This exit is kept as a second line.)
     """
     sys.stdout.flush()
     sys.stderr.flush()

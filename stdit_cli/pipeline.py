@@ -111,18 +111,13 @@ def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progr
     """Encode denoised chunks in a background thread while the model works; return frames written."""
     if progress is not None:
         progress(0, total)
-    encoder = BackgroundWriter(writer.write, QUEUE_DEPTH)
     done = 0
-    try:
+    with BackgroundWriter(writer.write, QUEUE_DEPTH) as encoder:
         for frames_uint8 in frames:
             encoder.submit(frames_uint8)
             done += len(frames_uint8)
             if progress is not None:
                 progress(done, total)
-    except BaseException:
-        encoder.abandon()
-        raise
-    encoder.finish()
     return done
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -377,6 +378,10 @@ class VideoReader:
     exactly `info.num_frames` frames or raises `VideoError` (see the module docstring). Frames
     are upright (display matrix applied); opening warns (`VideoWarning`) about a bit depth over 8
     and a variable frame rate.
+
+    Reads and `close` may come from different threads (a decode thread reads, the caller closes):
+    they take turns, because FFmpeg crashes the process when a container is closed in the middle
+    of a decode. A `close` waits for the read in progress; reads after it raise `ValueError`.
     """
 
     def __init__(self, path: str | os.PathLike, backend: str = "auto"):
@@ -402,6 +407,7 @@ class VideoReader:
             # decord fails outright on a bad packet while indexing; PyAV reads what it can.
             backend, self._frames = "pyav", _PyAVFrames(info)
         self.backend = backend
+        self._lock = threading.Lock()  # one read or close at a time
         self._fallback = requested == "auto" and backend == "decord"
         self._probed = info
         if self._frames.num_frames < info.num_frames:
@@ -417,11 +423,13 @@ class VideoReader:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames `start` (inclusive) to `stop` (exclusive) as uint8 `[stop - start, H, W, 3]`."""
-        if self._frames is None:
-            raise ValueError("read() on a closed VideoReader")
         if not 0 <= start < stop <= self.info.num_frames:
             raise IndexError(f"frame range [{start}, {stop}) is outside [0, {self.info.num_frames})")
-        frames_uint8 = apply_orientation(self._read_stored(start, stop), self.info.orientation)
+        with self._lock:
+            if self._frames is None:
+                raise ValueError("read() on a closed VideoReader")
+            stored = self._read_stored(start, stop)
+        frames_uint8 = apply_orientation(stored, self.info.orientation)
         expected = (stop - start, self.info.height, self.info.width, 3)
         if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
             raise VideoError(
@@ -458,9 +466,10 @@ class VideoReader:
             yield self.read(start, min(start + chunk_frames, self.info.num_frames))
 
     def close(self) -> None:
-        if self._frames is not None:
-            self._frames.close()
-            self._frames = None
+        with self._lock:
+            if self._frames is not None:
+                self._frames.close()
+                self._frames = None
 
     def __enter__(self) -> "VideoReader":
         return self

@@ -52,10 +52,9 @@ def test_prefetcher_stops_a_blocked_producer_on_exit():
 
 def test_background_writer_writes_in_order_and_finishes():
     written = []
-    writer = BackgroundWriter(written.append, depth=2)
-    for i in range(20):
-        writer.submit(i)
-    writer.finish()
+    with BackgroundWriter(written.append, depth=2) as writer:
+        for i in range(20):
+            writer.submit(i)
     assert written == list(range(20))
 
 
@@ -63,11 +62,10 @@ def test_background_writer_error_reaches_the_caller():
     def write(item):
         raise OSError("No space left on device")
 
-    writer = BackgroundWriter(write, depth=1)
     with pytest.raises(OSError, match="No space left"):
-        for i in range(100):
-            writer.submit(i)
-        writer.finish()
+        with BackgroundWriter(write, depth=1) as writer:
+            for i in range(100):
+                writer.submit(i)
 
 
 def test_background_writer_abandon_drops_queued_items():
@@ -78,7 +76,7 @@ def test_background_writer_abandon_drops_queued_items():
         gate.wait()
         written.append(item)
 
-    writer = BackgroundWriter(slow_write, depth=4)
+    writer = BackgroundWriter(slow_write, depth=4).__enter__()
     for i in range(4):
         writer.submit(i)  # item 0 blocks in slow_write, 1..3 wait in the queue
     time.sleep(0.2)
@@ -89,3 +87,74 @@ def test_background_writer_abandon_drops_queued_items():
     stopper.join(timeout=5)
     assert not stopper.is_alive()
     assert written == [0]
+
+
+def test_background_writer_leaving_by_an_exception_drops_queued_items():
+    gate = threading.Event()
+    written = []
+
+    def slow_write(item):
+        gate.wait(0.3)
+        written.append(item)
+
+    with pytest.raises(KeyboardInterrupt):
+        with BackgroundWriter(slow_write, depth=4) as writer:
+            for i in range(4):
+                writer.submit(i)
+            time.sleep(0.1)  # item 0 is being written
+            raise KeyboardInterrupt
+    assert written == [0]
+    assert not any(t.name == "stdit-encode" for t in threading.enumerate())
+
+
+def _interrupted_start(monkeypatch):
+    """Make Thread.start() raise as a Ctrl-C would when it lands while start() waits for the thread."""
+    start = threading.Thread.start
+
+    def start_then_interrupt(thread):
+        start(thread)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+
+
+@pytest.mark.parametrize("kind", ["decode", "encode"])
+def test_an_interrupt_while_the_thread_starts_leaves_no_thread_running(monkeypatch, kind):
+    # The decode thread reads from a video container; left running while the caller unwinds and
+    # closes the container, it crashed the process (SIGSEGV). An interrupt that lands inside
+    # Thread.start() must stop the thread before it leaves `with`.
+    def endless():
+        while True:
+            yield 0
+
+    _interrupted_start(monkeypatch)
+    make = (lambda: Prefetcher(endless(), depth=1)) if kind == "decode" else (lambda: BackgroundWriter(print, depth=1))
+    with pytest.raises(KeyboardInterrupt):
+        with make():
+            pytest.fail("the block must not run")
+    assert not any(t.name == f"stdit-{kind}" for t in threading.enumerate())
+
+
+def test_an_interrupt_while_the_thread_starts_under_the_guard_is_deferred_then_cleaned_up(monkeypatch):
+    # Under stdit's InterruptGuard the signal waits for start() to return, then stops the thread.
+    import os
+    import signal
+
+    from stdit_cli.interrupts import InterruptGuard, Interrupted
+
+    start = threading.Thread.start
+
+    def start_with_a_signal(thread):
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered at the next bytecode: inside start()
+        start(thread)
+
+    def endless():
+        while True:
+            yield 0
+
+    monkeypatch.setattr(threading.Thread, "start", start_with_a_signal)
+    with InterruptGuard() as guard, guard.interruptible():
+        with pytest.raises(Interrupted):
+            with Prefetcher(endless(), depth=1):
+                pytest.fail("the block must not run")
+    assert not any(t.name == "stdit-decode" for t in threading.enumerate())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -229,6 +230,39 @@ def test_read_rejects_ranges_outside_the_video(clips):
         for start, stop in [(-1, 2), (5, 5), (8, 11)]:
             with pytest.raises(IndexError):
                 reader.read(start, stop)
+
+
+_CLOSE_WHILE_READING = """
+import sys, threading, time
+from stdit_cli.video import VideoReader
+reader = VideoReader(sys.argv[1], backend=sys.argv[2])
+errors = []
+def read_all():
+    try:
+        while True:
+            for _ in reader.iter_chunks(8):
+                pass
+    except ValueError as error:
+        errors.append(str(error))
+thread = threading.Thread(target=read_all)
+thread.start()
+time.sleep(float(sys.argv[3]))
+reader.close()
+thread.join()
+print(errors)
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_closing_while_another_thread_reads_is_a_clean_error_not_a_crash(tmp_path, backend):
+    # FFmpeg crashes (SIGSEGV) when a container is closed in the middle of a decode; the reader
+    # makes close wait for the read in progress. Without that, most of these runs crashed.
+    clip = make_clip(tmp_path / "clip.mp4", "-c:v", "libx264", size="320x240", frames=60)
+    for delay_s in ("0.02", "0.1", "0.25"):
+        run = subprocess.run([sys.executable, "-c", _CLOSE_WHILE_READING, clip, backend, delay_s],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "read() on a closed VideoReader" in run.stdout
 
 
 @pytest.mark.parametrize("backend", ["auto", *BACKENDS])
