@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from stdit_cli.cli import main
 from stdit_cli.train.data import ClipSampler, DataError, load_training_data, still_to_clip
-from stdit_cli.train.objective import make_training_pair
+from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.sampler import DiffusionSampler, sigma_255_to_unit
 from stdit_cli.weights import load_checkpoint
 
@@ -89,6 +89,25 @@ def test_training_target_is_what_the_sampler_inverts():
     y_255 = (pair.x_t / sampler.alphas_cumprod[pair.timestep].sqrt().view(-1, 1, 1, 1, 1) + 1) * 127.5
     assert torch.allclose(y_255, y_255.round(), atol=1e-3)
     assert abs(float((y_255 / 127.5 - 1 - x)[1].std()) - sigma_255_to_unit(40)) < 0.03
+
+
+def test_sigma_loss_weight_leaves_the_epsilon_loss_alone_at_power_0_and_favours_high_noise_above():
+    sigma = torch.tensor([1.0, 10.0, 25.0, 50.0])
+    assert torch.equal(sigma_loss_weight(sigma, 0.0), torch.ones(4))
+    weight = sigma_loss_weight(sigma, 0.6)
+    assert float(weight[2]) == pytest.approx(1.0)
+    assert bool((weight.diff() > 0).all())
+    assert float(weight[3] / weight[1]) == pytest.approx(5**0.6)
+
+
+def test_sigma_weight_power_changes_training_and_is_recorded(tmp_path, data_root):
+    _train(tmp_path / "plain", data_root, steps=2)
+    _train(tmp_path / "weighted", data_root, steps=2, extra=["--sigma-weight-power", "1"])
+    plain = load_file(tmp_path / "plain" / "diffusion_pytorch_model.safetensors")
+    weighted = load_checkpoint(tmp_path / "weighted", "unet")
+    assert weighted.metadata["train_config"]["sigma_weight_power"] == 1.0
+    # same seed, same clips and noise: only the per-clip weights differ
+    assert any(not torch.equal(plain[k], v) for k, v in weighted.model.state_dict().items())
 
 
 def test_train_writes_loadable_checkpoints_and_resumes_exactly(tmp_path, data_root):

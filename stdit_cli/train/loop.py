@@ -23,7 +23,7 @@ from stdit_cli.adapters import adapter_for
 from stdit_cli.presets import load_preset
 from stdit_cli.sampler import DEFAULT_SCHEDULE, DiffusionSampler
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
-from stdit_cli.train.objective import make_training_pair
+from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
 
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
@@ -56,6 +56,7 @@ class TrainConfig:
     precision: str = "fp32"
     resume: str | None = None
     init_from: str | None = None  # start from these weights (fresh optimiser, schedule and EMA)
+    sigma_weight_power: float = 0.0  # weight each clip's loss by (sigma/25)**power (objective.sigma_loss_weight)
 
 
 @dataclass
@@ -183,7 +184,10 @@ class Trainer:
         device = self.accelerator.device
         with self.accelerator.autocast():
             prediction = self.adapter.predict(self.model, pair.x_t.to(device), pair.timestep.to(device))
-        loss = torch.nn.functional.mse_loss(prediction.float(), pair.target.to(device))
+        # [B, C, T, H, W] squared error -> [B] per clip, weighted by its noise level
+        per_clip = (prediction.float() - pair.target.to(device)).pow(2).flatten(1).mean(dim=1)
+        weight = sigma_loss_weight(pair.sigma_255, self.config.sigma_weight_power).to(device)
+        loss = (weight * per_clip).mean()
         self.accelerator.backward(loss)
         if self.accelerator.sync_gradients:
             self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
