@@ -11,7 +11,10 @@ decode thread reads from a video container, and closing a container while anothe
 decodes from it crashes the process (SIGSEGV in FFmpeg). ``Thread.start()`` waits for the new
 thread, and Python runs signal handlers there, so an interrupt (Ctrl-C, SIGTERM) can land in the
 middle of starting it: the start runs ``shielded()`` and, if it still raises, the thread is
-stopped and joined before the exception leaves ``__enter__``.
+stopped and joined before the exception leaves ``__enter__``. The decode thread also waits for a
+go-ahead that ``__enter__`` gives only once the start has returned, so even a plain
+KeyboardInterrupt (library use, no guard) inside ``start()`` leaves it exiting without having
+touched the source.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class Prefetcher(Generic[Item]):
         self._source = source
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
+        self._go = threading.Event()  # set by __enter__ once the thread is safely started
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
 
@@ -68,6 +72,9 @@ class Prefetcher(Generic[Item]):
         return False
 
     def _produce(self) -> None:
+        while not self._go.wait(_POLL_SECONDS):
+            if self._stop.is_set():
+                return  # the start was interrupted: leave the source untouched
         try:
             for item in self._source:
                 if not self._put(item):
@@ -89,11 +96,16 @@ class Prefetcher(Generic[Item]):
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread.ident is not None:
+        if self._thread.is_alive():
             self._thread.join()
 
     def __enter__(self) -> "Prefetcher[Item]":
-        _start_owned(self._thread, self.close)
+        try:
+            _start_owned(self._thread, self.close)
+            self._go.set()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc_info) -> None:

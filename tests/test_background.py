@@ -158,3 +158,28 @@ def test_an_interrupt_while_the_thread_starts_under_the_guard_is_deferred_then_c
             with Prefetcher(endless(), depth=1):
                 pytest.fail("the block must not run")
     assert not any(t.name == "stdit-decode" for t in threading.enumerate())
+
+
+def test_the_decode_thread_touches_its_source_only_after_a_clean_start(monkeypatch):
+    # Without stdit's guard (library use) a Ctrl-C inside Thread.start() is not deferred; the
+    # thread must still leave the source (an open video reader) alone until __enter__ succeeds.
+    advanced = []
+
+    def source():
+        while True:
+            advanced.append(1)
+            yield 0
+
+    start = threading.Thread.start
+
+    def start_then_interrupt_later(thread):
+        start(thread)
+        time.sleep(0.1)  # ample time for a thread that does not wait to begin reading
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt_later)
+    with pytest.raises(KeyboardInterrupt):
+        with Prefetcher(source(), depth=1):
+            pytest.fail("the block must not run")
+    assert advanced == []
+    assert not any(t.name == "stdit-decode" for t in threading.enumerate())
