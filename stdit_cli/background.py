@@ -178,7 +178,7 @@ class BackgroundWriter(Generic[Item]):
     def abandon(self) -> None:
         """Drop what is queued and stop the thread (the item being written finishes first)."""
         self._stop.set()
-        if self._thread.ident is not None:
+        if self._thread.is_alive():
             self._thread.join()
         self._finished = True
 
