@@ -1,11 +1,14 @@
 """Background decode/encode threads: order, bounded look-ahead, errors surface, clean stop."""
 
+import os
+import signal
 import threading
 import time
 
 import pytest
 
 from stdit_cli.background import BackgroundWriter, Prefetcher
+from stdit_cli.interrupts import InterruptGuard, Interrupted
 
 
 def test_prefetcher_yields_every_item_in_order():
@@ -137,11 +140,6 @@ def test_an_interrupt_while_the_thread_starts_leaves_no_thread_running(monkeypat
 
 def test_an_interrupt_while_the_thread_starts_under_the_guard_is_deferred_then_cleaned_up(monkeypatch):
     # Under stdit's InterruptGuard the signal waits for start() to return, then stops the thread.
-    import os
-    import signal
-
-    from stdit_cli.interrupts import InterruptGuard, Interrupted
-
     start = threading.Thread.start
 
     def start_with_a_signal(thread):
