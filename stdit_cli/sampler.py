@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
+from diffusers.schedulers.scheduling_ddim import DDIMSchedulerOutput
 
 #: The noise schedule every checkpoint of this project is trained with (stored with it as
 #: ``scheduler_config.json``; a checkpoint may carry another one and the sampler follows it).
@@ -83,9 +84,35 @@ class SubsequenceDDIMScheduler(DDIMScheduler):
         self.timesteps = torch.tensor(timesteps, dtype=torch.int64)
         self._table_index = {t: i for i, t in enumerate(ascending)}
 
-    def step(self, model_output, timestep, sample, *args, **kwargs):
+    def step(self, model_output, timestep, sample, eta: float = 0.0, *args, **kwargs):
         """DDIM step from ``timestep`` (a visited training timestep) to the next visited one."""
-        return super().step(model_output, self._table_index[int(timestep)], sample, *args, **kwargs)
+        index = self._table_index[int(timestep)]
+        if index == 0 and self._lands_on_clean_signal(eta) and kwargs.get("return_dict", True):
+            x0 = self._clean_estimate(model_output, float(self.alphas_cumprod[0]), sample)
+            return DDIMSchedulerOutput(prev_sample=x0, pred_original_sample=x0)
+        return super().step(model_output, index, sample, eta, *args, **kwargs)
+
+    def _lands_on_clean_signal(self, eta: float) -> bool:
+        """Whether the last step's update is exactly the model's estimate of x0: deterministic,
+        to ``abar = 1``, with x0 neither clipped nor thresholded."""
+        plain = not (self.config.clip_sample or self.config.thresholding)
+        return eta == 0 and self.final_alpha_cumprod == 1.0 and plain and self.config.prediction_type in _X0_FROM
+
+    def _clean_estimate(self, model_output: torch.Tensor, abar: float, sample: torch.Tensor) -> torch.Tensor:
+        """x0 from the model output at ``abar``, in one new tensor. diffusers' step gives the same
+        value (plus ``0 * eps`` and ``1 * x0``) through seven full-size temporaries, a fifth of the
+        non-model time per frame at 854x480 on a CPU."""
+        return _X0_FROM[self.config.prediction_type](model_output, sample, math.sqrt(abar), math.sqrt(1.0 - abar))
+
+
+#: x0 from (model output, x_t, sqrt(abar), sqrt(1 - abar)) per ``prediction_type`` (DDIM eq. 12)
+_X0_FROM: dict[str, Callable[[torch.Tensor, torch.Tensor, float, float], torch.Tensor]] = {
+    # (x_t - sqrt(1 - abar) * eps) / sqrt(abar)
+    "epsilon": lambda eps, x_t, a, b: torch.sub(x_t, eps, alpha=b).div_(a),
+    # sqrt(abar) * x_t - sqrt(1 - abar) * v
+    "v_prediction": lambda v, x_t, a, b: torch.mul(x_t, a).sub_(v, alpha=b),
+    "sample": lambda x0, x_t, a, b: x0,
+}
 
 
 class DiffusionSampler:
@@ -146,6 +173,8 @@ class DiffusionSampler:
             step_kwargs["eta"] = self.eta
         for t in timesteps:
             t_batch = torch.full((sample.shape[0],), t, device=sample.device, dtype=torch.int64)
-            model_output = predict(sample, t_batch).float()
+            # [B, C, T, H, W], float32 and contiguous: backbones may return a permuted view (the unet
+            # does), and elementwise updates on mismatched strides run several times slower
+            model_output = predict(sample, t_batch).to(torch.float32, memory_format=torch.contiguous_format)
             sample = scheduler.step(model_output, t, sample, **step_kwargs).prev_sample
         return sample

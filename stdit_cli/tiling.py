@@ -146,6 +146,7 @@ class _StreamState:
         self.frames: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] uint8
         self.accum: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] weighted sum
         self.weight_sum: dict[int, torch.Tensor] = {}  # frame index -> [H, W] summed weights
+        self.unit_weights: dict[int, torch.Tensor] = {}  # frame offset in a unit -> [h, w] weights
         self.pending: list[_Unit] = []
         self.decoded = 0
         self.total: int | None = None  # known once the stream ends
@@ -194,8 +195,12 @@ class _StreamState:
         num_frames = self.total if self.total is not None else self.decoded
         first = self.plan.start(k)
         indices = [reflect_index(first + offset, num_frames) for offset in range(self.plan.window)]
-        # T x [3, H, W] uint8 -> [3, T, H, W] in [-1, 1]
-        window = torch.stack([self.frames[i] for i in indices], dim=1).float() / 127.5 - 1.0
+        # T x [3, H, W] uint8 -> [3, T, H, W] in [-1, 1]: each frame converted straight into its
+        # slot of one float tensor, then scaled in place
+        window = torch.empty(3, len(indices), self.grid.height, self.grid.width)
+        for slot, index in enumerate(indices):
+            window[:, slot].copy_(self.frames[index])
+        window.div_(127.5).sub_(1.0)
         grid = self.grid
         for tile_index, (top, left) in enumerate(grid.starts):
             tile = window[:, :, top : top + grid.tile_h, left : left + grid.tile_w]
@@ -203,8 +208,9 @@ class _StreamState:
 
     def _run_batch(self) -> None:
         batch, self.pending = self.pending[: self.blender.batch_size], self.pending[self.blender.batch_size :]
-        # N x [3, T, h, w] -> [N, 3, T, h, w]
-        outputs = self.blender.denoise_units(torch.stack([unit.video_cthw for unit in batch]))
+        # N x [3, T, h, w] -> [N, 3, T, h, w] (one unit: a view, no copy)
+        units = [unit.video_cthw for unit in batch]
+        outputs = self.blender.denoise_units(units[0].unsqueeze(0) if len(units) == 1 else torch.stack(units))
         outputs = outputs.float().cpu()
         for unit, output in zip(batch, outputs):
             self._accumulate(unit, output)
@@ -218,14 +224,26 @@ class _StreamState:
             index = first + offset
             if not 0 <= index < limit:
                 continue  # reflected copies beyond the ends are context only
+            weight_hw = self._unit_weights(offset)
+            if index not in self.accum and len(grid.starts) == 1:
+                # the only tile covers the frame: its weighted output is the first sum, no zero fill
+                # [3, H, W] * [H, W] -> [3, H, W]
+                self.accum[index] = torch.mul(output_cthw[:, offset], weight_hw)
+                self.weight_sum[index] = weight_hw.clone()
+                continue
             if index not in self.accum:
                 self.accum[index] = torch.zeros(3, grid.height, grid.width)
                 self.weight_sum[index] = torch.zeros(grid.height, grid.width)
-            weight_hw = self.time_weights[offset] * grid.weight_hw
             region = (slice(top, top + grid.tile_h), slice(left, left + grid.tile_w))
-            # [3, h, w] * [h, w] -> weighted tile added into the full frame
-            self.accum[index][(slice(None), *region)] += output_cthw[:, offset] * weight_hw
+            # [3, h, w] * [h, w] -> weighted tile added into the full frame (fused, no temporary)
+            self.accum[index][(slice(None), *region)].addcmul_(output_cthw[:, offset], weight_hw)
             self.weight_sum[index][region] += weight_hw
+
+    def _unit_weights(self, offset: int) -> torch.Tensor:
+        """``[h, w]`` blending weights of frame ``offset`` of a unit (computed once per offset)."""
+        if offset not in self.unit_weights:
+            self.unit_weights[offset] = self.time_weights[offset] * self.grid.weight_hw
+        return self.unit_weights[offset]
 
     def _frontier(self) -> int:
         """Frames below this index will receive no further contribution."""
@@ -235,15 +253,18 @@ class _StreamState:
         return max(self.plan.start(first_open), 0)
 
     def _emit_up_to(self, frontier: int) -> Iterator[np.ndarray]:
-        ready = []
-        while self.emitted < frontier:
-            # [3, H, W] weighted sum / [H, W] summed weights -> [H, W, 3] uint8
-            frame = self.accum.pop(self.emitted) / self.weight_sum.pop(self.emitted)
-            ready.append(((frame.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0))
+        count = frontier - self.emitted
+        if count <= 0:
+            return
+        ready = torch.empty(count, self.grid.height, self.grid.width, 3, dtype=torch.uint8)
+        for slot in ready:
+            # [3, H, W] weighted sum / [H, W] summed weights, to 0..255 in place
+            frame = self.accum.pop(self.emitted).div_(self.weight_sum.pop(self.emitted))
+            frame.clamp_(-1, 1).add_(1).mul_(127.5).round_()
+            # [3, H, W] float -> [H, W, 3] uint8 (the values are whole numbers in 0..255)
+            slot.copy_(frame.permute(1, 2, 0))
             self.emitted += 1
-        if ready:
-            # t x [H, W, 3] -> [t, H, W, 3]
-            yield torch.stack(ready).numpy()
+        yield ready.numpy()
 
     def _forget_old_frames(self) -> None:
         # windows not yet queued start at plan.start(next_window); reflection at the far end can

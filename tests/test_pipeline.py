@@ -11,7 +11,7 @@ import torch
 
 from conftest import make_video
 from stdit_cli import weights
-from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+from stdit_cli.pipeline import DenoiseOptions, NonFiniteGuard, VideoDenoiser
 from stdit_cli.video import VideoReader
 from stdit_cli.weights import CheckpointError, load_checkpoint, resolve_checkpoint
 
@@ -147,3 +147,11 @@ def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_check
     VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, lossless=True)).denoise_file(clip, tmp_path / "out.mkv")
     assert backends == ["pyav"]
     assert np.array_equal(_frames(tmp_path / "out.mkv"), _frames(clip))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_guard_finds_one_bad_value(bad):
+    output = torch.rand(1, 3, 5, 48, 64) * 2 - 1
+    assert NonFiniteGuard().check(output)
+    output[0, 2, 4, 47, 63] = bad
+    assert not NonFiniteGuard().check(output)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from diffusers import DDPMScheduler
+from diffusers import DDIMScheduler, DDPMScheduler
 
 from stdit_cli.sampler import (
     DEFAULT_SCHEDULE,
@@ -102,3 +102,22 @@ def test_ddpm_same_seed_same_output():
     b = sampler.denoise(zero, y, 25.0, generator=torch.Generator().manual_seed(3))
     c = sampler.denoise(zero, y, 25.0, generator=torch.Generator().manual_seed(4))
     assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction", "sample"])
+@pytest.mark.parametrize("clip_sample", [False, True])
+def test_final_ddim_step_matches_diffusers(prediction_type, clip_sample):
+    # the last deterministic step (to abar = 1) is computed directly; it must give diffusers' value,
+    # and a clipped schedule must still go through diffusers (its x0 is clamped)
+    schedule = {**DEFAULT_SCHEDULE, "prediction_type": prediction_type, "clip_sample": clip_sample}
+    sampler = DiffusionSampler(schedule, kind="ddim", steps=2)
+    timesteps = sampler.timesteps(30.0)
+    scheduler = sampler._scheduler(timesteps)
+    generator = torch.Generator().manual_seed(0)
+    x_t = torch.randn(2, 3, 2, 5, 6, generator=generator) * 3
+    output = torch.randn(2, 3, 2, 5, 6, generator=generator)
+    last = timesteps[-1]
+    got = scheduler.step(output, last, x_t, eta=0.0).prev_sample
+    reference = DDIMScheduler.step(scheduler, output, scheduler._table_index[last], x_t, eta=0.0).prev_sample
+    assert torch.allclose(got, reference, atol=1e-5, rtol=1e-5)
+    assert (got.abs().max() <= 1.0) == clip_sample

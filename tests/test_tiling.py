@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from stdit_cli.tiling import StreamingBlender, WindowPlan, ramp_weights, reflect_index, tile_layout
+from stdit_cli.tiling import StreamingBlender, TileGrid, WindowPlan, ramp_weights, reflect_index, tile_layout
 
 
 def _chunks(video, chunk):
@@ -20,10 +20,11 @@ def _run(video, window=5, overlap=2, tile=16, tile_overlap=4, batch=3, chunk=4, 
 
 @pytest.mark.parametrize("num_frames", [1, 2, 3, 7, 20])
 @pytest.mark.parametrize("window,overlap", [(1, 0), (3, 1), (5, 2), (5, 4)])
-def test_identity_model_returns_input_bit_exactly(num_frames, window, overlap):
+@pytest.mark.parametrize("tile", [16, 64])  # 12 tiles, or one tile covering the frame
+def test_identity_model_returns_input_bit_exactly(num_frames, window, overlap, tile):
     rng = np.random.default_rng(num_frames)
     video = rng.integers(0, 256, (num_frames, 37, 45, 3), dtype=np.uint8)
-    out = _run(video, window=window, overlap=overlap)
+    out = _run(video, window=window, overlap=overlap, tile=tile)
     assert out.shape == video.shape and np.array_equal(out, video)
 
 
@@ -43,6 +44,28 @@ def test_constant_video_stays_constant_with_any_window_model():
     # one that keeps constants constant must give back the constant everywhere
     out = _run(video, tile=16, tile_overlap=6, denoise=lambda u: u.mean(dim=(1, 2, 3, 4), keepdim=True).expand_as(u))
     assert np.array_equal(out, video)
+
+
+@pytest.mark.parametrize("tile", [16, 64])  # 4 tiles, or one tile covering the frame
+def test_blend_is_the_time_weighted_mean_of_the_windows(tile):
+    # every unit of window k adds 0.07 * k (in [-1, 1] units) to its input: each emitted frame
+    # must be the time-weighted mean of the offsets of the windows that cover it
+    video = np.full((7, 20, 24, 3), 60, dtype=np.uint8)
+    plan = WindowPlan.from_overlap(3, 1)
+    tiles = len(TileGrid.cover(20, 24, tile, 4).starts)
+    calls = []
+
+    def offset(units):
+        calls.append(None)
+        return units + 0.07 * ((len(calls) - 1) // tiles)
+
+    out = _run(video, window=3, overlap=1, tile=tile, batch=1, denoise=offset)
+    weights = plan.weights().double()
+    for frame in range(len(video)):
+        covering = [(float(weights[frame - plan.start(k)]), 0.07 * k)
+                    for k in range(len(video)) if 0 <= frame - plan.start(k) < plan.window]
+        mean = sum(w * o for w, o in covering) / sum(w for w, _ in covering)
+        assert np.all(out[frame] == np.round(60 + mean * 127.5)), frame
 
 
 def test_blending_weights_distinguish_tiles():
