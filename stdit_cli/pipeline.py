@@ -34,6 +34,12 @@ DEFAULT_WINDOW_OVERLAP = 1
 #: ``--fast``: no shared frames, every frame is denoised once
 FAST_WINDOW_OVERLAP = 0
 
+#: x264 (preset, CRF) of a lossy output. ``--fast``: superfast at CRF 11 keeps the fidelity of
+#: medium at CRF 16 (38.77 vs 38.85 dB PSNR against the denoised frames, 60 frames of 854x480)
+#: for a quarter of the encoder's CPU time (13 vs 56 ms a frame) and 1.4x the bytes
+ENCODE = ("medium", 16)
+FAST_ENCODE = ("superfast", 11)
+
 #: decoder of the streaming pass. decord decodes ahead in a background thread with no bound
 #: when its consumer is slower than it (dmlc/decord#208, #304): on a 600-frame 854x480 clip read
 #: at the model's pace it held 580-680 MiB, growing with the length. PyAV decodes on demand
@@ -255,7 +261,9 @@ class VideoDenoiser:
                 self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size
             )
             chunk_frames = max(self.plan.window, 8)
-            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path, lossless=options.lossless) as writer:
+            preset, crf = FAST_ENCODE if options.fast else ENCODE
+            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path,
+                             lossless=options.lossless, crf=crf, preset=preset) as writer:  # fmt: skip
                 with Prefetcher(reader.iter_chunks(chunk_frames), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:
