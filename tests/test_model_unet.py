@@ -292,3 +292,16 @@ def test_gradients_reach_every_parameter():
         assert param.grad is not None, name
         assert torch.isfinite(param.grad).all(), name
         assert param.grad.abs().sum() > 0, name
+
+
+def test_temporal_attention_projects_a_contiguous_input():
+    # diffusers hands proj_in a strided [(B H W), T, C] view; without the pre-hook nn.Linear turns
+    # that into a batched matmul over one copy of the weight per pixel
+    model = make_model().to(memory_format=torch.channels_last)
+    seen = []
+    for module in model.modules():
+        if module.__class__.__name__ == "TransformerTemporalModel":
+            module.proj_in.register_forward_hook(lambda m, args, out: seen.append(args[0].is_contiguous()))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 3, 32, 40), 10)
+    assert seen and all(seen)

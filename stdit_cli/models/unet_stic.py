@@ -78,6 +78,18 @@ class TemporalConv(nn.Module):
         return hidden_states + residual
 
 
+def _contiguous_input(module: nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: hand ``module`` a contiguous input.
+
+    ``TransformerTemporalModel`` folds the pixels into the batch as a strided view,
+    ``[(B H W), T, C]``, and ``nn.Linear`` on a 3-D input that cannot be flattened to 2-D without a
+    copy falls back to a batched matmul that first copies the weight once per pixel (at 854x480,
+    1620 copies of a 96x96 matrix, 9 ms a call on a CPU). One contiguous copy of the input is 20
+    times smaller.
+    """
+    return (args[0].contiguous(), *args[1:])
+
+
 class SpatioTemporalLayer(nn.Module):
     """ResnetBlock2D -> TemporalConv (-> cross-attention Transformer2DModel -> temporal attention)."""
 
@@ -117,6 +129,7 @@ class SpatioTemporalLayer(nn.Module):
                 norm_num_groups=norm_num_groups,
                 double_self_attention=False,
             )
+            self.temp_attention.proj_in.register_forward_pre_hook(_contiguous_input)
 
     def forward(
         self,
