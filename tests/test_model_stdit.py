@@ -297,3 +297,16 @@ def test_docstring_documents_every_argument_with_its_default(cls):
         value = ast.literal_eval(documented[name])
         default = list(param.default) if isinstance(param.default, tuple) else param.default
         assert (list(value) if isinstance(value, tuple) else value) == default, name
+
+
+def test_temporal_attention_projects_a_contiguous_input():
+    # the "(B S) T C" fold is a strided view; nn.Linear on it would run a batched matmul over one
+    # copy of the qkv weight per patch position
+    model = make()
+    seen = []
+    for block in model.modules():
+        if hasattr(block, "attn_temporal"):
+            block.attn_temporal.qkv.register_forward_hook(lambda m, args, out: seen.append(args[0].is_contiguous()))
+    with torch.no_grad():
+        model(video()[:1], 5)  # one clip: the fold is a view, not a copy
+    assert seen and all(seen)

@@ -170,7 +170,9 @@ class STDiTBlock(nn.Module):
 
         # 2. temporal self-attention across frames at each patch position
         h = modulate(self.norm_temporal(x), shift_ta, scale_ta)
-        h = rearrange(h, "B (T S) C -> (B S) T C", T=frames)
+        # contiguous: on the strided view nn.Linear runs a batched matmul over one copy of the qkv
+        # weight per patch position (B * S copies)
+        h = rearrange(h, "B (T S) C -> (B S) T C", T=frames).contiguous()
         h = self.attn_temporal(h)
         h = rearrange(h, "(B S) T C -> B (T S) C", B=x.shape[0])
         x = x + gate_ta[:, None, :] * h
