@@ -70,8 +70,9 @@ class WindowPlan:
         return k * self.stride - self.window // 2
 
     def is_last(self, k: int, num_frames: int) -> bool:
-        """Whether window ``k`` is the last one (its centre reaches the final frame)."""
-        return self.start(k) + self.window // 2 >= num_frames - 1
+        """Whether window ``k`` is the last one: its centre reaches the final frame, or the next
+        window would start past it (nothing but reflected copies: no frame of its own to give)."""
+        return self.start(k) + self.window // 2 >= num_frames - 1 or self.start(k + 1) >= num_frames
 
     def weights(self) -> torch.Tensor:
         """Per-frame weights of a window: triangular, highest at its centre."""
