@@ -130,16 +130,17 @@ def test_encoder_error_removes_the_partial_output(tmp_path, identity_checkpoint,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
-def test_free_host_memory_is_released_after_every_batch(tmp_path, identity_checkpoint, monkeypatch):
+def test_free_host_memory_is_released_every_few_batches(tmp_path, identity_checkpoint, monkeypatch):
     import stdit_cli.pipeline as pipeline
 
     released = []
     monkeypatch.setattr(pipeline, "release_free_memory", lambda: released.append(1) or True)
-    clip = make_video(tmp_path / "in.mp4", frames=10, size="64x48")
+    monkeypatch.setattr(pipeline, "RELEASE_MEMORY_EVERY", 2)
+    clip = make_video(tmp_path / "in.mp4", frames=20, size="64x48")
     denoiser = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, fast=True, lossless=True))
     denoiser.denoise_file(clip, tmp_path / "out.mkv")
-    windows = -(-10 // denoiser.plan.window)  # --fast: disjoint windows, one unit per batch on CPU
-    assert len(released) == windows
+    windows = -(-20 // denoiser.plan.window)  # --fast: disjoint windows, one unit per batch on CPU
+    assert windows >= 4 and len(released) == windows // 2
 
 
 def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_checkpoint, monkeypatch):
