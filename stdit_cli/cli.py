@@ -99,7 +99,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: 1; --fast: 0).")
 @click.option("--batch-size", callback=_parse_batch_size, default="auto", show_default=True, help="Windows/tiles per forward pass, or 'auto' (1 on CPU; sized from free memory on GPUs).")
-@click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap, x264 superfast at CRF 11 instead of medium at CRF 16 (same fidelity, about 1.4x the bytes); 1.33x the frames/s of the default at 854x480, 0.01 dB lower PSNR on Vid4.")
+@click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap, x264 superfast at CRF 11 instead of medium at CRF 16 (same fidelity, about 1.4x the bytes); 1.2-1.3x the frames/s of the default at 854x480, 0.01 dB lower PSNR on Vid4.")
 @click.option("--compile", "compile_model", is_flag=True, help="torch.compile the backbone (falls back to eager where unsupported).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True, help="Autocast precision. auto: bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX), fp32 elsewhere.")

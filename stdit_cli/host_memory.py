@@ -3,8 +3,9 @@
 Every forward pass allocates and frees hundreds of MiB of activations, mostly in blocks below
 glibc's (adaptive, up to 32 MiB) mmap threshold. Freed blocks go back to the malloc arenas, not
 to the OS, and fragment there, so resident memory creeps up for the first hundred or so frames
-and a long video peaks higher than a short one. Returning free pages to the OS after each
-batch (``malloc_trim``) keeps the peak at what one forward pass needs; capping the number of
+and a long video peaks higher than a short one. Returning free pages to the OS every few
+batches (``malloc_trim``; the pipeline's ``RELEASE_MEMORY_EVERY``) keeps the peak near what one
+forward pass needs; capping the number of
 arenas stops the decode, encode and compute threads from each keeping their own free memory.
 """
 
