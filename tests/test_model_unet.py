@@ -131,25 +131,42 @@ def test_frames_are_mixed_in_time():
     assert not torch.allclose(out[:, :, 4], out_changed[:, :, 4])
 
 
-def test_temporal_conv_matches_a_conv3d_over_frames():
+def _temporal_taps_reference(conv, hidden, frames):
+    """Frame t = tap 0 of frame t-1 + tap 1 of t + tap 2 of t+1, each tap a 1x1 conv with its bias; no tap past the clip."""
+    taps = F.conv2d(hidden, conv.weight, conv.bias).unflatten(0, (-1, frames))  # [B, T, 3*C, H, W]
+    before, center, after = taps.chunk(3, dim=2)
+    out = []
+    for t in range(frames):
+        frame = center[:, t]
+        if t > 0:
+            frame = frame + before[:, t - 1]
+        if t < frames - 1:
+            frame = frame + after[:, t + 1]
+        out.append(frame)
+    return torch.stack(out, dim=1).flatten(0, 1)
+
+
+@pytest.mark.parametrize("frames", [1, 2, 5])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_temporal_conv_adds_each_frames_taps_from_its_neighbours(frames, channels_last):
     torch.manual_seed(0)
     layer = TemporalConv(8, 4)
     with torch.no_grad():
         for conv in (layer.conv1, layer.conv2):
             conv.weight.normal_(std=0.3)
-            conv.bias.zero_()
-    x = torch.randn(2 * 5, 8, 3, 4)
-
-    def conv3d(conv, hidden):
-        # taps (t-1, t, t+1) stacked on output channels -> a (3, 1, 1) Conv3d kernel
-        weight = rearrange(conv.weight, "(k o) i 1 1 -> o i k 1 1", k=3)
-        video = rearrange(hidden, "(b t) c h w -> b c t h w", t=5)
-        return rearrange(F.conv3d(video, weight, padding=(1, 0, 0)), "b c t h w -> (b t) c h w")
-
+            conv.bias.normal_()  # biases at the clip ends are where a plain padded conv3d would differ
+    x = torch.randn(2 * frames, 8, 3, 4)
     with torch.no_grad():
-        residual = conv3d(layer.conv1, F.silu(layer.norm1(x)))
-        residual = conv3d(layer.conv2, F.silu(layer.norm2(residual)))
-        torch.testing.assert_close(layer(x, 5), x + residual)
+        residual = _temporal_taps_reference(layer.conv1, F.silu(layer.norm1(x)), frames)
+        residual = _temporal_taps_reference(layer.conv2, F.silu(layer.norm2(residual)), frames)
+        expected = x + residual
+        if channels_last:
+            layer = layer.to(memory_format=torch.channels_last)
+            x = x.to(memory_format=torch.channels_last)
+        out = layer(x, frames)
+    torch.testing.assert_close(out, expected)
+    # channels_last frames stay channels_last: no layout change between the 2-D layers
+    assert out.is_contiguous(memory_format=torch.channels_last) == channels_last
 
 
 def test_timestep_forms_agree_and_matter():

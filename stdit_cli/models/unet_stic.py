@@ -44,11 +44,13 @@ class UNetSTICOutput(BaseOutput):
 
 
 class TemporalConv(nn.Module):
-    """Residual 3-tap convolution across frames (diffusers' TemporalConvLayer without Conv3d).
+    """Residual 3-tap convolution across frames (diffusers' TemporalConvLayer without a Conv3d module).
 
-    Each tap is a 1x1 convolution over the folded frames; the taps for frames t-1 and t+1 are
-    added to frame t by slicing the frame axis (zero padding at the clip ends), so no tensor is
-    permuted and channels_last tensors stay channels_last.
+    Each convolution is stored as a 1x1 ``Conv2d`` with ``3 * C`` outputs, the taps for frames
+    t-1, t and t+1, so ``model.to(memory_format=torch.channels_last)`` works. It runs as one
+    ``(3, 1, 1)`` ``F.conv3d`` over a view of the folded frames: channels_last frames are
+    already a channels_last_3d video, so nothing is copied or permuted, and no ``3 * C`` tap
+    tensor is materialised (half the time of 1x1 convolutions plus tap slicing, on CPU).
     """
 
     def __init__(self, channels: int, norm_num_groups: int):
@@ -62,19 +64,23 @@ class TemporalConv(nn.Module):
         nn.init.zeros_(self.conv2.bias)
 
     @staticmethod
-    def _mix_taps(taps: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """``[(B T), 3*C, H, W]`` taps for frames (t-1, t, t+1) -> ``[(B T), C, H, W]`` summed per frame."""
-        before, center, after = taps.chunk(3, dim=1)
-        mixed = center.clone()
-        # [(B T), C, H, W] -> [B, T, C, H, W] views; frame t adds tap 0 of t-1 and tap 2 of t+1
-        mixed_bt = mixed.unflatten(0, (-1, num_frames))
-        mixed_bt[:, 1:] += before.unflatten(0, (-1, num_frames))[:, :-1]
-        mixed_bt[:, :-1] += after.unflatten(0, (-1, num_frames))[:, 1:]
-        return mixed
+    def _conv_frames(conv: nn.Conv2d, hidden_states: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """``[(B T), C, H, W]`` -> ``[(B T), C, H, W]``: frame t gets the taps of t-1, t and t+1 (zero beyond the clip)."""
+        # [3*C, C, 1, 1] taps (t-1, t, t+1) -> [C, C, 3, 1, 1] kernel over time
+        weight = rearrange(conv.weight, "(k o) i 1 1 -> o i k 1 1", k=3)
+        bias_before, bias_center, bias_after = conv.bias.view(3, -1).unbind(0)
+        # [(B T), C, H, W] -> [B, C, T, H, W] (a view)
+        video = hidden_states.unflatten(0, (-1, num_frames)).transpose(1, 2)
+        video = F.conv3d(video, weight, bias_before + bias_center + bias_after, padding=(1, 0, 0))
+        # a tap's bias only reaches frame t when the tap's frame exists: not before the first or after the last
+        video[:, :, 0] -= bias_before[:, None, None]
+        video[:, :, -1] -= bias_after[:, None, None]
+        # [B, C, T, H, W] -> [(B T), C, H, W]
+        return video.transpose(1, 2).flatten(0, 1)
 
     def forward(self, hidden_states: torch.Tensor, num_frames: int) -> torch.Tensor:
-        residual = self._mix_taps(self.conv1(F.silu(self.norm1(hidden_states))), num_frames)
-        residual = self._mix_taps(self.conv2(F.silu(self.norm2(residual))), num_frames)
+        residual = self._conv_frames(self.conv1, F.silu(self.norm1(hidden_states), inplace=True), num_frames)
+        residual = self._conv_frames(self.conv2, F.silu(self.norm2(residual), inplace=True), num_frames)
         return hidden_states + residual
 
 
