@@ -148,13 +148,14 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--val-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--resume", default=None, help="A checkpoint folder, or 'latest' in --out.")
 @click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune.")
+@click.option("--init-partial", is_flag=True, help="--init-from may hold another configuration of the model: copy the tensors both have (same name and shape), drop its others, initialise the preset's others fresh.")
 @click.option("--sigma-weight-power", type=float, default=0.0, show_default=True, help="Weight each clip's loss by (sigma/25)^P: P > 0 moves training effort towards high noise.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
-          out, checkpoint_every, val_every, resume, init_from, sigma_weight_power, seed, device, precision, threads) -> None:  # fmt: skip
+          out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
@@ -167,7 +168,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         model=model_name, preset=preset, data=list(data), val=val, out=out, frames=frames, crop=crop,
         batch_size=batch_size, steps=steps, stop_at=stop_at, lr=lr, warmup=warmup, ema_decay=ema_decay,
         prediction_type=prediction_type, downscale=downscale, checkpoint_every=checkpoint_every,
-        val_every=val_every, seed=seed, device=device, precision=precision, resume=resume, init_from=init_from,
+        val_every=val_every, seed=seed, device=device, precision=precision, resume=resume, init_from=init_from, init_partial=init_partial,
         sigma_weight_power=sigma_weight_power,
     )  # fmt: skip
     try:

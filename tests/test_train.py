@@ -8,10 +8,12 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+import yaml
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from stdit_cli.cli import main
+from stdit_cli.presets import load_preset
 from stdit_cli.train.data import ClipSampler, DataError, load_training_data, still_to_clip
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.sampler import DiffusionSampler, sigma_255_to_unit
@@ -159,6 +161,35 @@ def test_init_from_another_preset_is_a_one_line_error(tmp_path, data_root):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "different unet configuration" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_init_partial_derives_another_configuration_from_the_shared_tensors(tmp_path, data_root):
+    _train(tmp_path / "base", data_root, steps=2)
+    lean = load_preset("unet", "tiny") | {"up_block_types": ["UpBlockST", "UpBlockST"]}  # no attention on the way up
+    preset = tmp_path / "tiny-lean.yaml"
+    preset.write_text(yaml.safe_dump(lean))
+    derive = ["--config", str(preset), "--init-from", str(tmp_path / "base"), "--lr", "0"]
+    # another configuration needs the explicit flag
+    refused = CliRunner().invoke(main, ["train", "--model", "unet", "--data", str(data_root / "seq"), "--crop", "16", "--steps", "1",
+                                        "--out", str(tmp_path / "x"), "--device", "cpu", *derive])  # fmt: skip
+    assert refused.exit_code == 1 and "--init-partial" in refused.output and "Traceback" not in refused.output
+    result = _train(tmp_path / "lean", data_root, steps=2, extra=[*derive, "--init-partial"])
+    base = load_file(tmp_path / "base" / "diffusion_pytorch_model.safetensors")
+    derived = load_file(tmp_path / "lean" / "diffusion_pytorch_model.safetensors")
+    assert derived.keys() < base.keys()
+    assert all(torch.equal(base[k], derived[k]) for k in derived)  # lr 0: exactly the shared tensors
+    said = " ".join(result.output.split())
+    assert "dropped from the checkpoint: up_blocks.0.layers.0, up_blocks.0.layers.1; freshly initialised: none" in said
+    assert load_checkpoint(tmp_path / "lean", "unet").model.config.up_block_types == ["UpBlockST", "UpBlockST"]
+
+
+def test_init_partial_refuses_tensors_of_another_shape(tmp_path, data_root):
+    _train(tmp_path / "base", data_root, steps=2)
+    args = ["train", "--model", "unet", "--config", "small", "--data", str(data_root / "seq"), "--crop", "16", "--steps", "1",
+            "--init-from", str(tmp_path / "base"), "--init-partial", "--out", str(tmp_path / "x"), "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "equal shape" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -73,8 +73,9 @@ class TemporalConv(nn.Module):
         video = hidden_states.unflatten(0, (-1, num_frames)).transpose(1, 2)
         video = F.conv3d(video, weight, bias_before + bias_center + bias_after, padding=(1, 0, 0))
         # a tap's bias only reaches frame t when the tap's frame exists: not before the first or after the last
-        video[:, :, 0] -= bias_before[:, None, None]
-        video[:, :, -1] -= bias_after[:, None, None]
+        # (in the video's dtype: a float32 operand would make the in-place update go through float32 copies)
+        video[:, :, 0] -= bias_before.to(video.dtype)[:, None, None]
+        video[:, :, -1] -= bias_after.to(video.dtype)[:, None, None]
         # [B, C, T, H, W] -> [(B T), C, H, W]
         return video.transpose(1, 2).flatten(0, 1)
 

@@ -56,6 +56,7 @@ class TrainConfig:
     precision: str = "fp32"
     resume: str | None = None
     init_from: str | None = None  # start from these weights (fresh optimiser, schedule and EMA)
+    init_partial: bool = False  # init_from may be another configuration: copy the tensors both share
     sigma_weight_power: float = 0.0  # weight each clip's loss by (sigma/25)**power (objective.sigma_loss_weight)
 
 
@@ -136,13 +137,40 @@ class Trainer:
         self.step = 0
 
     def _load_initial_weights(self, model, folder: Path) -> None:
-        """``--init-from``: a checkpoint of the same model and preset (e.g. a fine-tune on larger crops)."""
+        """``--init-from``: a checkpoint of the same model and preset (e.g. a fine-tune on larger crops).
+
+        With ``--init-partial`` the checkpoint may hold another configuration of the same model:
+        every tensor both have (same name, same shape) is copied, the checkpoint's others are
+        dropped and the preset's others keep their fresh initialisation (e.g. a slimmer
+        architecture derived from a trained one).
+        """
         checkpoint = load_checkpoint(folder, self.config.model)
         mismatched = sorted(k for k, v in self.model_config.items() if checkpoint.model.config.get(k) != v)
-        if mismatched:
-            raise CheckpointError(f"{folder}: --init-from holds a different {self.config.model} configuration ({', '.join(mismatched)} differ from preset {self.config.preset!r})")
-        model.load_state_dict(checkpoint.model.state_dict(), strict=True)
+        trained = checkpoint.model.state_dict()
+        if not mismatched:
+            model.load_state_dict(trained, strict=True)
+        elif not self.config.init_partial:
+            raise CheckpointError(f"{folder}: --init-from holds a different {self.config.model} configuration ({', '.join(mismatched)} differ from preset {self.config.preset!r}); --init-partial copies the tensors they share")
+        else:
+            self._load_shared_weights(model, trained, folder)
         self.log(f"initialised from {folder} ({checkpoint.metadata.get('trained_steps', '?')} steps)")
+
+    def _load_shared_weights(self, model, trained: dict[str, torch.Tensor], folder: Path) -> None:
+        """``--init-partial``: copy the tensors ``model`` shares with ``trained``; report the rest by module."""
+        own = model.state_dict()
+        resized = sorted(k for k in own.keys() & trained.keys() if own[k].shape != trained[k].shape)
+        if resized:
+            raise CheckpointError(f"{folder}: --init-partial needs shared tensors of equal shape; {len(resized)} differ ({resized[0]}: {tuple(trained[resized[0]].shape)} vs {tuple(own[resized[0]].shape)})")
+        shared = own.keys() & trained.keys()
+        if not shared:
+            raise CheckpointError(f"{folder}: --init-partial found no tensor in common with preset {self.config.preset!r}")
+        model.load_state_dict({k: trained[k] for k in shared}, strict=False)
+
+        def modules(names) -> str:  # "up_blocks.0.layers.1.attention.proj_in.weight" -> "up_blocks.0.layers.1.attention"
+            return ", ".join(sorted({".".join(n.split(".")[:4]) for n in names})) or "none"
+
+        self.log(f"--init-partial: copied {len(shared)} of {len(own)} tensors; dropped from the checkpoint: "
+                 f"{modules(trained.keys() - own.keys())}; freshly initialised: {modules(own.keys() - trained.keys())}")
 
     # --- checkpoints -------------------------------------------------------------------------
     def _noise_state(self) -> dict:
