@@ -100,6 +100,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: 1; --fast: 0).")
 @click.option("--batch-size", callback=_parse_batch_size, default="auto", show_default=True, help="Windows/tiles per forward pass, or 'auto' (1 on CPU; sized from free memory on GPUs).")
 @click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap, x264 superfast at CRF 11 instead of medium at CRF 16 (same fidelity, about 1.4x the bytes); 1.2-1.3x the frames/s of the default at 854x480, 0.01 dB lower PSNR on Vid4.")
+@click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True, help="Average the model over N flipped views of each window (2: + mirrored left-right; 4: + upside down, both; 8: + the four reversed in time): N times the model time for a better estimate (Vid4: +0.2 dB with 2, +0.3 with 4).")
 @click.option("--compile", "compile_model", is_flag=True, help="torch.compile the backbone (falls back to eager where unsupported).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True, help="Autocast precision. auto: bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX), fp32 elsewhere.")
@@ -108,7 +109,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
 def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
-            window_overlap, batch_size, fast, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
+            window_overlap, batch_size, fast, ensemble, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report)."""
     from stdit_cli.denoise_command import DenoiseJob, run_denoise
     from stdit_cli.interrupts import exit_after_signal
@@ -117,7 +118,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
     options = DenoiseOptions(
         sigma_255=sigma, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
         window_overlap=window_overlap, batch_size=batch_size, fast=fast, compile=compile_model, device=device,
-        precision=precision, lossless=lossless,
+        precision=precision, lossless=lossless, ensemble=int(ensemble),
     )  # fmt: skip
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
                      checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json,

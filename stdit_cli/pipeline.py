@@ -52,11 +52,19 @@ STREAM_DECODER = "pyav"
 #: 3.46 frames/s, peak 906 MiB); every 8th pass: 3.72 frames/s, 938 MiB (60 frames: 884 MiB)
 RELEASE_MEMORY_EVERY = 8
 
+#: ``--ensemble N``: the axes of ``[B, C, T, H, W]`` each view flips (and flips back), in the order
+#: views join: as is, left-right, upside-down, both; then the same four reversed in time
+ENSEMBLE_VIEWS: tuple[tuple[int, ...], ...] = ((), (4,), (3,), (3, 4), (2,), (2, 4), (2, 3), (2, 3, 4))
+ENSEMBLE_SIZES = (1, 2, 4, 8)
+
 #: decoded / denoised chunks held in each background queue
 QUEUE_DEPTH = 2
 
 #: ``progress(frames_done, frames_total)``
 ProgressCallback = Callable[[int, int], None]
+
+#: ``predict(sample [B, C, T, H, W], timestep [B]) -> model output [B, C, T, H, W]``
+Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass
@@ -77,6 +85,7 @@ class DenoiseOptions:
     device: str = "auto"
     precision: str = "auto"
     lossless: bool = False
+    ensemble: int = 1  # average the model over this many flipped views of each window (ENSEMBLE_SIZES)
 
 
 @dataclass
@@ -98,10 +107,35 @@ class DenoiseResult:
     height: int
     seconds: float
     peak_device_mib: float | None = None  # CUDA only: peak memory allocated by torch
+    ensemble: int = 1  # flipped views averaged per window
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def self_ensemble(predict: Predictor, size: int) -> Predictor:
+    """``predict`` averaged over the first ``size`` views of ``ENSEMBLE_VIEWS`` (a self-ensemble).
+
+    Each view flips the input, predicts and flips the prediction back, so every view estimates the
+    same thing with differently placed errors (the 4x4 patch grid, the causal-looking ends of a
+    window); their mean is the better estimate, for ``size`` times the model time.
+    """
+    if size not in ENSEMBLE_SIZES:
+        raise ValueError(f"ensemble size must be one of {ENSEMBLE_SIZES}, got {size}")
+    if size == 1:
+        return predict
+    views = ENSEMBLE_VIEWS[:size]
+
+    def averaged(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        total = None
+        for dims in views:
+            # [B, C, T, H, W] flipped along dims, predicted, flipped back
+            output = predict(sample.flip(dims), timestep).flip(dims) if dims else predict(sample, timestep)
+            total = output.float() if total is None else total.add_(output)
+        return total.div_(size)
+
+    return averaged
 
 
 class NonFiniteGuard:
@@ -187,6 +221,8 @@ class VideoDenoiser:
     """A loaded checkpoint, placed on a device, ready to denoise video files."""
 
     def __init__(self, checkpoint: Checkpoint, options: DenoiseOptions):
+        if options.ensemble not in ENSEMBLE_SIZES:
+            raise ValueError(f"ensemble size must be one of {ENSEMBLE_SIZES}, got {options.ensemble}")
         limit_malloc_arenas()  # before the decode/encode threads start
         self.checkpoint = checkpoint
         self.adapter = checkpoint.adapter
@@ -205,12 +241,12 @@ class VideoDenoiser:
         overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
 
-    def _predict(self, precision: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def _predict(self, precision: str) -> Predictor:
         def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
             with autocast(self.device, precision):
                 return self.adapter.predict(self.forward, sample, timestep)
 
-        return predict
+        return self_ensemble(predict, self.options.ensemble)
 
     def batch_size_for(self, height: int, width: int) -> int:
         """``--batch-size``, or auto: 1 on CPU (measured fastest), else sized from free device memory."""
@@ -292,4 +328,5 @@ class VideoDenoiser:
             height=info.height,
             seconds=round(time.perf_counter() - started, 3),
             peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
+            ensemble=options.ensemble,
         )

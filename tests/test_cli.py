@@ -201,3 +201,12 @@ def test_cli_model_names_are_the_registered_adapters():
     from stdit_cli.choices import MODEL_NAMES
 
     assert tuple(ADAPTERS) == MODEL_NAMES
+
+
+def test_ensemble_is_reported_and_checked(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=3)
+    result = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--ensemble", "2", "--sigma", "10", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["ensemble"] == 2
+    refused = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--ensemble", "3", "-o", tmp_path / "x.mp4")
+    assert refused.exit_code == 2 and "'3' is not one of" in refused.output and not (tmp_path / "x.mp4").exists()

@@ -11,7 +11,7 @@ import torch
 
 from conftest import make_video
 from stdit_cli import weights
-from stdit_cli.pipeline import DenoiseOptions, NonFiniteGuard, VideoDenoiser
+from stdit_cli.pipeline import DenoiseOptions, NonFiniteGuard, VideoDenoiser, self_ensemble
 from stdit_cli.video import VideoReader
 from stdit_cli.weights import CheckpointError, load_checkpoint, resolve_checkpoint
 
@@ -167,3 +167,49 @@ def test_non_finite_guard_finds_one_bad_value(bad):
     assert NonFiniteGuard().check(output)
     output[0, 2, 4, 47, 63] = bad
     assert not NonFiniteGuard().check(output)
+
+
+@pytest.mark.parametrize("size", [2, 4, 8])
+def test_self_ensemble_averages_the_flipped_views(size):
+    torch.manual_seed(0)
+    # a predictor that is not flip-equivariant: it scales each position by its own weight
+    weight = torch.rand(1, 3, 4, 5, 6)
+
+    def predict(sample, timestep):
+        return (sample * weight).to(torch.bfloat16)  # reduced precision, as under autocast
+
+    sample = torch.randn(2, 3, 4, 5, 6)
+    averaged = self_ensemble(predict, size)(sample, torch.tensor([10, 10]))
+    # flip(predict(flip(x))) = x * flip(weight): the mean of the views' flipped weights, by hand
+    flips = {2: [[], [4]], 4: [[], [4], [3], [3, 4]], 8: [[], [4], [3], [3, 4], [2], [2, 4], [2, 3], [2, 3, 4]]}[size]
+    expected = torch.stack([(sample * weight.flip(d)).to(torch.bfloat16).float() for d in flips]).mean(0)
+    assert averaged.dtype == torch.float32
+    torch.testing.assert_close(averaged, expected)
+    # views 5-8 reverse time (the weights vary along T, so they count here)
+    assert size < 8 or not torch.allclose(averaged, self_ensemble(predict, 4)(sample, torch.tensor([10, 10])))
+
+
+def test_ensemble_of_one_is_the_plain_predictor_and_sizes_are_checked(identity_checkpoint):
+    def predict(sample, timestep):
+        return sample
+
+    assert self_ensemble(predict, 1) is predict
+    with pytest.raises(ValueError, match="ensemble size"):
+        self_ensemble(predict, 3)
+    with pytest.raises(ValueError, match="ensemble size"):
+        VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(ensemble=3))
+
+
+def test_ensemble_runs_every_view_through_the_model(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=5, size="48x32")
+    checkpoint = load_checkpoint(trained_like_checkpoint)
+    calls = []
+    checkpoint.model.register_forward_pre_hook(lambda module, args, kwargs: calls.append(1), with_kwargs=True)
+    outputs = {}
+    for size in (1, 2):
+        calls.clear()
+        denoiser = VideoDenoiser(checkpoint, DenoiseOptions(sigma_255=20, ensemble=size, fast=True, lossless=True))
+        result = denoiser.denoise_file(clip, tmp_path / f"out{size}.mkv")
+        outputs[size] = (len(calls), result.ensemble, _frames(tmp_path / f"out{size}.mkv"))
+    assert outputs[2][0] == 2 * outputs[1][0] and (outputs[1][1], outputs[2][1]) == (1, 2)
+    assert not np.array_equal(outputs[1][2], outputs[2][2])  # the mirrored view changed the estimate
