@@ -66,6 +66,9 @@ MODES = {
     "old-default": ("--window-overlap 2 --precision fp32", ["--window-overlap", "2", "--precision", "fp32"]),
     "compile": ("--compile", ["--compile"]),
     "batch4": ("--batch-size 4", ["--batch-size", "4"]),
+    # the quality operating point: a self-ensemble of flipped views
+    "ensemble2": ("--ensemble 2", ["--ensemble", "2"]),
+    "ensemble4": ("--ensemble 4", ["--ensemble", "4"]),
 }
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from stdit_cli.background import BackgroundWriter, Prefetcher
+from stdit_cli.ensemble import ENSEMBLE_SIZES, Predictor, self_ensemble
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
@@ -52,19 +53,11 @@ STREAM_DECODER = "pyav"
 #: 3.46 frames/s, peak 906 MiB); every 8th pass: 3.72 frames/s, 938 MiB (60 frames: 884 MiB)
 RELEASE_MEMORY_EVERY = 8
 
-#: ``--ensemble N``: the axes of ``[B, C, T, H, W]`` each view flips (and flips back), in the order
-#: views join: as is, left-right, upside-down, both; then the same four reversed in time
-ENSEMBLE_VIEWS: tuple[tuple[int, ...], ...] = ((), (4,), (3,), (3, 4), (2,), (2, 4), (2, 3), (2, 3, 4))
-ENSEMBLE_SIZES = (1, 2, 4, 8)
-
 #: decoded / denoised chunks held in each background queue
 QUEUE_DEPTH = 2
 
 #: ``progress(frames_done, frames_total)``
 ProgressCallback = Callable[[int, int], None]
-
-#: ``predict(sample [B, C, T, H, W], timestep [B]) -> model output [B, C, T, H, W]``
-Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass
@@ -85,7 +78,7 @@ class DenoiseOptions:
     device: str = "auto"
     precision: str = "auto"
     lossless: bool = False
-    ensemble: int = 1  # average the model over this many flipped views of each window (ENSEMBLE_SIZES)
+    ensemble: int = 1  # average the model over this many views of each window (stdit_cli.ensemble)
 
 
 @dataclass
@@ -107,35 +100,11 @@ class DenoiseResult:
     height: int
     seconds: float
     peak_device_mib: float | None = None  # CUDA only: peak memory allocated by torch
-    ensemble: int = 1  # flipped views averaged per window
+    ensemble: int = 1  # views averaged per window
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-def self_ensemble(predict: Predictor, size: int) -> Predictor:
-    """``predict`` averaged over the first ``size`` views of ``ENSEMBLE_VIEWS`` (a self-ensemble).
-
-    Each view flips the input, predicts and flips the prediction back, so every view estimates the
-    same thing with differently placed errors (the 4x4 patch grid, the causal-looking ends of a
-    window); their mean is the better estimate, for ``size`` times the model time.
-    """
-    if size not in ENSEMBLE_SIZES:
-        raise ValueError(f"ensemble size must be one of {ENSEMBLE_SIZES}, got {size}")
-    if size == 1:
-        return predict
-    views = ENSEMBLE_VIEWS[:size]
-
-    def averaged(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
-        total = None
-        for dims in views:
-            # [B, C, T, H, W] flipped along dims, predicted, flipped back
-            output = predict(sample.flip(dims), timestep).flip(dims) if dims else predict(sample, timestep)
-            total = output.float() if total is None else total.add_(output)
-        return total.div_(size)
-
-    return averaged
 
 
 class NonFiniteGuard:

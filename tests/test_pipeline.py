@@ -11,7 +11,8 @@ import torch
 
 from conftest import make_video
 from stdit_cli import weights
-from stdit_cli.pipeline import DenoiseOptions, NonFiniteGuard, VideoDenoiser, self_ensemble
+from stdit_cli.ensemble import self_ensemble
+from stdit_cli.pipeline import DenoiseOptions, NonFiniteGuard, VideoDenoiser
 from stdit_cli.video import VideoReader
 from stdit_cli.weights import CheckpointError, load_checkpoint, resolve_checkpoint
 
@@ -170,23 +171,35 @@ def test_non_finite_guard_finds_one_bad_value(bad):
 
 
 @pytest.mark.parametrize("size", [2, 4, 8])
-def test_self_ensemble_averages_the_flipped_views(size):
+def test_self_ensemble_averages_the_symmetric_views(size):
     torch.manual_seed(0)
-    # a predictor that is not flip-equivariant: it scales each position by its own weight
-    weight = torch.rand(1, 3, 4, 5, 6)
+    # a predictor that is not equivariant: it scales each position by its own weight
+    weight = torch.rand(1, 3, 4, 6, 6)
 
     def predict(sample, timestep):
         return (sample * weight).to(torch.bfloat16)  # reduced precision, as under autocast
 
-    sample = torch.randn(2, 3, 4, 5, 6)
+    sample = torch.randn(2, 3, 4, 6, 6)
     averaged = self_ensemble(predict, size)(sample, torch.tensor([10, 10]))
-    # flip(predict(flip(x))) = x * flip(weight): the mean of the views' flipped weights, by hand
-    flips = {2: [[], [4]], 4: [[], [4], [3], [3, 4]], 8: [[], [4], [3], [3, 4], [2], [2, 4], [2, 3], [2, 3, 4]]}[size]
-    expected = torch.stack([(sample * weight.flip(d)).to(torch.bfloat16).float() for d in flips]).mean(0)
+    # a view maps back x * weight' with weight' the weight under the inverse symmetry; by hand:
+    rotations = [torch.rot90(weight, k, dims=(3, 4)) for k in range(4)]
+    symmetries = {
+        2: [weight, weight.transpose(3, 4)],
+        4: [weight, weight.transpose(3, 4), weight.flip(3, 4), weight.flip(3, 4).transpose(3, 4)],
+        8: rotations + [r.transpose(3, 4) for r in rotations],  # the whole group, in any order
+    }[size]
+    expected = torch.stack([(sample * w).to(torch.bfloat16).float() for w in symmetries]).mean(0)
     assert averaged.dtype == torch.float32
     torch.testing.assert_close(averaged, expected)
-    # views 5-8 reverse time (the weights vary along T, so they count here)
-    assert size < 8 or not torch.allclose(averaged, self_ensemble(predict, 4)(sample, torch.tensor([10, 10])))
+
+
+def test_self_ensemble_keeps_non_square_frames_in_place():
+    # an equivariant predictor gives back its own prediction: every view is undone exactly
+    def predict(sample, timestep):
+        return sample * 2 + sample.mean()
+
+    sample = torch.randn(1, 3, 2, 5, 7)
+    torch.testing.assert_close(self_ensemble(predict, 8)(sample, torch.tensor([3])), predict(sample, None))
 
 
 def test_ensemble_of_one_is_the_plain_predictor_and_sizes_are_checked(identity_checkpoint):
