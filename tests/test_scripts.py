@@ -111,7 +111,7 @@ for name in ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_co
 """
 
 
-def test_train_defaults_runs_the_five_unet_stages_and_ships_the_last(tmp_path):
+def test_train_defaults_runs_the_six_unet_stages_and_ships_the_last(tmp_path):
     # a copy of the script in a scratch tree (it ships into <tree>/stdit_cli/weights/), a stand-in stdit
     (tmp_path / "scripts").mkdir()
     shutil.copy(SCRIPTS / "train_defaults.sh", tmp_path / "scripts")
@@ -126,16 +126,16 @@ def test_train_defaults_runs_the_five_unet_stages_and_ships_the_last(tmp_path):
     def option(call, name):  # the value click sees: the last occurrence
         return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
 
-    assert [option(c, "--out") for c in calls] == ["runs/x/unet", "runs/x/unet-ft128", "runs/x/unet-ft192", "runs/x/unet-ft192w", "runs/x/unet-lean"]
-    assert [option(c, "--crop") for c in calls] == ["64", "128", "192", "192", "192"]
-    assert [c.count("--init-from") and option(c, "--init-from") for c in calls] == [0, "runs/x/unet", "runs/x/unet-ft128", "runs/x/unet-ft192", "runs/x/unet-ft192w"]
-    assert [c.count("--data") for c in calls] == [4, 4, 1, 1, 1]
+    assert [option(c, "--out") for c in calls] == ["runs/x/unet", "runs/x/unet-ft128", "runs/x/unet-ft192", "runs/x/unet-ft192w", "runs/x/unet-lean", "runs/x/unet-lean240"]
+    assert [option(c, "--crop") for c in calls] == ["64", "128", "192", "192", "192", "240"]
+    assert [c.count("--init-from") and option(c, "--init-from") for c in calls] == [0, "runs/x/unet", "runs/x/unet-ft128", "runs/x/unet-ft192", "runs/x/unet-ft192w", "runs/x/unet-lean"]
+    assert [c.count("--data") for c in calls] == [4, 4, 1, 1, 1, 1]
     for stage in calls[2:]:
         assert option(stage, "--data") == "frames:D/davis2016_val_480p" and option(stage, "--warmup") == "100"
-    assert [c.count("--sigma-weight-power") and option(c, "--sigma-weight-power") for c in calls] == [0, 0, 0, "0.6", "0.6"]
+    assert [c.count("--sigma-weight-power") and option(c, "--sigma-weight-power") for c in calls] == [0, 0, 0, "0.6", "0.6", "0.6"]
     assert all(option(c, "--val") == "frames:D/vid4/walk" for c in calls)
     # the last stage derives the shipped architecture from the one before
-    assert [option(c, "--config") for c in calls] == ["small"] * 4 + ["small-lean"]
-    assert ["--init-partial" in c for c in calls] == [False] * 4 + [True]
+    assert [option(c, "--config") for c in calls] == ["small"] * 4 + ["small-lean"] * 2
+    assert ["--init-partial" in c for c in calls] == [False] * 4 + [True, False]
     shipped = tmp_path / "stdit_cli" / "weights" / "unet" / "diffusion_pytorch_model.safetensors"
-    assert shipped.read_text() == "runs/x/unet-lean"
+    assert shipped.read_text() == "runs/x/unet-lean240"
