@@ -69,6 +69,7 @@ MODES = {
     # the quality operating point: a self-ensemble of flipped views
     "ensemble2": ("--ensemble 2", ["--ensemble", "2"]),
     "ensemble4": ("--ensemble 4", ["--ensemble", "4"]),
+    "ensemble8": ("--ensemble 8", ["--ensemble", "8"]),
 }
 
 
