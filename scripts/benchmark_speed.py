@@ -66,7 +66,7 @@ MODES = {
     "old-default": ("--window-overlap 2 --precision fp32", ["--window-overlap", "2", "--precision", "fp32"]),
     "compile": ("--compile", ["--compile"]),
     "batch4": ("--batch-size 4", ["--batch-size", "4"]),
-    # the quality operating point: a self-ensemble of flipped views
+    # the quality operating point: a self-ensemble over symmetric views of each window
     "ensemble2": ("--ensemble 2", ["--ensemble", "2"]),
     "ensemble4": ("--ensemble 4", ["--ensemble", "4"]),
     "ensemble8": ("--ensemble 8", ["--ensemble", "8"]),

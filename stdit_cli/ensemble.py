@@ -52,10 +52,14 @@ ENSEMBLE_VIEWS: tuple[View, ...] = (
 ENSEMBLE_SIZES = (1, 2, 4, 8)
 
 
-def self_ensemble(predict: Predictor, size: int) -> Predictor:
-    """``predict`` averaged over the first ``size`` of ``ENSEMBLE_VIEWS``: ``size`` times the model time."""
+def check_ensemble_size(size: int) -> None:
     if size not in ENSEMBLE_SIZES:
         raise ValueError(f"ensemble size must be one of {ENSEMBLE_SIZES}, got {size}")
+
+
+def self_ensemble(predict: Predictor, size: int) -> Predictor:
+    """``predict`` averaged over the first ``size`` of ``ENSEMBLE_VIEWS``: ``size`` times the model time."""
+    check_ensemble_size(size)
     if size == 1:
         return predict
     views = ENSEMBLE_VIEWS[:size]

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from stdit_cli.background import BackgroundWriter, Prefetcher
-from stdit_cli.ensemble import ENSEMBLE_SIZES, Predictor, self_ensemble
+from stdit_cli.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
@@ -190,8 +190,7 @@ class VideoDenoiser:
     """A loaded checkpoint, placed on a device, ready to denoise video files."""
 
     def __init__(self, checkpoint: Checkpoint, options: DenoiseOptions):
-        if options.ensemble not in ENSEMBLE_SIZES:
-            raise ValueError(f"ensemble size must be one of {ENSEMBLE_SIZES}, got {options.ensemble}")
+        check_ensemble_size(options.ensemble)  # before any work, not at the first window
         limit_malloc_arenas()  # before the decode/encode threads start
         self.checkpoint = checkpoint
         self.adapter = checkpoint.adapter

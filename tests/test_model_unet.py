@@ -10,7 +10,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
-from einops import rearrange
 
 from stdit_cli.models.unet_stic import TemporalConv, UNetSTIC, UNetSTICOutput
 
