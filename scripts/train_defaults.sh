@@ -2,13 +2,15 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: unet stdit diffuser segdit
+#   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
 # with synthetic camera motion, all box-downscaled 2x (averages away the sensor noise and JPEG
 # blocking of the "clean" frames). Validation PSNR during training: Vid4 "walk" (held apart).
 # Environment: DATA (default ../shared/data), DEVICE (auto), PRECISION (fp32; bf16 on GPUs),
 # STEPS_SCALE (multiplies every step count; GPU runs use a larger value), OUT (runs/defaults),
-# THREADS (CPU threads per run; default all cores).
+# THREADS (CPU threads per run; default all cores), UNET_INIT (the weights unet-gpu starts from;
+# default the unet stages' last run), GPU_STEPS (unet-gpu's steps), VAL (validation clip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +30,9 @@ all_data=(
 )
 # 192 px crops: only DAVIS (427x240 once downscaled) is that large; Vimeo (224x128) and BSDS (240x160) are not
 davis=(--data "frames:$DATA/davis2016_val_480p")
-common=(--val "frames:$DATA/vid4/walk" --downscale 2 --device "$DEVICE" --precision "$PRECISION")
+VAL=${VAL-frames:$DATA/vid4/walk}  # VAL= (empty): validate on the first training sequence
+common=(--downscale 2 --device "$DEVICE" --precision "$PRECISION")
+[ -z "$VAL" ] || common+=(--val "$VAL")
 [ -z "${THREADS:-}" ] || common+=(--threads "$THREADS")
 
 ship() {  # run model: copy the run's EMA weights, config and noise schedule (not the optimiser state)
@@ -61,6 +65,10 @@ for model in "${MODELS[@]}"; do
               fit unet-lean240 unet small-lean 2000 2 240 1e-4 19 "${davis[@]}" --init-from "$OUT/unet-lean" \
                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.6
               ship unet-lean240 unet ;;
+    # batch 16 on a GPU, from the CPU stages' result (or the shipped copy of it: UNET_INIT)
+    unet-gpu) fit unet-gpu unet small-lean "${GPU_STEPS:-4000}" 16 240 2e-4 23 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-lean240}" \
+                --warmup 200 --sigma-weight-power 0.6 --checkpoint-every 1000 --val-every 500
+              ship unet-gpu unet ;;
     stdit)    fit stdit stdit small 1000 8 32 5e-4 1 "${all_data[@]}" && ship stdit stdit ;;
     # DiffuserSTDiT wraps an STDiT of the same configuration: its weights are the trained
     # STDiT's (run "stdit" first), re-saved through the wrapper

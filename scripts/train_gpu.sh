@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Train the shipped checkpoints on one NVIDIA GPU: bf16 autocast and STEPS_SCALE times the CPU
-# recipe's steps (scripts/train_defaults.sh names the data, presets, batch sizes and seeds), then
-# copy the EMA weights into stdit_cli/weights/<model>/.
+# Train on one NVIDIA GPU with bf16 autocast; the EMA weights are copied into stdit_cli/weights/<model>/.
 #
-#   scripts/train_gpu.sh [MODEL...]            # STEPS_SCALE=8 by default
+#   scripts/train_gpu.sh                     # unet-gpu: the unet, tuned further at batch 16 (GPU_STEPS steps)
+#   STEPS_SCALE=8 scripts/train_gpu.sh unet stdit diffuser segdit   # the whole CPU recipe, 8x the steps
+#
+# unet-gpu starts from UNET_INIT: the CPU recipe's last unet stage ($OUT/unet-lean240). The unet
+# shipped before it is a copy of that run's weights: UNET_INIT=stdit_cli/weights/unet starts from
+# there without re-running the CPU stages. scripts/train_defaults.sh names the data, preset and seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEVICE=cuda PRECISION=bf16 STEPS_SCALE=${STEPS_SCALE:-8} OUT=${OUT:-runs/gpu}
+export DEVICE=cuda PRECISION=bf16 STEPS_SCALE=${STEPS_SCALE:-1} OUT=${OUT:-runs/gpu}
+[ $# -gt 0 ] || set -- unet-gpu
 exec scripts/train_defaults.sh "$@"

@@ -234,8 +234,10 @@ class VideoDenoiser:
 
         @torch.inference_mode()
         def denoise_units(units: torch.Tensor) -> torch.Tensor:
-            # pinned host memory lets the copy to the GPU run asynchronously
-            y_unit = (units.pin_memory() if pin else units).to(self.device, non_blocking=True)
+            # units cut on the host: pinned memory lets the copy to the GPU run asynchronously
+            if pin and units.device.type == "cpu":
+                units = units.pin_memory()
+            y_unit = units.to(self.device, non_blocking=True)
             state = generator.get_state()
             output = self.sampler.denoise(self._predict(self.precision), y_unit, sigma_255, generator)
             if self.precision != "fp32" and not guard.check(output):
@@ -270,7 +272,8 @@ class VideoDenoiser:
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
             batch_size = self.batch_size_for(info.height, info.width)
             blender = StreamingBlender(
-                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size
+                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size,
+                device=self.device if self.device.type == "cuda" else "cpu",
             )
             chunk_frames = max(self.plan.window, 8)
             preset, crf = FAST_ENCODE if options.fast else ENCODE

@@ -116,9 +116,12 @@ class StreamingBlender:
         tile: spatial tile side (a frame no larger than this is one tile).
         tile_overlap: pixels shared by neighbouring tiles.
         batch_size: units per forward pass.
+        device: where frames, windows and the blending sums live. On a GPU only uint8 frames
+            cross the bus (in once, out once); windows are cut and outputs blended on the device.
     """
 
-    def __init__(self, denoise_units: UnitDenoiser, plan: WindowPlan, tile: int, tile_overlap: int, batch_size: int):
+    def __init__(self, denoise_units: UnitDenoiser, plan: WindowPlan, tile: int, tile_overlap: int, batch_size: int,
+                 device: torch.device | str = "cpu"):  # fmt: skip
         if not 0 <= tile_overlap < tile:
             raise ValueError(f"tile overlap must be in [0, {tile - 1}] for {tile}-pixel tiles, got {tile_overlap}")
         self.denoise_units = denoise_units
@@ -126,6 +129,7 @@ class StreamingBlender:
         self.tile = tile
         self.tile_overlap = tile_overlap
         self.batch_size = max(1, batch_size)
+        self.device = torch.device(device)
 
     def run(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Consume ``[t, H, W, 3]`` uint8 chunks, yield denoised ``[t, H, W, 3]`` uint8 chunks in order."""
@@ -142,6 +146,7 @@ class _StreamState:
     def __init__(self, blender: StreamingBlender):
         self.blender = blender
         self.plan = blender.plan
+        self.device = blender.device
         self.time_weights = self.plan.weights()
         self.grid: TileGrid | None = None
         self.frames: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] uint8
@@ -162,8 +167,8 @@ class _StreamState:
             self.grid = TileGrid.cover(chunk.shape[1], chunk.shape[2], self.blender.tile, self.blender.tile_overlap)
         elif chunk.shape[1:3] != (self.grid.height, self.grid.width):
             raise ValueError(f"frame size changed mid-stream: {list(chunk.shape[1:3])} after {[self.grid.height, self.grid.width]}")
-        # [t, H, W, 3] -> t x [3, H, W]
-        for frame in torch.from_numpy(np.ascontiguousarray(chunk)).permute(0, 3, 1, 2):
+        # [t, H, W, 3] -> t x [3, H, W] (one uint8 copy to the device for the whole chunk)
+        for frame in torch.from_numpy(np.ascontiguousarray(chunk)).to(self.device).permute(0, 3, 1, 2):
             self.frames[self.decoded] = frame.clone()
             self.decoded += 1
 
@@ -198,7 +203,7 @@ class _StreamState:
         indices = [reflect_index(first + offset, num_frames) for offset in range(self.plan.window)]
         # T x [3, H, W] uint8 -> [3, T, H, W] in [-1, 1]: each frame converted straight into its
         # slot of one float tensor, then scaled in place
-        window = torch.empty(3, len(indices), self.grid.height, self.grid.width)
+        window = torch.empty(3, len(indices), self.grid.height, self.grid.width, device=self.device)
         for slot, index in enumerate(indices):
             window[:, slot].copy_(self.frames[index])
         window.div_(127.5).sub_(1.0)
@@ -212,7 +217,7 @@ class _StreamState:
         # N x [3, T, h, w] -> [N, 3, T, h, w] (one unit: a view, no copy)
         units = [unit.video_cthw for unit in batch]
         outputs = self.blender.denoise_units(units[0].unsqueeze(0) if len(units) == 1 else torch.stack(units))
-        outputs = outputs.float().cpu()
+        outputs = outputs.float().to(self.device)
         for unit, output in zip(batch, outputs):
             self._accumulate(unit, output)
 
@@ -233,8 +238,8 @@ class _StreamState:
                 self.weight_sum[index] = weight_hw.clone()
                 continue
             if index not in self.accum:
-                self.accum[index] = torch.zeros(3, grid.height, grid.width)
-                self.weight_sum[index] = torch.zeros(grid.height, grid.width)
+                self.accum[index] = torch.zeros(3, grid.height, grid.width, device=self.device)
+                self.weight_sum[index] = torch.zeros(grid.height, grid.width, device=self.device)
             region = (slice(top, top + grid.tile_h), slice(left, left + grid.tile_w))
             # [3, h, w] * [h, w] -> weighted tile added into the full frame (fused, no temporary)
             self.accum[index][(slice(None), *region)].addcmul_(output_cthw[:, offset], weight_hw)
@@ -243,7 +248,7 @@ class _StreamState:
     def _unit_weights(self, offset: int) -> torch.Tensor:
         """``[h, w]`` blending weights of frame ``offset`` of a unit (computed once per offset)."""
         if offset not in self.unit_weights:
-            self.unit_weights[offset] = self.time_weights[offset] * self.grid.weight_hw
+            self.unit_weights[offset] = (self.time_weights[offset] * self.grid.weight_hw).to(self.device)
         return self.unit_weights[offset]
 
     def _frontier(self) -> int:
@@ -257,7 +262,7 @@ class _StreamState:
         count = frontier - self.emitted
         if count <= 0:
             return
-        ready = torch.empty(count, self.grid.height, self.grid.width, 3, dtype=torch.uint8)
+        ready = torch.empty(count, self.grid.height, self.grid.width, 3, dtype=torch.uint8, device=self.device)
         for slot in ready:
             # [3, H, W] weighted sum / [H, W] summed weights, to 0..255 in place
             frame = self.accum.pop(self.emitted).div_(self.weight_sum.pop(self.emitted))
@@ -265,7 +270,7 @@ class _StreamState:
             # [3, H, W] float -> [H, W, 3] uint8 (the values are whole numbers in 0..255)
             slot.copy_(frame.permute(1, 2, 0))
             self.emitted += 1
-        yield ready.numpy()
+        yield ready.cpu().numpy()
 
     def _forget_old_frames(self) -> None:
         # windows not yet queued start at plan.start(next_window); reflection at the far end can

@@ -97,11 +97,11 @@ def load_training_data(entries: list[str], downscale: int = 1, max_frames_per_vi
 
 
 def _load_tree(root: Path, kind: str, data: TrainingData, downscale: int, max_frames: int) -> None:
-    from stdit_cli.video import VideoReader
-
     for folder in sorted([root, *[p for p in root.rglob("*") if p.is_dir()]]):
         if kind in ("auto", "video"):
             for video in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES):
+                from stdit_cli.video import VideoReader  # video libraries only where there are videos
+
                 with VideoReader(video) as reader:
                     frames = reader.read(0, min(len(reader), max_frames))
                 data.sequences.append(_downscale(frames, downscale))
@@ -160,11 +160,11 @@ class ClipSampler:
             clip = clip[::-1]  # time reversal
         return clip
 
-    def batch(self, batch_size: int) -> torch.Tensor:
-        """``[B, 3, T, crop, crop]`` clean clips in ``[-1, 1]``."""
-        clips = np.stack([self._clip() for _ in range(batch_size)])
+    def batch(self, batch_size: int, device: torch.device | str = "cpu") -> torch.Tensor:
+        """``[B, 3, T, crop, crop]`` clean clips in ``[-1, 1]`` on ``device`` (sent there as uint8)."""
+        clips = torch.from_numpy(np.stack([self._clip() for _ in range(batch_size)])).to(device)
         # [B, T, H, W, 3] uint8 -> [B, 3, T, H, W] in [-1, 1]
-        return torch.from_numpy(np.ascontiguousarray(clips)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+        return clips.permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
     def state_dict(self) -> dict:
         return {"rng": self.rng.bit_generator.state}

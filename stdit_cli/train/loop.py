@@ -126,13 +126,18 @@ class Trainer:
         self.log(f"training data: {data.describe()}")
         rank_seed = config.seed + 1000 * self.accelerator.process_index
         self.sampler = ClipSampler(data, self.frames, config.crop, seed=rank_seed)
-        self.noise_generator = torch.Generator().manual_seed(rank_seed + 1)
+        # training noise is drawn where the model runs (on a GPU, not by the host)
+        self.noise_generator = torch.Generator(device=self.accelerator.device).manual_seed(rank_seed + 1)
+        self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)
+        if self.accelerator.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed crop size: pick the fastest kernels once
         val_data = load_training_data([config.val]) if config.val else data
         self.val_clip = ValidationClip.from_data(val_data, self.frames, crop=max(config.crop, 128))
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
         lr_scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=config.warmup, num_training_steps=config.steps)
         self.model, self.optimizer, self.lr_scheduler = self.accelerator.prepare(model, optimizer, lr_scheduler)
-        self.ema = EMAModel(self.accelerator.unwrap_model(self.model).parameters(), decay=config.ema_decay, use_ema_warmup=True)
+        self.ema = EMAModel(self.accelerator.unwrap_model(self.model).parameters(), decay=config.ema_decay, use_ema_warmup=True,
+                            foreach=True)  # fmt: skip
         self.ema.to(self.accelerator.device)
         self.step = 0
 
@@ -207,14 +212,13 @@ class Trainer:
 
     # --- loop --------------------------------------------------------------------------------
     def train_step(self) -> float:
-        clean = self.sampler.batch(self.config.batch_size)
+        clean = self.sampler.batch(self.config.batch_size, self.accelerator.device)
         pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type)
-        device = self.accelerator.device
         with self.accelerator.autocast():
-            prediction = self.adapter.predict(self.model, pair.x_t.to(device), pair.timestep.to(device))
+            prediction = self.adapter.predict(self.model, pair.x_t, pair.timestep)
         # [B, C, T, H, W] squared error -> [B] per clip, weighted by its noise level
-        per_clip = (prediction.float() - pair.target.to(device)).pow(2).flatten(1).mean(dim=1)
-        weight = sigma_loss_weight(pair.sigma_255, self.config.sigma_weight_power).to(device)
+        per_clip = (prediction.float() - pair.target).pow(2).flatten(1).mean(dim=1)
+        weight = sigma_loss_weight(pair.sigma_255, self.config.sigma_weight_power)
         loss = (weight * per_clip).mean()
         self.accelerator.backward(loss)
         if self.accelerator.sync_gradients:

@@ -28,11 +28,14 @@ class TrainingPair:
 
 
 def sample_sigma_255(batch: int, generator: torch.Generator, low: float = SIGMA_RANGE_255[0], high: float = SIGMA_RANGE_255[1]) -> torch.Tensor:
-    """Noise levels, half log-uniform over ``[low, high]`` (dense at low noise), half uniform."""
-    u = torch.rand(batch, generator=generator)
-    log_uniform = torch.exp(torch.log(torch.tensor(low)) + u * torch.log(torch.tensor(high / low)))
+    """Noise levels, half log-uniform over ``[low, high]`` (dense at low noise), half uniform.
+
+    Drawn on the generator's device."""
+    u = torch.rand(batch, generator=generator, device=generator.device)
+    log_low, log_ratio = torch.log(torch.tensor([low, high / low])).to(u.device)
+    log_uniform = torch.exp(log_low + u * log_ratio)
     uniform = low + u * (high - low)
-    pick_log = torch.rand(batch, generator=generator) < 0.5
+    pick_log = torch.rand(batch, generator=generator, device=generator.device) < 0.5
     return torch.where(pick_log, log_uniform, uniform)
 
 
@@ -62,11 +65,14 @@ def make_training_pair(
     prediction_type: str = "epsilon",
     sigma_255: torch.Tensor | None = None,
 ) -> TrainingPair:
-    """Noise ``x_clean`` (``[B, C, T, H, W]`` in ``[-1, 1]``) like an 8-bit file and build the target."""
+    """Noise ``x_clean`` (``[B, C, T, H, W]`` in ``[-1, 1]``) like an 8-bit file and build the target.
+
+    ``x_clean``, ``alphas_cumprod`` and ``generator`` share a device (on a GPU the noise is drawn there).
+    """
     batch = x_clean.shape[0]
     if sigma_255 is None:
         sigma_255 = sample_sigma_255(batch, generator)
-    noise = torch.randn(x_clean.shape, generator=generator)
+    noise = torch.randn(x_clean.shape, generator=generator, device=x_clean.device)
     sigma_b = sigma_255.view(-1, 1, 1, 1, 1)
     # noisy 8-bit file: add, clip, round on 0..255, back to [-1, 1]
     y_255 = torch.clamp(torch.round((x_clean + 1.0) * 127.5 + sigma_b * noise), 0, 255)
