@@ -295,6 +295,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
     parser.add_argument("--sizes", nargs="*", default=["854x480", "1280x720", "1920x1080"])
     parser.add_argument("--frames", type=int, default=30, help="frames per clip for unet and the classical tools")
+    parser.add_argument("--tool-frames", type=int, default=None, help="frames per clip for ffmpeg/OpenCV/CBM3D (default: --frames)")
     parser.add_argument("--dit-frames", type=int, default=5, help="frames per clip for the (slow) transformer models")
     parser.add_argument("--dit-sizes", nargs="*", default=None, help="sizes for the transformers (default: --sizes)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS)
@@ -332,23 +333,6 @@ def main() -> None:
     for size in args.sizes:
         width, height = (int(v) for v in size.split("x"))
         clip = noisy_clip(work, args.data, args.frames, width, height)
-        for tool in args.tools:
-            if tool == "nlmeans":
-                row = best_of(args.repeats, lambda: run_ffmpeg_filter(clip, outputs / "nlmeans.mp4", NLMEANS, args.frames))
-                row.update(method="ffmpeg nlmeans", settings="p=7:r=15")
-            elif tool == "hqdn3d":
-                row = best_of(args.repeats, lambda: run_ffmpeg_filter(clip, outputs / "hqdn3d.mp4", HQDN3D, args.frames))
-                row.update(method="ffmpeg hqdn3d", settings="")
-            elif tool == "opencv":
-                row = run_opencv_clip(clip, args.opencv_frames)
-                row.update(method="OpenCV NLM multi-frame", settings="window 5, denoising only")
-            elif tool == "cbm3d" and size == args.sizes[0]:
-                row = run_cbm3d_clip(clip, args.cbm3d_frames)
-                row.update(method="CBM3D per frame", settings="bm3d_rgb, denoising only")
-            else:
-                continue
-            results["speed"].append({"size": size, **row})
-            log(results["speed"][-1])
         for model in args.models:
             dit = model != "unet"
             if dit and args.dit_sizes is not None and size not in args.dit_sizes:
@@ -362,6 +346,26 @@ def main() -> None:
                 results["speed"].append(row)
                 log(row)
 
+        # the classical tools after the models: at large sizes they are the slow rows
+        tool_clip = noisy_clip(work, args.data, args.tool_frames, width, height) if args.tool_frames else clip
+        tool_frames = args.tool_frames or args.frames
+        for tool in args.tools:
+            if tool == "nlmeans":
+                row = best_of(args.repeats, lambda: run_ffmpeg_filter(tool_clip, outputs / "nlmeans.mp4", NLMEANS, tool_frames))
+                row.update(method="ffmpeg nlmeans", settings="p=7:r=15")
+            elif tool == "hqdn3d":
+                row = best_of(args.repeats, lambda: run_ffmpeg_filter(tool_clip, outputs / "hqdn3d.mp4", HQDN3D, tool_frames))
+                row.update(method="ffmpeg hqdn3d", settings="")
+            elif tool == "opencv":
+                row = run_opencv_clip(tool_clip, args.opencv_frames)
+                row.update(method="OpenCV NLM multi-frame", settings="window 5, denoising only")
+            elif tool == "cbm3d" and size == args.sizes[0]:
+                row = run_cbm3d_clip(tool_clip, args.cbm3d_frames)
+                row.update(method="CBM3D per frame", settings="bm3d_rgb, denoising only")
+            else:
+                continue
+            results["speed"].append({"size": size, **row})
+            log(results["speed"][-1])
     for frames in args.memory:
         clip = noisy_clip(work, args.data, frames, 854, 480)
         row = run_stdit(clip, outputs / "memory.mp4", "unet", device_args, args.threads)

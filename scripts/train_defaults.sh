@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
-#   scripts/train_defaults.sh [MODEL...]      # default: unet stdit diffuser segdit
+#   scripts/train_defaults.sh [MODEL...]      # default: unet unet-fast stdit diffuser segdit
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -20,7 +20,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-fast stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -66,9 +66,17 @@ for model in "${MODELS[@]}"; do
                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.6
               ship unet-lean240 unet ;;
     # batch 16 on a GPU, from the CPU stages' result (or the shipped copy of it: UNET_INIT)
-    unet-gpu) fit unet-gpu unet small-lean "${GPU_STEPS:-4000}" 16 240 2e-4 23 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-lean240}" \
+    unet-gpu) fit unet-gpu unet small-lean "${GPU_STEPS:-2400}" 16 240 2e-4 23 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-lean240}" \
                 --warmup 200 --sigma-weight-power 0.6 --checkpoint-every 1000 --val-every 500
               ship unet-gpu unet ;;
+    # the --fast checkpoint (preset fast: lower levels 32/64 channels, 0.65x the FLOPs), derived from
+    # the unet (UNET_INIT, default the GPU stage's run) with --init-partial: the top level copied, the
+    # rest learnt on 128 px crops of everything, then on 240 px crops of DAVIS
+    unet-fast) fit unet-fast unet fast 2500 4 128 5e-4 29 "${all_data[@]}" --init-from "${UNET_INIT:-$OUT/unet-gpu}" --init-partial \
+                 --sigma-weight-power 0.6
+               fit unet-fast240 unet fast 1500 2 240 1e-4 31 "${davis[@]}" --init-from "$OUT/unet-fast" \
+                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.6
+               ship unet-fast240 unet-fast ;;
     stdit)    fit stdit stdit small 1000 8 32 5e-4 1 "${all_data[@]}" && ship stdit stdit ;;
     # DiffuserSTDiT wraps an STDiT of the same configuration: its weights are the trained
     # STDiT's (run "stdit" first), re-saved through the wrapper

@@ -244,7 +244,7 @@ def _cpu_threads(job: DenoiseJob, shard: Shard) -> int | None:
 
 def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
     shard.use_local_gpu(job.options.device)
-    checkpoint = resolve_checkpoint(job.model_name, job.checkpoint)
+    checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast)
     return VideoDenoiser(checkpoint, job.options)
 
 

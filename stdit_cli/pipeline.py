@@ -101,6 +101,7 @@ class DenoiseResult:
     seconds: float
     peak_device_mib: float | None = None  # CUDA only: peak memory allocated by torch
     ensemble: int = 1  # views averaged per window
+    checkpoint: str = ""  # where the weights came from (--fast picks a model's cheaper shipped checkpoint)
 
     @property
     def fps(self) -> float:
@@ -300,4 +301,5 @@ class VideoDenoiser:
             seconds=round(time.perf_counter() - started, 3),
             peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
             ensemble=options.ensemble,
+            checkpoint=self.checkpoint.source,
         )

@@ -93,10 +93,18 @@ def load_checkpoint(path: str | Path, model_name: str | None = None) -> Checkpoi
     return Checkpoint(model=model.eval(), adapter=adapter, schedule=schedule, source=str(path), metadata=metadata)
 
 
-def resolve_checkpoint(model_name: str, checkpoint: str | Path | None) -> Checkpoint:
-    """``--checkpoint`` when given, else the weights shipped for ``--model``."""
+#: suffix of the folder holding a model's cheaper shipped checkpoint, chosen by ``--fast``
+FAST_SUFFIX = "-fast"
+
+
+def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False) -> Checkpoint:
+    """``--checkpoint`` when given, else the weights shipped for ``--model``; with ``fast``, the
+    model's cheaper shipped checkpoint (``weights/<model>-fast``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
+    cheaper = shipped_checkpoint_dir(model_name + FAST_SUFFIX) if fast else None
+    if cheaper is not None:
+        return load_checkpoint(cheaper, model_name)
     shipped = shipped_checkpoint_dir(model_name)
     if shipped is None:
         adapter_for(model_name)  # unknown names fail with the list of models

@@ -184,12 +184,30 @@ def test_init_partial_derives_another_configuration_from_the_shared_tensors(tmp_
     assert load_checkpoint(tmp_path / "lean", "unet").model.config.up_block_types == ["UpBlockST", "UpBlockST"]
 
 
-def test_init_partial_refuses_tensors_of_another_shape(tmp_path, data_root):
+def test_init_partial_copies_equal_shapes_and_reinitialises_the_others(tmp_path, data_root):
+    _train(tmp_path / "base", data_root, steps=2)
+    narrow = load_preset("unet", "tiny") | {"block_out_channels": [8, 8]}  # the lower level narrower: 16 -> 8
+    preset = tmp_path / "tiny-narrow.yaml"
+    preset.write_text(yaml.safe_dump(narrow))
+    result = _train(tmp_path / "narrow", data_root, steps=2,
+                    extra=["--config", str(preset), "--init-from", str(tmp_path / "base"), "--init-partial", "--lr", "0"])
+    base = load_file(tmp_path / "base" / "diffusion_pytorch_model.safetensors")
+    derived = load_file(tmp_path / "narrow" / "diffusion_pytorch_model.safetensors")
+    copied = [k for k in derived if k in base and base[k].shape == derived[k].shape]
+    reshaped = [k for k in derived if k in base and base[k].shape != derived[k].shape]
+    assert copied and reshaped  # (8 -> 8 channels also needs no shortcut: dropped)
+    assert all(torch.equal(base[k], derived[k]) for k in copied)  # lr 0: exactly the checkpoint's
+    assert "conv_in.weight" in copied and "down_blocks.1.layers.0.resnet.conv1.weight" in reshaped
+    said = " ".join(result.output.split())
+    assert "down_blocks.1.layers.0" in said.split("another shape, freshly initialised: ")[1]
+
+
+def test_init_partial_refuses_a_checkpoint_with_nothing_in_common(tmp_path, data_root):
     _train(tmp_path / "base", data_root, steps=2)
     args = ["train", "--model", "unet", "--config", "small", "--data", str(data_root / "seq"), "--crop", "16", "--steps", "1",
             "--init-from", str(tmp_path / "base"), "--init-partial", "--out", str(tmp_path / "x"), "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1 and "equal shape" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "no tensor of equal name and shape" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -146,8 +146,8 @@ class Trainer:
 
         With ``--init-partial`` the checkpoint may hold another configuration of the same model:
         every tensor both have (same name, same shape) is copied, the checkpoint's others are
-        dropped and the preset's others keep their fresh initialisation (e.g. a slimmer
-        architecture derived from a trained one).
+        dropped and the preset's others (new, or of another shape) keep their fresh initialisation
+        (e.g. a slimmer architecture derived from a trained one).
         """
         checkpoint = load_checkpoint(folder, self.config.model)
         mismatched = sorted(k for k, v in self.model_config.items() if checkpoint.model.config.get(k) != v)
@@ -161,21 +161,21 @@ class Trainer:
         self.log(f"initialised from {folder} ({checkpoint.metadata.get('trained_steps', '?')} steps)")
 
     def _load_shared_weights(self, model, trained: dict[str, torch.Tensor], folder: Path) -> None:
-        """``--init-partial``: copy the tensors ``model`` shares with ``trained``; report the rest by module."""
+        """``--init-partial``: copy the tensors ``model`` shares with ``trained`` (same name and
+        shape); the others keep their fresh initialisation. Each group is reported by module."""
         own = model.state_dict()
-        resized = sorted(k for k in own.keys() & trained.keys() if own[k].shape != trained[k].shape)
-        if resized:
-            raise CheckpointError(f"{folder}: --init-partial needs shared tensors of equal shape; {len(resized)} differ ({resized[0]}: {tuple(trained[resized[0]].shape)} vs {tuple(own[resized[0]].shape)})")
-        shared = own.keys() & trained.keys()
+        shared = {k for k in own.keys() & trained.keys() if own[k].shape == trained[k].shape}
+        reshaped = (own.keys() & trained.keys()) - shared
         if not shared:
-            raise CheckpointError(f"{folder}: --init-partial found no tensor in common with preset {self.config.preset!r}")
+            raise CheckpointError(f"{folder}: --init-partial found no tensor of equal name and shape in common with preset {self.config.preset!r}")
         model.load_state_dict({k: trained[k] for k in shared}, strict=False)
 
         def modules(names) -> str:  # "up_blocks.0.layers.1.attention.proj_in.weight" -> "up_blocks.0.layers.1.attention"
             return ", ".join(sorted({".".join(n.split(".")[:4]) for n in names})) or "none"
 
         self.log(f"--init-partial: copied {len(shared)} of {len(own)} tensors; dropped from the checkpoint: "
-                 f"{modules(trained.keys() - own.keys())}; freshly initialised: {modules(own.keys() - trained.keys())}")
+                 f"{modules(trained.keys() - own.keys())}; freshly initialised: {modules(own.keys() - trained.keys())}; "
+                 f"another shape, freshly initialised: {modules(reshaped)}")
 
     # --- checkpoints -------------------------------------------------------------------------
     def _noise_state(self) -> dict:
