@@ -99,7 +99,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: 1; --fast: 0).")
 @click.option("--batch-size", callback=_parse_batch_size, default="auto", show_default=True, help="Windows/tiles per forward pass, or 'auto' (1 on CPU; sized from free memory on GPUs).")
-@click.option("--fast", is_flag=True, help="Cheaper settings: no temporal window overlap, x264 superfast at CRF 11 instead of medium at CRF 16 (same fidelity, about 1.4x the bytes); 1.2-1.3x the frames/s of the default at 854x480, 0.01-0.02 dB lower PSNR on Vid4.")
+@click.option("--fast", is_flag=True, help="Cheaper: the model's smaller shipped checkpoint where one ships (unet: 0.65x the FLOPs), no temporal window overlap, x264 superfast at CRF 11 instead of medium at CRF 16 (same fidelity, about 1.4x the bytes); 1.5-1.8x the frames/s of the default at 854x480, 0.1-0.2 dB lower PSNR on Vid4.")
 @click.option("--ensemble", type=click.Choice(["1", "2", "4", "8"]), default="1", show_default=True, help="Average the model over N symmetric views of each window (2: + transposed; 4: + rotated 180 degrees and anti-transposed; 8: all mirrors and rotations): N times the model time for a better estimate (Vid4: +0.2-0.3 dB with 2, +0.4-0.5 with 8).")
 @click.option("--compile", "compile_model", is_flag=True, help="torch.compile the backbone (falls back to eager where unsupported).")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)

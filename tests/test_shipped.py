@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from stdit_cli.cli import main
 from stdit_cli.noise_level import estimate_sigma_255
 from stdit_cli.video import VideoReader
-from stdit_cli.weights import load_checkpoint, shipped_checkpoint_dir
+from stdit_cli.weights import load_checkpoint, resolve_checkpoint, shipped_checkpoint_dir
 
 SAMPLE = Path(str(resources.files("stdit_cli") / "samples" / "coffee_sigma25.mp4"))
 
@@ -48,3 +50,38 @@ def test_every_model_ships_small_trained_weights(model):
     assert (folder / "diffusion_pytorch_model.safetensors").stat().st_size < 30e6
     checkpoint = load_checkpoint(folder, model)
     assert checkpoint.metadata["trained_steps"] > 0
+
+
+def _flops_per_frame(checkpoint) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = checkpoint.model
+    frames = int(model.num_frames)
+    video = torch.zeros(1, frames, 3, 64, 64)  # [B, T, C, H, W], UNetSTIC's layout
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(video, torch.tensor([300]))
+    return counter.get_total_flops() // frames
+
+
+def test_fast_selects_the_cheaper_shipped_unet_and_only_without_checkpoint(tmp_path):
+    default, fast = resolve_checkpoint("unet", None), resolve_checkpoint("unet", None, fast=True)
+    assert Path(fast.source).name == "unet-fast" and Path(default.source).name == "unet"
+    assert fast.metadata["trained_steps"] > 0
+    assert _flops_per_frame(fast) < 0.7 * _flops_per_frame(default)
+    # a model without a cheaper checkpoint keeps its own under --fast; --checkpoint always wins
+    assert Path(resolve_checkpoint("segdit", None, fast=True).source).name == "segdit"
+    assert resolve_checkpoint("unet", default.source, fast=True).source == default.source
+
+
+def test_fast_denoises_the_bundled_sample_with_the_cheaper_checkpoint(tmp_path):
+    out = tmp_path / "coffee.fast.mp4"
+    result = CliRunner().invoke(main, ["denoise", str(SAMPLE), "-o", str(out), "--fast", "--lossless", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.strip().splitlines()[-1])
+    assert Path(record["checkpoint"]).name == "unet-fast"
+    with VideoReader(SAMPLE) as reader:
+        noisy = reader.read(0, len(reader))
+    with VideoReader(out) as reader:
+        denoised = reader.read(0, len(reader))
+    assert estimate_sigma_255(denoised) < 0.3 * estimate_sigma_255(noisy)
+    assert np.abs(block_means(denoised) - block_means(noisy)).mean() < 2.5
