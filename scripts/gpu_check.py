@@ -8,8 +8,9 @@
    outputs must be finite, their PSNR against the clean frames within 0.1 dB of each other, and
    the CUDA fp32 output (windows cut and blended on the GPU) within 0.05 dB of the CPU's.
 2. Speed: the GPU rows of ``scripts/benchmark_speed.py`` (1920x1080 end to end in fp32 and bf16,
-   peak GPU memory, model-only frames/s against the FLOP floor), plus ffmpeg nlmeans/hqdn3d on
-   the same clip for the ratio.
+   peak GPU memory, model-only frames/s against the FLOP floor; ``--frames`` frames, default 120),
+   then ffmpeg nlmeans/hqdn3d on 10 frames of the same footage for the ratio (at 1080p nlmeans
+   runs well under one frame per second: timed last and short, it cannot starve the GPU rows).
 
 Writes ``gpu_check.json`` (and the speed benchmark's files) under ``--out``; exits 1 if a check fails.
 """
