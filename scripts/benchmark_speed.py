@@ -214,9 +214,12 @@ def model_only(model_name: str, width: int, height: int, device: torch.device, p
     from torch.utils.flop_counter import FlopCounterMode
 
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.weights import resolve_checkpoint
+    from stdit_cli.weights import FAST_SUFFIX, resolve_checkpoint
 
-    denoiser = VideoDenoiser(resolve_checkpoint(model_name, None), DenoiseOptions(device=str(device), precision=precision))
+    # "unet-fast": the checkpoint `--fast` loads (FAST_SUFFIX)
+    base_name, fast = model_name.removesuffix(FAST_SUFFIX), model_name.endswith(FAST_SUFFIX)
+    checkpoint = resolve_checkpoint(base_name, None, fast=fast)
+    denoiser = VideoDenoiser(checkpoint, DenoiseOptions(device=str(device), precision=precision))
     frames = denoiser.plan.window
     tile = min(denoiser.tile, max(width, height))
     unit = torch.rand(1, 3, frames, min(height, tile), min(width, tile), device=device) * 2 - 1
@@ -305,7 +308,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cbm3d-frames", type=int, default=1)
     parser.add_argument("--memory", nargs="*", type=int, default=[60, 600], help="frame counts of the 854x480 RSS runs")
     parser.add_argument("--memory-4k", type=int, default=2, help="frames of the 3840x2160 RSS run (0: skip)")
-    parser.add_argument("--model-only", nargs="*", default=["unet"], help="models timed without I/O against their FLOP floor")
+    parser.add_argument("--model-only", nargs="*", default=["unet"], help="models timed without I/O against their FLOP floor (unet-fast: the checkpoint --fast loads)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=1, help="time each ffmpeg/stdit speed row N times and keep the fastest")
     parser.add_argument("--device", default="auto")
