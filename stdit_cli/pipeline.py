@@ -254,11 +254,27 @@ class VideoDenoiser:
 
     def estimate_sigma(self, reader: VideoReader) -> float:
         """``--sigma auto``: the noise level of a few frames spread over the video (near keyframes: no long seeks)."""
+        return self._estimate_sigma(reader)[0]
+
+    def _estimate_sigma(self, reader: VideoReader) -> tuple[float, np.ndarray]:
+        """The estimate, and the frames it read that open the video (``[n, H, W, 3]``, n >= 0).
+
+        The streaming pass starts from those frames instead of decoding them again: on a short
+        clip the sample is the first frames, and the decoder is left right after them.
+        """
         picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
         frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
         # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
         estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
-        return estimate(frames)
+        opening = int(np.sum(picks == np.arange(len(picks))))  # picks are sorted and unique: 0, 1, ... n-1 first
+        return estimate(frames), frames[:opening]
+
+    def _frame_chunks(self, reader: VideoReader, opening: np.ndarray) -> Iterator[np.ndarray]:
+        """The video in chunks for the streaming pass, starting with ``opening`` (already decoded)."""
+        chunk_frames = max(self.plan.window, 8)
+        if len(opening):
+            yield opening
+        yield from reader.iter_chunks(chunk_frames, start=len(opening))
 
     def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None) -> DenoiseResult:
         """Denoise ``input_path`` into ``output_path`` (written atomically)."""
@@ -269,18 +285,21 @@ class VideoDenoiser:
         with VideoReader(input_path, backend=STREAM_DECODER) as reader:
             info = reader.info
             estimated = options.sigma_255 is None
-            sigma_255 = self.estimate_sigma(reader) if estimated else float(options.sigma_255)
+            opening = np.empty((0, info.height, info.width, 3), np.uint8)  # frames decoded before the pass
+            if estimated:
+                sigma_255, opening = self._estimate_sigma(reader)
+            else:
+                sigma_255 = float(options.sigma_255)
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
             batch_size = self.batch_size_for(info.height, info.width)
             blender = StreamingBlender(
                 self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size,
                 device=self.device if self.device.type == "cuda" else "cpu",
             )
-            chunk_frames = max(self.plan.window, 8)
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.lossless, crf=crf, preset=preset) as writer:  # fmt: skip
-                with Prefetcher(reader.iter_chunks(chunk_frames), QUEUE_DEPTH) as chunks:
+                with Prefetcher(self._frame_chunks(reader, opening), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")

@@ -1,6 +1,6 @@
 """Overlapping spatio-temporal windows and their seamless blending, streamed in bounded memory.
 
-A video is cut into temporal windows of the model's frame count (reflected at both ends), each
+A video is cut into temporal windows of the model's frame count (aligned to its first and last frames), each
 window into equal-size spatial tiles; every (window, tile) is one *unit* the model denoises, and
 units of the same size are batched into one forward pass. Outputs are blended with weights that
 fall off towards window and tile borders (where the model saw the least context), normalised by
@@ -12,6 +12,7 @@ holds about one window plus one chunk of frames, whatever the video's length.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -54,7 +55,15 @@ def ramp_weights(length: int, ramp: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class WindowPlan:
-    """Temporal windows of ``window`` frames every ``stride`` frames, first one centred on frame 0."""
+    """Temporal windows of ``window`` frames every ``stride`` frames, aligned to the video.
+
+    The first window starts on frame 0 and the last one ends on the last frame: when the length
+    is not a whole number of strides, the last window moves back and shares more frames with the
+    one before it. No window holds reflected frames unless the video is shorter than a window, and
+    a video of ``n`` frames takes ``ceil((n - overlap) / stride)`` windows. (Centring the first
+    window on frame 0 instead spent a forward pass on reflected copies at each end: 7 passes for a
+    30-frame clip with 5-frame windows and no overlap, where 6 cover it.)
+    """
 
     window: int
     stride: int
@@ -65,14 +74,21 @@ class WindowPlan:
             raise ValueError(f"window overlap must be in [0, {window - 1}] for a {window}-frame window, got {overlap}")
         return cls(window=window, stride=window - overlap)
 
-    def start(self, k: int) -> int:
-        """First frame (possibly negative: reflected) of window ``k``."""
-        return k * self.stride - self.window // 2
+    def start(self, k: int, num_frames: int | None = None) -> int:
+        """First frame of window ``k`` (``num_frames`` once the length is known: the last window
+        is moved back to end on the last frame)."""
+        first = k * self.stride
+        if num_frames is not None and first + self.window > num_frames:
+            first = max(num_frames - self.window, 0)
+        return first
 
     def is_last(self, k: int, num_frames: int) -> bool:
-        """Whether window ``k`` is the last one: its centre reaches the final frame, or the next
-        window would start past it (nothing but reflected copies: no frame of its own to give)."""
-        return self.start(k) + self.window // 2 >= num_frames - 1 or self.start(k + 1) >= num_frames
+        """Whether window ``k`` reaches the last frame."""
+        return k * self.stride + self.window >= num_frames
+
+    def count(self, num_frames: int) -> int:
+        """Windows covering a video of ``num_frames`` frames."""
+        return next(k + 1 for k in itertools.count() if self.is_last(k, num_frames))
 
     def weights(self) -> torch.Tensor:
         """Per-frame weights of a window: triangular, highest at its centre."""
@@ -103,6 +119,7 @@ class TileGrid:
 @dataclass
 class _Unit:
     window: int  # window index k
+    first: int  # its first frame
     tile: int  # index into TileGrid.starts
     video_cthw: torch.Tensor  # [3, T, h, w] in [-1, 1]
 
@@ -199,7 +216,7 @@ class _StreamState:
 
     def _enqueue_window(self, k: int) -> None:
         num_frames = self.total if self.total is not None else self.decoded
-        first = self.plan.start(k)
+        first = self.plan.start(k, self.total)
         indices = [reflect_index(first + offset, num_frames) for offset in range(self.plan.window)]
         # T x [3, H, W] uint8 -> [3, T, H, W] in [-1, 1]: each frame converted straight into its
         # slot of one float tensor, then scaled in place
@@ -210,7 +227,7 @@ class _StreamState:
         grid = self.grid
         for tile_index, (top, left) in enumerate(grid.starts):
             tile = window[:, :, top : top + grid.tile_h, left : left + grid.tile_w]
-            self.pending.append(_Unit(k, tile_index, tile))
+            self.pending.append(_Unit(k, first, tile_index, tile))
 
     def _run_batch(self) -> None:
         batch, self.pending = self.pending[: self.blender.batch_size], self.pending[self.blender.batch_size :]
@@ -224,12 +241,11 @@ class _StreamState:
     def _accumulate(self, unit: _Unit, output_cthw: torch.Tensor) -> None:
         grid = self.grid
         top, left = grid.starts[unit.tile]
-        first = self.plan.start(unit.window)
         limit = self.total if self.total is not None else self.decoded
         for offset in range(self.plan.window):
-            index = first + offset
-            if not 0 <= index < limit:
-                continue  # reflected copies beyond the ends are context only
+            index = unit.first + offset
+            if index >= limit:
+                continue  # reflected copies (a video shorter than a window) are context only
             weight_hw = self._unit_weights(offset)
             if index not in self.accum and len(grid.starts) == 1:
                 # the only tile covers the frame: its weighted output is the first sum, no zero fill
@@ -255,8 +271,15 @@ class _StreamState:
         """Frames below this index will receive no further contribution."""
         if self.windows_done and not self.pending:
             return self.total
-        first_open = self.pending[0].window if self.pending else self.next_window
-        return max(self.plan.start(first_open), 0)
+        return self.pending[0].first if self.pending else self._next_window_start()
+
+    def _next_window_start(self) -> int:
+        """The first frame the next window may use. Until the stream ends it may turn out to be
+        the last window, moved back to end on the last frame: no earlier than a window before the
+        frames decoded so far."""
+        if self.total is not None:
+            return self.plan.start(self.next_window, self.total)
+        return max(min(self.plan.start(self.next_window), self.decoded - self.plan.window), 0)
 
     def _emit_up_to(self, frontier: int) -> Iterator[np.ndarray]:
         count = frontier - self.emitted
@@ -273,8 +296,7 @@ class _StreamState:
         yield ready.cpu().numpy()
 
     def _forget_old_frames(self) -> None:
-        # windows not yet queued start at plan.start(next_window); reflection at the far end can
-        # reach back up to one window before that, so keep a window of margin
-        keep_from = self.plan.start(self.next_window) - self.plan.window
+        # queued windows have cut their frames already; no later window starts before this one
+        keep_from = self._next_window_start()
         for index in [i for i in self.frames if i < keep_from]:
             del self.frames[index]

@@ -458,11 +458,13 @@ class VideoReader:
         """Indices of the frames decoding can start from (random access costs up to the next one)."""
         return list(self._frames.keyframes)
 
-    def iter_chunks(self, chunk_frames: int) -> Iterator[np.ndarray]:
-        """All frames in order, `chunk_frames` at a time (the last chunk may be shorter)."""
+    def iter_chunks(self, chunk_frames: int, start: int = 0) -> Iterator[np.ndarray]:
+        """Frames `start` to the end in order, `chunk_frames` at a time (the last chunk may be shorter)."""
         if chunk_frames < 1:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
-        for start in range(0, self.info.num_frames, chunk_frames):
+        if not 0 <= start <= self.info.num_frames:
+            raise IndexError(f"start frame {start} is outside [0, {self.info.num_frames}]")
+        for start in range(start, self.info.num_frames, chunk_frames):
             yield self.read(start, min(start + chunk_frames, self.info.num_frames))
 
     def close(self) -> None:

@@ -31,6 +31,19 @@ def test_auto_sigma_is_estimated_and_reported(tmp_path, identity_checkpoint):
     assert result.frames == 4 and (result.width, result.height) == (64, 48)
 
 
+def test_auto_sigma_frames_open_the_stream_without_a_second_decode(tmp_path, identity_checkpoint, monkeypatch):
+    # a short clip's sigma sample is its first frames: the streaming pass starts from them
+    clip = make_video(tmp_path / "in.mp4", frames=12, size="64x48")
+    decoded = []
+    read = VideoReader.read
+    monkeypatch.setattr(VideoReader, "read", lambda self, start, stop: decoded.extend(range(start, stop)) or read(self, start, stop))
+    denoiser = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(lossless=True))
+    result = denoiser.denoise_file(clip, tmp_path / "out.mkv")
+    assert result.sigma_estimated and sorted(decoded) == list(range(12))  # each frame decoded once
+    monkeypatch.setattr(VideoReader, "read", read)
+    assert np.array_equal(_frames(tmp_path / "out.mkv"), _frames(clip))  # in order, none lost or repeated
+
+
 def test_non_finite_reduced_precision_is_rerun_in_fp32(tmp_path, identity_checkpoint):
     clip = make_video(tmp_path / "in.mp4", frames=3)
     checkpoint = load_checkpoint(identity_checkpoint)

@@ -29,18 +29,36 @@ def test_identity_model_returns_input_bit_exactly(num_frames, window, overlap, t
 
 
 @pytest.mark.parametrize("num_frames,window,overlap,windows", [
-    (8, 5, 0, 2),  # --fast: frames 3..7 are the second window's; a third would be all reflection
+    (30, 5, 0, 6),  # --fast: six windows, every frame denoised once (centring the first window on frame 0 took 7)
+    (8, 5, 0, 2),  # the second window moves back to frames 3..7
     (13, 5, 0, 3),
-    (6, 5, 1, 2),  # the default: frames 2..6 cover the end
-    (7, 5, 1, 3),  # the second window's centre (4) is short of the last frame (6): a third is needed
+    (6, 5, 1, 2),  # the default: frames 1..5 end the video
+    (7, 5, 1, 2),
+    (20, 5, 1, 5),  # windows at 0, 4, 8, 12, 15
+    (3, 5, 1, 1),  # shorter than a window: one window, reflected at the end
 ])
-def test_no_window_is_made_of_reflected_frames_only(num_frames, window, overlap, windows):
-    # such a window gives no frame of its own; running it costs a forward pass, and its reflected
-    # frames may already be forgotten (--fast crashed on 8, 13, 18... frames)
+@pytest.mark.parametrize("chunk", [1, 4, 50])
+def test_windows_are_aligned_to_the_video_and_none_is_wasted(num_frames, window, overlap, windows, chunk):
+    # the first window starts on frame 0 and the last ends on the last frame: no forward pass is
+    # spent on reflected copies, whatever the chunking (the last window's start is only known
+    # once the stream has ended)
     video = np.random.default_rng(0).integers(0, 256, (num_frames, 12, 16, 3), dtype=np.uint8)
-    calls = []
-    out = _run(video, window=window, overlap=overlap, tile=64, batch=1, denoise=lambda u: calls.append(1) or u)
-    assert np.array_equal(out, video) and len(calls) == windows
+    firsts = []
+
+    def record(units):
+        firsts.append(units[0, 0, :, 0, 0].clone())
+        return units
+
+    out = _run(video, window=window, overlap=overlap, tile=64, batch=1, chunk=chunk, denoise=record)
+    plan = WindowPlan.from_overlap(window, overlap)
+    assert np.array_equal(out, video) and len(firsts) == windows == plan.count(num_frames)
+    # each window holds the frames its plan says, in order
+    pixel = torch.from_numpy(video[:, 0, 0, 0]).float() / 127.5 - 1
+    for k, seen in enumerate(firsts):
+        start = plan.start(k, num_frames)
+        expected = pixel[[reflect_index(start + i, num_frames) for i in range(window)]]
+        assert torch.allclose(seen, expected), k
+    assert plan.start(windows - 1, num_frames) + window >= num_frames
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 50])
@@ -77,8 +95,8 @@ def test_blend_is_the_time_weighted_mean_of_the_windows(tile):
     out = _run(video, window=3, overlap=1, tile=tile, batch=1, denoise=offset)
     weights = plan.weights().double()
     for frame in range(len(video)):
-        covering = [(float(weights[frame - plan.start(k)]), 0.07 * k)
-                    for k in range(len(video)) if 0 <= frame - plan.start(k) < plan.window]
+        starts = [plan.start(k, len(video)) for k in range(plan.count(len(video)))]
+        covering = [(float(weights[frame - start]), 0.07 * k) for k, start in enumerate(starts) if 0 <= frame - start < plan.window]
         mean = sum(w * o for w, o in covering) / sum(w for w, _ in covering)
         assert np.all(out[frame] == np.round(60 + mean * 127.5)), frame
 
