@@ -10,7 +10,8 @@
 # Environment: DATA (default ../shared/data), DEVICE (auto), PRECISION (fp32; bf16 on GPUs),
 # STEPS_SCALE (multiplies every step count; GPU runs use a larger value), OUT (runs/defaults),
 # THREADS (CPU threads per run; default all cores), UNET_INIT (the weights unet-gpu starts from;
-# default the unet stages' last run), GPU_STEPS (unet-gpu's steps), VAL (validation clip).
+# default the unet stages' last run), GPU_STEPS, GPU_BATCH, GPU_LR (unet-gpu's steps, batch size
+# and learning rate; the defaults made the shipped unet), VAL (validation clip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,7 +67,7 @@ for model in "${MODELS[@]}"; do
                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.6
               ship unet-lean240 unet ;;
     # batch 16 on a GPU, from the CPU stages' result (or the shipped copy of it: UNET_INIT)
-    unet-gpu) fit unet-gpu unet small-lean "${GPU_STEPS:-2400}" 16 240 2e-4 23 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-lean240}" \
+    unet-gpu) fit unet-gpu unet small-lean "${GPU_STEPS:-2400}" "${GPU_BATCH:-16}" 240 "${GPU_LR:-2e-4}" 23 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-lean240}" \
                 --warmup 200 --sigma-weight-power 0.6 --checkpoint-every 1000 --val-every 500
               ship unet-gpu unet ;;
     # the --fast checkpoint (preset fast: lower levels 32/64 channels, 0.65x the FLOPs), derived from

@@ -2,6 +2,7 @@
 # Train on one NVIDIA GPU with bf16 autocast; the EMA weights are copied into stdit_cli/weights/<model>/.
 #
 #   scripts/train_gpu.sh                     # unet-gpu: the unet, tuned further at batch 16 (GPU_STEPS steps)
+#   GPU_BATCH=64 GPU_LR=4e-4 GPU_STEPS=3000 scripts/train_gpu.sh   # the same stage with 4x the clips per step
 #   STEPS_SCALE=8 scripts/train_gpu.sh unet stdit diffuser segdit   # the whole CPU recipe, 8x the steps
 #
 # unet-gpu starts from UNET_INIT: the CPU recipe's last unet stage ($OUT/unet-lean240). The unet

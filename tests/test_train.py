@@ -76,6 +76,48 @@ def test_sampler_clips_are_augmented_and_reproducible(data_root):
     assert a.shape == (4, 3, 3, 16, 16) and torch.equal(a, b) and a.min() >= -1 and a.max() <= 1
 
 
+def _reference_clip(sampler: ClipSampler, sequences: list[np.ndarray], stills: list[np.ndarray]) -> np.ndarray:
+    """The clip the sampler's numbers pick, cut with numpy on the host (how clips were made
+    before they were cut on the training device)."""
+    rng, t, crop = sampler.rng, sampler.frames, sampler.crop
+    if rng.random() < sampler.still_fraction:
+        still = stills[rng.integers(len(stills))]
+        h, w = still.shape[:2]
+        margin = min(24, (min(h, w) - crop) // 2)
+        size = crop + 2 * margin
+        top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+        clip = still_to_clip(still[top : top + size, left : left + size], t, rng, max_shift=margin)
+    else:
+        sequence = sequences[rng.choice(len(sequences), p=sampler.sequence_weights)]
+        start = rng.integers(0, len(sequence) - t + 1)
+        clip = sequence[start : start + t]
+    top, left = rng.integers(0, clip.shape[1] - crop + 1), rng.integers(0, clip.shape[2] - crop + 1)
+    clip = clip[:, top : top + crop, left : left + crop]
+    if rng.random() < 0.5:
+        clip = clip[:, :, ::-1]
+    if rng.random() < 0.5:
+        clip = clip[:, ::-1]
+    if rng.random() < 0.5:
+        clip = clip[::-1]
+    return clip
+
+
+def test_sampler_cuts_on_the_device_exactly_the_clips_its_numbers_pick(data_root):
+    # the crops are cut from tensors held on the training device; the same seed must give the
+    # same clips as cutting the loaded arrays on the host (runs stay reproducible across devices)
+    data = load_training_data([str(data_root / "seq"), str(data_root / "stills")])
+    sampler = ClipSampler(data, frames=3, crop=16, seed=11)
+    reference = ClipSampler(data, frames=3, crop=16, seed=11)
+    sequences = [s for s in data.sequences if len(s) >= 3]
+    stills = [s for s in data.stills if min(s.shape[:2]) >= 24]
+    clips = sampler.batch(40)
+    expected = np.stack([_reference_clip(reference, sequences, stills) for _ in range(40)])
+    # [B, T, H, W, 3] -> [B, 3, T, H, W] in [-1, 1]
+    expected = torch.from_numpy(expected.copy()).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+    assert torch.equal(clips, expected)
+    assert sampler.sequences[0].data_ptr() == torch.from_numpy(data.sequences[0]).data_ptr()  # no copy on the CPU
+
+
 def test_training_target_is_what_the_sampler_inverts():
     x = torch.rand(2, 3, 2, 8, 8) * 2 - 1
     sampler = DiffusionSampler(steps=1)

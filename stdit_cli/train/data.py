@@ -3,6 +3,8 @@
 Every source becomes a list of uint8 sequences ``[T, H, W, 3]``; stills become short clips with
 synthetic camera motion. ``ClipSampler`` draws random crops of ``frames`` consecutive frames
 with flips and time reversal from one seeded generator, so a run is reproducible and resumable.
+The material sits on the training device and the crops are cut there: the host only draws the
+random numbers, and no frame crosses the bus after the start (the same clips on every device).
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ def _looks_like_sequence(images: list[Path]) -> bool:
     return float(np.abs(first.astype(np.float32) - second.astype(np.float32)).mean()) < _SEQUENCE_DIFF
 
 
-def still_to_clip(image: np.ndarray, frames: int, rng: np.random.Generator, max_shift: int = 24) -> np.ndarray:
-    """A clip of ``frames`` frames panning across ``image`` with constant velocity plus jitter."""
+def still_to_clip(image: np.ndarray | torch.Tensor, frames: int, rng: np.random.Generator, max_shift: int = 24):
+    """A clip of ``frames`` frames panning across ``image`` (``[H, W, 3]``, an array or a tensor,
+    stacked as the same kind) with constant velocity plus jitter."""
     h, w = image.shape[:2]
     margin = min(max_shift, (h - 1) // 2, (w - 1) // 2)
     velocity = rng.uniform(-1, 1, size=2) * margin / max(frames - 1, 1)
@@ -66,7 +69,8 @@ def still_to_clip(image: np.ndarray, frames: int, rng: np.random.Generator, max_
     for i in range(frames):
         dy, dx = np.clip(np.round(start + velocity * i + rng.normal(0, 0.5, 2)), 0, 2 * margin).astype(int)
         out.append(image[dy : h - 2 * margin + dy, dx : w - 2 * margin + dx])
-    return np.stack(out)
+    # frames x [h, w, 3] -> [frames, h, w, 3]
+    return torch.stack(out) if isinstance(image, torch.Tensor) else np.stack(out)
 
 
 @dataclass
@@ -123,20 +127,27 @@ class ClipSampler:
         crop: square crop side in pixels.
         still_fraction: share of clips made from stills (when there are both kinds).
         seed: seed of the generator (its state is saved with checkpoints for exact resume).
+        device: where the material is held and the clips are cut (the training device). On the
+            CPU the tensors share the loaded arrays' memory; a GPU gets one copy at the start.
     """
 
-    def __init__(self, data: TrainingData, frames: int, crop: int, still_fraction: float = 0.25, seed: int = 0):
-        self.sequences = [s for s in data.sequences if len(s) >= frames and min(s.shape[1:3]) >= crop]
-        self.stills = [s for s in data.stills if min(s.shape[:2]) >= crop + 8]
-        if not self.sequences and not self.stills:
+    def __init__(self, data: TrainingData, frames: int, crop: int, still_fraction: float = 0.25, seed: int = 0,
+                 device: torch.device | str = "cpu"):  # fmt: skip
+        sequences = [s for s in data.sequences if len(s) >= frames and min(s.shape[1:3]) >= crop]
+        stills = [s for s in data.stills if min(s.shape[:2]) >= crop + 8]
+        if not sequences and not stills:
             raise DataError(f"no training material is large enough for {frames}-frame {crop}x{crop} clips")
+        self.device = torch.device(device)
+        self.sequences = [torch.from_numpy(s).to(self.device) for s in sequences]  # [T, H, W, 3] uint8 each
+        self.stills = [torch.from_numpy(s).to(self.device) for s in stills]  # [H, W, 3] uint8 each
         self.frames, self.crop = frames, crop
-        self.still_fraction = still_fraction if self.sequences and self.stills else float(not self.sequences)
-        weights = np.array([len(s) for s in self.sequences], dtype=np.float64)
+        self.still_fraction = still_fraction if sequences and stills else float(not sequences)
+        weights = np.array([len(s) for s in sequences], dtype=np.float64)
         self.sequence_weights = weights / weights.sum() if len(weights) else weights
         self.rng = np.random.default_rng(seed)
 
-    def _clip(self) -> np.ndarray:
+    def _clip(self) -> torch.Tensor:
+        """One ``[T, crop, crop, 3]`` uint8 clip on the device (the host draws only its numbers)."""
         rng, t, crop = self.rng, self.frames, self.crop
         if rng.random() < self.still_fraction:
             still = self.stills[rng.integers(len(self.stills))]
@@ -152,18 +163,13 @@ class ClipSampler:
         h, w = clip.shape[1:3]
         top, left = rng.integers(0, h - crop + 1), rng.integers(0, w - crop + 1)
         clip = clip[:, top : top + crop, left : left + crop]
-        if rng.random() < 0.5:
-            clip = clip[:, :, ::-1]  # horizontal flip
-        if rng.random() < 0.5:
-            clip = clip[:, ::-1]  # vertical flip
-        if rng.random() < 0.5:
-            clip = clip[::-1]  # time reversal
-        return clip
+        flips = [axis for axis in (2, 1, 0) if rng.random() < 0.5]  # horizontal, vertical, time reversal
+        return clip.flip(flips) if flips else clip
 
-    def batch(self, batch_size: int, device: torch.device | str = "cpu") -> torch.Tensor:
-        """``[B, 3, T, crop, crop]`` clean clips in ``[-1, 1]`` on ``device`` (sent there as uint8)."""
-        clips = torch.from_numpy(np.stack([self._clip() for _ in range(batch_size)])).to(device)
-        # [B, T, H, W, 3] uint8 -> [B, 3, T, H, W] in [-1, 1]
+    def batch(self, batch_size: int) -> torch.Tensor:
+        """``[B, 3, T, crop, crop]`` clean clips in ``[-1, 1]`` on the sampler's device."""
+        # B x [T, h, w, 3] uint8 -> [B, T, h, w, 3] -> [B, 3, T, h, w] in [-1, 1]
+        clips = torch.stack([self._clip() for _ in range(batch_size)])
         return clips.permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
     def state_dict(self) -> dict:

@@ -29,6 +29,11 @@ from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 STATE_FOLDER = "training_state"
 
+#: steps between two reads of the loss on an accelerator. Reading it makes the host wait for the
+#: step's last kernel, so the next step's clips and kernels could not be queued while it runs;
+#: the display shows the mean over these steps (on the CPU: every step, reading costs nothing)
+LOSS_READ_EVERY = 20
+
 
 @dataclass
 class TrainConfig:
@@ -125,7 +130,7 @@ class Trainer:
         data = load_training_data(config.data, downscale=config.downscale)
         self.log(f"training data: {data.describe()}")
         rank_seed = config.seed + 1000 * self.accelerator.process_index
-        self.sampler = ClipSampler(data, self.frames, config.crop, seed=rank_seed)
+        self.sampler = ClipSampler(data, self.frames, config.crop, seed=rank_seed, device=self.accelerator.device)
         # training noise is drawn where the model runs (on a GPU, not by the host)
         self.noise_generator = torch.Generator(device=self.accelerator.device).manual_seed(rank_seed + 1)
         self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)
@@ -211,8 +216,9 @@ class Trainer:
         return {"trained_steps": self.step, "train_config": asdict(self.config), "frames": self.frames}
 
     # --- loop --------------------------------------------------------------------------------
-    def train_step(self) -> float:
-        clean = self.sampler.batch(self.config.batch_size, self.accelerator.device)
+    def train_step(self) -> torch.Tensor:
+        """One optimiser step; returns the loss, still on the device (reading it is a sync)."""
+        clean = self.sampler.batch(self.config.batch_size)
         pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type)
         with self.accelerator.autocast():
             prediction = self.adapter.predict(self.model, pair.x_t, pair.timestep)
@@ -228,7 +234,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         self.ema.step(self.accelerator.unwrap_model(self.model).parameters())
         self.step += 1
-        return float(loss.detach())
+        return loss.detach()
 
     def validate_ema(self) -> float:
         model = self.accelerator.unwrap_model(self.model)
@@ -249,10 +255,15 @@ class Trainer:
                 self.log(f"resumed from {resume_from} at step {self.step}")
         self.model.train()
         last = min(self.config.steps, self.config.stop_at or self.config.steps)
+        read_every = 1 if self.accelerator.device.type == "cpu" else LOSS_READ_EVERY
+        losses, loss = [], float("nan")  # losses since the last read (device tensors), last mean read
         while self.step < last:
-            loss = self.train_step()
+            losses.append(self.train_step())
             val_psnr = None
-            if self.step % self.config.val_every == 0 or self.step == last:
+            validating = self.step % self.config.val_every == 0 or self.step == last
+            if validating or self.step % read_every == 0:
+                loss, losses = float(torch.stack(losses).mean()), []
+            if validating:
                 val_psnr = self.validate_ema()
             if self.step % self.config.checkpoint_every == 0:
                 self.save(out / f"checkpoint-{self.step}")

@@ -9,6 +9,7 @@ to ``x`` under the schedule, so one DDIM step from ``t`` recovers ``x`` for a pe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -32,8 +33,8 @@ def sample_sigma_255(batch: int, generator: torch.Generator, low: float = SIGMA_
 
     Drawn on the generator's device."""
     u = torch.rand(batch, generator=generator, device=generator.device)
-    log_low, log_ratio = torch.log(torch.tensor([low, high / low])).to(u.device)
-    log_uniform = torch.exp(log_low + u * log_ratio)
+    # Python scalars, not host tensors: copying one to a GPU would wait for the queued work
+    log_uniform = torch.exp(math.log(low) + u * math.log(high / low))
     uniform = low + u * (high - low)
     pick_log = torch.rand(batch, generator=generator, device=generator.device) < 0.5
     return torch.where(pick_log, log_uniform, uniform)
