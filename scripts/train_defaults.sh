@@ -3,6 +3,7 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: unet unet-fast stdit diffuser segdit
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
+#   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it: the shipped unet
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
 # with synthetic camera motion, all box-downscaled 2x (averages away the sensor noise and JPEG
@@ -70,6 +71,13 @@ for model in "${MODELS[@]}"; do
     unet-gpu) fit unet-gpu unet small-lean "${GPU_STEPS:-2400}" "${GPU_BATCH:-16}" 240 "${GPU_LR:-2e-4}" 23 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-lean240}" \
                 --warmup 200 --sigma-weight-power 0.6 --checkpoint-every 1000 --val-every 500
               ship unet-gpu unet ;;
+    # from the GPU stage's weights (UNET_INIT, default its run), two more stages on the CPU with the
+    # loss weighted less towards high noise (power 0.3: sigma 10 is the gap to ffmpeg's bm3d)
+    unet-tune) fit unet-tune unet small-lean 3600 2 240 1e-4 37 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-gpu}" \
+                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.3 --checkpoint-every 600 --val-every 600
+               fit unet-tune2 unet small-lean 3000 2 240 1e-4 41 "${davis[@]}" --init-from "$OUT/unet-tune" \
+                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.3 --checkpoint-every 600 --val-every 600
+               ship unet-tune2 unet ;;
     # the --fast checkpoint (preset fast: lower levels 32/64 channels, 0.65x the FLOPs), derived from
     # the unet (UNET_INIT, default the GPU stage's run) with --init-partial: the top level copied, the
     # rest learnt on 128 px crops of everything, then on 240 px crops of DAVIS

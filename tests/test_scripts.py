@@ -141,7 +141,7 @@ def test_train_defaults_runs_the_six_unet_stages_and_ships_the_last(tmp_path):
     assert shipped.read_text() == "runs/x/unet-lean240"
 
 
-def test_train_gpu_tunes_the_unet_then_unet_fast_derives_the_cheaper_checkpoint(tmp_path):
+def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives_the_cheaper_checkpoint(tmp_path):
     (tmp_path / "scripts").mkdir()
     for script in ("train_defaults.sh", "train_gpu.sh"):
         shutil.copy(SCRIPTS / script, tmp_path / "scripts")
@@ -152,17 +152,24 @@ def test_train_gpu_tunes_the_unet_then_unet_fast_derives_the_cheaper_checkpoint(
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_gpu.sh")], env={**env, "VAL": ""}, check=True)
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-fast"], env=env, check=True)
+    weights = tmp_path / "stdit_cli" / "weights"
+    assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-gpu"
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-tune"], env=env, check=True)
     calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
 
     def option(call, name):  # the value click sees: the last occurrence
         return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
 
-    gpu, fast, fast240 = calls
+    gpu, fast, fast240, tune, tune2 = calls
     assert (option(gpu, "--device"), option(gpu, "--precision"), option(gpu, "--steps"), option(gpu, "--batch-size")) == ("cuda", "bf16", "2400", "16")
     assert option(gpu, "--init-from") == "runs/x/unet-lean240" and option(gpu, "--config") == "small-lean" and "--val" not in gpu
     assert option(fast, "--config") == option(fast240, "--config") == "fast"
     assert option(fast, "--init-from") == "runs/x/unet-gpu" and "--init-partial" in fast and option(fast240, "--init-from") == "runs/x/unet-fast"
     assert option(fast, "--device") == "auto" and option(fast, "--val") == "frames:D/vid4/walk"
-    weights = tmp_path / "stdit_cli" / "weights"
-    assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-gpu"
     assert (weights / "unet-fast" / "stdit.json").read_text() == "runs/x/unet-fast240"
+    # the CPU stages after the GPU one: from its weights, then from their own
+    assert option(tune, "--init-from") == "runs/x/unet-gpu" and option(tune2, "--init-from") == "runs/x/unet-tune"
+    assert [option(c, "--sigma-weight-power") for c in (tune, tune2)] == ["0.3", "0.3"]
+    assert [(option(c, "--steps"), option(c, "--seed")) for c in (tune, tune2)] == [("3600", "37"), ("3000", "41")]
+    assert option(tune, "--device") == "auto" and option(tune, "--config") == "small-lean"
+    assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-tune2"
