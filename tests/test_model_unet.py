@@ -43,7 +43,8 @@ def context(batch=2, tokens=4, dim=16, seed=2):
 
 
 @pytest.mark.parametrize("preset, low, high", [("tiny", 10_000, 100_000), ("small", 1_000_000, 4_000_000),
-                                               ("base", 10_000_000, 30_000_000)])
+                                               ("base", 10_000_000, 30_000_000), ("small-lean", 1_000_000, 4_000_000),
+                                               ("small-lean-fullres", 1_000_000, 4_000_000), ("fast", 1_000_000, 2_000_000)])
 def test_presets_hold_exactly_the_init_arguments_and_fit_their_size(preset, low, high):
     config = load_preset(preset)
     assert set(config) == set(inspect.signature(UNetSTIC.__init__).parameters) - {"self"}
@@ -244,6 +245,7 @@ def test_wrong_shapes_raise_value_error(kwargs, message):
         dict(up_block_types=["UpBlockST"]),
         dict(block_out_channels=[8, 18]),
         dict(attention_head_dim=12),
+        dict(full_res_channels=-1),
     ],
 )
 def test_bad_configs_raise_value_error(overrides):
@@ -292,6 +294,53 @@ def test_bf16_model_and_autocast():
         assert (got.float() - expected).abs().max() < 0.1 * scale
 
 
+def test_full_resolution_head_starts_as_the_model_without_it_and_then_corrects_it():
+    # --init-partial from a trained model: the head is new, its zero last conv leaves the output as it was
+    trained = make_model(patch_size=2)
+    derived = UNetSTIC(**{**load_preset("tiny"), "patch_size": 2, "full_res_channels": 4}).eval()
+    missing, unexpected = derived.load_state_dict(trained.state_dict(), strict=False)
+    assert not unexpected and missing and all(name.startswith("full_res_head.") for name in missing)
+    x = inputs(frames=2, height=7, width=10)
+    with torch.no_grad():
+        expected = trained(x, 10).sample
+        assert torch.equal(derived(x, 10).sample, expected)
+        derived.full_res_head.conv_out.weight.normal_(std=0.1)
+        corrected = derived(x, 10).sample
+    assert corrected.shape == expected.shape == (2, 3, 2, 7, 10)
+    assert (corrected - expected).abs().amax(dim=(0, 1, 2)).min() > 0  # every pixel is corrected
+
+    # the head itself works on each folded frame at full resolution, three 3x3 convs deep:
+    # a change to one input pixel reaches that frame's 7x7 neighbourhood and nothing else
+    head = derived.full_res_head
+    sample, prediction, temb = torch.randn(4, 3, 12, 12), torch.randn(4, 3, 12, 12), torch.randn(4, head.time_emb_proj.in_features)
+    moved = sample.clone()
+    moved[1, :, 6, 6] += 1.0
+    with torch.no_grad():
+        delta = (head(moved, prediction, temb) - head(sample, prediction, temb)).abs().sum(dim=1)
+    reached = (delta > 0).nonzero().tolist()
+    assert reached and {n for n, _, _ in reached} == {1}
+    assert all(3 <= row <= 9 and 3 <= col <= 9 for _, row, col in reached)
+
+
+def test_full_resolution_head_folds_a_shared_timestep_into_its_first_conv_exactly():
+    # inference gives every frame the same timestep: the FiLM is folded into conv_in's weights;
+    # training mixes timesteps: it scales and shifts the activations. Both must agree.
+    model = make_model(patch_size=2, full_res_channels=4)
+    head = model.full_res_head
+    with torch.no_grad():
+        head.time_emb_proj.weight.normal_(std=0.3)
+        head.conv_out.weight.normal_(std=0.1)
+        sample, prediction = torch.randn(2, 3, 9, 11), torch.randn(2, 3, 9, 11)
+        temb = torch.randn(2, head.time_emb_proj.in_features)
+        mixed = head(sample, prediction, temb)  # two timesteps: per-frame FiLM
+        for i in range(2):
+            shared = head(sample[i : i + 1].expand(3, -1, -1, -1), prediction[i : i + 1].expand(3, -1, -1, -1),
+                          temb[i : i + 1].expand(3, -1))  # one timestep for 3 frames: folded
+            torch.testing.assert_close(shared, mixed[i : i + 1].expand(3, -1, -1, -1), atol=1e-5, rtol=1e-5)
+        # and the FiLM is not a no-op: another timestep changes the correction
+        assert not torch.allclose(head(sample[:1], prediction[:1], temb[1:]), mixed[:1], atol=1e-3)
+
+
 def test_gradients_reach_every_parameter():
     fresh = make_model(randomize=False).train()
     x = inputs(1, 3, 3, 8, 8)
@@ -300,7 +349,7 @@ def test_gradients_reach_every_parameter():
     assert all(p.grad is None or torch.isfinite(p.grad).all() for p in fresh.parameters())
     assert fresh.conv_out.weight.grad.abs().sum() > 0
 
-    model = make_model().train()
+    model = make_model(patch_size=2, full_res_channels=4).train()
     loss = model(x, 10, encoder_hidden_states=context(1), mask=torch.tensor([[1, 1, 0, 1]])).sample.square().mean()
     loss = loss + model(x, 10).sample.square().mean()
     loss.backward()

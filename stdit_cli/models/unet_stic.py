@@ -216,6 +216,46 @@ class UpBlockST(nn.Module):
         return hidden_states
 
 
+class FullResolutionHead(nn.Module):
+    """A few 3x3 convolutions at full resolution that correct the pixel-shuffled prediction.
+
+    With ``patch_size`` p every UNet layer runs at ``1 / p`` of the resolution, so the prediction
+    of each ``p x p`` block of pixels is a linear read-out of one feature vector. This head sees
+    the full-resolution input and that prediction (per frame) and adds a residual:
+    ``prediction + conv(silu(conv(silu(film(conv([input, prediction]))))))``, with the timestep
+    embedding as a FiLM scale and shift. Its last convolution is zero-initialised, so a head added
+    to a trained model leaves its output unchanged until it is trained.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, channels: int, temb_channels: int):
+        super().__init__()
+        self.conv_in = nn.Conv2d(in_channels + out_channels, channels, kernel_size=3, padding=1)
+        self.time_emb_proj = nn.Linear(temb_channels, 2 * channels)
+        self.conv_mid = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+        self.conv_out = nn.Conv2d(channels, out_channels, kernel_size=3, padding=1)
+        nn.init.zeros_(self.conv_out.weight)
+        nn.init.zeros_(self.conv_out.bias)
+
+    def forward(self, sample: torch.Tensor, prediction: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
+        """``sample`` ``[N, Cin, H, W]`` and ``prediction`` ``[N, Cout, H, W]`` -> ``[N, Cout, H, W]``; ``temb`` ``[N, Ct]``."""
+        # [N, Cin, H, W] + [N, Cout, H, W] -> [N, Cin + Cout, H, W]
+        joined = torch.cat([sample.to(prediction.dtype), prediction], dim=1)
+        # [N, Ct] -> [N, 2C] -> 2 x [N, C]
+        scale, shift = self.time_emb_proj(F.silu(temb)).chunk(2, dim=1)
+        if torch.equal(temb, temb[:1].expand_as(temb)):
+            # one timestep for every frame (inference): fold the FiLM into conv_in's weights and
+            # bias instead of two passes over the [N, C, H, W] activations
+            gain = 1 + scale[0]
+            weight = self.conv_in.weight * gain[:, None, None, None]
+            hidden = F.conv2d(joined, weight, self.conv_in.bias * gain + shift[0], padding=1)
+        else:
+            # [N, Cin + Cout, H, W] -> [N, C, H, W], scaled and shifted per frame
+            hidden = self.conv_in(joined) * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
+        hidden = F.silu(hidden, inplace=True)
+        hidden = F.silu(self.conv_mid(hidden), inplace=True)
+        return prediction + self.conv_out(hidden)
+
+
 class UNetSTIC(ModelMixin, ConfigMixin):
     r"""Spatio-temporal UNet with cross-attention to context tokens and channel-concatenated image conditioning.
 
@@ -255,6 +295,9 @@ class UNetSTIC(ModelMixin, ConfigMixin):
             Pixel-unshuffle stem: each ``p x p`` block of pixels becomes ``p * p`` channels before
             ``conv_in`` and the output is pixel-shuffled back, so every layer runs at ``1 / p`` of
             the resolution (``p ** 2`` times fewer operations; FFDNet's trick).
+        full_res_channels (`int`, *optional*, defaults to 0):
+            Channels of a :class:`FullResolutionHead` that corrects the (pixel-shuffled) output at
+            full resolution; 0: no head. Meant for ``patch_size > 1``.
     """
 
     @register_to_config
@@ -273,6 +316,7 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         attention_head_dim: int = 32,
         null_context_tokens: int = 1,
         patch_size: int = 1,
+        full_res_channels: int = 0,
     ):
         super().__init__()
         levels = len(block_out_channels)
@@ -300,6 +344,8 @@ class UNetSTIC(ModelMixin, ConfigMixin):
 
         if patch_size < 1:
             raise ValueError(f"patch_size must be >= 1, got {patch_size}")
+        if full_res_channels < 0:
+            raise ValueError(f"full_res_channels must be >= 0, got {full_res_channels}")
         self.conv_in = nn.Conv2d(in_channels * patch_size**2, base_channels, kernel_size=3, padding=1)
         self.time_proj = Timesteps(base_channels, flip_sin_to_cos=True, downscale_freq_shift=0)
         self.time_embedding = TimestepEmbedding(base_channels, temb_channels)
@@ -335,6 +381,9 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         # zero-init the final projection: a fresh epsilon-predictor outputs 0 ("no noise")
         nn.init.zeros_(self.conv_out.weight)
         nn.init.zeros_(self.conv_out.bias)
+        self.full_res_head = (
+            FullResolutionHead(in_channels, out_channels, full_res_channels, temb_channels) if full_res_channels else None
+        )
 
     @property
     def spatial_multiple(self) -> int:
@@ -404,9 +453,9 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         # 3. join conditioning, fold frames, pad  [B, T, C(+Cc), H, W] -> [(B T), Cin, H', W']
         sample = x if cond_image is None else torch.cat([x, cond_image], dim=2)
         sample = rearrange(sample, "b t c h w -> (b t) c h w")
-        sample, size = pad_to_multiple(sample, self.spatial_multiple)
+        full_res, size = pad_to_multiple(sample, self.spatial_multiple)
         # pixel-unshuffle stem  [(B T), Cin, H', W'] -> [(B T), Cin*p*p, H'/p, W'/p]
-        sample = F.pixel_unshuffle(sample, self.config.patch_size)
+        sample = F.pixel_unshuffle(full_res, self.config.patch_size)
 
         # 4. down path; skips hold every tensor the up path concatenates back  [(B T), Ck, h, w]
         hidden = self.conv_in(sample)
@@ -427,6 +476,9 @@ class UNetSTIC(ModelMixin, ConfigMixin):
         hidden = self.conv_out(F.silu(self.conv_norm_out(hidden)))
         # pixel-shuffle back  [(B T), out*p*p, H'/p, W'/p] -> [(B T), out, H', W']
         hidden = F.pixel_shuffle(hidden, self.config.patch_size)
+        if self.full_res_head is not None:
+            # [(B T), Cin, H', W'] + [(B T), out, H', W'] -> [(B T), out, H', W']
+            hidden = self.full_res_head(full_res, hidden, temb)
         hidden = crop_to(hidden, size)
         sample_out = rearrange(hidden, "(b t) c h w -> b c t h w", b=batch)
 
