@@ -4,7 +4,7 @@
 #   scripts/train_defaults.sh [MODEL...]      # default: unet unet-fast stdit diffuser segdit
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
-#   scripts/train_defaults.sh unet-head       # then a full-resolution head, two CPU stages: the shipped unet
+#   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
 #   scripts/train_defaults.sh unet-head-gpu   # the next GPU stage, from there (scripts/train_gpu.sh unet-head-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -82,16 +82,14 @@ for model in "${MODELS[@]}"; do
                ship unet-tune2 unet ;;
     # from the CPU stages' unet (UNET_INIT, default their run) with a full-resolution head (preset
     # small-lean-fullres, --init-partial: the head is new; its last conv starts at zero, so the model
-    # starts as the one it comes from), trained with the rest on the CPU in two stages
+    # starts as the one it comes from), trained with the rest on the CPU
     unet-head) fit unet-head unet small-lean-fullres 3000 2 240 1e-4 43 "${davis[@]}" --init-from "${UNET_INIT:-$OUT/unet-tune2}" --init-partial \
                  --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.3 --checkpoint-every 500 --val-every 500
-               fit unet-head2 unet small-lean-fullres 2000 2 240 1e-4 47 "${davis[@]}" --init-from "$OUT/unet-head" \
-                 --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.3 --checkpoint-every 500 --val-every 500
-               ship unet-head2 unet ;;
-    # the next GPU stage (not run yet: no GPU since the head was added): the shipped architecture,
-    # head included, from the head stages' unet (UNET_INIT, default their run) at GPU_BATCH
+               ship unet-head unet ;;
+    # the next GPU stage (not run yet: no GPU was lent since the head was added): the shipped
+    # architecture, head included, from the head stage's unet (UNET_INIT, default its run) at GPU_BATCH
     unet-head-gpu) fit unet-head-gpu unet small-lean-fullres "${GPU_STEPS:-2400}" "${GPU_BATCH:-16}" 240 "${GPU_LR:-2e-4}" 53 "${davis[@]}" \
-                     --init-from "${UNET_INIT:-$OUT/unet-head2}" --warmup 200 --sigma-weight-power 0.3 --checkpoint-every 1000 --val-every 500
+                     --init-from "${UNET_INIT:-$OUT/unet-head}" --warmup 200 --sigma-weight-power 0.3 --checkpoint-every 1000 --val-every 500
                    ship unet-head-gpu unet ;;
     # the --fast checkpoint (preset fast: lower levels 32/64 channels, 0.65x the FLOPs), derived from
     # the unet (UNET_INIT, default the GPU stage's run) with --init-partial: the top level copied, the

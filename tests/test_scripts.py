@@ -155,13 +155,14 @@ def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives
     weights = tmp_path / "stdit_cli" / "weights"
     assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-gpu"
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-tune", "unet-head"], env=env, check=True)
+    assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-head"  # the shipped unet
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_gpu.sh"), "unet-head-gpu"], env=env, check=True)
     calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
 
     def option(call, name):  # the value click sees: the last occurrence
         return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
 
-    gpu, fast, fast240, tune, tune2, head, head2, head_gpu = calls
+    gpu, fast, fast240, tune, tune2, head, head_gpu = calls
     assert (option(gpu, "--device"), option(gpu, "--precision"), option(gpu, "--steps"), option(gpu, "--batch-size")) == ("cuda", "bf16", "2400", "16")
     assert option(gpu, "--init-from") == "runs/x/unet-lean240" and option(gpu, "--config") == "small-lean" and "--val" not in gpu
     assert option(fast, "--config") == option(fast240, "--config") == "fast"
@@ -173,11 +174,10 @@ def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives
     assert [option(c, "--sigma-weight-power") for c in (tune, tune2)] == ["0.3", "0.3"]
     assert [(option(c, "--steps"), option(c, "--seed")) for c in (tune, tune2)] == [("3600", "37"), ("3000", "41")]
     assert option(tune, "--device") == "auto" and option(tune, "--config") == "small-lean"
-    # the full-resolution head: derived from the CPU stages' weights (the head is new), then tuned on
-    assert [option(c, "--config") for c in (head, head2, head_gpu)] == ["small-lean-fullres"] * 3
+    # the full-resolution head: derived from the CPU stages' weights (the head is new), then the next GPU stage from it
+    assert [option(c, "--config") for c in (head, head_gpu)] == ["small-lean-fullres"] * 2
     assert option(head, "--init-from") == "runs/x/unet-tune2" and "--init-partial" in head
-    assert option(head2, "--init-from") == "runs/x/unet-head" and "--init-partial" not in head2
-    assert [(option(c, "--steps"), option(c, "--seed"), option(c, "--sigma-weight-power")) for c in (head, head2)] == [
-        ("3000", "43", "0.3"), ("2000", "47", "0.3")]
-    assert (option(head_gpu, "--init-from"), option(head_gpu, "--device"), option(head_gpu, "--precision")) == ("runs/x/unet-head2", "cuda", "bf16")
+    assert (option(head, "--steps"), option(head, "--seed"), option(head, "--sigma-weight-power")) == ("3000", "43", "0.3")
+    assert (option(head_gpu, "--init-from"), option(head_gpu, "--device"), option(head_gpu, "--precision")) == ("runs/x/unet-head", "cuda", "bf16")
+    assert "--init-partial" not in head_gpu
     assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-head-gpu"
