@@ -242,9 +242,11 @@ class FullResolutionHead(nn.Module):
         joined = torch.cat([sample.to(prediction.dtype), prediction], dim=1)
         # [N, Ct] -> [N, 2C] -> 2 x [N, C]
         scale, shift = self.time_emb_proj(F.silu(temb)).chunk(2, dim=1)
-        if torch.equal(temb, temb[:1].expand_as(temb)):
+        if temb.device.type == "cpu" and torch.equal(temb, temb[:1].expand_as(temb)):
             # one timestep for every frame (inference): fold the FiLM into conv_in's weights and
-            # bias instead of two passes over the [N, C, H, W] activations
+            # bias instead of two passes over the [N, C, H, W] activations, which on a CPU cost
+            # more than the convolution. (On an accelerator the comparison would make the host
+            # wait for the device, and those passes are cheap there.)
             gain = 1 + scale[0]
             weight = self.conv_in.weight * gain[:, None, None, None]
             hidden = F.conv2d(joined, weight, self.conv_in.bias * gain + shift[0], padding=1)
