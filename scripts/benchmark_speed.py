@@ -56,7 +56,7 @@ OPENCV_H = 15.0
 MODELS = ("unet", "stdit", "diffuser", "segdit")
 #: --modes: (table label, extra `stdit denoise` options)
 MODES = {
-    "default": ("default (--steps 1)", []),
+    "default": ("default (2 views, --steps 1)", []),
     "fast": ("--fast", ["--fast"]),
     "steps2": ("--steps 2", ["--steps", "2"]),
     "bf16": ("--precision bf16", ["--precision", "bf16"]),
@@ -70,6 +70,8 @@ MODES = {
     "ensemble2": ("--ensemble 2", ["--ensemble", "2"]),
     "ensemble4": ("--ensemble 4", ["--ensemble", "4"]),
     "ensemble8": ("--ensemble 8", ["--ensemble", "8"]),
+    # the default until session 11: one view, consecutive windows sharing a frame
+    "one-view": ("--ensemble 1 --window-overlap 1", ["--ensemble", "1", "--window-overlap", "1"]),
 }
 
 

@@ -73,7 +73,7 @@ def main() -> None:
     (args.out / "gpu_check.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2), flush=True)
     speed = [sys.executable, str(ROOT / "scripts" / "benchmark_speed.py"), "--device", args.device, "--sizes", "1920x1080",
-             "--frames", str(args.frames), "--tool-frames", "10", "--models", "unet", "--modes", "default", "fast", "ensemble8",
+             "--frames", str(args.frames), "--tool-frames", "10", "--models", "unet", "--modes", "default", "one-view", "fast", "ensemble8",
              "--tools", "nlmeans", "hqdn3d", "--memory", "--memory-4k", "0",
              "--model-only", "unet", "--data", str(args.data), "--out", str(args.out / "speed")]  # fmt: skip
     subprocess.run(speed, check=True)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
-#   scripts/train_defaults.sh [MODEL...]      # default: unet unet-fast stdit diffuser segdit
+#   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
+#                                             # unet unet-gpu unet-fast unet-tune unet-head stdit diffuser segdit
+#                                             # (unet-gpu was run on an H200; on a CPU it takes hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
 #   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
@@ -24,7 +26,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-fast stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"

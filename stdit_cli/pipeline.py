@@ -28,13 +28,17 @@ from stdit_cli.weights import Checkpoint
 #: frames sampled across the video for ``--sigma auto``
 SIGMA_SAMPLE_FRAMES = 8
 
-#: frames shared by consecutive windows: one is enough to blend across every window boundary
-#: (each frame goes through the model 1.25 times with 5-frame windows; half a window, 1.67 times,
-#: measured 0.01 dB better on Vid4 for 1.2x the time)
-DEFAULT_WINDOW_OVERLAP = 1
+#: views of each window averaged by default (``stdit_cli.ensemble``: the window and its transpose).
+#: On Vid4 (20 frames, shipped unet) 2 views with no window overlap gave +0.19 / +0.23 / +0.24 dB
+#: at sigma 10 / 25 / 50 over one view with one frame of overlap, for 1.6x the model time
+#: (``scripts/results/quality_vid4_cpu_session11_ensemble20.md``). ``--fast``: one view
+DEFAULT_ENSEMBLE = 2
+FAST_ENSEMBLE = 1
 
-#: ``--fast``: no shared frames, every frame is denoised once
-FAST_WINDOW_OVERLAP = 0
+#: frames shared by consecutive windows. None: every frame goes through the model once per view.
+#: With 2 views one shared frame (1.25 passes per frame) gained 0.01 dB on Vid4 for 1.25x the model
+#: time; with one view it gained about as little (the temporal context is saturated at 5 frames)
+DEFAULT_WINDOW_OVERLAP = 0
 
 #: x264 (preset, CRF) of a lossy output. ``--fast``: superfast at CRF 11 keeps the fidelity of
 #: medium at CRF 16 (38.77 vs 38.85 dB PSNR against the denoised frames, 60 frames of 854x480)
@@ -71,14 +75,14 @@ class DenoiseOptions:
     seed: int = 0
     tile: int | None = None  # None = the backbone's default tile
     tile_overlap: int | None = None  # None = the backbone's default
-    window_overlap: int | None = None  # None = half the window (--fast: FAST_WINDOW_OVERLAP)
+    window_overlap: int | None = None  # None = DEFAULT_WINDOW_OVERLAP
     batch_size: int | None = None  # None = auto: 1 on CPU (measured fastest), from free memory on GPUs
     fast: bool = False
     compile: bool = False
     device: str = "auto"
     precision: str = "auto"
     lossless: bool = False
-    ensemble: int = 1  # average the model over this many views of each window (stdit_cli.ensemble)
+    ensemble: int | None = None  # views averaged per window (stdit_cli.ensemble); None = DEFAULT_ENSEMBLE (--fast: FAST_ENSEMBLE)
 
 
 @dataclass
@@ -191,7 +195,10 @@ class VideoDenoiser:
     """A loaded checkpoint, placed on a device, ready to denoise video files."""
 
     def __init__(self, checkpoint: Checkpoint, options: DenoiseOptions):
-        check_ensemble_size(options.ensemble)  # before any work, not at the first window
+        self.ensemble = options.ensemble
+        if self.ensemble is None:
+            self.ensemble = FAST_ENSEMBLE if options.fast else DEFAULT_ENSEMBLE
+        check_ensemble_size(self.ensemble)  # before any work, not at the first window
         limit_malloc_arenas()  # before the decode/encode threads start
         self.checkpoint = checkpoint
         self.adapter = checkpoint.adapter
@@ -204,7 +211,7 @@ class VideoDenoiser:
         window = int(self.model.num_frames)
         overlap = options.window_overlap
         if overlap is None:
-            overlap = min(FAST_WINDOW_OVERLAP if options.fast else DEFAULT_WINDOW_OVERLAP, window - 1)
+            overlap = min(DEFAULT_WINDOW_OVERLAP, window - 1)
         self.plan = WindowPlan.from_overlap(window, overlap)
         self.tile = options.tile or self.adapter.default_tile
         overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
@@ -215,7 +222,7 @@ class VideoDenoiser:
             with autocast(self.device, precision):
                 return self.adapter.predict(self.forward, sample, timestep)
 
-        return self_ensemble(predict, self.options.ensemble)
+        return self_ensemble(predict, self.ensemble)
 
     def batch_size_for(self, height: int, width: int) -> int:
         """``--batch-size``, or auto: 1 on CPU (measured fastest), else sized from free device memory."""
@@ -319,6 +326,6 @@ class VideoDenoiser:
             height=info.height,
             seconds=round(time.perf_counter() - started, 3),
             peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
-            ensemble=options.ensemble,
+            ensemble=self.ensemble,
             checkpoint=self.checkpoint.source,
         )

@@ -205,8 +205,9 @@ def test_cli_model_names_are_the_registered_adapters():
 
 def test_ensemble_is_reported_and_checked(tmp_path, trained_like_checkpoint):
     clip = make_video(tmp_path / "in.mp4", frames=3)
-    result = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--ensemble", "2", "--sigma", "10", "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output.strip().splitlines()[-1])["ensemble"] == 2
+    for extra, views in (((), 2), (("--fast",), 1), (("--fast", "--ensemble", "4"), 4)):
+        result = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, *extra, "--sigma", "10", "--json", "--overwrite")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output.strip().splitlines()[-1])["ensemble"] == views, extra
     refused = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--ensemble", "3", "-o", tmp_path / "x.mp4")
     assert refused.exit_code == 2 and "'3' is not one of" in refused.output and not (tmp_path / "x.mp4").exists()

@@ -84,12 +84,25 @@ def test_bare_safetensors_file_with_config_beside_it(identity_checkpoint):
     assert checkpoint.adapter.name == "unet" and checkpoint.schedule["num_train_timesteps"] == 1000
 
 
-def test_fast_denoises_every_frame_once_and_an_explicit_overlap_wins(identity_checkpoint):
+def test_windows_do_not_overlap_by_default_and_an_explicit_overlap_wins(identity_checkpoint):
     checkpoint = load_checkpoint(identity_checkpoint)
     window = checkpoint.model.num_frames
-    assert VideoDenoiser(checkpoint, DenoiseOptions()).plan.stride == window - 1
+    assert VideoDenoiser(checkpoint, DenoiseOptions()).plan.stride == window
     assert VideoDenoiser(checkpoint, DenoiseOptions(fast=True)).plan.stride == window
-    assert VideoDenoiser(checkpoint, DenoiseOptions(fast=True, window_overlap=1)).plan.stride == window - 1
+    assert VideoDenoiser(checkpoint, DenoiseOptions(window_overlap=1)).plan.stride == window - 1
+
+
+def test_the_default_averages_two_views_and_fast_one(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=6, size="48x32")
+    checkpoint = load_checkpoint(trained_like_checkpoint)
+    calls = []
+    checkpoint.model.register_forward_pre_hook(lambda module, args, kwargs: calls.append(1), with_kwargs=True)
+    runs = {}
+    for name, options in (("default", DenoiseOptions(sigma_255=20)), ("fast", DenoiseOptions(sigma_255=20, fast=True))):
+        calls.clear()
+        result = VideoDenoiser(checkpoint, options).denoise_file(clip, tmp_path / f"{name}.mp4")
+        runs[name] = (len(calls), result.ensemble)
+    assert runs["fast"][0] > 0 and runs["default"] == (2 * runs["fast"][0], 2) and runs["fast"][1] == 1
 
 
 def test_fast_output_stays_close_to_the_default(tmp_path, trained_like_checkpoint):
@@ -100,7 +113,7 @@ def test_fast_output_stays_close_to_the_default(tmp_path, trained_like_checkpoin
         denoiser.denoise_file(clip, tmp_path / f"out-{fast}.mkv")
         outputs[fast] = _frames(tmp_path / f"out-{fast}.mkv").astype(np.int16)
     assert outputs[True].shape == outputs[False].shape
-    assert not np.array_equal(outputs[True], outputs[False])  # different windows, different blend
+    assert not np.array_equal(outputs[True], outputs[False])  # one view against two, x264 settings
     assert np.abs(outputs[True] - outputs[False]).mean() < 3.0
 
 

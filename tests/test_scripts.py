@@ -141,6 +141,43 @@ def test_train_defaults_runs_the_six_unet_stages_and_ships_the_last(tmp_path):
     assert shipped.read_text() == "runs/x/unet-lean240"
 
 
+FAKE_CONVERTER = """#!/usr/bin/env python3
+# stands in for `python scripts/stdit_to_diffuser.py IN OUT`: writes OUT's files for ship()
+import os, sys
+out = sys.argv[3]
+os.makedirs(out, exist_ok=True)
+for name in ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json", "stdit.json"):
+    with open(os.path.join(out, name), "w") as f:
+        f.write(out)
+"""
+
+
+def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_files_in_order(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(SCRIPTS / "train_defaults.sh", tmp_path / "scripts")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("stdit", FAKE_STDIT), ("python", FAKE_CONVERTER)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh")], env=env, check=True)
+    calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
+
+    def option(call, name):  # the value click sees: the last occurrence
+        return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
+
+    outs = [option(c, "--out") for c in calls]
+    for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
+        if "--init-from" in call:
+            assert option(call, "--init-from") in outs[:index], outs[index]
+    assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
+    weights = tmp_path / "stdit_cli" / "weights"
+    shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
+    assert shipped == {"unet": "runs/x/unet-head", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+                       "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
+
+
 def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives_the_cheaper_checkpoint(tmp_path):
     (tmp_path / "scripts").mkdir()
     for script in ("train_defaults.sh", "train_gpu.sh"):
