@@ -212,7 +212,7 @@ def matmul_rate(device: torch.device, dtype: torch.dtype, size: int = 2048, repe
 
 
 def model_only(model_name: str, width: int, height: int, device: torch.device, precision: str, repeats: int = 2) -> dict:
-    """Frames/s of the backbone alone on one full-frame window, and its FLOP floor."""
+    """Frames/s of the backbone alone on one full-frame window (every view of it), and its FLOP floor."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
@@ -221,7 +221,8 @@ def model_only(model_name: str, width: int, height: int, device: torch.device, p
     # "unet-fast": the checkpoint `--fast` loads (FAST_SUFFIX)
     base_name, fast = model_name.removesuffix(FAST_SUFFIX), model_name.endswith(FAST_SUFFIX)
     checkpoint = resolve_checkpoint(base_name, None, fast=fast)
-    denoiser = VideoDenoiser(checkpoint, DenoiseOptions(device=str(device), precision=precision))
+    # the views the mode runs with: the default's two, --fast's one
+    denoiser = VideoDenoiser(checkpoint, DenoiseOptions(device=str(device), precision=precision, fast=fast))
     frames = denoiser.plan.window
     tile = min(denoiser.tile, max(width, height))
     unit = torch.rand(1, 3, frames, min(height, tile), min(width, tile), device=device) * 2 - 1
