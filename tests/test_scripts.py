@@ -111,20 +111,33 @@ for name in ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_co
 """
 
 
-def test_train_defaults_runs_the_six_unet_stages_and_ships_the_last(tmp_path):
-    # a copy of the script in a scratch tree (it ships into <tree>/stdit_cli/weights/), a stand-in stdit
+def _training_tree(tmp_path, *scripts: str, fakes: tuple = (("stdit", FAKE_STDIT),)) -> dict:
+    """A scratch tree with copies of ``scripts`` (they ship into <tree>/stdit_cli/weights/) and
+    stand-in commands first on PATH; returns the environment to run them in."""
     (tmp_path / "scripts").mkdir()
-    shutil.copy(SCRIPTS / "train_defaults.sh", tmp_path / "scripts")
+    for script in scripts:
+        shutil.copy(SCRIPTS / script, tmp_path / "scripts")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "stdit").write_text(FAKE_STDIT)
-    (bin_dir / "stdit").chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
-    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet"], env=env, check=True)
-    calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
+    for name, text in fakes:
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
 
-    def option(call, name):  # the value click sees: the last occurrence
-        return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
+
+def _recorded_calls(tmp_path) -> list[list[str]]:
+    return [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
+
+
+def option(call: list[str], name: str) -> str:
+    """The value click sees: the last occurrence."""
+    return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
+
+
+def test_train_defaults_runs_the_six_unet_stages_and_ships_the_last(tmp_path):
+    env = _training_tree(tmp_path, "train_defaults.sh")
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet"], env=env, check=True)
+    calls = _recorded_calls(tmp_path)
 
     assert [option(c, "--out") for c in calls] == ["runs/x/unet", "runs/x/unet-ft128", "runs/x/unet-ft192", "runs/x/unet-ft192w", "runs/x/unet-lean", "runs/x/unet-lean240"]
     assert [option(c, "--crop") for c in calls] == ["64", "128", "192", "192", "192", "240"]
@@ -153,19 +166,9 @@ for name in ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_co
 
 
 def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_files_in_order(tmp_path):
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(SCRIPTS / "train_defaults.sh", tmp_path / "scripts")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, text in (("stdit", FAKE_STDIT), ("python", FAKE_CONVERTER)):
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
+    env = _training_tree(tmp_path, "train_defaults.sh", fakes=(("stdit", FAKE_STDIT), ("python", FAKE_CONVERTER)))
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh")], env=env, check=True)
-    calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
-
-    def option(call, name):  # the value click sees: the last occurrence
-        return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
+    calls = _recorded_calls(tmp_path)
 
     outs = [option(c, "--out") for c in calls]
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
@@ -179,14 +182,7 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
 
 
 def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives_the_cheaper_checkpoint(tmp_path):
-    (tmp_path / "scripts").mkdir()
-    for script in ("train_defaults.sh", "train_gpu.sh"):
-        shutil.copy(SCRIPTS / script, tmp_path / "scripts")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "stdit").write_text(FAKE_STDIT)
-    (bin_dir / "stdit").chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "OUT": "runs/x", "DATA": "D"}
+    env = _training_tree(tmp_path, "train_defaults.sh", "train_gpu.sh")
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_gpu.sh")], env={**env, "VAL": ""}, check=True)
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-fast"], env=env, check=True)
     weights = tmp_path / "stdit_cli" / "weights"
@@ -194,10 +190,7 @@ def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-tune", "unet-head"], env=env, check=True)
     assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-head"  # the shipped unet
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_gpu.sh"), "unet-head-gpu"], env=env, check=True)
-    calls = [json.loads(line) for line in (tmp_path / "calls").read_text().splitlines()]
-
-    def option(call, name):  # the value click sees: the last occurrence
-        return [call[i + 1] for i, a in enumerate(call) if a == name][-1]
+    calls = _recorded_calls(tmp_path)
 
     gpu, fast, fast240, tune, tune2, head, head_gpu = calls
     assert (option(gpu, "--device"), option(gpu, "--precision"), option(gpu, "--steps"), option(gpu, "--batch-size")) == ("cuda", "bf16", "2400", "16")
