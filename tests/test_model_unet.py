@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from stdit_cli.models.unet_stic import TemporalConv, UNetSTIC, UNetSTICOutput
+from stdit_cli.models.unet_stic import TemporalConv, UNetSTIC, UNetSTICOutput, _conv3d_over_time
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "unet"
 
@@ -167,6 +167,21 @@ def test_temporal_conv_adds_each_frames_taps_from_its_neighbours(frames, channel
     torch.testing.assert_close(out, expected)
     # channels_last frames stay channels_last: no layout change between the 2-D layers
     assert out.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_temporal_conv3d_at_inference_keeps_channels_last_and_the_sums():
+    # one small clip in fp32: PyTorch's own dispatch sends it to its im2col fallback, whose output is not channels_last
+    torch.manual_seed(0)
+    video = torch.randn(1, 16, 5, 6, 10).to(memory_format=torch.channels_last_3d)
+    weight, bias = torch.randn(16, 16, 3, 1, 1), torch.randn(16)
+    expected = F.conv3d(video, weight, bias, padding=(1, 0, 0))
+    with torch.inference_mode():
+        out = _conv3d_over_time(video, weight, bias)
+    torch.testing.assert_close(out, expected)
+    assert out.is_contiguous(memory_format=torch.channels_last_3d)
+    grad_video = video.clone().requires_grad_()  # training: autograd through F.conv3d
+    _conv3d_over_time(grad_video, weight, bias).sum().backward()
+    assert grad_video.grad is not None
 
 
 def test_timestep_forms_agree_and_matter():

@@ -43,6 +43,27 @@ class UNetSTICOutput(BaseOutput):
     sample: torch.Tensor
 
 
+def _conv3d_over_time(video: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``F.conv3d`` of ``[B, C, T, H, W]`` with a ``[C, C, 3, 1, 1]`` kernel, one zero frame of padding each side.
+
+    In fp32 on a CPU, PyTorch hands a batch-1 convolution whose ``N*C*T*H`` is at most 20480 to its
+    im2col fallback (``slow_conv3d``), not to oneDNN: the unet's lower levels at inference (854x480,
+    5 frames: 60 or 30 rows of 32-96 channels). That fallback is 2-8x slower there and returns a
+    non-channels_last output that slows what follows, so inference in fp32 calls oneDNN directly
+    (the same sums, to 4e-6). Training (batches > 1, autograd) and bf16 autocast already get oneDNN.
+    """
+    if (
+        video.device.type == "cpu"
+        and video.dtype == torch.float32
+        and not torch.is_grad_enabled()
+        and not torch.is_autocast_enabled("cpu")
+        and torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
+    ):
+        return torch.mkldnn_convolution(video, weight, bias, (1, 0, 0), (1, 1, 1), (1, 1, 1), 1)
+    return F.conv3d(video, weight, bias, padding=(1, 0, 0))
+
+
 class TemporalConv(nn.Module):
     """Residual 3-tap convolution across frames (diffusers' TemporalConvLayer without a Conv3d module).
 
@@ -71,7 +92,7 @@ class TemporalConv(nn.Module):
         bias_before, bias_center, bias_after = conv.bias.view(3, -1).unbind(0)
         # [(B T), C, H, W] -> [B, C, T, H, W] (a view)
         video = hidden_states.unflatten(0, (-1, num_frames)).transpose(1, 2)
-        video = F.conv3d(video, weight, bias_before + bias_center + bias_after, padding=(1, 0, 0))
+        video = _conv3d_over_time(video, weight, bias_before + bias_center + bias_after)
         # a tap's bias only reaches frame t when the tap's frame exists: not before the first or after the last
         # (in the video's dtype: a float32 operand would make the in-place update go through float32 copies)
         video[:, :, 0] -= bias_before.to(video.dtype)[:, None, None]
