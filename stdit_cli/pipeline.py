@@ -35,9 +35,9 @@ SIGMA_SAMPLE_FRAMES = 8
 DEFAULT_ENSEMBLE = 2
 FAST_ENSEMBLE = 1
 
-#: frames shared by consecutive windows. None: every frame goes through the model once per view.
+#: frames shared by consecutive windows. 0: every frame goes through the model once per view.
 #: With 2 views one shared frame (1.25 passes per frame) gained 0.01 dB on Vid4 for 1.25x the model
-#: time; with one view it gained about as little (the temporal context is saturated at 5 frames)
+#: time (one view with one shared frame was the default until session 11)
 DEFAULT_WINDOW_OVERLAP = 0
 
 #: x264 (preset, CRF) of a lossy output. ``--fast``: superfast at CRF 11 keeps the fidelity of
