@@ -59,14 +59,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_common import (  # noqa: E402
-    TOOLS, TUNED_TOOLS, flicker, frame_mse, frame_ssim, load_clean, noisy_clip, psnr_db, read_video, rule_text,
+    FFMPEG, TOOLS, TUNED_TOOLS, flicker, frame_mse, frame_ssim, noisy_clip, psnr_db, read_video, rule_text,
     rule_value, subset_frames, tune, apply_tool,
 )  # fmt: skip
+
+from validation_suite import SUITE, h264_encode, is_compressed, load_clip  # noqa: E402
 
 from stdit_cli.weights import shipped_checkpoint_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SEQUENCES = ("calendar", "city", "foliage", "walk")
+SEQUENCES = SUITE
 MODEL_NAMES = ("unet", "stdit", "diffuser", "segdit")
 BENCH_SEED, TUNE_SEED = 2024, 7  # noise seeds: benchmark clips, tuning clips
 NOISY = "noisy input"
@@ -78,10 +80,11 @@ def log(message: str) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "vid4", help="Vid4 folder")
-    parser.add_argument("--sequences", nargs="+", default=list(SEQUENCES), choices=SEQUENCES)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="../shared/data")
+    parser.add_argument("--sequences", nargs="+", default=list(SEQUENCES), choices=SEQUENCES, metavar="CLIP",
+                        help="suite clips (scripts/validation_suite.py; default: all)")
     parser.add_argument("--sigmas", nargs="+", type=float, default=[10.0, 25.0, 50.0], help="on 0..255")
-    parser.add_argument("--frames", type=int, default=20, help="first N frames of each sequence")
+    parser.add_argument("--frames", type=int, default=10, help="first N frames of each clip")
     parser.add_argument("--models", nargs="*", default=None, choices=MODEL_NAMES,
                         help="models whose shipped weights to run (default: every model with shipped weights)")
     parser.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
@@ -93,8 +96,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--variant", action="append", default=[], metavar="SUFFIX=OPTIONS",
                         help='also run every model with these extra options, labelled "<model> SUFFIX", e.g. --variant fast=--fast')
     parser.add_argument("--tools", nargs="*", default=list(TOOLS), choices=list(TOOLS), help="classical tools to run")
-    parser.add_argument("--cbm3d-frames", type=int, default=4, help="evenly spaced frames per clip for CBM3D (slow)")
-    parser.add_argument("--tune-sequence", default="walk", choices=SEQUENCES)
+    parser.add_argument("--cbm3d-frames", type=int, default=1, help="evenly spaced frames per clip for CBM3D (slow)")
+    parser.add_argument("--cbm3d-sigmas", nargs="+", type=float, default=[25.0], help="run CBM3D at these sigmas only")
+    parser.add_argument("--tune-sequence", default="vid4/walk", choices=SEQUENCES)
     parser.add_argument("--tune-frames", type=int, default=6)
     parser.add_argument("--retune", action="store_true", help="redo the tuning instead of reading <work>/tuning.json")
     parser.add_argument("--tune-only", action="store_true", help="tune (or read the cache), print the rules, stop")
@@ -374,7 +378,7 @@ def markdown(state: dict) -> str:
         lines = [f"Merged from {len(state['commands'])} commands (on a conflict the later one wins; the noisy input is "
                  "kept from the run covering more frames, checked equal on the frames they share):", ""]  # fmt: skip
         lines += [f"{i}. `{c}`" for i, c in enumerate(state["commands"], 1)] + [""]
-    lines += [f"Vid4 {', '.join(sequences)}, first {total} frames, noise σ {', '.join(keys)} "
+    lines += [f"Validation suite ({len(sequences)} clips: {', '.join(sequences)}), first {total} frames, noise σ {', '.join(keys)} "
               "(0..255, clipped, uint8, lossless). PSNR/SSIM are means over the sequences; a marked row covers less "
               "(see its note) and — is not measured.", "",
               "| method | " + " | ".join(f"PSNR σ{k} | SSIM σ{k}" for k in keys)
@@ -419,6 +423,48 @@ def markdown(state: dict) -> str:
     return "\n".join(lines)
 
 
+def suite_lines(state: dict) -> list[str]:
+    """Worst case over the suite: each model's margin over the best classical tool per clip, and the
+    residual error (RMSE on 0..255) on the flat clips, where the ideal output is known."""
+    records, sigmas, sequences = state["records"], state["sigmas"], state["sequences"]
+    index = {key_of(r): r for r in records}
+    whole = [TOOLS[k].label for k in ("nlmeans", "bm3d", "hqdn3d", "opencv") if k in TOOLS]  # every frame
+    models = [m for m in dict.fromkeys(r["method"] for r in records) if m != NOISY and m not in [t.label for t in TOOLS.values()]]
+    keys = [f"{s:g}" for s in sigmas]
+    lines = ["", "Suite summary: per model, the mean PSNR over the clips, then the worst clip's margin over the best "
+             "of ffmpeg nlmeans, ffmpeg bm3d, hqdn3d and OpenCV NLM on that clip (dB, higher is better), and where it is:", "",
+             "| method | " + " | ".join(f"mean σ{k} | worst margin σ{k}" for k in keys) + " |",
+             "|---|" + "---:|---:|" * len(keys)]  # fmt: skip
+    for method in [NOISY, *models, *[t.label for t in TOOLS.values()]]:
+        cells = []
+        for s in sigmas:
+            mine = [index.get((method, q, s)) for q in sequences]
+            mine = [r for r in mine if r is not None and len(r["frames"]) == r["clip_frames"]]
+            if not mine:
+                cells.append("— | —")
+                continue
+            margins = []
+            for r in mine:
+                rivals = [index.get((t, r["sequence"], s)) for t in whole if t != method]
+                rivals = [x["psnr"] for x in rivals if x is not None]
+                if rivals:
+                    margins.append((r["psnr"] - max(rivals), r["sequence"]))
+            worst = min(margins) if margins else None
+            cells.append(f"{np.mean([r['psnr'] for r in mine]):.2f} | "
+                         + ("—" if worst is None else f"{worst[0]:+.2f} ({worst[1]})"))  # fmt: skip
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    flats = [q for q in sequences if q.startswith("flat/")]
+    if flats:
+        lines += ["", "Residual error on the flat clips (RMSE on 0..255, 0 is perfect; lower is better):", "",
+                  "| method | " + " | ".join(f"{q} σ{k}" for q in flats for k in keys) + " |",
+                  "|---|" + "---:|" * (len(flats) * len(keys))]  # fmt: skip
+        for method in [NOISY, *models, *[t.label for t in TOOLS.values()]]:
+            cells = [index.get((method, q, s)) for q in flats for s in sigmas]
+            if any(cells):
+                lines.append(f"| {method} | " + " | ".join("—" if r is None else f"{np.sqrt(np.mean(r['mse'])):.2f}" for r in cells) + " |")
+    return lines
+
+
 def save(state: dict, this_run: list[dict], reused: list[dict]) -> str:
     """Merge this run's records over the reused ones and (atomically) write ``<out>.md`` and ``.json``."""
     records = merge_records([(r["path"], r["records"]) for r in reused] + [("this run", this_run)])
@@ -432,7 +478,7 @@ def save(state: dict, this_run: list[dict], reused: list[dict]) -> str:
     state["commands"] = [c for c in runs if c in origins] or [state["command"]]
     state["runs"] = [runs[c] for c in state["commands"]]
     state["summary"] = summarize(records, state["sequences"], state["sigmas"], state["frames"])
-    text = markdown(state)
+    text = "\n".join([markdown(state), *suite_lines(state)])
     args_out = Path(state["out"])
     args_out.parent.mkdir(parents=True, exist_ok=True)
     for suffix, content in ((".md", text), (".json", json.dumps(state, indent=1) + "\n")):
@@ -458,7 +504,7 @@ def main() -> None:
     tuned = [t for t in tools if t.key in TUNED_TOOLS]
     rules = {}
     if tuned:
-        tune_clean = load_clean(args.data, args.tune_sequence, args.tune_frames)
+        tune_clean = load_clip(args.data, args.tune_sequence, args.tune_frames)
         settings = {"sequence": args.tune_sequence, "frames": args.tune_frames, "seed": TUNE_SEED}
         rules = tune(tuned, args.sigmas, lambda s: (tune_clean, *noisy_clip(work, tune_clean, args.tune_sequence, s, TUNE_SEED)),
                      work / "tuning", work / "tuning.json", settings, args.retune, log)["tools"]  # fmt: skip
@@ -502,10 +548,15 @@ def main() -> None:
         this_run.append({**rec, "origin": command})
 
     for sequence in args.sequences:
-        clean = load_clean(args.data, sequence, args.frames)
+        clean = load_clip(args.data, sequence, args.frames)
         every = list(range(len(clean)))
         for sigma_255 in args.sigmas:
             noisy_path, noisy = noisy_clip(work, clean, sequence, sigma_255, BENCH_SEED)
+            if is_compressed(sequence):  # noisy, then H.264 as a camera writes it: what everyone denoises
+                encoded = noisy_path.with_name(noisy_path.stem + "_h264.mp4")
+                if not encoded.is_file():
+                    h264_encode(FFMPEG, noisy_path, encoded)
+                noisy_path, noisy = encoded, read_video(encoded)
             add(record(NOISY, sequence, sigma_255, clean, noisy, every, None, file=str(noisy_path)))
             for other in reused_noisy:  # fail before the slow part if the noise differs from a reused run's
                 if key_of(other) == key_of(this_run[-1]):
@@ -515,13 +566,15 @@ def main() -> None:
                     if mode.split()[1] not in args.sigma_modes:
                         continue
                     slug = label.replace(":", "_").replace(" ", "").replace("-", "")
-                    out_path = outputs / f"{sequence}_s{sigma_255:g}_{slug}_{sigma_arg}.mkv"
+                    out_path = outputs / f"{sequence.replace('/', '_')}_s{sigma_255:g}_{slug}_{sigma_arg}.mkv"
                     out, seconds, detail = run_model(name, checkpoint, sigma_arg, noisy_path, out_path, [*extra, *options])
                     add(record(f"{label} ({mode})", sequence, sigma_255, clean, out, every, seconds, **detail))
             for tool in tools:
+                if tool.key == "cbm3d" and sigma_255 not in args.cbm3d_sigmas:
+                    continue
                 value = rule_value(tool, rules.get(tool.key), sigma_255)
                 frames = subset_frames(len(clean), args.cbm3d_frames) if tool.key == "cbm3d" else every
-                out_path = outputs / f"{sequence}_s{sigma_255:g}_{tool.key}.mkv"
+                out_path = outputs / f"{sequence.replace('/', '_')}_s{sigma_255:g}_{tool.key}.mkv"
                 out, seconds, ran = apply_tool(tool, value, noisy_path, noisy, out_path, frames)
                 add(record(tool.label, sequence, sigma_255, clean, out, frames, seconds, value=value, ran=ran))
             save(state, this_run, reused)

@@ -62,7 +62,7 @@ MODES = {
     "bf16": ("--precision bf16", ["--precision", "bf16"]),
     "fp32": ("--precision fp32", ["--precision", "fp32"]),
     "fast-fp32": ("--fast --precision fp32", ["--fast", "--precision", "fp32"]),
-    # the default settings before session 3 (half-window overlap, fp32): the "before" of the changes
+    # the original default settings (half-window overlap, fp32): the "before" of the speed changes
     "old-default": ("--window-overlap 2 --precision fp32", ["--window-overlap", "2", "--precision", "fp32"]),
     "compile": ("--compile", ["--compile"]),
     "batch4": ("--batch-size 4", ["--batch-size", "4"]),
@@ -70,7 +70,7 @@ MODES = {
     "ensemble2": ("--ensemble 2", ["--ensemble", "2"]),
     "ensemble4": ("--ensemble 4", ["--ensemble", "4"]),
     "ensemble8": ("--ensemble 8", ["--ensemble", "8"]),
-    # the default until session 11: one view, consecutive windows sharing a frame
+    # the default until 2026-11-30: one view, consecutive windows sharing a frame
     "one-view": ("--ensemble 1 --window-overlap 1", ["--ensemble", "1", "--window-overlap", "1"]),
 }
 

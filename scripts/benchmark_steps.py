@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-from stdit_cli.tiling import StreamingBlender
+from stdit_cli.pipeline.tiling import StreamingBlender
 from stdit_cli.weights import load_checkpoint
 
 VID4 = Path(__file__).resolve().parents[2] / "shared" / "data" / "vid4"

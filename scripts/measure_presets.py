@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from stdit_cli.adapters import ADAPTERS
+from stdit_cli.pipeline.adapters import ADAPTERS
 from stdit_cli.presets import PRESET_NAMES, load_preset
 
 

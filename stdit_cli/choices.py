@@ -1,6 +1,6 @@
 """The names the command line offers, importable without torch (so that `stdit --help` is instant).
 
-`stdit_cli.adapters` registers one adapter per model name and checks it matches `MODEL_NAMES`.
+`stdit_cli.pipeline.adapters` registers one adapter per model name and checks it matches `MODEL_NAMES`.
 """
 
 from __future__ import annotations

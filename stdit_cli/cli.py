@@ -111,8 +111,8 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
             window_overlap, batch_size, fast, ensemble, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report)."""
-    from stdit_cli.denoise_command import DenoiseJob, run_denoise
-    from stdit_cli.interrupts import exit_after_signal
+    from stdit_cli.batch.interrupts import exit_after_signal
+    from stdit_cli.batch.runner import DenoiseJob, run_denoise
     from stdit_cli.pipeline import DenoiseOptions
 
     options = DenoiseOptions(
@@ -151,12 +151,16 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune.")
 @click.option("--init-partial", is_flag=True, help="--init-from may hold another configuration of the model: copy the tensors both have (same name and shape), drop its others, initialise the preset's others fresh.")
 @click.option("--sigma-weight-power", type=float, default=0.0, show_default=True, help="Weight each clip's loss by (sigma/25)^P: P > 0 moves training effort towards high noise.")
+@click.option("--scale-range", type=(click.FloatRange(min=1.0), click.FloatRange(min=1.0)), default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
+@click.option("--soft-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips blurred like a soft lens (Gaussian, 0.6-2 px).")
+@click.option("--smooth-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by synthetic flat fields and smooth gradients.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
-          out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, seed, device, precision, threads) -> None:  # fmt: skip
+          out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, scale_range, soft_fraction,
+          smooth_fraction, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
@@ -170,7 +174,8 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         batch_size=batch_size, steps=steps, stop_at=stop_at, lr=lr, warmup=warmup, ema_decay=ema_decay,
         prediction_type=prediction_type, downscale=downscale, checkpoint_every=checkpoint_every,
         val_every=val_every, seed=seed, device=device, precision=precision, resume=resume, init_from=init_from, init_partial=init_partial,
-        sigma_weight_power=sigma_weight_power,
+        sigma_weight_power=sigma_weight_power, scale_range=scale_range, soft_fraction=soft_fraction,
+        smooth_fraction=smooth_fraction,
     )  # fmt: skip
     try:
         run_with_progress(config)

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from stdit_cli.adapters import adapter_for
+from stdit_cli.pipeline.adapters import adapter_for
+from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.presets import load_preset
-from stdit_cli.sampler import DiffusionSampler
 from stdit_cli.video import VideoReader
 
 

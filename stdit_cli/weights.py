@@ -19,8 +19,8 @@ import torch
 from diffusers import DDPMScheduler
 from safetensors.torch import load_file
 
-from stdit_cli.adapters import BackboneAdapter, adapter_for, adapter_for_class
-from stdit_cli.sampler import DEFAULT_SCHEDULE
+from stdit_cli.pipeline.adapters import BackboneAdapter, adapter_for, adapter_for_class
+from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE
 
 METADATA_FILE = "stdit.json"
 

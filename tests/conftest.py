@@ -10,9 +10,9 @@ import imageio_ffmpeg
 import pytest
 import torch
 
-from stdit_cli.adapters import adapter_for
+from stdit_cli.pipeline.adapters import adapter_for
+from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE
 from stdit_cli.presets import load_preset
-from stdit_cli.sampler import DEFAULT_SCHEDULE
 from stdit_cli.weights import save_checkpoint
 
 

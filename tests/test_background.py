@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from stdit_cli.background import BackgroundWriter, Prefetcher
-from stdit_cli.interrupts import InterruptGuard, Interrupted
+from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
+from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 
 
 def test_prefetcher_yields_every_item_in_order():

@@ -1,7 +1,8 @@
 """Batches: input lists, output planning, --skip-existing, --report, the summary, signals.
 
-The pure parts (`batch`, `report`, `interrupts`, `sharding.Shard`) are tested directly; the
-command on tiny generated clips with the identity checkpoint, in-process through Click.
+The pure parts of `stdit_cli.batch` (`inputs`, `report`, `interrupts`, `sharding.Shard`) are
+tested directly; the command on tiny generated clips with the identity checkpoint, in-process
+through Click.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from conftest import make_video
-from stdit_cli.batch import BatchError, OutputPlan, parse_input_list, plan_batch, read_input_list, unique_inputs
+from stdit_cli.batch.inputs import BatchError, OutputPlan, parse_input_list, plan_batch, read_input_list, unique_inputs
+from stdit_cli.batch.interrupts import InterruptGuard, Interrupted, shielded
+from stdit_cli.batch.report import SUMMARY_ROWS, Record, ReportWriter, rank_report_path, rank_reports, summary_table, totals
+from stdit_cli.batch.sharding import Shard, ShardError
 from stdit_cli.cli import main
-from stdit_cli.interrupts import InterruptGuard, Interrupted, shielded
-from stdit_cli.report import SUMMARY_ROWS, Record, ReportWriter, rank_report_path, rank_reports, summary_table, totals
-from stdit_cli.sharding import Shard, ShardError
 from stdit_cli.video import probe_video
 
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import make_video
-from stdit_cli.adapters import MODEL_NAMES
 from stdit_cli.cli import main
+from stdit_cli.pipeline.adapters import MODEL_NAMES
 from stdit_cli.video import VideoReader, probe_video
 
 
@@ -197,8 +197,8 @@ def test_help_and_version_do_not_import_torch():
 
 
 def test_cli_model_names_are_the_registered_adapters():
-    from stdit_cli.adapters import ADAPTERS
     from stdit_cli.choices import MODEL_NAMES
+    from stdit_cli.pipeline.adapters import ADAPTERS
 
     assert tuple(ADAPTERS) == MODEL_NAMES
 

@@ -375,13 +375,49 @@ def test_gradients_reach_every_parameter():
 
 
 def test_temporal_attention_projects_a_contiguous_input():
-    # diffusers hands proj_in a strided [(B H W), T, C] view; without the pre-hook nn.Linear turns
-    # that into a batched matmul over one copy of the weight per pixel
+    # a strided [(B H W), T, C] view would make nn.Linear run a batched matmul over one copy of
+    # the weight per pixel
     model = make_model().to(memory_format=torch.channels_last)
     seen = []
     for module in model.modules():
-        if module.__class__.__name__ == "TransformerTemporalModel":
+        if module.__class__.__name__ == "TemporalSelfAttention":
             module.proj_in.register_forward_hook(lambda m, args, out: seen.append(args[0].is_contiguous()))
     with torch.no_grad():
         model(torch.randn(1, 3, 3, 32, 40), 10)
     assert seen and all(seen)
+
+
+def test_attention_layers_match_diffusers_transformers_with_the_same_weights():
+    """CrossAttention2D / TemporalSelfAttention are diffusers' Transformer2DModel / TransformerTemporalModel
+    in the UNet's configuration: same parameter names, same outputs (checkpoints load into either)."""
+    from diffusers.models.transformers.transformer_2d import Transformer2DModel
+    from diffusers.models.transformers.transformer_temporal import TransformerTemporalModel
+
+    from stdit_cli.models.unet_attention import CrossAttention2D, TemporalSelfAttention
+
+    torch.manual_seed(0)
+    ours = CrossAttention2D(32, 2, 16, cross_attention_dim=24, norm_num_groups=8).eval()
+    theirs = Transformer2DModel(num_attention_heads=2, attention_head_dim=16, in_channels=32, cross_attention_dim=24,
+                                norm_num_groups=8, use_linear_projection=True, only_cross_attention=True).eval()
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    with torch.no_grad():
+        for param in ours.parameters():
+            param.normal_(std=0.2)
+    theirs.load_state_dict(ours.state_dict())
+    frames, context = torch.randn(6, 32, 5, 7), torch.randn(6, 3, 24)
+    mask = torch.tensor([[1.0, 1.0, 0.0]]).expand(6, -1)
+    with torch.no_grad():
+        expected = theirs(frames, encoder_hidden_states=context, attention_mask=mask, encoder_attention_mask=mask).sample
+        torch.testing.assert_close(ours(frames, context, mask), expected)
+        assert not torch.allclose(ours(frames, context, None), expected)  # the mask is applied
+
+    ours_t = TemporalSelfAttention(32, 2, 16, norm_num_groups=8).eval()
+    theirs_t = TransformerTemporalModel(num_attention_heads=2, attention_head_dim=16, in_channels=32, norm_num_groups=8,
+                                        double_self_attention=False).eval()
+    assert ours_t.state_dict().keys() == theirs_t.state_dict().keys()
+    with torch.no_grad():
+        for param in ours_t.parameters():
+            param.normal_(std=0.2)
+    theirs_t.load_state_dict(ours_t.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(ours_t(frames, num_frames=3), theirs_t(frames, num_frames=3).sample)

@@ -9,8 +9,8 @@ import re
 import pytest
 import torch
 
-from stdit_cli.adapters import ADAPTERS
 from stdit_cli.models import DiffuserSTDiT, SegDiTTransformer2DModel, STDiT, UNetSTIC
+from stdit_cli.pipeline.adapters import ADAPTERS
 from stdit_cli.presets import PRESET_NAMES, available_presets, load_preset
 
 DOC_ARG = re.compile(r"^\s+(\w+) \(`[^`]*`(?:, \*optional\*)?(?:, defaults to (.+?))?\):\s*$", re.MULTILINE)

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from stdit_cli.noise_level import estimate_sigma_255
+from stdit_cli.pipeline.noise_level import estimate_sigma_255
 
 
 def natural_frames(
@@ -149,8 +149,8 @@ def _write_yuv420_lossless(path, frames_uint8):
 
 @pytest.mark.parametrize("sigma_255", [10, 25])
 def test_chroma_subsampled_video_is_measured_on_luma(tmp_path, sigma_255):
-    from stdit_cli.noise_level import estimate_sigma_255_from_luma
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+    from stdit_cli.pipeline.noise_level import estimate_sigma_255_from_luma
     from stdit_cli.video import VideoReader
     from stdit_cli.weights import resolve_checkpoint
 
@@ -167,7 +167,7 @@ def test_chroma_subsampled_video_is_measured_on_luma(tmp_path, sigma_255):
 
 
 def test_rgb_and_444_video_is_not_chroma_subsampled():
-    from stdit_cli.video_reader import VideoInfo
+    from stdit_cli.video import VideoInfo
     import dataclasses
 
     fields = {f.name for f in dataclasses.fields(VideoInfo)}

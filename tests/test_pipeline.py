@@ -11,8 +11,9 @@ import torch
 
 from conftest import make_video
 from stdit_cli import weights
-from stdit_cli.ensemble import self_ensemble
-from stdit_cli.pipeline import DenoiseOptions, NonFiniteGuard, VideoDenoiser
+from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+from stdit_cli.pipeline.denoiser import NonFiniteGuard
+from stdit_cli.pipeline.ensemble import self_ensemble
 from stdit_cli.video import VideoReader
 from stdit_cli.weights import CheckpointError, load_checkpoint, resolve_checkpoint
 
@@ -130,7 +131,7 @@ def test_compile_failure_falls_back_to_eager_with_one_warning(tmp_path, trained_
 
 
 def test_encoder_error_removes_the_partial_output(tmp_path, identity_checkpoint, monkeypatch):
-    from stdit_cli import video_writer
+    from stdit_cli.video import writer as video_writer
 
     clip = make_video(tmp_path / "in.mp4", frames=12)
 
@@ -145,11 +146,11 @@ def test_encoder_error_removes_the_partial_output(tmp_path, identity_checkpoint,
 
 
 def test_free_host_memory_is_released_every_few_batches(tmp_path, identity_checkpoint, monkeypatch):
-    import stdit_cli.pipeline as pipeline
+    import stdit_cli.pipeline.denoiser as denoiser_module
 
     released = []
-    monkeypatch.setattr(pipeline, "release_free_memory", lambda: released.append(1) or True)
-    monkeypatch.setattr(pipeline, "RELEASE_MEMORY_EVERY", 2)
+    monkeypatch.setattr(denoiser_module, "release_free_memory", lambda: released.append(1) or True)
+    monkeypatch.setattr(denoiser_module, "RELEASE_MEMORY_EVERY", 2)
     clip = make_video(tmp_path / "in.mp4", frames=20, size="64x48")
     denoiser = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, fast=True, lossless=True))
     denoiser.denoise_file(clip, tmp_path / "out.mkv")
@@ -159,7 +160,7 @@ def test_free_host_memory_is_released_every_few_batches(tmp_path, identity_check
 
 def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_checkpoint, monkeypatch):
     # decord decodes ahead without bound when the model is slower than it; PyAV does not
-    import stdit_cli.pipeline as pipeline
+    import stdit_cli.pipeline.denoiser as denoiser_module
 
     backends = []
 
@@ -168,7 +169,7 @@ def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_check
             super().__init__(path, backend)
             backends.append(self.backend)
 
-    monkeypatch.setattr(pipeline, "VideoReader", SpyReader)
+    monkeypatch.setattr(denoiser_module, "VideoReader", SpyReader)
     clip = make_video(tmp_path / "in.mp4", frames=6, size="64x48")
     VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, lossless=True)).denoise_file(clip, tmp_path / "out.mkv")
     assert backends == ["pyav"]

@@ -39,8 +39,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
 from stdit_cli.cli import main
-from stdit_cli.interrupts import InterruptGuard, Interrupted
 from stdit_cli.video import VideoError, VideoReader, VideoWarning, VideoWriter, decord_available, probe_video
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()

@@ -6,7 +6,7 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from stdit_cli.sampler import (
+from stdit_cli.pipeline.sampler import (
     DEFAULT_SCHEDULE,
     DiffusionSampler,
     noise_to_signal,

@@ -12,7 +12,7 @@ import torch
 from click.testing import CliRunner
 
 from stdit_cli.cli import main
-from stdit_cli.noise_level import estimate_sigma_255
+from stdit_cli.pipeline.noise_level import estimate_sigma_255
 from stdit_cli.video import VideoReader
 from stdit_cli.weights import load_checkpoint, resolve_checkpoint, shipped_checkpoint_dir
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from stdit_cli.tiling import StreamingBlender, TileGrid, WindowPlan, ramp_weights, reflect_index, tile_layout
+from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan, ramp_weights, reflect_index, tile_layout
 
 
 def _chunks(video, chunk):

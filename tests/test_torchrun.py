@@ -29,7 +29,7 @@ def test_two_ranks_share_the_inputs_and_rank_0_merges_the_report(tmp_path, ident
     result = torchrun("--inputs-from", listing, "-o", "out/", "--report", "out/report.jsonl",
                       "--checkpoint", identity_checkpoint, "--sigma", "5", "--quiet", cwd=tmp_path)  # fmt: skip
     assert result.returncode != 0  # notes.mp4 failed (rank 0 says so for the whole batch)
-    for our_module in ("denoise_command.py", "batch.py", "video_reader.py", "pipeline.py"):
+    for our_module in ("batch/runner.py", "batch/inputs.py", "video/reader.py", "pipeline/denoiser.py"):
         assert our_module not in result.stderr, result.stderr  # no traceback of ours
     records = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]
     # every input exactly once, in list order, round-robin over the ranks

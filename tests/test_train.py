@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from stdit_cli.cli import main
+from stdit_cli.pipeline.sampler import DiffusionSampler, sigma_255_to_unit
 from stdit_cli.presets import load_preset
 from stdit_cli.train.data import ClipSampler, DataError, load_training_data, still_to_clip
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
-from stdit_cli.sampler import DiffusionSampler, sigma_255_to_unit
 from stdit_cli.weights import load_checkpoint
 
 

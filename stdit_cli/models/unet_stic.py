@@ -6,8 +6,8 @@ resolution(s) add cross-attention to context tokens plus self-attention across f
 attends over pixels, so the cost is linear in ``H * W``.
 
 Built from diffusers parts (``ResnetBlock2D``, ``Downsample2D``, ``Upsample2D``,
-``Transformer2DModel`` with ``only_cross_attention``, ``TransformerTemporalModel``, ``Timesteps``,
-``TimestepEmbedding``) in the layout of ``unet_3d_blocks``' ``*Block3D``. Those blocks are not used
+``Timesteps``, ``TimestepEmbedding``, and the ``BasicTransformerBlock`` of the attention layers in
+:mod:`.unet_attention`) in the layout of ``unet_3d_blocks``' ``*Block3D``. Those blocks are not used
 as-is: the ``Conv3d`` in their ``TemporalConvLayer`` makes ``model.to(memory_format=torch.channels_last)``
 raise, and their cross-attention blocks drop the attention mask.
 """
@@ -23,14 +23,13 @@ from diffusers.models.downsampling import Downsample2D
 from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.models.resnet import ResnetBlock2D
-from diffusers.models.transformers.transformer_2d import Transformer2DModel
-from diffusers.models.transformers.transformer_temporal import TransformerTemporalModel
 from diffusers.models.upsampling import Upsample2D
 from diffusers.utils import BaseOutput
 from einops import rearrange
 from torch import nn
 
 from .shapes import check_shape, crop_to, pad_to_multiple
+from .unet_attention import CrossAttention2D, TemporalSelfAttention
 
 DOWN_BLOCK_TYPES = ("DownBlockST", "CrossAttnDownBlockST")
 UP_BLOCK_TYPES = ("UpBlockST", "CrossAttnUpBlockST")
@@ -106,18 +105,6 @@ class TemporalConv(nn.Module):
         return hidden_states + residual
 
 
-def _contiguous_input(module: nn.Module, args: tuple) -> tuple:
-    """Forward pre-hook: hand ``module`` a contiguous input.
-
-    ``TransformerTemporalModel`` folds the pixels into the batch as a strided view,
-    ``[(B H W), T, C]``, and ``nn.Linear`` on a 3-D input that cannot be flattened to 2-D without a
-    copy falls back to a batched matmul that first copies the weight once per pixel (at 854x480,
-    1620 copies of a 96x96 matrix, 9 ms a call on a CPU). One contiguous copy of the input is 20
-    times smaller.
-    """
-    return (args[0].contiguous(), *args[1:])
-
-
 class SpatioTemporalLayer(nn.Module):
     """ResnetBlock2D -> TemporalConv (-> cross-attention Transformer2DModel -> temporal attention)."""
 
@@ -139,25 +126,10 @@ class SpatioTemporalLayer(nn.Module):
         self.temp_attention = None
         if cross_attention_dim is not None:
             heads = out_channels // attention_head_dim
-            # only_cross_attention: both attention layers attend to the context tokens, none to pixels
-            self.attention = Transformer2DModel(
-                num_attention_heads=heads,
-                attention_head_dim=attention_head_dim,
-                in_channels=out_channels,
-                cross_attention_dim=cross_attention_dim,
-                norm_num_groups=norm_num_groups,
-                use_linear_projection=True,
-                only_cross_attention=True,
-            )
+            # both attention layers attend to the context tokens, none to pixels
+            self.attention = CrossAttention2D(out_channels, heads, attention_head_dim, cross_attention_dim, norm_num_groups)
             # self-attention across the T frames at each pixel (cost linear in H * W)
-            self.temp_attention = TransformerTemporalModel(
-                num_attention_heads=heads,
-                attention_head_dim=attention_head_dim,
-                in_channels=out_channels,
-                norm_num_groups=norm_num_groups,
-                double_self_attention=False,
-            )
-            self.temp_attention.proj_in.register_forward_pre_hook(_contiguous_input)
+            self.temp_attention = TemporalSelfAttention(out_channels, heads, attention_head_dim, norm_num_groups)
 
     def forward(
         self,
@@ -170,16 +142,8 @@ class SpatioTemporalLayer(nn.Module):
         hidden_states = self.resnet(hidden_states, temb)
         hidden_states = self.temp_conv(hidden_states, num_frames)
         if self.attention is not None:
-            # with only_cross_attention, attn1 reads `attention_mask` and attn2 `encoder_attention_mask`,
-            # both over the context tokens; [(B T), seq] masks become additive biases inside
-            hidden_states = self.attention(
-                hidden_states,
-                encoder_hidden_states=context,
-                attention_mask=context_mask,
-                encoder_attention_mask=context_mask,
-                return_dict=False,
-            )[0]
-            hidden_states = self.temp_attention(hidden_states, num_frames=num_frames, return_dict=False)[0]
+            hidden_states = self.attention(hidden_states, context, context_mask)
+            hidden_states = self.temp_attention(hidden_states, num_frames)
         return hidden_states
 
 

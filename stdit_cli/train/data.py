@@ -15,6 +15,8 @@ import imageio.v3 as iio
 import numpy as np
 import torch
 
+from stdit_cli.train.content import ContentMix, area_resize, gaussian_blur, smooth_field
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
 SOURCE_KINDS = ("auto", "video", "frames", "stills")
@@ -129,10 +131,12 @@ class ClipSampler:
         seed: seed of the generator (its state is saved with checkpoints for exact resume).
         device: where the material is held and the clips are cut (the training device). On the
             CPU the tensors share the loaded arrays' memory; a GPU gets one copy at the start.
+        content: scales, softness and smooth fields mixed into the clips (:mod:`stdit_cli.train.content`);
+            the default leaves the material as loaded.
     """
 
     def __init__(self, data: TrainingData, frames: int, crop: int, still_fraction: float = 0.25, seed: int = 0,
-                 device: torch.device | str = "cpu"):  # fmt: skip
+                 device: torch.device | str = "cpu", content: ContentMix = ContentMix()):  # fmt: skip
         sequences = [s for s in data.sequences if len(s) >= frames and min(s.shape[1:3]) >= crop]
         stills = [s for s in data.stills if min(s.shape[:2]) >= crop + 8]
         if not sequences and not stills:
@@ -140,7 +144,7 @@ class ClipSampler:
         self.device = torch.device(device)
         self.sequences = [torch.from_numpy(s).to(self.device) for s in sequences]  # [T, H, W, 3] uint8 each
         self.stills = [torch.from_numpy(s).to(self.device) for s in stills]  # [H, W, 3] uint8 each
-        self.frames, self.crop = frames, crop
+        self.frames, self.crop, self.content = frames, crop, content
         self.still_fraction = still_fraction if sequences and stills else float(not sequences)
         weights = np.array([len(s) for s in sequences], dtype=np.float64)
         self.sequence_weights = weights / weights.sum() if len(weights) else weights
@@ -148,21 +152,28 @@ class ClipSampler:
 
     def _clip(self) -> torch.Tensor:
         """One ``[T, crop, crop, 3]`` uint8 clip on the device (the host draws only its numbers)."""
-        rng, t, crop = self.rng, self.frames, self.crop
+        rng, t, crop, content = self.rng, self.frames, self.crop, self.content
+        if content.smooth_fraction and rng.random() < content.smooth_fraction:
+            return smooth_field(t, crop, rng, self.device)
+        size = content.source_size(crop, rng) if content.active else crop
         if rng.random() < self.still_fraction:
             still = self.stills[rng.integers(len(self.stills))]
             h, w = still.shape[:2]
-            margin = min(24, (min(h, w) - crop) // 2)  # camera travel, in pixels
-            size = crop + 2 * margin
-            top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
-            clip = still_to_clip(still[top : top + size, left : left + size], t, rng, max_shift=margin)
+            size = min(size, min(h, w) - 8)
+            margin = min(24, (min(h, w) - size) // 2)  # camera travel, in pixels
+            side = size + 2 * margin
+            top, left = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+            clip = still_to_clip(still[top : top + side, left : left + side], t, rng, max_shift=margin)
         else:
             sequence = self.sequences[rng.choice(len(self.sequences), p=self.sequence_weights)]
             start = rng.integers(0, len(sequence) - t + 1)
             clip = sequence[start : start + t]
         h, w = clip.shape[1:3]
-        top, left = rng.integers(0, h - crop + 1), rng.integers(0, w - crop + 1)
-        clip = clip[:, top : top + crop, left : left + crop]
+        size = min(size, h, w)
+        top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+        clip = area_resize(clip[:, top : top + size, left : left + size], crop)
+        if content.soft_fraction and rng.random() < content.soft_fraction:
+            clip = gaussian_blur(clip, rng.uniform(*content.blur_sigma))
         flips = [axis for axis in (2, 1, 0) if rng.random() < 0.5]  # horizontal, vertical, time reversal
         return clip.flip(flips) if flips else clip
 

@@ -19,9 +19,10 @@ from diffusers import DDPMScheduler
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 
-from stdit_cli.adapters import adapter_for
+from stdit_cli.pipeline.adapters import adapter_for
+from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
 from stdit_cli.presets import load_preset
-from stdit_cli.sampler import DEFAULT_SCHEDULE, DiffusionSampler
+from stdit_cli.train.content import ContentMix
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
@@ -63,6 +64,12 @@ class TrainConfig:
     init_from: str | None = None  # start from these weights (fresh optimiser, schedule and EMA)
     init_partial: bool = False  # init_from may be another configuration: copy the tensors both share
     sigma_weight_power: float = 0.0  # weight each clip's loss by (sigma/25)**power (objective.sigma_loss_weight)
+    scale_range: tuple[float, float] = (1.0, 1.0)  # area-downscale each crop by a factor in this range
+    soft_fraction: float = 0.0  # share of clips blurred like a soft lens (content.ContentMix)
+    smooth_fraction: float = 0.0  # share of clips replaced by smooth synthetic fields
+
+    def content_mix(self) -> ContentMix:
+        return ContentMix(tuple(self.scale_range), self.soft_fraction, self.smooth_fraction)
 
 
 @dataclass
@@ -130,7 +137,8 @@ class Trainer:
         data = load_training_data(config.data, downscale=config.downscale)
         self.log(f"training data: {data.describe()}")
         rank_seed = config.seed + 1000 * self.accelerator.process_index
-        self.sampler = ClipSampler(data, self.frames, config.crop, seed=rank_seed, device=self.accelerator.device)
+        self.sampler = ClipSampler(data, self.frames, config.crop, seed=rank_seed, device=self.accelerator.device,
+                                   content=config.content_mix())
         # training noise is drawn where the model runs (on a GPU, not by the host)
         self.noise_generator = torch.Generator(device=self.accelerator.device).manual_seed(rank_seed + 1)
         self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)

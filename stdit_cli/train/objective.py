@@ -2,7 +2,7 @@
 
 For a clean clip ``x`` and a noise level ``sigma_255`` the noisy clip is what an 8-bit file
 holds, ``y = clip(round(x_255 + sigma_255 * n)) `` back on ``[-1, 1]``. The sampler starts at
-``t = start_timestep(sigma)`` from ``x_t = sqrt(abar_t) * y`` (see ``stdit_cli.sampler``), so the
+``t = start_timestep(sigma)`` from ``x_t = sqrt(abar_t) * y`` (see ``stdit_cli.pipeline.sampler``), so the
 model is trained on exactly that state. Its target is the epsilon (or v) that maps ``x_t`` back
 to ``x`` under the schedule, so one DDIM step from ``t`` recovers ``x`` for a perfect model.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from stdit_cli.sampler import noise_to_signal
+from stdit_cli.pipeline.sampler import noise_to_signal
 
 #: noise levels users denoise, on the 0..255 scale
 SIGMA_RANGE_255 = (1.0, 75.0)

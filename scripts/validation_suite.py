@@ -1,0 +1,108 @@
+"""The validation suite: the clips every model decision is made on, none of them trained on.
+
+Each clip is a name ``<group>/<source>`` that resolves to clean uint8 frames ``[T, H, W, 3]`` and a
+degradation. The groups cover what users bring, so a model that fits one kind of footage shows it:
+
+- ``vid4/*``: the four Vid4 sequences (sharp, textured; the set earlier choices were made on);
+- ``davis/*``: DAVIS-2016 sequences held out of training entirely, at their native 854x480;
+- ``soft/*``: two of those, area-downscaled 2x and bicubic-upscaled back (soft, upscaled footage);
+- ``flat/field`` and ``flat/gradient``: a flat grey field and a smooth colour gradient (640x272),
+  where the ideal output is known and the residual error is the figure;
+- ``still/*``: Kodak24 and CBSD68 photos as clips with synthetic camera motion;
+- ``h264/*``: held-out DAVIS clips noised, then H.264-encoded (CRF 20, 4:2:0), as noisy footage
+  usually arrives; the models see them with ``--sigma auto`` as a user would (the "oracle" is the
+  sigma added before the encode).
+
+Training (``scripts/train_defaults.sh``) excludes :data:`HELD_OUT_DAVIS`; Vid4, Kodak24 and CBSD68
+are never trained on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+#: DAVIS-2016 sequences kept out of every training run (the other 15 are training material)
+HELD_OUT_DAVIS = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
+
+SUITE = (
+    "vid4/calendar", "vid4/city", "vid4/foliage", "vid4/walk",
+    *(f"davis/{name}" for name in HELD_OUT_DAVIS),
+    "soft/car-shadow", "soft/kite-surf",
+    "flat/field", "flat/gradient",
+    "still/kodim03", "still/kodim08", "still/cbsd68-119082",
+    "h264/dog", "h264/scooter-black",
+)  # fmt: skip
+COMPRESSED_GROUP = "h264"
+FLAT_SIZE = (272, 640)  # H, W
+H264_CRF = 20
+
+
+def _frames_from_pngs(paths: list[Path], frames: int) -> np.ndarray:
+    assert len(paths) >= frames, f"expected at least {frames} frames, found {len(paths)} ({paths[:1]})"
+    return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in paths[:frames]])
+
+
+def _davis(data: Path, name: str, frames: int) -> np.ndarray:
+    return _frames_from_pngs(sorted((data / "davis2016_val_480p" / name).glob("*.jpg")), frames)
+
+
+def _soften(clean: np.ndarray) -> np.ndarray:
+    """Area-downscale 2x, bicubic-upscale back: what an upscaled or soft source looks like."""
+    h, w = clean.shape[1:3]
+    out = []
+    for frame in clean:
+        small = Image.fromarray(frame).reduce(2)
+        out.append(np.asarray(small.resize((w, h), Image.BICUBIC)))
+    return np.stack(out)
+
+
+def _still_clip(image: np.ndarray, frames: int, seed: int) -> np.ndarray:
+    """A still panned by a constant sub-pixel-free velocity with jitter (the training motion model)."""
+    from stdit_cli.train.data import still_to_clip
+
+    clip = still_to_clip(image, frames, np.random.default_rng(seed), max_shift=16)
+    h, w = clip.shape[1:3]
+    return np.ascontiguousarray(clip[:, : h // 8 * 8, : w // 8 * 8])
+
+
+def _flat(kind: str, frames: int) -> np.ndarray:
+    h, w = FLAT_SIZE
+    if kind == "field":
+        return np.full((frames, h, w, 3), 128, np.uint8)
+    yy, xx = np.mgrid[0:h, 0:w]
+    gradient = np.stack([60 + 100 * xx / w, 80 + 60 * yy / h, 120 + 0 * xx], -1)  # as ../shared/tools/flat_field.py
+    return np.repeat(np.round(gradient)[None], frames, 0).astype(np.uint8)
+
+
+def load_clip(data: Path, name: str, frames: int) -> np.ndarray:
+    """Clean uint8 ``[T, H, W, 3]`` frames of suite clip ``name`` (``data``: ``../shared/data``)."""
+    group, _, source = name.partition("/")
+    if group == "vid4":
+        return _frames_from_pngs(sorted((data / "vid4" / source).glob("hr_*.png")), frames)
+    if group in ("davis", COMPRESSED_GROUP):
+        return _davis(data, source, frames)
+    if group == "soft":
+        return _soften(_davis(data, source, frames))
+    if group == "flat":
+        return _flat(source, frames)
+    if group == "still":
+        if source.startswith("cbsd68-"):
+            path = data / "bsds500" / "val" / f"{source.split('-', 1)[1]}.jpg"
+        else:
+            path = data / "kodak24" / f"{source}.png"
+        return _still_clip(np.asarray(Image.open(path).convert("RGB")), frames, seed=len(source))
+    raise ValueError(f"unknown suite clip {name!r}; known groups: vid4, davis, soft, flat, still, {COMPRESSED_GROUP}")
+
+
+def is_compressed(name: str) -> bool:
+    return name.startswith(COMPRESSED_GROUP + "/")
+
+
+def h264_encode(ffmpeg: str, noisy_lossless: Path, out: Path, crf: int = H264_CRF) -> None:
+    """Encode a (lossless) noisy clip as a user's camera or phone would: x264 CRF ``crf``, 4:2:0."""
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-i", str(noisy_lossless), "-c:v", "libx264", "-crf", str(crf),
+                    "-preset", "medium", "-pix_fmt", "yuv420p", str(out)], check=True)  # fmt: skip

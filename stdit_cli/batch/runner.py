@@ -1,0 +1,356 @@
+"""``stdit denoise`` over a batch: one model load, a progress bar per video, a report, a summary.
+
+The parts live in their own modules: the input list, the outputs and `--skip-existing` in
+`inputs`, records and the JSONL report in `report`, signals in `interrupts`, torchrun in
+`sharding`. This module runs them in order and talks to the user: errors and warnings go to
+stderr one line each, `--json` lines and the summary table to stdout, and nothing a user can
+cause ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from stdit_cli.batch.inputs import (
+    BatchError,
+    BatchItem,
+    OutputPlan,
+    finished_frames,
+    plan_batch,
+    prepare_output,
+    read_input_list,
+    unique_inputs,
+)
+from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
+from stdit_cli.batch.report import Record, ReportWriter, rank_report_path, rank_reports, summary_table, write_report
+from stdit_cli.batch.sharding import RankGroup, Shard, ShardError
+from stdit_cli.pipeline import DenoiseOptions, DenoiseResult, VideoDenoiser
+from stdit_cli.runtime import RuntimeSetupError, set_threads
+from stdit_cli.video import VideoError, VideoWarning, probe_video
+from stdit_cli.weights import CheckpointError, resolve_checkpoint
+
+#: warnings meant for the user, kept in each video's record (others are shown the usual way)
+_USER_WARNINGS = (VideoWarning, RuntimeWarning)
+
+
+@dataclass
+class DenoiseJob:
+    """Everything ``stdit denoise`` was asked to do."""
+
+    inputs: list[Path]
+    output: str | None
+    overwrite: bool
+    model_name: str
+    checkpoint: Path | None
+    options: DenoiseOptions
+    threads: int | None = None
+    quiet: bool = False
+    as_json: bool = False
+    inputs_from: str | None = None  # a file of paths, or "-" for stdin
+    skip_existing: bool = False
+    report: Path | None = None
+    relative_to: Path | None = None
+
+
+@dataclass
+class _Batch:
+    """What every video of a running batch shares."""
+
+    job: DenoiseJob
+    plan: OutputPlan
+    shard: Shard
+    denoiser: VideoDenoiser
+    guard: InterruptGuard
+    console: Console
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def show_progress(self) -> bool:
+        return not (self.job.quiet or self.job.as_json or self.shard.rank > 0)
+
+    def say(self, kind: str, style: str, message: str) -> None:
+        """One line on stderr: `error: ...`, `warning: ...` (prefixed by the rank under torchrun)."""
+        rank = f"rank {self.shard.rank}: " if self.shard.distributed else ""
+        self.console.print(f"[{style}]{kind}:[/] {rank}{escape(message)}", soft_wrap=True, highlight=False)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("frames"),
+        TextColumn("{task.fields[fps]:.2f} fps"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> DenoiseResult:
+    """One video through the model, with a progress bar unless quiet."""
+    if not batch.show_progress:
+        return batch.denoiser.denoise_file(input_path, output_path)
+    with _progress(batch.console) as progress:
+        tasks = []  # the bar appears once the video has opened and its length is known
+
+        def update(done: int, total: int) -> None:
+            if not tasks:
+                tasks.append(progress.add_task(escape(input_path.name), total=total, fps=0.0))
+            elapsed = progress.tasks[0].elapsed or 0.0
+            progress.update(tasks[0], completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
+
+        return batch.denoiser.denoise_file(input_path, output_path, update)
+
+
+def _process(batch: _Batch, item: BatchItem) -> Record:
+    """Skip, denoise or refuse one input; raises only `Interrupted` and what the caller reports."""
+    rank = batch.shard.rank
+    output = None if item.output is None else str(item.output)
+    if item.error is not None:
+        return Record(item.index, str(item.input), output, "failed", error=item.error, rank=rank)
+    info = probe_video(item.input)  # a bad input fails here, before any folder is made
+    job = batch.job
+    output_path = prepare_output(item, batch.plan, overwrite=job.overwrite or job.skip_existing)
+    if job.skip_existing:
+        frames = finished_frames(output_path)
+        if frames is not None and frames >= info.num_frames:
+            return Record(item.index, str(item.input), str(output_path), "skipped", frames=frames, rank=rank)
+        if output_path.exists():
+            found = "does not open as a video" if frames is None else f"has {frames} of {info.num_frames} frames"
+            warnings.warn(f"{output_path}: replacing it, it {found}", RuntimeWarning, stacklevel=1)
+    with batch.guard.interruptible():
+        result = _denoise_file(batch, item.input, output_path)
+    return Record.from_result(item.index, result, [], rank=rank)
+
+
+def _run_item(batch: _Batch, item: BatchItem) -> Record:
+    """`_process` with every failure turned into a `failed` record and the warnings kept."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            record = _process(batch, item)
+        except (VideoError, OSError, MemoryError, RuntimeError, ValueError) as error:
+            record = _failed(batch, item, _one_line(error))
+        except Exception as error:  # a bug must not cost the rest of the batch
+            record = _failed(batch, item, f"internal error ({type(error).__name__}: {_one_line(error)})")
+    record.warnings = _user_warnings(caught, item.input)
+    return record
+
+
+def _failed(batch: _Batch, item: BatchItem, message: str) -> Record:
+    if not message.startswith(str(item.input)):
+        message = f"{item.input}: {message}"
+    output = None if item.output is None else str(item.output)
+    return Record(item.index, str(item.input), output, "failed", error=message, rank=batch.shard.rank)
+
+
+def _user_warnings(caught: list[warnings.WarningMessage], input_path: Path) -> list[str]:
+    """Messages of the user-facing warnings, once each, naming the file; the rest re-emitted."""
+    messages: list[str] = []
+    for warning in caught:
+        if not issubclass(warning.category, _USER_WARNINGS):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            continue
+        text = _one_line(warning.message)
+        if str(input_path) not in text and not isinstance(warning.message, VideoWarning):
+            text = f"{input_path}: {text}"
+        if text not in messages:
+            messages.append(text)
+    return messages
+
+
+def _echo_json(line: str) -> None:
+    """One JSON line on stdout; a reader that went away (``--json | head``) does not stop the batch."""
+    try:
+        click.echo(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # later lines (and the interpreter's final flush) go nowhere instead of raising again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _emit(batch: _Batch, record: Record, report: ReportWriter) -> None:
+    """A finished record: into the report, onto stdout (`--json`), errors/warnings on stderr."""
+    batch.records.append(record)
+    report.write(record)
+    for message in record.warnings:
+        batch.say("warning", "yellow", message)
+    if batch.job.as_json:
+        _echo_json(record.to_json())
+    elif record.status == "failed":
+        batch.say("error", "red", record.error or "failed")
+
+
+def _run_items(batch: _Batch, items: list[BatchItem], report: ReportWriter) -> None:
+    """Every item in order until done or interrupted; the rest are recorded as not started."""
+    position = 0
+    while position < len(items) and not batch.guard.stop_requested:
+        item = items[position]
+        try:
+            record = _run_item(batch, item)
+        except Interrupted:
+            output = None if item.output is None else str(item.output)
+            record = Record(item.index, str(item.input), output, "interrupted",
+                            error=f"{item.input}: interrupted; its partial output was removed", rank=batch.shard.rank)  # fmt: skip
+        _emit(batch, record, report)
+        position += 1
+    for item in items[position:]:
+        output = None if item.output is None else str(item.output)
+        _emit(batch, Record(item.index, str(item.input), output, "not_started", rank=batch.shard.rank), report)
+
+
+def _collect_inputs(job: DenoiseJob, shard: Shard) -> list[Path]:
+    """The batch's inputs: command line first, then the list; each file once."""
+    inputs = list(job.inputs)
+    if job.inputs_from is not None:
+        if job.inputs_from == "-" and shard.distributed:
+            raise BatchError("--inputs-from - (stdin) cannot be shared by torchrun processes: give a file")
+        inputs += read_input_list(job.inputs_from)
+    inputs = unique_inputs(inputs)
+    if not inputs:
+        where = f" ({job.inputs_from} lists none)" if job.inputs_from is not None else ""
+        raise BatchError(f"no inputs: give video files or --inputs-from FILE{where}")
+    return inputs
+
+
+def _cpu_threads(job: DenoiseJob, shard: Shard) -> int | None:
+    """`--threads`; else under torchrun this process's share of the cores (torchrun's default
+    OMP_NUM_THREADS=1 would leave cores idle); else OMP_NUM_THREADS when set; else every core."""
+    if job.threads is not None:
+        return job.threads
+    if shard.distributed:
+        return shard.cpu_threads()
+    from_env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(from_env) if from_env.isdigit() and int(from_env) > 0 else None
+
+
+def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
+    shard.use_local_gpu(job.options.device)
+    checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast)
+    return VideoDenoiser(checkpoint, job.options)
+
+
+def _merge(batch: _Batch, group: RankGroup, report: ReportWriter) -> list[Record] | None:
+    """Under torchrun: every rank's records on rank 0, which writes the merged report.
+
+    Returns the merged records on rank 0, [] on the other ranks, None when the gather failed.
+    """
+    gathered = group.gather([record.to_dict() for record in batch.records])
+    if gathered is None:
+        batch.say("error", "red", "could not collect the other ranks' records (one stopped early); "
+                  "each rank's report says what it did")  # fmt: skip
+        return None
+    if batch.shard.rank != 0:
+        return []
+    merged = sorted((Record.from_dict(data) for data in gathered), key=lambda record: record.index)
+    report_path = batch.job.report
+    if report_path is not None and report.error is None:
+        try:
+            write_report(report_path, merged)
+        except OSError as error:
+            batch.say("error", "red", f"{report_path}: cannot write the merged report ({error.strerror}); the rank reports are kept")
+            return merged
+        for stale in rank_reports(report_path):  # this run's, and any left by an earlier one
+            stale.unlink(missing_ok=True)
+    return merged
+
+
+def _exit_code(records: list[Record], guard: InterruptGuard, report: ReportWriter) -> int:
+    if guard.exit_code is not None:
+        return guard.exit_code
+    if report.error is not None:
+        return 1
+    return 0 if all(record.ok for record in records) else 1
+
+
+def _print_summary(batch: _Batch, records: list[Record]) -> None:
+    denoiser = batch.denoiser
+    title = f"stdit denoise: model {denoiser.adapter.name} on {denoiser.device} ({denoiser.precision})"
+    if batch.shard.distributed:
+        title += f", {batch.shard.world_size} processes"
+    Console().print(summary_table(records, title))
+
+
+def _finish(batch: _Batch, group: RankGroup, report: ReportWriter) -> int:
+    """Close the report, merge under torchrun, print the summary; return the exit code."""
+    report.close()
+    if report.error is not None:
+        batch.say("error", "red", report.error)
+    if batch.guard.stop_requested:
+        name = signal.Signals(batch.guard.signum).name
+        done = sum(record.ok for record in batch.records)
+        dropped = "; the video in progress was discarded" if any(r.status == "interrupted" for r in batch.records) else ""
+        batch.say("stopped", "yellow", f"{name}: {done} of {len(batch.records)} inputs done{dropped}; "
+                  "run again with --skip-existing to finish")  # fmt: skip
+    records = batch.records
+    if batch.shard.distributed and not batch.guard.stop_requested:
+        merged = _merge(batch, group, report)
+        if merged is not None and batch.shard.rank != 0:
+            return _exit_code([], batch.guard, report)  # rank 0 speaks for the whole batch
+        records = merged if merged is not None else records
+    if not batch.job.quiet and not batch.job.as_json and batch.shard.rank == 0:
+        _print_summary(batch, records)
+    return _exit_code(records, batch.guard, report)
+
+
+def _start(job: DenoiseJob) -> tuple[Shard, OutputPlan, list[BatchItem]]:
+    """Read the launch, the inputs and the outputs; usage errors exit 2 before any work."""
+    try:
+        shard = Shard.from_env()
+    except ShardError as error:
+        raise click.ClickException(str(error)) from None
+    if job.overwrite and job.skip_existing:
+        raise click.UsageError("--overwrite and --skip-existing contradict each other: choose one")
+    try:
+        inputs = _collect_inputs(job, shard)
+        plan = OutputPlan.from_option(job.output, len(inputs), job.relative_to)
+    except BatchError as error:
+        raise click.UsageError(str(error)) from None
+    return shard, plan, plan_batch(inputs, plan)
+
+
+def run_denoise(job: DenoiseJob) -> int:
+    """Denoise every input; return the exit code (0 all done, 1 any failed, 128+N on signal N)."""
+    console = Console(stderr=True)
+    with InterruptGuard() as guard:
+        shard, plan, items = _start(job)
+        set_threads(_cpu_threads(job, shard))
+        group = RankGroup(shard)
+        try:
+            group.start()
+            denoiser = _load_denoiser(job, shard)
+            # torch, diffusers and the model live until exit: keep the collector from walking
+            # them again in every full collection and once more at exit (1 s of teardown)
+            gc.freeze()
+            report_path = job.report
+            if report_path is not None and shard.distributed:
+                report_path = rank_report_path(report_path, shard.rank)
+            report = ReportWriter(report_path)
+        except (ShardError, CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
+            group.close()
+            raise click.ClickException(_one_line(error)) from None
+        batch = _Batch(job, plan, shard, denoiser, guard, console)
+        try:
+            _run_items(batch, shard.take(items), report)
+            return _finish(batch, group, report)
+        finally:
+            report.close()
+            group.close()

@@ -1,0 +1,86 @@
+"""The two attention layers of :class:`~stdit_cli.models.UNetSTIC`'s lowest levels.
+
+They are diffusers' ``Transformer2DModel`` (continuous input, linear projections,
+``only_cross_attention``) and ``TransformerTemporalModel`` reduced to the configuration the UNet
+uses, built from the same ``BasicTransformerBlock`` with the same parameter names, so checkpoints
+saved with either load into the other. Importing any module of ``diffusers.models.transformers``
+runs that package's ``__init__``, which imports some sixty other transformer models (and SciPy):
+about 0.8 s of every ``stdit denoise`` start-up for two classes. ``tests/test_model_unet.py``
+checks that both give diffusers' outputs to float precision.
+"""
+
+from __future__ import annotations
+
+import torch
+from diffusers.models.attention import BasicTransformerBlock
+from torch import nn
+
+
+class CrossAttention2D(nn.Module):
+    """GroupNorm -> linear in -> ``BasicTransformerBlock`` (both attentions over the context tokens) -> linear out, residual.
+
+    Pixels attend only to ``encoder_hidden_states``, never to each other, so the cost is linear in
+    ``H * W``. ``attention_mask`` ``[N, seq]`` (1 keep, 0 drop) is applied to both attentions.
+    """
+
+    def __init__(self, channels: int, heads: int, head_dim: int, cross_attention_dim: int, norm_num_groups: int):
+        super().__init__()
+        inner = heads * head_dim
+        self.norm = nn.GroupNorm(norm_num_groups, channels, eps=1e-6, affine=True)
+        self.proj_in = nn.Linear(channels, inner)
+        self.transformer_blocks = nn.ModuleList([
+            BasicTransformerBlock(inner, heads, head_dim, cross_attention_dim=cross_attention_dim,
+                                  activation_fn="geglu", only_cross_attention=True, double_self_attention=False)
+        ])  # fmt: skip
+        self.proj_out = nn.Linear(inner, channels)
+
+    def forward(self, hidden_states: torch.Tensor, context: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``[N, C, H, W]`` with context ``[N, seq, D]`` -> ``[N, C, H, W]``."""
+        batch, channels, height, width = hidden_states.shape
+        bias = None
+        if attention_mask is not None:
+            # [N, seq] keep/drop -> [N, 1, seq] additive bias (diffusers' convention)
+            bias = ((1 - attention_mask.to(hidden_states.dtype)) * -10000.0).unsqueeze(1)
+        residual = hidden_states
+        # [N, C, H, W] -> [N, H*W, C] -> [N, H*W, inner]
+        tokens = self.norm(hidden_states).permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+        tokens = self.proj_in(tokens)
+        for block in self.transformer_blocks:
+            tokens = block(tokens, attention_mask=bias, encoder_hidden_states=context, encoder_attention_mask=bias)
+        # [N, H*W, inner] -> [N, H*W, C] -> [N, C, H, W]
+        tokens = self.proj_out(tokens)
+        return tokens.reshape(batch, height, width, channels).permute(0, 3, 1, 2).contiguous() + residual
+
+
+class TemporalSelfAttention(nn.Module):
+    """Self-attention across the ``T`` frames at each pixel: GroupNorm over the clip -> linear in ->
+    ``BasicTransformerBlock`` -> linear out, residual."""
+
+    def __init__(self, channels: int, heads: int, head_dim: int, norm_num_groups: int):
+        super().__init__()
+        inner = heads * head_dim
+        self.norm = nn.GroupNorm(norm_num_groups, channels, eps=1e-6, affine=True)
+        self.proj_in = nn.Linear(channels, inner)
+        self.transformer_blocks = nn.ModuleList([
+            BasicTransformerBlock(inner, heads, head_dim, activation_fn="geglu", double_self_attention=False)
+        ])  # fmt: skip
+        self.proj_out = nn.Linear(inner, channels)
+
+    def forward(self, hidden_states: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """``[(B T), C, H, W]`` -> ``[(B T), C, H, W]``."""
+        batch_frames, channels, height, width = hidden_states.shape
+        batch = batch_frames // num_frames
+        residual = hidden_states
+        # [(B T), C, H, W] -> [B, C, T, H, W]: the norm's statistics cover the whole clip
+        video = hidden_states.reshape(batch, num_frames, channels, height, width).permute(0, 2, 1, 3, 4)
+        video = self.norm(video)
+        # [B, C, T, H, W] -> [(B H W), T, C] (contiguous: a strided 3-D input would make nn.Linear
+        # copy its weight once per pixel)
+        tokens = video.permute(0, 3, 4, 2, 1).reshape(batch * height * width, num_frames, channels).contiguous()
+        tokens = self.proj_in(tokens)
+        for block in self.transformer_blocks:
+            tokens = block(tokens)
+        tokens = self.proj_out(tokens)
+        # [(B H W), T, C] -> [B, H, W, T, C] -> [B, T, C, H, W] -> [(B T), C, H, W]
+        tokens = tokens.reshape(batch, height, width, num_frames, channels).permute(0, 3, 4, 1, 2)
+        return tokens.reshape(batch_frames, channels, height, width) + residual

@@ -1,0 +1,331 @@
+"""Denoise one video file: decode → windows/tiles → sampler + backbone → blend → encode.
+
+``VideoDenoiser`` holds one loaded model for many videos (one model load per batch).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
+from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
+from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
+from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
+from stdit_cli.pipeline.sampler import DiffusionSampler
+from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
+from stdit_cli.runtime import autocast, resolve_device, resolve_precision
+from stdit_cli.video import VideoReader, VideoWriter, cheap_frame_sample
+from stdit_cli.weights import Checkpoint
+
+#: frames sampled across the video for ``--sigma auto``
+SIGMA_SAMPLE_FRAMES = 8
+
+#: views of each window averaged by default (``stdit_cli.pipeline.ensemble``: the window and its transpose).
+#: On Vid4 (20 frames, shipped unet) 2 views with no window overlap gave +0.19 / +0.23 / +0.24 dB
+#: at sigma 10 / 25 / 50 over one view with one frame of overlap, for 1.6x the model time
+#: (``scripts/results/``, the Vid4 ensemble run of 2026-11-30). ``--fast``: one view
+DEFAULT_ENSEMBLE = 2
+FAST_ENSEMBLE = 1
+
+#: frames shared by consecutive windows. 0: every frame goes through the model once per view.
+#: With 2 views one shared frame (1.25 passes per frame) gained 0.01 dB on Vid4 for 1.25x the model
+#: time (one view with one shared frame was the default until 2026-11-30)
+DEFAULT_WINDOW_OVERLAP = 0
+
+#: x264 (preset, CRF) of a lossy output. ``--fast``: superfast at CRF 11 keeps the fidelity of
+#: medium at CRF 16 (38.77 vs 38.85 dB PSNR against the denoised frames, 60 frames of 854x480)
+#: for a quarter of the encoder's CPU time (13 vs 56 ms a frame) and 1.4x the bytes
+ENCODE = ("medium", 16)
+FAST_ENCODE = ("superfast", 11)
+
+#: decoder of the streaming pass. decord decodes ahead in a background thread with no bound
+#: when its consumer is slower than it (dmlc/decord#208, #304): on a 600-frame 854x480 clip read
+#: at the model's pace it held 580-680 MiB, growing with the length. PyAV decodes on demand
+#: (flat at 92 MiB) at the same 89 frames/s, so the one pass over the video uses PyAV.
+STREAM_DECODER = "pyav"
+
+#: forward passes between two hand-backs of free heap memory to the OS (``malloc_trim``). After
+#: every pass, each activation of the next one was page-faulted back in (600 frames of 854x480:
+#: 3.46 frames/s, peak 906 MiB); every 8th pass: 3.72 frames/s, 938 MiB (60 frames: 884 MiB)
+RELEASE_MEMORY_EVERY = 8
+
+#: decoded / denoised chunks held in each background queue
+QUEUE_DEPTH = 2
+
+#: ``progress(frames_done, frames_total)``
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class DenoiseOptions:
+    """Everything ``stdit denoise`` lets a user choose, with the CLI defaults."""
+
+    sigma_255: float | None = None  # None = estimate from the video
+    steps: int = 1
+    scheduler: str = "ddim"
+    eta: float = 0.0
+    seed: int = 0
+    tile: int | None = None  # None = the backbone's default tile
+    tile_overlap: int | None = None  # None = the backbone's default
+    window_overlap: int | None = None  # None = DEFAULT_WINDOW_OVERLAP
+    batch_size: int | None = None  # None = auto: 1 on CPU (measured fastest), from free memory on GPUs
+    fast: bool = False
+    compile: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    lossless: bool = False
+    ensemble: int | None = None  # views averaged per window (stdit_cli.pipeline.ensemble); None = DEFAULT_ENSEMBLE (--fast: FAST_ENSEMBLE)
+
+
+@dataclass
+class DenoiseResult:
+    """What happened to one video (the CLI prints it; ``--json`` dumps it)."""
+
+    input: str
+    output: str
+    model: str
+    sigma: float
+    sigma_estimated: bool
+    t_start: int
+    steps: int
+    scheduler: str
+    device: str
+    precision: str
+    frames: int
+    width: int
+    height: int
+    seconds: float
+    peak_device_mib: float | None = None  # CUDA only: peak memory allocated by torch
+    ensemble: int = 1  # views averaged per window
+    checkpoint: str = ""  # where the weights came from (--fast picks a model's cheaper shipped checkpoint)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class NonFiniteGuard:
+    """Re-run a batch in fp32 when reduced precision produced NaN/inf; warn once per video."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def check(self, output: torch.Tensor) -> bool:
+        # one reduction, no boolean temporary: a NaN or inf anywhere makes the sum non-finite (a
+        # finite output large enough to overflow the sum is no denoised video either)
+        return bool(torch.isfinite(output.sum()))
+
+    def warn(self, precision: str) -> None:
+        if not self.warned:
+            warnings.warn(f"non-finite values in {precision}; re-running the affected windows in fp32", RuntimeWarning)
+            self.warned = True
+
+
+def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progress: ProgressCallback | None) -> int:
+    """Encode denoised chunks in a background thread while the model works; return frames written."""
+    if progress is not None:
+        progress(0, total)
+    done = 0
+    with BackgroundWriter(writer.write, QUEUE_DEPTH) as encoder:
+        for frames_uint8 in frames:
+            encoder.submit(frames_uint8)
+            done += len(frames_uint8)
+            if progress is not None:
+                progress(done, total)
+    return done
+
+
+class CompiledForward:
+    """The backbone, optionally through ``torch.compile``; falls back to eager if compiling fails.
+
+    Compilation happens lazily at the first call (that is where missing compilers or unsupported
+    ops surface), so the fallback covers the whole first forward pass.
+    """
+
+    def __init__(self, model: torch.nn.Module, enabled: bool):
+        self.model = model
+        self.compiled = _try_compile(model) if enabled else None
+
+    def __call__(self, *args, **kwargs):
+        if self.compiled is not None:
+            try:
+                return self.compiled(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - any backend failure means: run eagerly
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+                              "running eagerly", RuntimeWarning)  # fmt: skip
+                self.compiled = None
+        return self.model(*args, **kwargs)
+
+    def __getattr__(self, name):
+        # config, num_frames, token_grid, ...: whatever the adapters read from the backbone
+        return getattr(self.model, name)
+
+
+def _try_compile(model: torch.nn.Module):
+    try:
+        return torch.compile(model, dynamic=False)
+    except Exception as error:  # noqa: BLE001 - e.g. unsupported Python or platform
+        warnings.warn(f"torch.compile is unavailable ({type(error).__name__}); running eagerly", RuntimeWarning)
+        return None
+
+
+def auto_batch_size(predict, sampler: DiffusionSampler, unit: torch.Tensor, budget: float = 0.5, cap: int = 64) -> int:
+    """Units per forward pass that fit in ``budget`` of the free CUDA memory, measured on one unit."""
+    device = unit.device
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    baseline = torch.cuda.memory_allocated(device)
+    with torch.inference_mode():
+        sampler.denoise(predict, unit, 25.0, torch.Generator().manual_seed(0))
+    torch.cuda.synchronize(device)
+    per_unit = max(torch.cuda.max_memory_allocated(device) - baseline, 1)
+    free, _ = torch.cuda.mem_get_info(device)
+    return int(max(1, min(cap, budget * free // per_unit)))
+
+
+class VideoDenoiser:
+    """A loaded checkpoint, placed on a device, ready to denoise video files."""
+
+    def __init__(self, checkpoint: Checkpoint, options: DenoiseOptions):
+        self.ensemble = options.ensemble
+        if self.ensemble is None:
+            self.ensemble = FAST_ENSEMBLE if options.fast else DEFAULT_ENSEMBLE
+        check_ensemble_size(self.ensemble)  # before any work, not at the first window
+        limit_malloc_arenas()  # before the decode/encode threads start
+        self.checkpoint = checkpoint
+        self.adapter = checkpoint.adapter
+        self.options = options
+        self.device = resolve_device(options.device)
+        self.precision = resolve_precision(options.precision, self.device)
+        self.model = self.adapter.prepare(checkpoint.model.to(self.device)).eval()
+        self.forward = CompiledForward(self.model, enabled=options.compile)
+        self.sampler = DiffusionSampler(checkpoint.schedule, options.scheduler, options.steps, options.eta)
+        window = int(self.model.num_frames)
+        overlap = options.window_overlap
+        if overlap is None:
+            overlap = min(DEFAULT_WINDOW_OVERLAP, window - 1)
+        self.plan = WindowPlan.from_overlap(window, overlap)
+        self.tile = options.tile or self.adapter.default_tile
+        overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
+        self.tile_overlap = min(overlap, self.tile // 2)
+
+    def _predict(self, precision: str) -> Predictor:
+        def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+            with autocast(self.device, precision):
+                return self.adapter.predict(self.forward, sample, timestep)
+
+        return self_ensemble(predict, self.ensemble)
+
+    def batch_size_for(self, height: int, width: int) -> int:
+        """``--batch-size``, or auto: 1 on CPU (measured fastest), else sized from free device memory."""
+        if self.options.batch_size is not None:
+            return self.options.batch_size
+        if self.device.type != "cuda":
+            return 1
+        grid = TileGrid.cover(height, width, self.tile, self.tile_overlap)
+        unit = torch.zeros(1, 3, self.plan.window, grid.tile_h, grid.tile_w)
+        return auto_batch_size(self._predict(self.precision), self.sampler, unit.to(self.device))
+
+    def _unit_denoiser(self, sigma_255: float, generator: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
+        guard = NonFiniteGuard()
+
+        pin = self.device.type == "cuda"
+        passes = itertools.count(1)
+
+        @torch.inference_mode()
+        def denoise_units(units: torch.Tensor) -> torch.Tensor:
+            # units cut on the host: pinned memory lets the copy to the GPU run asynchronously
+            if pin and units.device.type == "cpu":
+                units = units.pin_memory()
+            y_unit = units.to(self.device, non_blocking=True)
+            state = generator.get_state()
+            output = self.sampler.denoise(self._predict(self.precision), y_unit, sigma_255, generator)
+            if self.precision != "fp32" and not guard.check(output):
+                guard.warn(self.precision)
+                generator.set_state(state)
+                output = self.sampler.denoise(self._predict("fp32"), y_unit, sigma_255, generator)
+            # the activations freed would otherwise pile up, fragmented, in the malloc arenas
+            if next(passes) % RELEASE_MEMORY_EVERY == 0:
+                release_free_memory()
+            return output
+
+        return denoise_units
+
+    def estimate_sigma(self, reader: VideoReader) -> float:
+        """``--sigma auto``: the noise level of a few frames spread over the video (near keyframes: no long seeks)."""
+        return self._estimate_sigma(reader)[0]
+
+    def _estimate_sigma(self, reader: VideoReader) -> tuple[float, np.ndarray]:
+        """The estimate, and the frames it read that open the video (``[n, H, W, 3]``, n >= 0).
+
+        The streaming pass starts from those frames instead of decoding them again: on a short
+        clip the sample is the first frames, and the decoder is left right after them.
+        """
+        picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
+        frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+        # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
+        estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
+        opening = int(np.sum(picks == np.arange(len(picks))))  # picks are sorted and unique: 0, 1, ... n-1 first
+        return estimate(frames), frames[:opening]
+
+    def _frame_chunks(self, reader: VideoReader, opening: np.ndarray) -> Iterator[np.ndarray]:
+        """The video in chunks for the streaming pass, starting with ``opening`` (already decoded)."""
+        chunk_frames = max(self.plan.window, 8)
+        if len(opening):
+            yield opening
+        yield from reader.iter_chunks(chunk_frames, start=len(opening))
+
+    def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None) -> DenoiseResult:
+        """Denoise ``input_path`` into ``output_path`` (written atomically)."""
+        started = time.perf_counter()
+        options = self.options
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        with VideoReader(input_path, backend=STREAM_DECODER) as reader:
+            info = reader.info
+            estimated = options.sigma_255 is None
+            opening = np.empty((0, info.height, info.width, 3), np.uint8)  # frames decoded before the pass
+            if estimated:
+                sigma_255, opening = self._estimate_sigma(reader)
+            else:
+                sigma_255 = float(options.sigma_255)
+            generator = torch.Generator(device="cpu").manual_seed(options.seed)
+            batch_size = self.batch_size_for(info.height, info.width)
+            blender = StreamingBlender(
+                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size,
+                device=self.device if self.device.type == "cuda" else "cpu",
+            )
+            preset, crf = FAST_ENCODE if options.fast else ENCODE
+            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path,
+                             lossless=options.lossless, crf=crf, preset=preset) as writer:  # fmt: skip
+                with Prefetcher(self._frame_chunks(reader, opening), QUEUE_DEPTH) as chunks:
+                    done = _stream(blender.run(chunks), writer, info.num_frames, progress)
+                if done != info.num_frames:
+                    raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")
+        return DenoiseResult(
+            input=str(input_path),
+            output=str(output_path),
+            model=self.adapter.name,
+            sigma=round(sigma_255, 3),
+            sigma_estimated=estimated,
+            t_start=self.sampler.start_timestep(sigma_255),
+            steps=len(self.sampler.timesteps(sigma_255)),
+            scheduler=options.scheduler,
+            device=str(self.device),
+            precision=self.precision,
+            frames=done,
+            width=info.width,
+            height=info.height,
+            seconds=round(time.perf_counter() - started, 3),
+            peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
+            ensemble=self.ensemble,
+            checkpoint=self.checkpoint.source,
+        )

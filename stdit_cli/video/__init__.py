@@ -1,0 +1,43 @@
+"""Video in and out of the denoiser: probing, decoding and encoding uint8 RGB frames.
+
+Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch.
+
+- `probe`: `probe_video` → `VideoInfo` (size, exact frame rate, frame count, orientation from the
+  container), `VideoError`, and the PyAV helpers the reader and the writer share.
+- `orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
+- `caveats`: what an 8-bit, constant-rate output cannot keep (bit depth, variable frame rate),
+  said as `VideoWarning`s.
+- `reader`: `VideoReader` (decord by default, PyAV fallback), `decord_available`,
+  `cheap_frame_sample` (frames spread over a video that decode without long seeks).
+- `writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio copy, atomic rename),
+  `default_output_path`, `resolve_output_path`, `OutputExistsError`.
+
+Imports point one way: orientation ← probe ← caveats ← reader; probe ← writer.
+Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
+"""
+
+from stdit_cli.video.caveats import VideoWarning
+from stdit_cli.video.probe import VideoError, VideoInfo, probe_video
+from stdit_cli.video.reader import VideoReader, cheap_frame_sample, decord_available
+from stdit_cli.video.writer import (
+    OUTPUT_SUFFIXES,
+    OutputExistsError,
+    VideoWriter,
+    default_output_path,
+    resolve_output_path,
+)
+
+__all__ = [
+    "OUTPUT_SUFFIXES",
+    "OutputExistsError",
+    "VideoError",
+    "VideoInfo",
+    "VideoReader",
+    "VideoWarning",
+    "cheap_frame_sample",
+    "VideoWriter",
+    "decord_available",
+    "default_output_path",
+    "probe_video",
+    "resolve_output_path",
+]

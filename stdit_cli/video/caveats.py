@@ -1,0 +1,60 @@
+"""What an input has that stdit's output cannot keep, said as warnings when a video opens.
+
+stdit reads frames as 8-bit RGB, numbered rather than timed, and writes them at one constant rate
+(the input's average: same frame count, same total duration). Two kinds of input lose something:
+
+- more than 8 bits per sample (10-bit HDR phone footage, 16-bit FFV1): read and written in 8 bits;
+- a variable frame rate: frames are shown on a constant-rate timeline, each moved by up to the
+  measured deviation (the warning gives it in milliseconds); audio is copied as it was.
+
+And a display rotation that is not a multiple of 90 degrees is left as stored.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from stdit_cli.video.orientation import NONE
+from stdit_cli.video.probe import VideoInfo
+
+#: a frame further than this many frame intervals from a constant-rate timeline makes the video
+#: "variable frame rate" (half an interval: it would be shown in another slot at the average rate)
+VFR_TOLERANCE_FRAMES = 0.5
+
+
+class VideoWarning(UserWarning):
+    """A readable video with something the output cannot keep (bit depth, variable frame rate)."""
+
+
+def timeline_deviation_s(frame_times_s: np.ndarray | None, fps: Fraction) -> float:
+    """How far (seconds) the frames are from where a constant `fps` would show them."""
+    if frame_times_s is None or len(frame_times_s) < 3 or not np.isfinite(frame_times_s).all():
+        return 0.0
+    times_s = np.sort(frame_times_s)
+    constant_s = times_s[0] + np.arange(len(times_s)) / float(fps)
+    return float(np.abs(times_s - constant_s).max())
+
+
+def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None) -> list[str]:
+    """One line per property of the video that the 8-bit, constant-rate output cannot keep."""
+    messages = []
+    if info.bits_per_sample > 8:
+        messages.append(
+            f"{info.pix_fmt} has {info.bits_per_sample} bits per sample; stdit reads and writes 8-bit RGB, "
+            "so the output is 8-bit"
+        )
+    if info.orientation == NONE and abs(info.rotation_deg) >= 1:
+        messages.append(
+            f"display rotation of {info.rotation_deg:g} degrees is not a multiple of 90; frames are kept as stored"
+        )
+    deviation_s = timeline_deviation_s(frame_times_s, info.fps)
+    if deviation_s > VFR_TOLERANCE_FRAMES / float(info.fps):
+        rate = f"{float(info.fps):.4g} fps"
+        messages.append(
+            f"variable frame rate: frames are up to {deviation_s * 1000:.0f} ms away from a constant {rate}; "
+            f"the output is a constant {rate} with the same frames and total duration, so frames are "
+            f"shown up to {deviation_s * 1000:.0f} ms earlier or later than in the input"
+        )
+    return messages

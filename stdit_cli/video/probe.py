@@ -1,0 +1,164 @@
+"""What a video's container says about it: `probe_video` → `VideoInfo`, and the PyAV helpers
+that open a container and find its video stream (shared by the reader and the writer).
+
+Containers are probed with PyAV, because it keeps the frame rate exact (`Fraction(30000, 1001)`).
+The frame count is the cheap answer from the container header (`nb_frames`), or a count of the
+video packets (a demux pass, no decoding) where the container has no count (MKV, WebM);
+`VideoReader` indexes the packets when it opens a file and may find more. A display matrix
+(phone videos shot upright) is read here (see `orientation`): `VideoInfo.width`/`height` are as
+displayed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from stdit_cli.video.orientation import NONE, display_size, read_orientation
+
+
+
+class VideoError(Exception):
+    """A video that cannot be read or written; the message is one line naming the file and cause."""
+
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about its first video stream."""
+
+    path: Path
+    width: int
+    height: int
+    num_frames: int
+    fps: Fraction  # exact: 30000/1001 stays 30000/1001
+    has_audio: bool
+    codec: str  # decoder name, e.g. "h264", "ffv1"
+    duration_s: float  # container duration, or num_frames / fps where the container has none
+    orientation: str = NONE  # display-matrix transform applied to every frame (see `orientation`)
+    rotation_deg: float = 0.0  # clockwise display rotation, FFmpeg's convention (-display_rotation 90 reads 270)
+    pix_fmt: str = ""  # the stream's pixel format, e.g. "yuv420p", "yuv420p10le", "gray"
+
+    @property
+    def coded_size(self) -> tuple[int, int]:
+        """(width, height) of the frames as stored, before the orientation is applied."""
+        return display_size(self.width, self.height, self.orientation)
+
+    @property
+    def has_display_matrix(self) -> bool:
+        """True when the container asks players to rotate or flip the frames."""
+        return self.orientation != NONE or abs(self.rotation_deg) >= 1
+
+    @property
+    def chroma_subsampled(self) -> bool:
+        """True for 4:2:0/4:2:2/4:1:1 streams (nearly every camera and web video): their colour
+        planes are stored at a lower resolution than luma."""
+        try:
+            components = av.VideoFormat(self.pix_fmt, 16, 16).components
+        except (ValueError, av.FFmpegError):
+            return False
+        return any(c.width < 16 or c.height < 16 for c in components)
+
+    @property
+    def bits_per_sample(self) -> int:
+        """Bits of the stream's first component (8 for yuv420p, 10 for yuv420p10le)."""
+        try:
+            return av.VideoFormat(self.pix_fmt).components[0].bits
+        except (ValueError, IndexError, av.FFmpegError):
+            return 8
+
+
+def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+    """The first real video stream (cover art in audio files is a video stream too: skip it)."""
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+    raise VideoError(f"{path}: no video stream (found: {', '.join(kinds)})")
+
+
+def _open_container(path: Path) -> av.container.InputContainer:
+    """Open with PyAV, turning the usual ways a path is not a video into one-line VideoErrors."""
+    if not path.exists():
+        raise VideoError(f"{path}: no such file")
+    if path.is_dir():
+        raise VideoError(f"{path}: is a folder, not a video file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: empty file (0 bytes)")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
+        raise VideoError(f"{path}: not a readable video ({_one_line(e)})") from e
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message cut to one line, without FFmpeg's errno or decord's source location."""
+    if isinstance(error, av.FFmpegError) and error.strerror:
+        return error.strerror
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return re.sub(r"^\[[\d:]+\] \S+:\d+: (Error: )?", "", text)  # "[01:00:39] video_reader.cc:486: "
+
+
+def _count_packets(container: av.container.InputContainer, stream) -> list:
+    """Demux (no decoding) the stream's packets and return their pts, in file order."""
+    return [pts for pts, _ in _index_packets(container, stream)]
+
+
+def _index_packets(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool]]:
+    """Demux (no decoding) the stream's packets: ``(pts, is_keyframe)`` in file order."""
+    return [(p.pts, bool(p.is_keyframe)) for p in container.demux(stream) if p.size > 0]
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's size, frame count and exact frame rate from its container.
+
+    Raises `VideoError` for a missing or empty file, a file that is not a video (text, audio
+    only) and a video without frames.
+    """
+    path = Path(path)
+    with _open_container(path) as container:
+        stream = _video_stream(container, path)
+        fps = stream.average_rate or stream.guessed_rate or stream.base_rate
+        if not fps:
+            raise VideoError(f"{path}: the container gives no frame rate")
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width <= 0 or height <= 0:
+            raise VideoError(f"{path}: the video stream has no frame size")
+        num_frames = stream.frames
+        if num_frames <= 0:
+            try:
+                num_frames = len(_count_packets(container, stream))
+            except av.FFmpegError as e:
+                raise VideoError(f"{path}: corrupt video ({_one_line(e)})") from e
+        if num_frames <= 0:
+            raise VideoError(f"{path}: the video stream has no frames")
+        fps = Fraction(fps)
+        if container.duration:
+            duration_s = container.duration / av.time_base
+        else:
+            duration_s = float(num_frames / fps)
+        has_audio = len(container.streams.audio) > 0
+        codec = stream.codec_context.name
+        pix_fmt = stream.format.name if stream.format is not None else ""
+    with _open_container(path) as container:  # from the start again, to decode the first frame
+        orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
+    width, height = display_size(width, height, orientation)
+    return VideoInfo(
+        path=path,
+        width=width,
+        height=height,
+        num_frames=num_frames,
+        fps=fps,
+        has_audio=has_audio,
+        codec=codec,
+        duration_s=duration_s,
+        orientation=orientation,
+        rotation_deg=rotation_deg,
+        pix_fmt=pix_fmt,
+    )

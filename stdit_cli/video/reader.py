@@ -1,0 +1,334 @@
+"""Probe and decode videos into uint8 RGB frames, a temporal chunk at a time.
+
+Two backends share one interface: decord (the default) and PyAV (used automatically when decord
+cannot be imported, or on request). Containers are probed with PyAV in both cases, because decord
+reports the frame rate as a float and PyAV keeps it exact (`Fraction(30000, 1001)`).
+
+Frame counts. `probe_video` (in `probe`) is the cheap answer from the container header (`nb_frames`), or a
+count of the video packets (a demux pass, no decoding) where the container has no count (MKV,
+WebM). `VideoReader` indexes the packets when it opens the file (decord always does this; the
+PyAV backend does the same so both behave alike) and is the authority: `VideoReader.info` may
+hold more frames than `probe_video` when the header undercounts.
+
+decord quirks handled here: it reports fps as a float (hence the PyAV probe); it applies display
+rotations itself but gets rotations with a flip wrong (files with a display matrix are read with
+PyAV); its FFmpeg logs go straight to stderr; its bridge is process-global (a torch bridge set
+elsewhere is undone with `np.asarray`); it indexes every packet at open and fails outright on a
+file with a bad packet, and it cannot copy out the frames of some sizes (FFV1 at 48x32), so
+`backend="auto"` retries with PyAV, at open or at the first read that fails, which reads the
+file or says precisely what is wrong.
+
+Truncated or corrupt files. Where the header declares more frames than the file holds (an MP4
+cut short, a partial download), opening a `VideoReader` raises `VideoError` instead of silently
+denoising part of the video; no decoding time is spent first. Containers without a declared
+count (MKV/WebM) cut short are read up to the last complete packet, which is all they can say.
+A frame that fails to decode, or a stream that ends before its indexed count, raises
+`VideoError` naming the file and the frame. Callers never see a backend's own exception type.
+
+Orientation. A display matrix (phone videos shot upright) is honoured the way FFmpeg's
+autorotate honours it (see `orientation`): `VideoInfo.width`/`height` and every frame
+returned are as displayed, whatever the backend.
+
+What the 8-bit RGB frames cannot keep is said with a `VideoWarning` when a `VideoReader` opens:
+more than 8 bits per sample (10-bit HDR phone footage is read, and written, in 8 bits), and a
+variable frame rate (frames are numbered, not timed: the output is written at the average rate,
+same frame count and duration; the warning says how far frames move). Grayscale video is read as
+RGB with three equal channels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import warnings
+from typing import Iterator, Sequence
+
+import av
+import numpy as np
+
+from stdit_cli.video.caveats import VideoWarning, what_is_lost
+from stdit_cli.video.orientation import apply_orientation
+from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, probe_video
+
+BACKENDS = ("auto", "decord", "pyav")
+
+
+def cheap_frame_sample(num_frames: int, keyframes: Sequence[int], count: int, spots: int = 4) -> np.ndarray:
+    """About ``count`` frame indices spread over a video that decode cheaply.
+
+    Random access to frame ``i`` decodes every frame from the keyframe before it (up to a
+    whole GOP, 250 frames for x264's default), so each of ``spots`` places spread over the video
+    moves back to its keyframe and reads the few frames that follow it: ``count`` frames
+    cost about ``count`` decodes plus ``spots`` seeks, whatever the GOP length.
+    """
+    keys = np.unique(np.asarray([0, *(k for k in keyframes if 0 < k < num_frames)], dtype=np.int64))  # decoding can always start at 0
+    targets = np.linspace(0, num_frames - 1, max(1, min(spots, count))).round().astype(np.int64)
+    starts = np.unique(keys[np.maximum(np.searchsorted(keys, targets, side="right") - 1, 0)])  # keyframe at or before each
+    run = -(-count // len(starts))  # frames read from each start
+    return np.unique(np.concatenate([np.arange(s, min(s + run, num_frames)) for s in starts]))
+
+
+
+
+def _truncated(info: VideoInfo, found: int) -> VideoError:
+    return VideoError(
+        f"{info.path}: truncated or corrupt: the container declares {info.num_frames} frames "
+        f"but only {found} are present"
+    )
+
+
+class _DecordFrames:
+    """decord backend: `get_batch` of consecutive indices (sequential reads do not seek)."""
+
+    def __init__(self, info: VideoInfo):
+        import decord
+
+        self.info = info
+        try:
+            self._reader = decord.VideoReader(str(info.path), ctx=decord.cpu(0))
+        except Exception as e:  # decord raises RuntimeError or its own DECORDError
+            raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
+        self.num_frames = len(self._reader)  # decord counts the packets it indexed at open
+        self.keyframes = [int(k) for k in self._reader.get_key_indices()] or [0]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        try:
+            batch = self._reader.get_batch(list(range(start, stop)))
+        except Exception as e:
+            where = f"{self.info.path}: cannot decode frames {start}..{stop - 1}"
+            raise VideoError(f"{where} ({_one_line(e)})") from e
+        # decord's bridge is process-global: someone may have switched it to torch.
+        return batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
+
+    def frame_times_s(self) -> np.ndarray | None:
+        """Presentation time of every frame, in seconds (from decord's packet index)."""
+        try:
+            return np.asarray(self._reader.get_frame_timestamp(list(range(self.num_frames))))[:, 0]
+        except Exception:  # no timestamps in the index: nothing to check
+            return None
+
+    def close(self) -> None:
+        self._reader = None
+
+
+class _PyAVFrames:
+    """PyAV backend: sequential decoding; random access seeks to the keyframe before a frame."""
+
+    def __init__(self, info: VideoInfo):
+        self.info = info
+        try:
+            with av.open(str(info.path)) as container:
+                stream = _video_stream(container, info.path)
+                self._time_base = stream.time_base
+                packets = _index_packets(container, stream)
+        except av.FFmpegError as e:
+            raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
+        pts = [p for p, _ in packets]
+        self.num_frames = len(pts)
+        # Frame i is the i-th smallest pts; without pts (some AVI) random access decodes from 0.
+        self._pts = sorted(pts) if None not in pts else None
+        if self._pts is None:
+            self.keyframes = [0]
+        else:
+            index_of = {p: i for i, p in enumerate(self._pts)}
+            self.keyframes = sorted(index_of[p] for p, key in packets if key) or [0]
+        self._container = None
+        self._restart()
+
+    def _restart(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        self._container = av.open(str(self.info.path))
+        self._stream = _video_stream(self._container, self.info.path)
+        self._stream.thread_type = "AUTO"
+        self._frames = self._container.decode(self._stream)
+        self._next_index = 0
+        self._pending = None  # a frame decoded by _seek, returned first by the next read
+
+    def _next_frame(self, index: int) -> av.VideoFrame:
+        try:
+            frame = next(self._frames, None)
+        except av.FFmpegError as e:
+            raise VideoError(f"{self.info.path}: cannot decode frame {index} ({_one_line(e)})") from e
+        if frame is None:
+            raise VideoError(
+                f"{self.info.path}: truncated or corrupt: the stream ended after {index} of "
+                f"{self.num_frames} frames"
+            )
+        return frame
+
+    def _seek(self, index: int) -> None:
+        """Position the decoder so that the next frame it returns is frame `index`."""
+        if self._pts is not None and index > 0:
+            target = self._pts[index]
+            try:
+                self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+            except av.FFmpegError as e:
+                raise VideoError(f"{self.info.path}: cannot seek to frame {index} ({_one_line(e)})") from e
+            self._frames = self._container.decode(self._stream)
+            frame = self._next_frame(index)
+            while frame.pts is not None and frame.pts < target:
+                frame = self._next_frame(index)
+            if frame.pts == target:
+                self._pending = frame
+                self._next_index = index
+                return
+        # No pts, or the seek landed past the target: decode forward from the first frame.
+        self._restart()
+        for i in range(index):
+            self._next_frame(i)
+        self._next_index = index
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        if start != self._next_index:
+            self._seek(start)
+        coded_width, coded_height = self.info.coded_size
+        shape = (coded_height, coded_width, 3)
+        frames_uint8 = np.empty((stop - start, *shape), dtype=np.uint8)  # [t, H, W, 3]
+        for i in range(start, stop):
+            frame = self._pending if self._pending is not None else self._next_frame(i)
+            self._pending = None
+            rgb = frame.to_ndarray(format="rgb24")
+            if rgb.shape != shape:
+                raise VideoError(
+                    f"{self.info.path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, the stream is "
+                    f"{shape[1]}x{shape[0]} (size changes within a video are not supported)"
+                )
+            frames_uint8[i - start] = rgb
+        self._next_index = stop
+        return frames_uint8
+
+    def frame_times_s(self) -> np.ndarray | None:
+        """Presentation time of every frame, in seconds (from the packets' pts)."""
+        if self._pts is None or self._time_base is None:
+            return None
+        return np.asarray(self._pts, dtype=np.float64) * float(self._time_base)
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+def decord_available() -> bool:
+    """True when decord imports (it has no wheels for some platforms)."""
+    try:
+        import decord  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+class VideoReader:
+    """Random access and chunked iteration over a video's frames as uint8 RGB `[t, H, W, 3]`.
+
+    Args:
+        path: the video file (MP4, MKV, MOV, AVI, WebM, anything FFmpeg demuxes).
+        backend: "auto" (decord; PyAV when decord is not importable or cannot open the file),
+            "decord" or "pyav". `self.backend` says which one is in use.
+
+    Memory stays bounded by the chunk being read, whatever the video's length. The reader yields
+    exactly `info.num_frames` frames or raises `VideoError` (see the module docstring). Frames
+    are upright (display matrix applied); opening warns (`VideoWarning`) about a bit depth over 8
+    and a variable frame rate.
+
+    Reads and `close` may come from different threads (a decode thread reads, the caller closes):
+    they take turns, because FFmpeg crashes the process when a container is closed in the middle
+    of a decode. A `close` waits for the read in progress; reads after it raise `ValueError`.
+    """
+
+    def __init__(self, path: str | os.PathLike, backend: str = "auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        info = probe_video(path)
+        requested = backend
+        if backend == "auto":
+            # decord 0.6 applies display rotations itself but gets flips wrong: PyAV for those.
+            backend = "decord" if decord_available() and not info.has_display_matrix else "pyav"
+        if backend == "decord" and not decord_available():
+            raise VideoError(f"{info.path}: the decord backend was requested but decord is not installed")
+        if backend == "decord" and info.has_display_matrix:
+            raise VideoError(
+                f"{info.path}: has a display matrix ({info.orientation}), which decord applies "
+                "inconsistently; read it with the pyav backend"
+            )
+        try:
+            self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info)
+        except VideoError:
+            if requested != "auto" or backend == "pyav":
+                raise
+            # decord fails outright on a bad packet while indexing; PyAV reads what it can.
+            backend, self._frames = "pyav", _PyAVFrames(info)
+        self.backend = backend
+        self._lock = threading.Lock()  # one read or close at a time
+        self._fallback = requested == "auto" and backend == "decord"
+        self._probed = info
+        if self._frames.num_frames < info.num_frames:
+            self._frames.close()
+            raise _truncated(info, self._frames.num_frames)
+        # The packet index is the authority where the header undercounts.
+        self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
+        for message in what_is_lost(self.info, self._frames.frame_times_s()):
+            warnings.warn(f"{self.info.path}: {message}", VideoWarning, stacklevel=2)
+
+    def __len__(self) -> int:
+        return self.info.num_frames
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames `start` (inclusive) to `stop` (exclusive) as uint8 `[stop - start, H, W, 3]`."""
+        if not 0 <= start < stop <= self.info.num_frames:
+            raise IndexError(f"frame range [{start}, {stop}) is outside [0, {self.info.num_frames})")
+        with self._lock:
+            if self._frames is None:
+                raise ValueError("read() on a closed VideoReader")
+            stored = self._read_stored(start, stop)
+        frames_uint8 = apply_orientation(stored, self.info.orientation)
+        expected = (stop - start, self.info.height, self.info.width, 3)
+        if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
+            raise VideoError(
+                f"{self.info.path}: decoded frames {start}..{stop - 1} have shape {frames_uint8.shape} "
+                f"{frames_uint8.dtype}, expected {expected} uint8"
+            )
+        return np.ascontiguousarray(frames_uint8)
+
+    def _read_stored(self, start: int, stop: int) -> np.ndarray:
+        """Frames as stored; with backend "auto", a decord failure hands the file over to PyAV."""
+        try:
+            return self._frames.read(start, stop)
+        except VideoError:
+            if not self._fallback:
+                raise
+        # decord 0.6 cannot copy out some frame sizes (FFV1 at 48x32, for one): PyAV from here on.
+        self._fallback = False
+        self._frames.close()
+        self._frames = _PyAVFrames(self._probed)
+        self.backend = "pyav"
+        if self._frames.num_frames < self.info.num_frames:
+            raise _truncated(self.info, self._frames.num_frames)
+        return self._frames.read(start, stop)
+
+    def keyframes(self) -> list[int]:
+        """Indices of the frames decoding can start from (random access costs up to the next one)."""
+        return list(self._frames.keyframes)
+
+    def iter_chunks(self, chunk_frames: int, start: int = 0) -> Iterator[np.ndarray]:
+        """Frames `start` to the end in order, `chunk_frames` at a time (the last chunk may be shorter)."""
+        if chunk_frames < 1:
+            raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+        if not 0 <= start <= self.info.num_frames:
+            raise IndexError(f"start frame {start} is outside [0, {self.info.num_frames}]")
+        for start in range(start, self.info.num_frames, chunk_frames):
+            yield self.read(start, min(start + chunk_frames, self.info.num_frames))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._frames is not None:
+                self._frames.close()
+                self._frames = None
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

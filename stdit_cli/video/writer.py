@@ -1,0 +1,384 @@
+"""Encode uint8 RGB frames with FFmpeg, copy the source's audio, and choose output paths.
+
+Frames are piped as raw RGB into the FFmpeg binary that ships with imageio-ffmpeg, with the frame
+rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly.
+
+Output containers: .mp4, .m4v, .mov and .mkv. Codecs:
+- default: H.264 (libx264, `-crf 16 -preset medium`), tagged BT.709, `yuv420p` for the widest
+  playback support. H.264 cannot store 4:2:0 video of odd width or height, so odd sizes are
+  encoded `yuv444p` (High 4:4:4 profile) rather than padded or rescaled: the size stays exact,
+  at the cost of players without 4:4:4 support (some browsers and hardware decoders).
+- lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
+
+Audio: every audio stream of `audio_source` is stream-copied. The video is encoded first into a
+temporary file, then muxed with the audio in a second, copy-only FFmpeg pass; if the container
+refuses the audio codec (Vorbis in .mp4, for one), that pass is rerun re-encoding the audio as
+AAC. In .mp4/.m4v, codecs players rarely accept there (PCM, which FFmpeg 7 would copy) go to AAC
+directly. No `-shortest`: the output keeps the full length of both video and audio, as the source
+had them, and the video starts as late after the audio as it did in the source (`-itsoffset`).
+
+Atomicity: FFmpeg writes `.<stem>.stdit-tmp-XXXXXXXX<ext>` in the target folder (same file
+system, the extension picks the muxer), renamed into place with `os.replace` only when everything
+succeeded. Any exception, KeyboardInterrupt included, kills FFmpeg and removes the temporary files.
+A full disk or a file size limit (`ulimit -f`) is reported as such, in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+import numpy as np
+
+from stdit_cli.batch.interrupts import shielded
+from stdit_cli.video.probe import VideoError, _open_container, _video_stream
+
+OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+_MP4_LIKE = (".mp4", ".m4v", ".mov")
+_MP4_PLAYABLE_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # copied as they are
+
+
+class OutputExistsError(VideoError, FileExistsError):
+    """The output file exists and overwriting was not allowed."""
+
+
+def _unsupported_suffix(path: Path) -> VideoError:
+    return VideoError(f"{path}: unsupported output extension (use one of {', '.join(OUTPUT_SUFFIXES)})")
+
+
+def default_output_path(input_path: str | os.PathLike) -> Path:
+    """`<stem>.denoised.mp4` beside the input."""
+    input_path = Path(input_path)
+    return input_path.with_name(f"{input_path.stem}.denoised.mp4")
+
+
+def resolve_output_path(
+    input_path: str | os.PathLike, output: str | os.PathLike | None, overwrite: bool = False
+) -> Path:
+    """Where to write the denoised video for `input_path`.
+
+    `output` None means `default_output_path(input_path)`; an existing folder, or a path ending
+    in a separator, means `<folder>/<stem>.denoised.mp4`; anything else is the file itself.
+    Raises `OutputExistsError` when the file exists and `overwrite` is False, and `VideoError`
+    when the folder is missing, the extension is not a supported container, or the output would
+    be the input itself (compared after resolving links, and by inode), whatever `overwrite` says.
+    """
+    input_path = Path(input_path)
+    if output is None:
+        out = default_output_path(input_path)
+    elif str(output).endswith(("/", os.sep)) or Path(output).is_dir():
+        out = Path(output) / default_output_path(input_path).name
+    else:
+        out = Path(output)
+    if not out.parent.is_dir():
+        raise VideoError(f"{out}: the output folder {out.parent} does not exist")
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise _unsupported_suffix(out)
+    same = out.resolve() == input_path.resolve()
+    if not same and out.exists() and input_path.exists():
+        same = os.path.samefile(out, input_path)
+    if same:
+        raise VideoError(f"{out}: the output would overwrite the input video")
+    if out.is_dir():
+        raise VideoError(f"{out}: is a folder")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out}: already exists (pass --overwrite to replace it)")
+    return out
+
+
+def _video_codec_args(
+    suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str
+) -> list[str]:
+    """FFmpeg output options for the video stream (see the module docstring for the choices)."""
+    if lossless and suffix == ".mkv":
+        return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0"]
+    if lossless:
+        return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24"]
+    pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+    # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
+    # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
+    to_bt709 = (
+        f"scale=out_color_matrix=bt709:out_range=tv,format={pix_fmt},"
+        "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
+    )
+    return ["-vf", to_bt709, "-c:v", "libx264", "-crf", str(crf), "-preset", preset]
+
+
+def _audio_start_offset_s(source: Path) -> float:
+    """How long after the start of `source` its video begins (FFmpeg rebases inputs to 0)."""
+    with _open_container(source) as container:
+        if container.start_time is None:
+            return 0.0
+        try:
+            video = _video_stream(container, source)
+        except VideoError:
+            return 0.0
+        if video.start_time is None:
+            return 0.0
+        video_start_s = float(video.start_time * video.time_base)
+        return max(0.0, video_start_s - container.start_time / av.time_base)
+
+
+def _audio_codecs(source: Path) -> list[str]:
+    with _open_container(source) as container:
+        return [stream.codec_context.name for stream in container.streams.audio]
+
+
+def _strip_log_prefix(line: str) -> str:
+    """`[out#0/mp4 @ 0x5563] [enc:libx264 @ 0x55] message` -> `message`."""
+    return re.sub(r"^(\[[^\]]* @ 0x[0-9a-f]+\] )+", "", line.strip())
+
+
+def _exit_status(returncode: int | None) -> str:
+    """`exited with status 1`, or `was killed by SIGKILL` for a negative status."""
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"ffmpeg was killed by {name}"
+    return f"ffmpeg exited with status {returncode}"
+
+
+def _no_room_cause(stderr_text: str, returncode: int | None) -> str | None:
+    """The cause when the output did not fit: a full disk, or the file size limit (`ulimit -f`:
+    FFmpeg gets EFBIG, or is killed by SIGXFSZ, which Python restores to its default in children)."""
+    if "No space left on device" in stderr_text:
+        return "no space left on device (the partial output was removed)"
+    file_size_signal = getattr(signal, "SIGXFSZ", None)  # POSIX only
+    if "File too large" in stderr_text or (file_size_signal is not None and returncode == -file_size_signal):
+        return "the file size limit was reached (ulimit -f; the partial output was removed)"
+    return None
+
+
+def _ffmpeg_quiet() -> list[str]:
+    """The FFmpeg binary and options shared by every call: errors only, overwrite our temp file."""
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    return [exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
+
+
+class VideoWriter:
+    """Write uint8 RGB frames `[t, H, W, 3]` to a video file, atomically, as a context manager.
+
+    Args:
+        path: the output file; .mp4, .m4v, .mov or .mkv.
+        width, height: frame size in pixels, kept exactly (odd sizes included, see module doc).
+        fps: exact frame rate, a `Fraction` or int (floats are refused: 29.97 is not 30000/1001).
+        audio_source: a file whose audio streams are copied into the output; None, or a file
+            without audio, gives a silent output.
+        lossless: bit-exact RGB (libx264rgb in .mp4/.m4v/.mov, FFV1 in .mkv). Default False.
+        crf: libx264 quality when not lossless, 0..51, lower is better. Default 16.
+        preset: libx264 speed/size preset. Default "medium".
+
+    The output appears only when the `with` block ends without an exception (or on `close()`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        width: int,
+        height: int,
+        fps: Fraction | int,
+        audio_source: str | os.PathLike | None = None,
+        lossless: bool = False,
+        crf: int = 16,
+        preset: str = "medium",
+    ):
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in OUTPUT_SUFFIXES:
+            raise _unsupported_suffix(self.path)
+        if isinstance(fps, float) or not isinstance(fps, (Fraction, int)):
+            raise TypeError(f"fps must be a Fraction or int, got {fps!r}")
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be positive, got {width}x{height}")
+        if not 0 <= crf <= 51:
+            raise ValueError(f"crf must be in 0..51, got {crf}")
+        self.width, self.height, self.fps = int(width), int(height), Fraction(fps)
+        self.frames_written = 0
+        self._audio_source = Path(audio_source) if audio_source is not None else None
+        self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
+        self._with_audio = len(self._audio_codecs) > 0
+        self._process = None
+        self._temp_paths: list[Path] = []
+        self._stderr = None
+        self._closed = False
+        try:
+            self._start_encoder(suffix, lossless, crf, preset)
+        except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
+            self.abort()
+            raise
+
+    def _start_encoder(self, suffix: str, lossless: bool, crf: int, preset: str) -> None:
+        """Create the temporary file and start FFmpeg encoding piped frames into it."""
+        self._video_path = self._new_temp_path()
+        faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
+        command = [
+            *_ffmpeg_quiet(),
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
+            "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
+            "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset),
+            *faststart, str(self._video_path),
+        ]  # fmt: skip
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            # A session of its own: Ctrl-C reaches Python (which aborts), not FFmpeg (which would
+            # finish the file on its own terms). Shielded: a signal while Popen waits for the exec
+            # would lose the process handle, and FFmpeg would go on writing the temporary file.
+            with shielded():
+                self._process = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                    start_new_session=True,
+                )  # fmt: skip
+        except OSError as e:
+            raise VideoError(f"{self.path}: cannot start ffmpeg ({e})") from e
+
+    def _new_temp_path(self) -> Path:
+        """Create an empty `.<stem>.stdit-tmp-XXXXXXXX<ext>` beside the output.
+
+        Created here, not by FFmpeg, so that an unwritable folder fails before any work is done.
+        """
+        for _ in range(100):
+            name = f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
+            temp_path = self.path.parent / name
+            try:
+                with shielded():  # created and recorded together, so abort() always finds it
+                    os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                    self._temp_paths.append(temp_path)
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise VideoError(f"{self.path}: cannot write in {self.path.parent} ({e.strerror})") from e
+            return temp_path
+        raise VideoError(f"{self.path}: cannot find a free temporary name in {self.path.parent}")
+
+    def _ffmpeg_error(self, what: str) -> VideoError:
+        """A VideoError carrying FFmpeg's first stderr line: the cause, before the cascade of
+        "Task finished" / "Nothing was written" lines that follow it. A full disk and a file size
+        limit get a message of their own (they are the usual causes in batch jobs)."""
+        self._stderr.seek(0)
+        text = self._stderr.read().decode(errors="replace")
+        lines = [_strip_log_prefix(line) for line in text.splitlines() if line.strip()]
+        cause = _no_room_cause(text, self._process.returncode)
+        if cause is None:
+            cause = lines[0] if lines else _exit_status(self._process.returncode)
+        return VideoError(f"{self.path}: {what} failed: {cause}")
+
+    def write(self, frames_uint8: np.ndarray) -> None:
+        """Append frames, uint8 RGB `[t, H, W, 3]`."""
+        if self._closed:
+            raise ValueError("write() on a closed VideoWriter")
+        expected = (self.height, self.width, 3)
+        if not isinstance(frames_uint8, np.ndarray) or frames_uint8.dtype != np.uint8:
+            got = getattr(frames_uint8, "dtype", type(frames_uint8).__name__)
+            raise ValueError(f"frames must be a uint8 numpy array [t, H, W, 3], got {got}")
+        if frames_uint8.ndim != 4 or frames_uint8.shape[1:] != expected:
+            got = list(frames_uint8.shape)
+            raise ValueError(f"frames must have shape [t, {self.height}, {self.width}, 3], got {got}")
+        try:
+            self._process.stdin.write(np.ascontiguousarray(frames_uint8).data)
+        except OSError as e:  # BrokenPipeError: FFmpeg has exited
+            self._process.wait()
+            error = self._ffmpeg_error("encoding")
+            self.abort()
+            raise error from e
+        self.frames_written += frames_uint8.shape[0]
+
+    def close(self) -> None:
+        """Finish encoding, add the audio, and move the file into place; abort on any failure."""
+        if self._closed:
+            return
+        try:
+            if self.frames_written == 0:
+                raise VideoError(f"{self.path}: no frames were written")
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass  # FFmpeg has exited: its status and stderr say why
+            if self._process.wait() != 0:
+                raise self._ffmpeg_error("encoding")
+            finished = self._mux_audio() if self._with_audio else self._video_path
+            with shielded():  # the output appears and the leftover temporary files go, together
+                os.replace(finished, self.path)
+                self._closed = True
+                self._remove_temp_files()
+        except BaseException:
+            self.abort()
+            raise
+        self._stderr.close()
+
+    def _mux_audio(self) -> Path:
+        """Copy the source's audio next to the encoded video; AAC when the container refuses a copy."""
+        muxed_path = self._new_temp_path()
+        offset_s = _audio_start_offset_s(self._audio_source)
+        faststart = ["-movflags", "+faststart"] if self.path.suffix.lower() in _MP4_LIKE else []
+        attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
+        in_mp4 = self.path.suffix.lower() in (".mp4", ".m4v")
+        if in_mp4 and not set(self._audio_codecs) <= _MP4_PLAYABLE_AUDIO:
+            attempts = attempts[1:]  # FFmpeg would copy PCM into .mp4, which most players refuse
+        for audio_codec in attempts:
+            command = [
+                *_ffmpeg_quiet(),
+                "-itsoffset", f"{offset_s:.6f}", "-i", str(self._video_path), "-i", str(self._audio_source),
+                "-map", "0:v:0", "-map", "1:a", "-c:v", "copy", *audio_codec, *faststart, str(muxed_path),
+            ]  # fmt: skip
+            self._stderr.seek(0)
+            self._stderr.truncate()
+            with shielded():  # see _start_encoder
+                self._process = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                    start_new_session=True,
+                )  # fmt: skip
+            if self._process.wait() == 0:
+                return muxed_path
+        raise self._ffmpeg_error("adding the audio")
+
+    def abort(self) -> None:
+        """Kill FFmpeg and remove the temporary files; no output appears. Safe to call twice.
+
+        The files go even if waiting for FFmpeg is itself interrupted (a signal during cleanup).
+        """
+        self._closed = True
+        process = self._process
+        try:
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+            if process is not None and process.stdin is not None:
+                try:
+                    process.stdin.close()
+                except OSError:
+                    pass  # the pipe is already broken: FFmpeg is gone
+        finally:
+            with shielded():
+                self._remove_temp_files()
+            if getattr(self, "_stderr", None) is not None:
+                self._stderr.close()
+
+    def _remove_temp_files(self) -> None:
+        for temp_path in self._temp_paths:
+            temp_path.unlink(missing_ok=True)
+        self._temp_paths = []
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.abort()
