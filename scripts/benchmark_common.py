@@ -99,8 +99,8 @@ def flicker(clean_uint8: np.ndarray, out_uint8: np.ndarray) -> dict | None:
     ``ratio`` = output / clean (1 is ideal; the noisy input is far above 1, over-smoothing falls
     below); ``err`` = mean |Δout - Δclean|, the temporal change the clean video does not have.
     """
-    if len(clean_uint8) < 2:
-        return None
+    if len(clean_uint8) < 2 or not np.any(np.diff(clean_uint8, axis=0)):
+        return None  # one frame, or a still clean clip (a flat field): no ratio to take
     d_clean, d_out = temporal_diff(clean_uint8), temporal_diff(out_uint8)
     clean_mad, out_mad = float(np.mean(np.abs(d_clean))), float(np.mean(np.abs(d_out)))
     return {"out": out_mad, "clean": clean_mad, "ratio": out_mad / clean_mad, "err": float(np.mean(np.abs(d_out - d_clean)))}
@@ -176,14 +176,15 @@ def reflect_index(index: int, count: int) -> int:
     return index
 
 
-def run_opencv(noisy_uint8: np.ndarray, h: float) -> tuple[np.ndarray, float]:
-    """OpenCV multi-frame NLM (window 5, reflected borders); seconds are the denoising only."""
+def run_opencv(noisy_uint8: np.ndarray, h: float, frames: list[int] | None = None) -> tuple[np.ndarray, float]:
+    """OpenCV multi-frame NLM (window 5, reflected borders) of ``frames`` (default: all), each seeing
+    its neighbours in the whole clip; seconds are the denoising only."""
     import cv2
 
     frames_bgr = [np.ascontiguousarray(f[..., ::-1]) for f in noisy_uint8]
     count, out = len(frames_bgr), []
     start = time.perf_counter()
-    for t in range(count):
+    for t in range(count) if frames is None else frames:
         window = [frames_bgr[reflect_index(t + k, count)] for k in range(-2, 3)]
         out.append(cv2.fastNlMeansDenoisingColoredMulti(window, 2, 5, None, h, h, 7, 21)[..., ::-1])
     return np.stack(out), time.perf_counter() - start
@@ -210,10 +211,10 @@ def apply_tool(tool: Tool, value: float, noisy_path: Path, noisy_uint8: np.ndarr
                frames: list[int] | None = None) -> tuple[np.ndarray, float, str]:  # fmt: skip
     """Run one tool at strength ``value``: ``(output frames, seconds, what ran)``.
 
-    ``frames`` limits the work to those frames where the tool works per frame (CBM3D).
+    ``frames`` limits the work to those frames where the tool works per frame (CBM3D, OpenCV).
     """
     if tool.key == "opencv":
-        out, seconds = run_opencv(noisy_uint8, value)
+        out, seconds = run_opencv(noisy_uint8, value, frames)
         return out, seconds, tool.describe(value)
     if tool.key == "cbm3d":
         out, seconds = run_cbm3d(noisy_uint8 if frames is None else noisy_uint8[frames], value)

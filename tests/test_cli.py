@@ -211,3 +211,42 @@ def test_ensemble_is_reported_and_checked(tmp_path, trained_like_checkpoint):
         assert json.loads(result.output.strip().splitlines()[-1])["ensemble"] == views, extra
     refused = _run("denoise", clip, "--checkpoint", trained_like_checkpoint, "--ensemble", "3", "-o", tmp_path / "x.mp4")
     assert refused.exit_code == 2 and "'3' is not one of" in refused.output and not (tmp_path / "x.mp4").exists()
+
+
+_IMPORTS_PROBE = """
+import sys
+from click.testing import CliRunner
+from stdit_cli.cli import main
+result = CliRunner().invoke(main, sys.argv[1:])
+heavy = sorted(name for name in ("torch", "diffusers", "decord") if name in sys.modules)
+print(result.exit_code, ",".join(heavy) or "-")
+"""
+
+
+@pytest.mark.parametrize("args, exit_code", [
+    (["--help"], 0),
+    (["denoise", "--help"], 0),
+    (["denoise", "no/such/video.mp4"], 1),
+    (["denoise", "--sigam", "25", "x.mp4"], 2),
+])  # fmt: skip
+def test_help_typos_and_missing_files_never_import_torch(tmp_path, args, exit_code):
+    """A typo or a missing file is answered before torch (1-2 s of imports) is loaded."""
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_PROBE, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(exit_code), "-"]
+
+
+def test_the_model_loads_at_the_first_readable_input_and_a_bad_checkpoint_is_one_line(tmp_path):
+    """Unreadable inputs fail without the model being loaded (a missing --checkpoint goes
+    unnoticed); the first readable one loads it, and a missing checkpoint then stops the batch."""
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    missing = str(tmp_path / "missing")
+    result = CliRunner().invoke(main, ["denoise", str(bad), "--checkpoint", missing, "--quiet"])
+    assert result.exit_code == 1
+    assert "checkpoint" not in result.output and "bad.mp4" in result.output
+    good = make_video(tmp_path / "good.mp4", frames=3, size="32x32")
+    result = CliRunner().invoke(main, ["denoise", str(bad), str(good), "--checkpoint", missing, "--quiet"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == f"Error: {missing}: checkpoint not found"
+    assert not (tmp_path / "good.denoised.mp4").exists()

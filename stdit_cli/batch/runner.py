@@ -16,6 +16,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -35,10 +36,11 @@ from stdit_cli.batch.inputs import (
 from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
 from stdit_cli.batch.report import Record, ReportWriter, rank_report_path, rank_reports, summary_table, write_report
 from stdit_cli.batch.sharding import RankGroup, Shard, ShardError
-from stdit_cli.pipeline import DenoiseOptions, DenoiseResult, VideoDenoiser
-from stdit_cli.runtime import RuntimeSetupError, set_threads
+from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
 from stdit_cli.video import VideoError, VideoWarning, probe_video
-from stdit_cli.weights import CheckpointError, resolve_checkpoint
+
+if TYPE_CHECKING:
+    from stdit_cli.pipeline.denoiser import VideoDenoiser
 
 #: warnings meant for the user, kept in each video's record (others are shown the usual way)
 _USER_WARNINGS = (VideoWarning, RuntimeWarning)
@@ -70,10 +72,17 @@ class _Batch:
     job: DenoiseJob
     plan: OutputPlan
     shard: Shard
-    denoiser: VideoDenoiser
     guard: InterruptGuard
     console: Console
+    denoiser: VideoDenoiser | None = None  # loaded when the first input opens as a video
     records: list[Record] = field(default_factory=list)
+
+    def ready_denoiser(self) -> VideoDenoiser:
+        """The loaded model, loading it (and torch) on first use: a batch of unreadable inputs
+        fails without either."""
+        if self.denoiser is None:
+            self.denoiser = _load_denoiser(self.job, self.shard)
+        return self.denoiser
 
     @property
     def show_progress(self) -> bool:
@@ -106,8 +115,9 @@ def _progress(console: Console) -> Progress:
 
 def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> DenoiseResult:
     """One video through the model, with a progress bar unless quiet."""
+    denoiser = batch.ready_denoiser()
     if not batch.show_progress:
-        return batch.denoiser.denoise_file(input_path, output_path)
+        return denoiser.denoise_file(input_path, output_path)
     with _progress(batch.console) as progress:
         tasks = []  # the bar appears once the video has opened and its length is known
 
@@ -117,7 +127,7 @@ def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> Denoise
             elapsed = progress.tasks[0].elapsed or 0.0
             progress.update(tasks[0], completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
 
-        return batch.denoiser.denoise_file(input_path, output_path, update)
+        return denoiser.denoise_file(input_path, output_path, update)
 
 
 def _process(batch: _Batch, item: BatchItem) -> Record:
@@ -126,7 +136,7 @@ def _process(batch: _Batch, item: BatchItem) -> Record:
     output = None if item.output is None else str(item.output)
     if item.error is not None:
         return Record(item.index, str(item.input), output, "failed", error=item.error, rank=rank)
-    info = probe_video(item.input)  # a bad input fails here, before any folder is made
+    info = probe_video(item.input)  # a bad input fails here, before any folder is made or model loaded
     job = batch.job
     output_path = prepare_output(item, batch.plan, overwrite=job.overwrite or job.skip_existing)
     if job.skip_existing:
@@ -147,6 +157,8 @@ def _run_item(batch: _Batch, item: BatchItem) -> Record:
         warnings.simplefilter("always")
         try:
             record = _process(batch, item)
+        except _SetupFailed:
+            raise  # no model: the whole batch stops
         except (VideoError, OSError, MemoryError, RuntimeError, ValueError) as error:
             record = _failed(batch, item, _one_line(error))
         except Exception as error:  # a bug must not cost the rest of the batch
@@ -242,10 +254,27 @@ def _cpu_threads(job: DenoiseJob, shard: Shard) -> int | None:
     return int(from_env) if from_env.isdigit() and int(from_env) > 0 else None
 
 
+class _SetupFailed(Exception):
+    """The model, its checkpoint or the device could not be set up: one line, and the batch stops."""
+
+
 def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
-    shard.use_local_gpu(job.options.device)
-    checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast)
-    return VideoDenoiser(checkpoint, job.options)
+    """Import torch and the pipeline, set the threads and the GPU, load the weights."""
+    from stdit_cli.pipeline.denoiser import VideoDenoiser
+    from stdit_cli.runtime import RuntimeSetupError, set_threads
+    from stdit_cli.weights import CheckpointError, resolve_checkpoint
+
+    try:
+        set_threads(_cpu_threads(job, shard))
+        shard.use_local_gpu(job.options.device)
+        checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast)
+        denoiser = VideoDenoiser(checkpoint, job.options)
+    except (CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
+        raise _SetupFailed(_one_line(error)) from None
+    # torch, diffusers and the model live until exit: keep the collector from walking them
+    # again in every full collection and once more at exit (1 s of teardown)
+    gc.freeze()
+    return denoiser
 
 
 def _merge(batch: _Batch, group: RankGroup, report: ReportWriter) -> list[Record] | None:
@@ -283,7 +312,10 @@ def _exit_code(records: list[Record], guard: InterruptGuard, report: ReportWrite
 
 def _print_summary(batch: _Batch, records: list[Record]) -> None:
     denoiser = batch.denoiser
-    title = f"stdit denoise: model {denoiser.adapter.name} on {denoiser.device} ({denoiser.precision})"
+    if denoiser is None:  # no input opened: nothing was loaded
+        title = f"stdit denoise: model {batch.job.model_name}"
+    else:
+        title = f"stdit denoise: model {denoiser.adapter.name} on {denoiser.device} ({denoiser.precision})"
     if batch.shard.distributed:
         title += f", {batch.shard.world_size} processes"
     Console().print(summary_table(records, title))
@@ -332,25 +364,22 @@ def run_denoise(job: DenoiseJob) -> int:
     console = Console(stderr=True)
     with InterruptGuard() as guard:
         shard, plan, items = _start(job)
-        set_threads(_cpu_threads(job, shard))
         group = RankGroup(shard)
         try:
             group.start()
-            denoiser = _load_denoiser(job, shard)
-            # torch, diffusers and the model live until exit: keep the collector from walking
-            # them again in every full collection and once more at exit (1 s of teardown)
-            gc.freeze()
             report_path = job.report
             if report_path is not None and shard.distributed:
                 report_path = rank_report_path(report_path, shard.rank)
             report = ReportWriter(report_path)
-        except (ShardError, CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
+        except (ShardError, ValueError, OSError) as error:
             group.close()
             raise click.ClickException(_one_line(error)) from None
-        batch = _Batch(job, plan, shard, denoiser, guard, console)
+        batch = _Batch(job, plan, shard, guard, console)
         try:
             _run_items(batch, shard.take(items), report)
             return _finish(batch, group, report)
+        except _SetupFailed as error:
+            raise click.ClickException(str(error)) from None
         finally:
             report.close()
             group.close()

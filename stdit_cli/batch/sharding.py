@@ -23,8 +23,6 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence, TypeVar
 
-import torch
-
 #: the end-of-batch gather waits this long for the slowest rank
 GATHER_TIMEOUT = datetime.timedelta(days=30)
 
@@ -81,6 +79,8 @@ class Shard:
 
     def use_local_gpu(self, device: str) -> None:
         """Make `cuda` mean `cuda:LOCAL_RANK` (modulo the GPUs present) for this process."""
+        import torch  # only once a model is about to load: `stdit denoise` of a bad input never imports it
+
         if device in ("auto", "cuda") and torch.cuda.is_available():
             torch.cuda.set_device(self.local_rank % torch.cuda.device_count())
 

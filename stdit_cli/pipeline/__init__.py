@@ -1,6 +1,7 @@
 """The denoising pipeline: decode → windows/tiles → sampler + backbone → blend → encode.
 
-- `denoiser`: `VideoDenoiser` (one loaded model, many videos), `DenoiseOptions`, `DenoiseResult`.
+- `denoiser`: `VideoDenoiser` (one loaded model, many videos).
+- `options`: `DenoiseOptions` and `DenoiseResult`, plain dataclasses (no torch).
 - `sampler`: noise level ↔ diffusion timestep, and the DDIM/DDPM loop (`DiffusionSampler`).
 - `tiling`: overlapping spatio-temporal windows and their streamed, seamless blending.
 - `ensemble`: the self-ensemble over flips and transposes of each window (`--ensemble`).
@@ -21,15 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 #: public name → the submodule that defines it (imported on first access)
 _LAZY = {
-    "DenoiseOptions": "denoiser",
-    "DenoiseResult": "denoiser",
+    "DenoiseOptions": "options",
+    "DenoiseResult": "options",
     "VideoDenoiser": "denoiser",
 }
 
 __all__ = ["DenoiseOptions", "DenoiseResult", "VideoDenoiser"]
 
 if TYPE_CHECKING:
-    from stdit_cli.pipeline.denoiser import DenoiseOptions, DenoiseResult, VideoDenoiser
+    from stdit_cli.pipeline.denoiser import VideoDenoiser
+    from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
 
 
 def __getattr__(name: str) -> Any:
