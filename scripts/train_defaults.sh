@@ -8,6 +8,8 @@
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
 #   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
 #   scripts/train_defaults.sh unet-head-gpu   # the next GPU stage, from there (scripts/train_gpu.sh unet-head-gpu)
+#   scripts/train_defaults.sh halfres         # the default unet since 2026-12-03 (CPU, ~70 min on 2 cores)
+#   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
 # with synthetic camera motion, all box-downscaled 2x (averages away the sensor noise and JPEG
@@ -54,8 +56,29 @@ fit() {  # run model preset steps batch crop lr seed [--data ... and other `stdi
     --warmup $(( steps / 5 < 200 ? steps / 5 : 200 )) --checkpoint-every 250 --val-every 250 --out "$OUT/$run" --resume latest "$@"
 }
 
+# the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS) never train
+held_out=" blackswan car-shadow dog kite-surf scooter-black "
+native=()
+for sequence in "$DATA"/davis2016_val_480p/*/; do
+  [ -d "$sequence" ] || continue
+  name=$(basename "$sequence")
+  [[ $held_out == *" $name "* ]] || native+=(--data "frames:$DATA/davis2016_val_480p/$name")
+done
+native+=(--data "frames:$DATA/vimeo_septuplet_samples" --data "stills:$DATA/bsds500/train" --data "stills:$DATA/bsds500/test")
+# native scale, each crop area-downscaled by 1-2x, 20% blurred like a soft lens, 10% synthetic
+# flat fields and gradients (stdit_cli/train/content.py); validation on a held-out DAVIS clip
+content=(--downscale 1 --scale-range 1 2 --soft-fraction 0.2 --smooth-fraction 0.1 --sigma-weight-power 0.3
+         --val "frames:$DATA/davis2016_val_480p/dog" --checkpoint-every 500 --val-every 250)
+
 for model in "${MODELS[@]}"; do
   case $model in
+    # the default unet since 2026-12-03 (preset halfres, a 2x2 stem), from scratch on the 2-core CPU
+    # in bf16: 500 steps of a 5000-step schedule, then a fresh 3000-step cosine from there (the
+    # first schedule was cut short to fit the day's CPU time)
+    halfres) fit halfres unet halfres 5000 4 128 4e-4 7 "${native[@]}" "${content[@]}" --precision bf16 --stop-at $(( 500 * STEPS_SCALE ))
+             fit halfres2 unet halfres 3000 4 128 4e-4 8 "${native[@]}" "${content[@]}" --precision bf16 \
+               --init-from "$OUT/halfres" --warmup $(( 50 * STEPS_SCALE ))
+             ship halfres2 unet ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
@@ -101,6 +124,14 @@ for model in "${MODELS[@]}"; do
                fit unet-fast240 unet fast 1500 2 240 1e-4 31 "${davis[@]}" --init-from "$OUT/unet-fast" \
                  --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.6
                ship unet-fast240 unet-fast ;;
+    # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
+    # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
+    # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its
+    # EMA weights in bf16 replace them. Every lent GPU adds a chunk to the same run.
+    gpu-chunk) init=(); [ -f stdit_cli/weights/unet-gpu/config.json ] && init=(--init-from stdit_cli/weights/unet-gpu)
+               fit gpu-chunk unet gpu "${GPU_STEPS:-3000}" "${GPU_BATCH:-16}" 192 "${GPU_LR:-3e-4}" "${GPU_SEED:-61}" "${native[@]}" \
+                 "${content[@]}" "${init[@]}" --warmup 100 --checkpoint-every 1000
+               python scripts/export_bf16.py "$OUT/gpu-chunk" stdit_cli/weights/unet-gpu ;;
     stdit)    fit stdit stdit small 1000 8 32 5e-4 1 "${all_data[@]}" && ship stdit stdit ;;
     # DiffuserSTDiT wraps an STDiT of the same configuration: its weights are the trained
     # STDiT's (run "stdit" first), re-saved through the wrapper

@@ -90,21 +90,26 @@ def load_checkpoint(path: str | Path, model_name: str | None = None) -> Checkpoi
     schedule = _read_json(schedule_path) if schedule_path.is_file() else dict(DEFAULT_SCHEDULE)
     metadata_path = folder / METADATA_FILE
     metadata = _read_json(metadata_path) if metadata_path.is_file() else {}
-    return Checkpoint(model=model.eval(), adapter=adapter, schedule=schedule, source=str(path), metadata=metadata)
+    # compact checkpoints store bf16 weights; the pipeline runs fp32 parameters under autocast
+    return Checkpoint(model=model.float().eval(), adapter=adapter, schedule=schedule, source=str(path), metadata=metadata)
 
 
 #: suffix of the folder holding a model's cheaper shipped checkpoint, chosen by ``--fast``
 FAST_SUFFIX = "-fast"
+#: suffix of the folder holding a model's larger checkpoint, the default on a CUDA device
+GPU_SUFFIX = "-gpu"
 
 
-def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False) -> Checkpoint:
-    """``--checkpoint`` when given, else the weights shipped for ``--model``; with ``fast``, the
-    model's cheaper shipped checkpoint (``weights/<model>-fast``) where one ships."""
+def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False) -> Checkpoint:
+    """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``fast``, the
+    model's cheaper shipped checkpoint (``weights/<model>-fast``) where one ships; else, on a GPU
+    (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
-    cheaper = shipped_checkpoint_dir(model_name + FAST_SUFFIX) if fast else None
-    if cheaper is not None:
-        return load_checkpoint(cheaper, model_name)
+    suffix = FAST_SUFFIX if fast else GPU_SUFFIX if gpu else None
+    variant = shipped_checkpoint_dir(model_name + suffix) if suffix else None
+    if variant is not None:
+        return load_checkpoint(variant, model_name)
     shipped = shipped_checkpoint_dir(model_name)
     if shipped is None:
         adapter_for(model_name)  # unknown names fail with the list of models

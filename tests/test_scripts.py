@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from conftest import make_video
 from stdit_cli.video import VideoReader, probe_video
@@ -211,3 +212,51 @@ def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives
     assert (option(head_gpu, "--init-from"), option(head_gpu, "--device"), option(head_gpu, "--precision")) == ("runs/x/unet-head", "cuda", "bf16")
     assert "--init-partial" not in head_gpu
     assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-head-gpu"
+
+
+def test_halfres_trains_on_native_davis_without_the_validation_suites_clips_and_ships_the_second_stage(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from validation_suite import HELD_OUT_DAVIS
+
+    env = _training_tree(tmp_path, "train_defaults.sh")
+    data = tmp_path / "data"
+    sequences = ["bear", "bmx-trees", *HELD_OUT_DAVIS]
+    for name in sequences:
+        (data / "davis2016_val_480p" / name).mkdir(parents=True)
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "halfres"], env={**env, "DATA": str(data)}, check=True)
+    first, second = _recorded_calls(tmp_path)
+
+    for call in (first, second):
+        davis = [a for a in call if "davis2016_val_480p/" in a and not a.endswith("/dog")]  # --val is a held-out clip
+        assert sorted(a.rsplit("/", 1)[1] for a in davis) == ["bear", "bmx-trees"]
+        assert option(call, "--downscale") == "1" and option(call, "--config") == "halfres"
+        assert option(call, "--val") == f"frames:{data}/davis2016_val_480p/dog"
+        assert (option(call, "--scale-range"), option(call, "--soft-fraction"), option(call, "--smooth-fraction")) == ("1", "0.2", "0.1")
+    assert option(first, "--stop-at") == "500" and option(first, "--steps") == "5000"
+    assert option(second, "--init-from") == "runs/x/halfres" and option(second, "--steps") == "3000"
+    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/halfres2"
+
+
+def test_export_bf16_halves_the_weights_and_they_load_back_as_fp32_that_shipped_gpu_weights_win_on_cuda(
+        tmp_path, trained_like_checkpoint, monkeypatch):  # fmt: skip
+    import stdit_cli.weights as weights
+    from stdit_cli.weights import load_checkpoint, resolve_checkpoint
+
+    target = tmp_path / "unet-gpu"
+    subprocess.run([sys.executable, str(SCRIPTS / "export_bf16.py"), str(trained_like_checkpoint), str(target)], check=True)
+    original = load_checkpoint(trained_like_checkpoint).model.state_dict()
+    compact = load_checkpoint(target)
+    name = "diffusion_pytorch_model.safetensors"
+    assert (target / name).stat().st_size < 0.6 * (trained_like_checkpoint / name).stat().st_size
+    for key, value in compact.model.state_dict().items():
+        assert value.dtype == torch.float32
+        torch.testing.assert_close(value, original[key], rtol=1e-2, atol=1e-2)
+    too_small = subprocess.run([sys.executable, str(SCRIPTS / "export_bf16.py"), str(trained_like_checkpoint), str(tmp_path / "x"),
+                                "--max-mib", "0.0001"], capture_output=True, text=True)  # fmt: skip
+    assert too_small.returncode == 1 and "over --max-mib" in too_small.stderr and not (tmp_path / "x").exists()
+
+    shipped = {"unet": trained_like_checkpoint, "unet-gpu": target}
+    monkeypatch.setattr(weights, "shipped_checkpoint_dir", lambda name: shipped.get(name))
+    assert resolve_checkpoint("unet", None, gpu=True).source == str(target)
+    assert resolve_checkpoint("unet", None).source == str(trained_like_checkpoint)
+    assert resolve_checkpoint("unet", None, fast=True, gpu=True).source == str(trained_like_checkpoint)  # no unet-fast here

@@ -261,13 +261,14 @@ class _SetupFailed(Exception):
 def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
     """Import torch and the pipeline, set the threads and the GPU, load the weights."""
     from stdit_cli.pipeline.denoiser import VideoDenoiser
-    from stdit_cli.runtime import RuntimeSetupError, set_threads
+    from stdit_cli.runtime import RuntimeSetupError, resolve_device, set_threads
     from stdit_cli.weights import CheckpointError, resolve_checkpoint
 
     try:
         set_threads(_cpu_threads(job, shard))
         shard.use_local_gpu(job.options.device)
-        checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast)
+        checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast,
+                                        gpu=resolve_device(job.options.device).type == "cuda")
         denoiser = VideoDenoiser(checkpoint, job.options)
     except (CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
         raise _SetupFailed(_one_line(error)) from None
