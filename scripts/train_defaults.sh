@@ -73,11 +73,11 @@ content=(--downscale 1 --scale-range 1 2 --soft-fraction 0.2 --smooth-fraction 0
 for model in "${MODELS[@]}"; do
   case $model in
     # the default unet since 2026-12-03 (preset halfres, a 2x2 stem), from scratch on the 2-core CPU
-    # in bf16: 500 steps of a 5000-step schedule, then a fresh 3000-step cosine from there (the
-    # first schedule was cut short to fit the day's CPU time)
+    # in bf16: 500 steps of a 5000-step schedule, then a fresh 1800-step cosine from there (the
+    # first schedule was cut short to fit the CPU time of 2026-12-03)
     halfres) fit halfres unet halfres 5000 4 128 4e-4 7 "${native[@]}" "${content[@]}" --precision bf16 --stop-at $(( 500 * STEPS_SCALE ))
-             fit halfres2 unet halfres 3000 4 128 4e-4 8 "${native[@]}" "${content[@]}" --precision bf16 \
-               --init-from "$OUT/halfres" --warmup $(( 50 * STEPS_SCALE ))
+             fit halfres2 unet halfres 1800 4 128 4e-4 8 "${native[@]}" "${content[@]}" --precision bf16 \
+               --init-from "$OUT/halfres" --warmup $(( 30 * STEPS_SCALE ))
              ship halfres2 unet ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);

@@ -250,3 +250,42 @@ def test_the_model_loads_at_the_first_readable_input_and_a_bad_checkpoint_is_one
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == f"Error: {missing}: checkpoint not found"
     assert not (tmp_path / "good.denoised.mp4").exists()
+
+
+_DYNAMO_PROBE = """
+import sys
+from click.testing import CliRunner
+from stdit_cli.cli import main
+result = CliRunner().invoke(main, sys.argv[1:])
+print(result.exit_code, "torch._dynamo" in sys.modules, "diffusers" in sys.modules)
+"""
+
+
+def test_denoise_never_imports_torch_dynamo_without_compile(tmp_path, identity_checkpoint):
+    """diffusers imports torch._dynamo (about 1 s) for a compile-only decorator, and its ModelMixin
+    .to()/from_pretrained through its hooks: a denoise run without --compile touches none of it."""
+    video = make_video(tmp_path / "in.mp4", frames=3)
+    args = ["denoise", str(video), "--checkpoint", str(identity_checkpoint), "--quiet", "--sigma", "10"]
+    done = subprocess.run([sys.executable, "-c", _DYNAMO_PROBE, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-3:] == ["0", "False", "True"]
+    assert (tmp_path / "in.denoised.mp4").is_file()
+
+
+def test_without_torch_dynamo_holds_back_only_that_module_and_only_inside():
+    probe = """
+import sys
+from stdit_cli.startup import without_torch_dynamo
+with without_torch_dynamo():
+    import torch.nn
+    try:
+        import torch._dynamo
+        print("imported")
+    except ImportError:
+        print("held back")
+import torch._dynamo
+print("torch._dynamo" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["held", "back", "True"]

@@ -233,7 +233,7 @@ def test_halfres_trains_on_native_davis_without_the_validation_suites_clips_and_
         assert option(call, "--val") == f"frames:{data}/davis2016_val_480p/dog"
         assert (option(call, "--scale-range"), option(call, "--soft-fraction"), option(call, "--smooth-fraction")) == ("1", "0.2", "0.1")
     assert option(first, "--stop-at") == "500" and option(first, "--steps") == "5000"
-    assert option(second, "--init-from") == "runs/x/halfres" and option(second, "--steps") == "3000"
+    assert option(second, "--init-from") == "runs/x/halfres" and option(second, "--steps") == "1800"
     assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/halfres2"
 
 

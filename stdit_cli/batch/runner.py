@@ -260,9 +260,14 @@ class _SetupFailed(Exception):
 
 def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
     """Import torch and the pipeline, set the threads and the GPU, load the weights."""
-    from stdit_cli.pipeline.denoiser import VideoDenoiser
-    from stdit_cli.runtime import RuntimeSetupError, resolve_device, set_threads
-    from stdit_cli.weights import CheckpointError, resolve_checkpoint
+    from contextlib import nullcontext
+
+    from stdit_cli.startup import without_torch_dynamo
+
+    with nullcontext() if job.options.compile else without_torch_dynamo():
+        from stdit_cli.pipeline.denoiser import VideoDenoiser
+        from stdit_cli.runtime import RuntimeSetupError, resolve_device, set_threads
+        from stdit_cli.weights import CheckpointError, resolve_checkpoint
 
     try:
         set_threads(_cpu_threads(job, shard))

@@ -54,7 +54,8 @@ class BackboneAdapter:
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         """Put ``model`` in the memory format this backbone runs fastest in."""
-        return model.to(memory_format=torch.channels_last) if self.channels_last else model
+        # nn.Module.to, not diffusers' override: that imports torch._dynamo (stdit_cli.startup)
+        return torch.nn.Module.to(model, memory_format=torch.channels_last) if self.channels_last else model
 
     def predict(self, model: torch.nn.Module, video_bcthw: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
         """Run ``model`` on ``video_bcthw`` and return its prediction as ``[B, C, T, H, W]``."""

@@ -157,7 +157,8 @@ class VideoDenoiser:
         self.options = options
         self.device = resolve_device(options.device)
         self.precision = resolve_precision(options.precision, self.device)
-        self.model = self.adapter.prepare(checkpoint.model.to(self.device)).eval()
+        # nn.Module.to, not diffusers' override: that imports torch._dynamo (stdit_cli.startup)
+        self.model = self.adapter.prepare(torch.nn.Module.to(checkpoint.model, self.device)).eval()
         self.forward = CompiledForward(self.model, enabled=options.compile)
         self.sampler = DiffusionSampler(checkpoint.schedule, options.scheduler, options.steps, options.eta)
         window = int(self.model.num_frames)
