@@ -214,7 +214,7 @@ def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives
     assert (weights / "unet" / "stdit.json").read_text() == "runs/x/unet-head-gpu"
 
 
-def test_halfres_trains_on_native_davis_without_the_validation_suites_clips_and_ships_the_second_stage(tmp_path, monkeypatch):
+def test_halfres_trains_on_native_davis_without_the_validation_suites_clips_in_two_stages(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(SCRIPTS))
     from validation_suite import HELD_OUT_DAVIS
 
@@ -234,7 +234,7 @@ def test_halfres_trains_on_native_davis_without_the_validation_suites_clips_and_
         assert (option(call, "--scale-range"), option(call, "--soft-fraction"), option(call, "--smooth-fraction")) == ("1", "0.2", "0.1")
     assert option(first, "--stop-at") == "500" and option(first, "--steps") == "5000"
     assert option(second, "--init-from") == "runs/x/halfres" and option(second, "--steps") == "1800"
-    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/halfres2"
+    assert not (tmp_path / "stdit_cli" / "weights").exists()  # an experiment: nothing ships
 
 
 def test_export_bf16_halves_the_weights_and_they_load_back_as_fp32_that_shipped_gpu_weights_win_on_cuda(
