@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import DDPMScheduler
+from diffusers.schedulers.scheduling_ddpm import DDPMScheduler
 from safetensors.torch import load_file
 
 from stdit_cli.pipeline.adapters import BackboneAdapter, adapter_for, adapter_for_class

@@ -31,7 +31,7 @@ SIGMA_SAMPLE_FRAMES = 8
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``: the window and its transpose).
 #: On Vid4 (20 frames, shipped unet) 2 views with no window overlap gave +0.19 / +0.23 / +0.24 dB
 #: at sigma 10 / 25 / 50 over one view with one frame of overlap, for 1.6x the model time
-#: (``scripts/results/``, the Vid4 ensemble run of 2026-11-30). ``--fast``: one view
+#: (``scripts/results/2026-11-30_quality_vid4_two_views.md``). ``--fast``: one view
 DEFAULT_ENSEMBLE = 2
 FAST_ENSEMBLE = 1
 

@@ -9,13 +9,14 @@ Denoising starts at the step ``t_start`` whose ``nsr`` matches ``sigma``, sets
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Callable
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, DDPMScheduler
-from diffusers.schedulers.scheduling_ddim import DDIMSchedulerOutput
+from diffusers.schedulers.scheduling_ddim import DDIMScheduler, DDIMSchedulerOutput
+from diffusers.schedulers.scheduling_ddpm import DDPMScheduler
 
 #: The noise schedule every checkpoint of this project is trained with (stored with it as
 #: ``scheduler_config.json``; a checkpoint may carry another one and the sampler follows it).
@@ -32,6 +33,17 @@ SCHEDULER_KINDS = ("ddim", "ddpm")
 
 #: ``eps_predictor(x_t [B, C, T, H, W], timestep [B]) -> model output [B, C, T, H, W]``
 EpsPredictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def scheduler_from_config(scheduler_class: type, config: dict[str, Any], **overrides: Any):
+    """``scheduler_class`` built from the config keys its constructor takes (plus ``overrides``).
+
+    Not ``SchedulerMixin.from_config``: that looks up every "compatible" scheduler class on the
+    diffusers package, importing some twenty scheduler modules (and SciPy), seconds of start-up,
+    to decide which unknown keys to warn about.
+    """
+    accepted = inspect.signature(scheduler_class.__init__).parameters
+    return scheduler_class(**{k: v for k, v in config.items() if k in accepted}, **overrides)
 
 
 def sigma_255_to_unit(sigma_255: float) -> float:
@@ -132,7 +144,7 @@ class DiffusionSampler:
         self.kind = kind
         self.steps = steps
         self.eta = eta
-        self.alphas_cumprod = DDPMScheduler.from_config(self.schedule).alphas_cumprod
+        self.alphas_cumprod = scheduler_from_config(DDPMScheduler, self.schedule).alphas_cumprod
         self._schedulers: dict[tuple[int, ...], Any] = {}
 
     def start_timestep(self, sigma_255: float) -> int:
@@ -147,10 +159,10 @@ class DiffusionSampler:
         key = tuple(timesteps)
         if key not in self._schedulers:
             if self.kind == "ddim":
-                scheduler = SubsequenceDDIMScheduler.from_config(self.schedule, set_alpha_to_one=True)
+                scheduler = scheduler_from_config(SubsequenceDDIMScheduler, self.schedule, set_alpha_to_one=True)
                 scheduler.set_subsequence(timesteps)
             else:
-                scheduler = DDPMScheduler.from_config(self.schedule)
+                scheduler = scheduler_from_config(DDPMScheduler, self.schedule)
                 scheduler.set_timesteps(timesteps=timesteps)
             self._schedulers[key] = scheduler
         return self._schedulers[key]
