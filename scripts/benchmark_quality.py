@@ -330,7 +330,7 @@ def subset_groups(records: list[dict], sequences: list[str], total: int) -> dict
 
 def on_subset(rec: dict | None, frames: tuple[int, ...]) -> tuple[float, float] | None:
     """PSNR and mean SSIM of a record on ``frames`` (None unless it covers them all)."""
-    if rec is None or not set(frames) <= set(rec["frames"]):
+    if rec is None or not frames or not set(frames) <= set(rec["frames"]):
         return None
     mse = [m for f, m in zip(rec["frames"], rec["mse"]) if f in frames]
     ssim = [v for f, v in zip(rec["frames"], rec["ssim"]) if f in frames]
@@ -425,8 +425,10 @@ def markdown(state: dict) -> str:
 
 
 def gap_db(mine: dict, rival: dict) -> float:
-    """PSNR of ``mine`` minus ``rival``'s, on the frames both ran on."""
+    """PSNR of ``mine`` minus ``rival``'s, on the frames both ran on (None when they share none)."""
     shared = tuple(sorted(set(mine["frames"]) & set(rival["frames"])))
+    if not shared:
+        return None
     return on_subset(mine, shared)[0] - on_subset(rival, shared)[0]
 
 
@@ -438,7 +440,9 @@ def suite_lines(state: dict) -> list[str]:
     whole = [TOOLS[k].label for k in ("nlmeans", "bm3d", "hqdn3d", "opencv") if k in TOOLS]  # the classical rivals
     models = [m for m in dict.fromkeys(r["method"] for r in records) if m != NOISY and m not in [t.label for t in TOOLS.values()]]
     keys = [f"{s:g}" for s in sigmas]
-    lines = ["", "Suite summary: per model, the mean PSNR over the clips, then the worst clip's margin over the best "
+    common = min(r["clip_frames"] for r in records)
+    lines = ["", f"Suite summary (means over the first {common} frames of each clip, or the ones a row ran on among "
+             "them): per model, the mean PSNR over the clips, then the worst clip's margin over the best "
              "of ffmpeg nlmeans, ffmpeg bm3d, hqdn3d and OpenCV NLM on that clip, each compared on the frames it ran on "
              "(dB, higher is better), and where it is. OpenCV and CBM3D run on a few frames per clip (see the "
              "coverage notes above); their means are over those frames:", "",
@@ -447,18 +451,20 @@ def suite_lines(state: dict) -> list[str]:
     for method in [NOISY, *models, *[t.label for t in TOOLS.values()]]:
         cells = []
         for s in sigmas:
-            mine = [r for q in sequences if (r := index.get((method, q, s))) is not None]  # each on its own frames
-            if not mine:
+            mine = [r for q in sequences if (r := index.get((method, q, s))) is not None]
+            # means over the frames every full-clip row covers (runs may differ in --frames)
+            psnrs = [v[0] for r in mine if (v := on_subset(r, tuple(f for f in r["frames"] if f < common))) is not None]
+            if not psnrs:
                 cells.append("— | —")
                 continue
             margins = []
             for r in mine:  # against each rival on the frames the rival ran on
                 rivals = [index.get((t, r["sequence"], s)) for t in whole if t != method]
-                gaps = [gap_db(r, x) for x in rivals if x is not None]
+                gaps = [g for x in rivals if x is not None and (g := gap_db(r, x)) is not None]
                 if gaps:
                     margins.append((min(gaps), r["sequence"]))
             worst = min(margins) if margins else None
-            cells.append(f"{np.mean([r['psnr'] for r in mine]):.2f} | "
+            cells.append(f"{np.mean(psnrs):.2f} | "
                          + ("—" if worst is None else f"{worst[0]:+.2f} ({worst[1]})"))  # fmt: skip
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     cbm3d = TOOLS["cbm3d"].label
@@ -483,7 +489,9 @@ def suite_lines(state: dict) -> list[str]:
         for method in [NOISY, *models, *[t.label for t in TOOLS.values()]]:
             cells = [index.get((method, q, s)) for q in flats for s in sigmas]
             if any(cells):
-                lines.append(f"| {method} | " + " | ".join("—" if r is None else f"{np.sqrt(np.mean(r['mse'])):.2f}" for r in cells) + " |")
+                rmse = [None if r is None else np.sqrt(np.mean([m for f, m in zip(r["frames"], r["mse"]) if f < common] or [np.nan]))
+                        for r in cells]  # fmt: skip
+                lines.append(f"| {method} | " + " | ".join("—" if v is None or np.isnan(v) else f"{v:.2f}" for v in rmse) + " |")
     return lines
 
 
