@@ -9,6 +9,8 @@
 #   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
 #   scripts/train_defaults.sh unet-head-gpu   # the next GPU stage, from there (scripts/train_gpu.sh unet-head-gpu)
 #   scripts/train_defaults.sh halfres         # the halfres unet (an experiment of 2026-12-03, not shipped)
+#   scripts/train_defaults.sh unet-hw         # the shipped unet's levels behind a 2x2 stem (preset halfres-wide), from the
+#                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -79,6 +81,13 @@ for model in "${MODELS[@]}"; do
     halfres) fit halfres unet halfres 5000 4 128 4e-4 7 "${native[@]}" "${content[@]}" --precision bf16 --stop-at $(( 500 * STEPS_SCALE ))
              fit halfres2 unet halfres 1800 4 128 4e-4 8 "${native[@]}" "${content[@]}" --precision bf16 \
                --init-from "$OUT/halfres" --warmup $(( 30 * STEPS_SCALE )) ;;
+    # preset halfres-wide: the unet-head stage's levels (UNET_INIT, default its run; the 2026-12-03 run started from its shipped copy, the then weights/unet) behind a
+    # 2x2 stem (--init-partial: all but conv_in/conv_out copied, the head dropped), as run on the
+    # 2-core CPU on 2026-12-03 in bf16; native-scale footage without the suite's clips, crops
+    # area-downscaled 1-2x, 20% blurred, 15% synthetic smooth fields; validation on held-out DAVIS dog
+    unet-hw) fit unet-hw unet halfres-wide 3000 4 128 3e-4 71 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+               --init-from "${UNET_INIT:-$OUT/unet-head}" --init-partial --warmup $(( 100 * STEPS_SCALE )) \
+               --precision bf16 --checkpoint-every 250 ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

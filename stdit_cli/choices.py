@@ -8,3 +8,6 @@ from __future__ import annotations
 MODEL_NAMES = ("unet", "stdit", "diffuser", "segdit")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+#: the largest ``--strength``: denoise as if the noise were this many times the given or estimated level
+MAX_STRENGTH = 3.0

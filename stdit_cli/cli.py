@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stdit_cli import __version__
-from stdit_cli.choices import DEVICES, MODEL_NAMES, PRECISIONS
+from stdit_cli.choices import DEVICES, MAX_STRENGTH, MODEL_NAMES, PRECISIONS
 from stdit_cli.presets import PresetError
 
 MODEL_CHOICE = click.Choice(MODEL_NAMES)
@@ -91,6 +91,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone whose shipped weights to use.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help="A save_pretrained folder, or a .safetensors file with its config.json.")
 @click.option("--sigma", callback=_parse_sigma, default="auto", show_default=True, help="Noise level on the 0..255 scale, or 'auto' to estimate it.")
+@click.option("--strength", type=click.FloatRange(0.0, MAX_STRENGTH), default=1.0, show_default=True, help="How much to denoise. Below 1 keeps grain: a share 1-S of the removed noise is put back (0.7 keeps 30%%). Above 1 denoises as if the noise were S times the given or estimated sigma: smoother, at the cost of fine detail.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="Sampler steps from t* (1 = one-shot estimate).")
 @click.option("--scheduler", type=click.Choice(["ddim", "ddpm"]), default="ddim", show_default=True)
 @click.option("--eta", type=click.FloatRange(min=0.0), default=0.0, show_default=True, help="DDIM noise weight (0 = deterministic).")
@@ -108,7 +109,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--lossless", is_flag=True, help="Bit-exact RGB output (libx264rgb -qp 0, or FFV1 in .mkv).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
-def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, sigma, steps, scheduler, eta, seed, tile, tile_overlap,
+def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, sigma, strength, steps, scheduler, eta, seed, tile, tile_overlap,
             window_overlap, batch_size, fast, ensemble, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report)."""
     from stdit_cli.batch.interrupts import exit_after_signal
@@ -116,7 +117,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
     from stdit_cli.pipeline import DenoiseOptions
 
     options = DenoiseOptions(
-        sigma_255=sigma, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
+        sigma_255=sigma, strength=strength, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
         window_overlap=window_overlap, batch_size=batch_size, fast=fast, compile=compile_model, device=device,
         precision=precision, lossless=lossless, ensemble=None if ensemble is None else int(ensemble),
     )  # fmt: skip

@@ -241,3 +241,40 @@ def test_ensemble_runs_every_view_through_the_model_two_by_default_one_with_fast
     passes = runs["one"][0]
     assert passes > 0 and [runs[n][:2] for n in ("two", "default", "fast")] == [(2 * passes, 2), (2 * passes, 2), (passes, 1)]
     assert not np.array_equal(runs["one"][2], runs["two"][2])  # the transposed view changed the estimate
+
+
+def test_strength_below_one_puts_back_that_share_of_the_removed_noise(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=5, size="64x48", lossless=True)
+    source = _frames(clip).astype(np.float64)
+    outputs = {}
+    for strength in (1.0, 0.5, 0.0):
+        options = DenoiseOptions(sigma_255=20, strength=strength, lossless=True, ensemble=1)
+        result = VideoDenoiser(load_checkpoint(trained_like_checkpoint), options).denoise_file(clip, tmp_path / f"{strength}.mkv")
+        assert result.strength == strength and result.sigma == 20
+        outputs[strength] = _frames(tmp_path / f"{strength}.mkv").astype(np.float64)
+    removed = source - outputs[1.0]
+    assert np.abs(removed).mean() > 2  # the model changes its input
+    assert np.array_equal(outputs[0.0], source)  # nothing removed
+    # half of it put back: within a level (each output is rounded to 8 bits), but where windows
+    # overlap and the estimate leaves 0..255 (clamped per window, then blended)
+    deviation = np.abs(outputs[0.5] - (outputs[1.0] + 0.5 * removed))
+    assert np.quantile(deviation, 0.999) <= 1.0 and deviation.mean() < 0.3
+
+
+def test_strength_above_one_denoises_a_higher_sigma(trained_like_checkpoint):
+    from stdit_cli.pipeline.options import Strength
+
+    assert Strength.from_user(2.0) == Strength(sigma_scale=2.0, keep_input=0.0)
+    assert Strength.from_user(0.7).sigma_scale == 1.0 and Strength.from_user(0.7).keep_input == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="strength"):
+        DenoiseOptions(strength=-0.1)
+
+
+def test_strength_above_one_starts_later_and_is_reported(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=3, size="40x30")
+    plain = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=10, lossless=True)).denoise_file(clip, tmp_path / "a.mkv")
+    harder = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=10, strength=2.5, lossless=True)).denoise_file(clip, tmp_path / "b.mkv")
+    assert harder.sigma == plain.sigma == 10  # the measured or given level is what is reported
+    sampler = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions()).sampler
+    assert harder.t_start == sampler.start_timestep(25.0) > plain.t_start
+    assert not np.array_equal(_frames(tmp_path / "a.mkv"), _frames(tmp_path / "b.mkv"))

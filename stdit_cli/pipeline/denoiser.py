@@ -18,7 +18,7 @@ from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
-from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
+from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
@@ -187,7 +187,9 @@ class VideoDenoiser:
         unit = torch.zeros(1, 3, self.plan.window, grid.tile_h, grid.tile_w)
         return auto_batch_size(self._predict(self.precision), self.sampler, unit.to(self.device))
 
-    def _unit_denoiser(self, sigma_255: float, generator: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
+    def _unit_denoiser(self, sigma_255: float, generator: torch.Generator, keep_input: float = 0.0) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Denoise cut units (``[N, C, T, h, w]`` in ``[-1, 1]``) at ``sigma_255``, putting back
+        ``keep_input`` of what was removed (``--strength`` below 1)."""
         guard = NonFiniteGuard()
 
         pin = self.device.type == "cuda"
@@ -205,6 +207,8 @@ class VideoDenoiser:
                 guard.warn(self.precision)
                 generator.set_state(state)
                 output = self.sampler.denoise(self._predict("fp32"), y_unit, sigma_255, generator)
+            if keep_input:  # on the picture as written (clamped), so "a share of the removed noise" is exact
+                output = torch.lerp(output.clamp(-1.0, 1.0), y_unit.to(output.dtype), keep_input)
             # the activations freed would otherwise pile up, fragmented, in the malloc arenas
             if next(passes) % RELEASE_MEMORY_EVERY == 0:
                 release_free_memory()
@@ -250,10 +254,12 @@ class VideoDenoiser:
                 sigma_255, opening = self._estimate_sigma(reader)
             else:
                 sigma_255 = float(options.sigma_255)
+            strength = Strength.from_user(options.strength)
+            model_sigma = sigma_255 * strength.sigma_scale
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
             batch_size = self.batch_size_for(info.height, info.width)
             blender = StreamingBlender(
-                self._unit_denoiser(sigma_255, generator), self.plan, self.tile, self.tile_overlap, batch_size,
+                self._unit_denoiser(model_sigma, generator, strength.keep_input), self.plan, self.tile, self.tile_overlap, batch_size,
                 device=self.device if self.device.type == "cuda" else "cpu",
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
@@ -269,8 +275,8 @@ class VideoDenoiser:
             model=self.adapter.name,
             sigma=round(sigma_255, 3),
             sigma_estimated=estimated,
-            t_start=self.sampler.start_timestep(sigma_255),
-            steps=len(self.sampler.timesteps(sigma_255)),
+            t_start=self.sampler.start_timestep(model_sigma),
+            steps=len(self.sampler.timesteps(model_sigma)),
             scheduler=options.scheduler,
             device=str(self.device),
             precision=self.precision,
@@ -281,4 +287,5 @@ class VideoDenoiser:
             peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
             ensemble=self.ensemble,
             checkpoint=self.checkpoint.source,
+            strength=options.strength,
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stdit_cli.choices import MAX_STRENGTH
+
 
 @dataclass
 class DenoiseOptions:
@@ -28,6 +30,31 @@ class DenoiseOptions:
     precision: str = "auto"
     lossless: bool = False
     ensemble: int | None = None  # views averaged per window (stdit_cli.pipeline.ensemble); None = DEFAULT_ENSEMBLE (--fast: FAST_ENSEMBLE)
+    strength: float = 1.0  # see Strength
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= MAX_STRENGTH:
+            raise ValueError(f"strength must be within 0..{MAX_STRENGTH:g}, got {self.strength:g}")
+
+
+@dataclass(frozen=True)
+class Strength:
+    """What ``--strength S`` does to the output, split into its two regimes.
+
+    - ``S <= 1`` keeps grain: the output is ``denoised + (1 - S) * (input - denoised)``, so a
+      share ``1 - S`` of the noise the model removed is put back, unchanged in character (white
+      noise stays white, film grain stays grain). ``S = 0`` returns the input.
+    - ``S > 1`` denoises harder: the model runs as if the noise level were ``S`` times the given
+      or estimated one (a later start step), which smooths more, including noise that is
+      correlated or that the estimate under-reads, at the cost of fine detail.
+    """
+
+    sigma_scale: float  # the model denoises sigma * sigma_scale
+    keep_input: float  # share of (input - denoised) added back
+
+    @classmethod
+    def from_user(cls, strength: float) -> "Strength":
+        return cls(sigma_scale=max(strength, 1.0), keep_input=1.0 - min(strength, 1.0))
 
 
 @dataclass
@@ -51,6 +78,7 @@ class DenoiseResult:
     peak_device_mib: float | None = None  # CUDA only: peak memory allocated by torch
     ensemble: int = 1  # views averaged per window
     checkpoint: str = ""  # where the weights came from (--fast picks a model's cheaper shipped checkpoint)
+    strength: float = 1.0  # --strength (Strength): grain kept below 1, harder denoising above
 
     @property
     def fps(self) -> float:
