@@ -57,7 +57,7 @@ OPENCV_H = 15.0
 MODELS = ("unet", "stdit", "diffuser", "segdit")
 #: --modes: (table label, extra `stdit denoise` options)
 MODES = {
-    "default": ("default (2 views, --steps 1)", []),
+    "default": ("default (one view, --steps 1)", []),
     "fast": ("--fast", ["--fast"]),
     "steps2": ("--steps 2", ["--steps", "2"]),
     "bf16": ("--precision bf16", ["--precision", "bf16"]),

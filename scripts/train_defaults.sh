@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head stdit diffuser segdit
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw stdit diffuser segdit
 #                                             # (unet-gpu was run on an H200; on a CPU it takes hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -30,7 +30,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -84,10 +84,13 @@ for model in "${MODELS[@]}"; do
     # preset halfres-wide: the unet-head stage's levels (UNET_INIT, default its run; the 2026-12-03 run started from its shipped copy, the then weights/unet) behind a
     # 2x2 stem (--init-partial: all but conv_in/conv_out copied, the head dropped), as run on the
     # 2-core CPU on 2026-12-03 in bf16; native-scale footage without the suite's clips, crops
-    # area-downscaled 1-2x, 20% blurred, 15% synthetic smooth fields; validation on held-out DAVIS dog
+    # area-downscaled 1-2x, 20% blurred, 15% synthetic smooth fields; validation on held-out DAVIS dog.
+    # The shipped default since 2026-12-03 (that run was stopped by hand at its step-2500 checkpoint:
+    # the same EMA weights as --stop-at 2500 writes)
     unet-hw) fit unet-hw unet halfres-wide 3000 4 128 3e-4 71 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                --init-from "${UNET_INIT:-$OUT/unet-head}" --init-partial --warmup $(( 100 * STEPS_SCALE )) \
-               --precision bf16 --checkpoint-every 250 ;;
+               --precision bf16 --checkpoint-every 250 --stop-at $(( 2500 * STEPS_SCALE ))
+             ship unet-hw unet ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

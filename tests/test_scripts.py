@@ -178,7 +178,7 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
-    assert shipped == {"unet": "runs/x/unet-head", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+    assert shipped == {"unet": "runs/x/unet-hw", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -235,6 +235,25 @@ def test_halfres_trains_on_native_davis_without_the_validation_suites_clips_in_t
     assert option(first, "--stop-at") == "500" and option(first, "--steps") == "5000"
     assert option(second, "--init-from") == "runs/x/halfres" and option(second, "--steps") == "1800"
     assert not (tmp_path / "stdit_cli" / "weights").exists()  # an experiment: nothing ships
+
+
+def test_unet_hw_derives_the_default_from_unet_head_on_native_footage_without_the_suites_clips(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from validation_suite import HELD_OUT_DAVIS
+
+    env = _training_tree(tmp_path, "train_defaults.sh")
+    data = tmp_path / "data"
+    for name in ["bear", *HELD_OUT_DAVIS]:
+        (data / "davis2016_val_480p" / name).mkdir(parents=True)
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw"], env={**env, "DATA": str(data)}, check=True)
+    (call,) = _recorded_calls(tmp_path)
+
+    davis = [a for a in call if "davis2016_val_480p/" in a and not a.endswith("/dog")]
+    assert [a.rsplit("/", 1)[1] for a in davis] == ["bear"]  # the suite's clips never train
+    assert (option(call, "--config"), option(call, "--init-from")) == ("halfres-wide", "runs/x/unet-head") and "--init-partial" in call
+    assert (option(call, "--downscale"), option(call, "--smooth-fraction"), option(call, "--precision")) == ("1", "0.15", "bf16")
+    assert (option(call, "--steps"), option(call, "--stop-at"), option(call, "--seed")) == ("3000", "2500", "71")
+    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw"
 
 
 def test_export_bf16_halves_the_weights_and_they_load_back_as_fp32_that_shipped_gpu_weights_win_on_cuda(

@@ -28,11 +28,14 @@ from stdit_cli.weights import Checkpoint
 #: frames sampled across the video for ``--sigma auto``
 SIGMA_SAMPLE_FRAMES = 8
 
-#: views of each window averaged by default (``stdit_cli.pipeline.ensemble``: the window and its transpose).
-#: On Vid4 (20 frames, shipped unet) 2 views with no window overlap gave +0.19 / +0.23 / +0.24 dB
-#: at sigma 10 / 25 / 50 over one view with one frame of overlap, for 1.6x the model time
-#: (``scripts/results/2026-11-30_quality_vid4_two_views.md``). ``--fast``: one view
-DEFAULT_ENSEMBLE = 2
+#: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
+#: the half-resolution default costs about 4x the FLOPs of the 1/4-resolution one it replaced,
+#: and one view keeps it at ffmpeg nlmeans' speed on a 2-core CPU. ``--ensemble 2`` (the window
+#: and its transpose) gains +0.35 dB at sigma 25 on the validation suite (+0.11 to +0.36 per clip,
+#: +1.5 on the flat field) for twice the model time (``scripts/results/2026-12-03_quality_suite.md``).
+#: Two views were the default from 2026-11-30 to 2026-12-03 (1/4-resolution unet: +0.19 / +0.23 /
+#: +0.24 dB on Vid4 for 1.6x the model time)
+DEFAULT_ENSEMBLE = 1
 FAST_ENSEMBLE = 1
 
 #: frames shared by consecutive windows. 0: every frame goes through the model once per view.
