@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw stdit diffuser segdit
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real stdit diffuser segdit
 #                                             # (unet-gpu was run on an H200; on a CPU it takes hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -11,6 +11,7 @@
 #   scripts/train_defaults.sh halfres         # the halfres unet (an experiment of 2026-12-03, not shipped)
 #   scripts/train_defaults.sh unet-hw         # the shipped unet's levels behind a 2x2 stem (preset halfres-wide), from the
 #                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix
+#   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -30,7 +31,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -91,6 +92,15 @@ for model in "${MODELS[@]}"; do
                --init-from "${UNET_INIT:-$OUT/unet-head}" --init-partial --warmup $(( 100 * STEPS_SCALE )) \
                --precision bf16 --checkpoint-every 250 --stop-at $(( 2500 * STEPS_SCALE ))
              ship unet-hw unet ;;
+    # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
+    # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
+    # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise
+    # reduction, half of them JPEG 50-95) at their measured noise level, 40% white noise as before.
+    # As run on the 2-core CPU on 2026-12-03 in bf16; shipped in bf16 (scripts/export_bf16.py)
+    unet-real) fit unet-real unet halfres-wide 1600 4 128 1.5e-4 89 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                 --init-from "${UNET_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
+                 --camera-fraction 0.6 --camera-jpeg-fraction 0.5
+               python scripts/export_bf16.py "$OUT/unet-real" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

@@ -8,6 +8,8 @@ from __future__ import annotations
 MODEL_NAMES = ("unet", "stdit", "diffuser", "segdit")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: ``--noise``: what kind of noise the video holds (``stdit_cli.pipeline.options.DenoiseOptions.resolve_noise``)
+NOISE_MODES = ("auto", "real", "gaussian")
 
 #: the largest ``--strength``: denoise as if the noise were this many times the given or estimated level
 MAX_STRENGTH = 3.0

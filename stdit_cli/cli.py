@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stdit_cli import __version__
-from stdit_cli.choices import DEVICES, MAX_STRENGTH, MODEL_NAMES, PRECISIONS
+from stdit_cli.choices import DEVICES, MAX_STRENGTH, MODEL_NAMES, NOISE_MODES, PRECISIONS
 from stdit_cli.presets import PresetError
 
 MODEL_CHOICE = click.Choice(MODEL_NAMES)
@@ -90,7 +90,8 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input).")
 @click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone whose shipped weights to use.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help="A save_pretrained folder, or a .safetensors file with its config.json.")
-@click.option("--sigma", callback=_parse_sigma, default="auto", show_default=True, help="Noise level on the 0..255 scale, or 'auto' to estimate it.")
+@click.option("--noise", type=click.Choice(NOISE_MODES), default="auto", show_default=True, help="The kind of noise. real: camera/phone noise (signal-dependent, correlated, compressed), the real-noise weights and a blind learned level. gaussian: added white noise, --sigma exact. auto: gaussian when --sigma N is given (or with --fast/--checkpoint), else real.")
+@click.option("--sigma", callback=_parse_sigma, default="auto", show_default=True, help="Noise level on the 0..255 scale (with --noise real: the noise's RMS), or 'auto' to estimate it.")
 @click.option("--strength", type=click.FloatRange(0.0, MAX_STRENGTH), default=1.0, show_default=True, help="How much to denoise. Below 1 keeps grain: a share 1-S of the removed noise is put back (0.7 keeps 30%%). Above 1 denoises as if the noise were S times the given or estimated sigma: smoother, at the cost of fine detail.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="Sampler steps from t* (1 = one-shot estimate).")
 @click.option("--scheduler", type=click.Choice(["ddim", "ddpm"]), default="ddim", show_default=True)
@@ -109,7 +110,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--lossless", is_flag=True, help="Bit-exact RGB output (libx264rgb -qp 0, or FFV1 in .mkv).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
-def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, sigma, strength, steps, scheduler, eta, seed, tile, tile_overlap,
+def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, noise, sigma, strength, steps, scheduler, eta, seed, tile, tile_overlap,
             window_overlap, batch_size, fast, ensemble, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report)."""
     from stdit_cli.batch.interrupts import exit_after_signal
@@ -119,7 +120,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
     options = DenoiseOptions(
         sigma_255=sigma, strength=strength, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
         window_overlap=window_overlap, batch_size=batch_size, fast=fast, compile=compile_model, device=device,
-        precision=precision, lossless=lossless, ensemble=None if ensemble is None else int(ensemble),
+        precision=precision, lossless=lossless, ensemble=None if ensemble is None else int(ensemble), noise=noise,
     )  # fmt: skip
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
                      checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json,
@@ -155,13 +156,15 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--scale-range", type=(click.FloatRange(min=1.0), click.FloatRange(min=1.0)), default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
 @click.option("--soft-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips blurred like a soft lens (Gaussian, 0.6-2 px).")
 @click.option("--smooth-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by synthetic flat fields and smooth gradients.")
+@click.option("--camera-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips given realistic camera noise (signal-dependent, demosaiced, some blurred) instead of white Gaussian noise.")
+@click.option("--camera-jpeg-fraction", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True, help="Share of the camera-noise clips also JPEG-compressed (quality 50-95).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
           out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, scale_range, soft_fraction,
-          smooth_fraction, seed, device, precision, threads) -> None:  # fmt: skip
+          smooth_fraction, camera_fraction, camera_jpeg_fraction, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
@@ -176,7 +179,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         prediction_type=prediction_type, downscale=downscale, checkpoint_every=checkpoint_every,
         val_every=val_every, seed=seed, device=device, precision=precision, resume=resume, init_from=init_from, init_partial=init_partial,
         sigma_weight_power=sigma_weight_power, scale_range=scale_range, soft_fraction=soft_fraction,
-        smooth_fraction=smooth_fraction,
+        smooth_fraction=smooth_fraction, camera_fraction=camera_fraction, camera_jpeg_fraction=camera_jpeg_fraction,
     )  # fmt: skip
     try:
         run_with_progress(config)

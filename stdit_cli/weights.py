@@ -112,14 +112,32 @@ def _build_with_weights(adapter: BackboneAdapter, config: dict[str, Any], weight
 FAST_SUFFIX = "-fast"
 #: suffix of the folder holding a model's larger checkpoint, the default on a CUDA device
 GPU_SUFFIX = "-gpu"
+#: suffix of the folder holding a model's real-noise checkpoint (``--noise real``)
+REAL_SUFFIX = "-real"
+#: the shipped blind noise-level estimator of ``--noise real`` (``stdit_cli.models.NoiseLevelEstimator``)
+NOISE_ESTIMATOR = "noise-estimator"
 
 
-def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False) -> Checkpoint:
-    """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``fast``, the
-    model's cheaper shipped checkpoint (``weights/<model>-fast``) where one ships; else, on a GPU
-    (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
+def real_noise_ships(model_name: str) -> bool:
+    """Whether a real-noise checkpoint (``weights/<model>-real``) ships for ``model_name``."""
+    return shipped_checkpoint_dir(model_name + REAL_SUFFIX) is not None
+
+
+def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False,
+                       real: bool = False) -> Checkpoint:  # fmt: skip
+    """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``real``
+    (``--noise real``), the model's real-noise checkpoint (``weights/<model>-real``), which must
+    ship; with ``fast``, the model's cheaper shipped checkpoint (``weights/<model>-fast``) where one
+    ships; else, on a GPU (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
+    if real:
+        folder = shipped_checkpoint_dir(model_name + REAL_SUFFIX)
+        if folder is None:
+            adapter_for(model_name)  # unknown names fail with the list of models
+            raise CheckpointError(f"no real-noise weights ship for --model {model_name}; use --noise gaussian, or --checkpoint "
+                                  "with weights trained with `stdit train --camera-fraction`")  # fmt: skip
+        return load_checkpoint(folder, model_name)
     suffix = FAST_SUFFIX if fast else GPU_SUFFIX if gpu else None
     variant = shipped_checkpoint_dir(model_name + suffix) if suffix else None
     if variant is not None:
@@ -132,6 +150,22 @@ def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: boo
             f"`stdit train --model {model_name} --data DIR --out ckpt/` and pass --checkpoint ckpt/"
         )
     return load_checkpoint(shipped, model_name)
+
+
+def load_noise_estimator(folder: str | Path | None = None):
+    """The blind noise-level estimator of ``--noise real`` (the shipped one unless ``folder``)."""
+    from stdit_cli.models import NoiseLevelEstimator
+
+    folder = Path(folder) if folder is not None else shipped_checkpoint_dir(NOISE_ESTIMATOR)
+    if folder is None:
+        raise CheckpointError("no noise-level estimator ships with this install (stdit_cli/weights/noise-estimator); use --sigma N or --noise gaussian")
+    config = _read_json(folder / "config.json")
+    try:
+        estimator = NoiseLevelEstimator.from_config(config)
+        estimator.load_state_dict(load_file(str(folder / WEIGHTS_NAME)), strict=True, assign=True)
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{folder}: not a noise-level estimator ({str(error).strip().splitlines()[0]})") from error
+    return torch.nn.Module.float(estimator).eval()
 
 
 def save_checkpoint(model, folder: str | Path, schedule: dict[str, Any], metadata: dict[str, Any] | None = None) -> Path:

@@ -16,11 +16,14 @@ from stdit_cli.presets import load_preset
 from stdit_cli.weights import save_checkpoint
 
 
-def make_video(path: Path, frames: int = 6, size: str = "40x30", rate: str = "25", audio: bool = False, lossless: bool = False) -> Path:
-    """A short real video file (moving test pattern with grain), optionally with a sine soundtrack."""
+def make_video(path: Path, frames: int = 6, size: str = "40x30", rate: str = "25", audio: bool = False, lossless: bool = False,
+               grain: bool = True) -> Path:  # fmt: skip
+    """A short real video file (moving test pattern, with grain unless ``grain=False``), optionally with a sine soundtrack."""
     width, height = (int(v) for v in size.split("x"))
     # testsrc2 rounds sizes to even numbers: draw larger, crop to the exact (possibly odd) size
-    source = f"testsrc2=size={width + 1}x{height + 1}:rate={rate},format=rgb24,crop={width}:{height}:0:0,noise=alls=20:allf=t"
+    source = f"testsrc2=size={width + 1}x{height + 1}:rate={rate},format=rgb24,crop={width}:{height}:0:0"
+    if grain:
+        source += ",noise=alls=20:allf=t"
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", source]
     if audio:
         command += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]

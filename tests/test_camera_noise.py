@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise, demosaic, mosaic
+from stdit_cli.train.camera_noise import CameraNoise, CameraNoiseMix, add_camera_noise, blur_spatially, demosaic, mosaic
 
 IDENTITY_CCM = np.eye(3)
 CAMERA_CCM = np.array([[1.6, -0.5, -0.1], [-0.2, 1.5, -0.3], [0.0, -0.6, 1.6]])  # typical camera RGB -> sRGB
@@ -70,3 +71,54 @@ def test_random_cameras_span_a_range_and_jpeg_smooths_the_finest_noise(seed):
 def test_odd_sizes_are_refused_with_a_message():
     with pytest.raises(AssertionError, match="even"):
         add_camera_noise(np.zeros((1, 5, 6, 3), np.uint8), np.random.default_rng(0))
+
+
+def test_blurring_the_noise_keeps_a_constant_and_lowers_the_finest_noise():
+    constant = np.full((1, 16, 16, 3), 0.4)
+    np.testing.assert_allclose(blur_spatially(constant, 1.0), constant, atol=1e-12)
+    camera = CameraNoise(shot=4e-3, read=1e-4, red_gain=2.0, blue_gain=1.7, ccm=CAMERA_CCM)
+    clean = flat(110)
+    sharp = residual(add_camera_noise(clean, np.random.default_rng(4), camera), clean)
+    blotchy = residual(add_camera_noise(clean, np.random.default_rng(4), camera, noise_blur=1.5), clean)
+    assert blotchy.std() < 0.7 * sharp.std()
+    # what is left is coarser: neighbours agree more
+    def neighbour_correlation(noise):
+        return np.corrcoef(noise[..., :-1, 1].ravel(), noise[..., 1:, 1].ravel())[0, 1]
+
+    assert neighbour_correlation(blotchy) > neighbour_correlation(sharp) + 0.2
+
+
+def clean_batch(batch: int = 6) -> torch.Tensor:
+    """``[B, 3, 2, 32, 32]`` in ``[-1, 1]``: mid-grey ramps (no clipping)."""
+    ramp = torch.linspace(-0.4, 0.4, 32)
+    return ramp.view(1, 1, 1, 1, 32).expand(batch, 3, 2, 32, 32).clone()
+
+
+def test_camera_mix_noises_the_picked_clips_at_their_measured_level():
+    clean = clean_batch()
+    assert CameraNoiseMix(fraction=0.0).noisy_clips(clean, np.random.default_rng(0)) is None
+    noisy = CameraNoiseMix(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3)).noisy_clips(clean, np.random.default_rng(0))
+    assert noisy.picked.all() and noisy.y.shape == clean.shape
+    # the level is the RMS of noisy - clean on 0..255, clip by clip
+    rms = (((noisy.y - clean) * 127.5) ** 2).flatten(1).mean(dim=1).sqrt()
+    torch.testing.assert_close(noisy.sigma_255, rms, atol=0.05, rtol=0.01)
+    assert (noisy.sigma_255 > 3).all()
+    half = CameraNoiseMix(fraction=0.5).noisy_clips(clean_batch(64), np.random.default_rng(1))
+    assert 16 < int(half.picked.sum()) < 48
+
+
+def test_training_pairs_take_the_camera_clips_and_their_level():
+    from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
+    from stdit_cli.train.objective import make_training_pair, timesteps_for_sigmas
+
+    clean = clean_batch(4)
+    alphas = DiffusionSampler(DEFAULT_SCHEDULE).alphas_cumprod
+    noisy = CameraNoiseMix(fraction=1.0).noisy_clips(clean, np.random.default_rng(2))
+    noisy.picked[1] = False  # clip 1 keeps white noise
+    pair = make_training_pair(clean, alphas, torch.Generator().manual_seed(0), noisy=noisy)
+    abar = alphas[pair.timestep].view(-1, 1, 1, 1, 1)
+    for b in (0, 2, 3):
+        torch.testing.assert_close(pair.x_t[b] / abar[b].sqrt(), noisy.y[b])
+        assert pair.sigma_255[b] == noisy.sigma_255[b]
+    assert not torch.allclose(pair.x_t[1] / abar[1].sqrt(), noisy.y[1])
+    torch.testing.assert_close(pair.timestep, timesteps_for_sigmas(alphas, 2.0 * pair.sigma_255 / 255.0))

@@ -162,8 +162,20 @@ def test_checkpoint_that_does_not_match_model(tmp_path, identity_checkpoint):
     assert result.exit_code == 1 and "does not match" in result.output and "Traceback" not in result.output
 
 
+def test_real_noise_mode_without_real_weights_is_one_line(tmp_path):
+    clip = make_video(tmp_path / "in.mp4", frames=2)
+    out = tmp_path / "out.mp4"
+    result = CliRunner().invoke(main, ["denoise", str(clip), "--model", "segdit", "--noise", "real", "-o", str(out)])
+    assert result.exit_code == 1 and "no real-noise weights ship for --model segdit" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+    # --noise auto falls back to the white-noise weights where no real-noise ones ship
+    result = _run("denoise", clip, "--model", "segdit", "-o", out, "--json", "-q")
+    assert result.exit_code == 0 and json.loads(result.output.strip().splitlines()[-1])["noise"] == "gaussian"
+
+
 def test_usage_errors_exit_2(tmp_path):
     assert CliRunner().invoke(main, ["denoise"]).exit_code == 2
+    assert CliRunner().invoke(main, ["denoise", "x.mp4", "--noise", "film"]).exit_code == 2
     assert CliRunner().invoke(main, ["denoise", "x.mp4", "--sigma", "loud"]).exit_code == 2
     assert CliRunner().invoke(main, ["denoise", "a.mp4", "b.mp4", "-o", str(tmp_path / "one.mp4")]).exit_code == 2
 

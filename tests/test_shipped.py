@@ -85,3 +85,40 @@ def test_fast_denoises_the_bundled_sample_with_the_cheaper_checkpoint(tmp_path):
         denoised = reader.read(0, len(reader))
     assert estimate_sigma_255(denoised) < 0.3 * estimate_sigma_255(noisy)
     assert np.abs(block_means(denoised) - block_means(noisy)).mean() < 2.5
+
+
+def _denoise_json(*args) -> dict:
+    result = CliRunner().invoke(main, ["denoise", *[str(a) for a in args], "--lossless", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_no_number_means_real_noise_and_a_number_means_white_noise(tmp_path):
+    # the default reads the level blind and runs the real-noise weights; --sigma N is white noise, exactly
+    real = _denoise_json(SAMPLE, "-o", tmp_path / "real.mp4")
+    assert real["noise"] == "real" and Path(real["checkpoint"]).name == "unet-real" and real["sigma_estimated"]
+    gaussian = _denoise_json(SAMPLE, "-o", tmp_path / "gaussian.mp4", "--sigma", "25")
+    assert gaussian["noise"] == "gaussian" and Path(gaussian["checkpoint"]).name == "unet" and gaussian["sigma"] == 25
+    classic = _denoise_json(SAMPLE, "-o", tmp_path / "classic.mp4", "--noise", "gaussian")
+    assert Path(classic["checkpoint"]).name == "unet" and classic["sigma"] == pytest.approx(25, rel=0.1)
+
+
+def test_real_noise_weights_ship_trained_and_compact():
+    checkpoint = resolve_checkpoint("unet", None, real=True)
+    assert Path(checkpoint.source).name == "unet-real" and checkpoint.metadata["trained_steps"] > 0
+    assert (Path(checkpoint.source) / "diffusion_pytorch_model.safetensors").stat().st_size < 16 * 2**20
+
+
+def test_the_default_leaves_clean_footage_alone(tmp_path):
+    # a clean clip (smooth gradients, soft shapes, fine texture, moving), no number given: near-identical output
+    from conftest import make_video
+
+    clip = make_video(tmp_path / "clean.mp4", frames=10, size="256x192", lossless=True, grain=False)
+    out = tmp_path / "clean.denoised.mp4"
+    record = _denoise_json(clip, "-o", out)
+    with VideoReader(clip) as reader:
+        clean = reader.read(0, len(reader)).astype(np.float64)
+    with VideoReader(out) as reader:
+        denoised = reader.read(0, len(reader)).astype(np.float64)
+    psnr = 10 * np.log10(255**2 / np.mean((denoised - clean) ** 2))
+    assert record["sigma"] < 3 and psnr >= 38, (record["sigma"], psnr)

@@ -171,6 +171,18 @@ def test_train_writes_loadable_checkpoints_and_resumes_exactly(tmp_path, data_ro
     assert float(straight["conv_out.weight"].abs().sum()) > 0
 
 
+def test_camera_noise_changes_training_is_recorded_and_resumes_exactly(tmp_path, data_root):
+    camera = ["--camera-fraction", "0.5", "--camera-jpeg-fraction", "1"]
+    _train(tmp_path / "plain", data_root, steps=4)
+    _train(tmp_path / "camera", data_root, steps=4, extra=camera)
+    _train(tmp_path / "resumed", data_root, steps=4, resume=str(tmp_path / "camera" / "checkpoint-2"), extra=camera)
+    plain, camera_run, resumed = (load_file(tmp_path / run / "diffusion_pytorch_model.safetensors") for run in ("plain", "camera", "resumed"))
+    assert any(not torch.equal(plain[k], camera_run[k]) for k in plain)  # same clips, other noise
+    assert all(torch.equal(camera_run[k], resumed[k]) for k in camera_run)  # the camera noise's generator resumes too
+    config = load_checkpoint(tmp_path / "camera", "unet").metadata["train_config"]
+    assert config["camera_fraction"] == 0.5 and config["camera_jpeg_fraction"] == 1.0
+
+
 def test_stop_at_ends_early_on_the_same_schedule_and_resume_finishes_it(tmp_path, data_root):
     _train(tmp_path / "straight", data_root, steps=4)
     _train(tmp_path / "boxed", data_root, steps=4, stop_at=2)

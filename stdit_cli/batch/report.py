@@ -198,7 +198,7 @@ def summary_table(records: list[Record], title: str) -> Table:
             table.add_row(name, status, detail, "", "", "", frames, "", "")
             continue
         d = record.details
-        sigma = f"{record.sigma:.1f} {'auto' if d.get('sigma_estimated') else 'given'}"
+        sigma = f"{record.sigma:.1f} {'auto' if d.get('sigma_estimated') else 'given'}" + (" (real)" if d.get("noise") == "real" else "")
         table.add_row(name, status, record.output, sigma, str(d.get("t_start", "")), f"{d.get('steps', '')} {d.get('scheduler', '')}",
                       str(record.frames), f"{d.get('fps', 0.0):.2f}", f"{record.seconds:.1f}s")  # fmt: skip
     return table

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -267,14 +267,15 @@ def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
     with nullcontext() if job.options.compile else without_torch_dynamo():
         from stdit_cli.pipeline.denoiser import VideoDenoiser
         from stdit_cli.runtime import RuntimeSetupError, resolve_device, set_threads
-        from stdit_cli.weights import CheckpointError, resolve_checkpoint
+        from stdit_cli.weights import CheckpointError, real_noise_ships, resolve_checkpoint
 
     try:
         set_threads(_cpu_threads(job, shard))
         shard.use_local_gpu(job.options.device)
+        noise = job.options.resolve_noise(real_ships=job.checkpoint is None and real_noise_ships(job.model_name))
         checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast,
-                                        gpu=resolve_device(job.options.device).type == "cuda")
-        denoiser = VideoDenoiser(checkpoint, job.options)
+                                        gpu=resolve_device(job.options.device).type == "cuda", real=noise == "real")
+        denoiser = VideoDenoiser(checkpoint, replace(job.options, noise=noise))
     except (CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
         raise _SetupFailed(_one_line(error)) from None
     # torch, diffusers and the model live until exit: keep the collector from walking them

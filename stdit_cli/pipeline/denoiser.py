@@ -172,6 +172,13 @@ class VideoDenoiser:
         self.tile = options.tile or self.adapter.default_tile
         overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
+        # --noise real without --sigma N: the level is read by the learned estimator (loaded now:
+        # a missing file fails before any video is opened)
+        self.learned_level = None
+        if options.noise == "real" and options.sigma_255 is None:
+            from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
+
+            self.learned_level = LearnedNoiseLevel.shipped()
 
     def _predict(self, precision: str) -> Predictor:
         def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
@@ -231,8 +238,13 @@ class VideoDenoiser:
         """
         picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
         frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+        if self.learned_level is not None:  # --noise real: camera noise, read blind
+            estimate = self.learned_level.estimate
         # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
-        estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
+        elif reader.info.chroma_subsampled:
+            estimate = estimate_sigma_255_from_luma
+        else:
+            estimate = estimate_sigma_255
         opening = int(np.sum(picks == np.arange(len(picks))))  # picks are sorted and unique: 0, 1, ... n-1 first
         return estimate(frames), frames[:opening]
 
@@ -291,4 +303,5 @@ class VideoDenoiser:
             ensemble=self.ensemble,
             checkpoint=self.checkpoint.source,
             strength=options.strength,
+            noise=options.noise,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stdit_cli.choices import MAX_STRENGTH
+from stdit_cli.choices import MAX_STRENGTH, NOISE_MODES
 
 
 @dataclass
@@ -31,10 +31,29 @@ class DenoiseOptions:
     lossless: bool = False
     ensemble: int | None = None  # views averaged per window (stdit_cli.pipeline.ensemble); None = DEFAULT_ENSEMBLE (--fast: FAST_ENSEMBLE)
     strength: float = 1.0  # see Strength
+    noise: str = "auto"  # NOISE_MODES; see resolve_noise
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= MAX_STRENGTH:
             raise ValueError(f"strength must be within 0..{MAX_STRENGTH:g}, got {self.strength:g}")
+        if self.noise not in NOISE_MODES:
+            raise ValueError(f"noise must be one of {', '.join(NOISE_MODES)}, got {self.noise!r}")
+
+    def resolve_noise(self, real_ships: bool) -> str:
+        """``--noise`` as run: ``"real"`` or ``"gaussian"``.
+
+        - ``real``: camera and phone noise (signal-dependent, correlated, compressed): the model's
+          real-noise checkpoint, and the noise level read by the learned blind estimator unless
+          ``--sigma N`` gives it (then N is the noise's RMS on 0..255).
+        - ``gaussian``: white Gaussian noise of a known or estimated sigma: the model's
+          Gaussian checkpoint, ``--sigma N`` exact, ``--sigma auto`` the patch-PCA estimate.
+        - ``auto`` (the default): ``real`` when no number is given and a real-noise checkpoint
+          ships for the model (``real_ships``: not with ``--checkpoint`` or ``--fast``), else
+          ``gaussian``. A user who knows the sigma of added white noise gets the exact model for it.
+        """
+        if self.noise != "auto":
+            return self.noise
+        return "real" if real_ships and self.sigma_255 is None and not self.fast else "gaussian"
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,7 @@ class DenoiseResult:
     ensemble: int = 1  # views averaged per window
     checkpoint: str = ""  # where the weights came from (--fast picks a model's cheaper shipped checkpoint)
     strength: float = 1.0  # --strength (Strength): grain kept below 1, harder denoising above
+    noise: str = "gaussian"  # --noise as run (DenoiseOptions.resolve_noise)
 
     @property
     def fps(self) -> float:

@@ -17,6 +17,8 @@ al., "Unprocessing Images for Learned Raw Denoising" (CVPR 2019), and the synthe
 6. optionally JPEG at a random quality (what phones and stills cameras store).
 
 Everything runs in numpy on ``[T, H, W, 3]`` uint8 clips, drawing from the caller's generator.
+:class:`CameraNoiseMix` noises a share of each training batch this way (``stdit train
+--camera-fraction``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import numpy as np
+import torch
 from PIL import Image
+
+from stdit_cli.train.objective import NoisyClips
 
 #: log-uniform range of the shot-noise gain (Brooks et al.: 1e-4 .. 1.2e-2; ISO ~100 to ~12800)
 SHOT_RANGE = (1e-4, 1.2e-2)
@@ -109,12 +114,33 @@ def _jpeg(frame_uint8: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(BytesIO(buffer.getvalue())).convert("RGB"))
 
 
+def _gaussian_kernel(sigma: float) -> np.ndarray:
+    radius = max(1, int(np.ceil(3 * sigma)))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return taps / taps.sum()
+
+
+def blur_spatially(frames: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of ``[T, H, W, C]`` float frames over H and W (reflected borders)."""
+    kernel = _gaussian_kernel(sigma)
+    radius = len(kernel) // 2
+    for axis in (1, 2):
+        pad = [(0, 0)] * frames.ndim
+        pad[axis] = (radius, radius)
+        padded = np.pad(frames, pad, mode="reflect")
+        size = frames.shape[axis]
+        frames = sum(k * np.take(padded, np.arange(i, i + size), axis=axis) for i, k in enumerate(kernel))
+    return frames
+
+
 def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: CameraNoise | None = None,
-                     jpeg_quality: tuple[int, int] | None = None) -> np.ndarray:  # fmt: skip
+                     jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0) -> np.ndarray:  # fmt: skip
     """Noisy ``[T, H, W, 3]`` uint8 frames as ``camera`` would record ``clean_uint8`` (even H and W).
 
     ``camera``: a random one when None. ``jpeg_quality``: ``(low, high)`` to JPEG every frame at one
-    quality drawn per clip, or None to keep the noise uncompressed.
+    quality drawn per clip, or None to keep the noise uncompressed. ``noise_blur``: Gaussian sigma
+    (pixels) of a blur applied to the noise alone, the blotchy low-frequency noise a camera's own
+    noise reduction leaves behind (0: none).
     """
     assert clean_uint8.ndim == 4 and clean_uint8.shape[-1] == 3, f"expected [T, H, W, 3], got {clean_uint8.shape}"
     assert clean_uint8.shape[1] % 2 == 0 and clean_uint8.shape[2] % 2 == 0, f"H and W must be even, got {clean_uint8.shape[1:3]}"
@@ -130,8 +156,61 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
     # 5. demosaic and process back to sRGB
     rgb = np.clip(demosaic(raw) * gains, 0.0, 1.0) @ camera.ccm.T
     srgb = _tone(np.clip(rgb, 0.0, 1.0) ** (1 / 2.2))
+    if noise_blur > 0:  # in-camera noise reduction: the noise's finest part removed, the signal kept
+        clean = clean_uint8 / 255.0
+        srgb = clean + blur_spatially(srgb - clean, noise_blur)
     noisy = np.clip(np.round(srgb * 255.0), 0, 255).astype(np.uint8)
     if jpeg_quality is not None:
         quality = int(rng.integers(jpeg_quality[0], jpeg_quality[1] + 1))
         noisy = np.stack([_jpeg(frame, quality) for frame in noisy])
     return noisy
+
+
+@dataclass(frozen=True)
+class CameraNoiseMix:
+    """Which training clips get camera noise instead of white Gaussian noise, and how.
+
+    Args:
+        fraction: share of clips noised by :func:`add_camera_noise` (a random camera each).
+        jpeg_fraction: share of those that are also JPEG-compressed.
+        jpeg_quality: range the JPEG quality is drawn from, per clip.
+        shot_range: log-uniform range of the shot-noise gain. Lower than Brooks et al.'s 1e-4: a
+            camera's own processing leaves footage far cleaner than its raw data (PolyU's
+            ISO 1600-12800 JPEGs hold noise of RMS 3-6 on 0..255; ``1e-4`` alone gives 6-7).
+        blur_fraction: share of picked clips whose noise is blurred (``blur_sigma`` pixels), as a
+            camera's noise reduction leaves it.
+
+    Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
+    so the model learns the diffusion state of that level, whatever the noise's colour.
+    """
+
+    fraction: float = 0.0
+    jpeg_fraction: float = 0.5
+    jpeg_quality: tuple[int, int] = (50, 95)
+    shot_range: tuple[float, float] = (1e-5, SHOT_RANGE[1])
+    blur_fraction: float = 0.3
+    blur_sigma: tuple[float, float] = (0.5, 1.5)
+
+    @property
+    def active(self) -> bool:
+        return self.fraction > 0
+
+    def noisy_clips(self, clean: torch.Tensor, rng: np.random.Generator) -> NoisyClips | None:
+        """Camera-noised versions of the picked clips of ``clean`` (``[B, C, T, H, W]`` in ``[-1, 1]``)."""
+        picked = rng.random(clean.shape[0]) < self.fraction
+        if not picked.any():
+            return None
+        # [B, C, T, H, W] in [-1, 1] -> [B, T, H, W, C] uint8 on the host
+        clean_uint8 = torch.round((clean.detach().float().cpu() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
+        clean_uint8 = clean_uint8.permute(0, 2, 3, 4, 1).numpy()
+        noisy = clean_uint8.copy()
+        sigma = np.zeros(len(picked))
+        for b in np.flatnonzero(picked):
+            camera = CameraNoise.random(rng, self.shot_range)
+            jpeg = self.jpeg_quality if rng.random() < self.jpeg_fraction else None
+            blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0
+            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur)
+            sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - clean_uint8[b]) ** 2))
+        # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
+        y = torch.from_numpy(noisy).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+        return NoisyClips(picked=torch.from_numpy(picked), y=y, sigma_255=torch.from_numpy(sigma).float())

@@ -22,6 +22,7 @@ from diffusers.training_utils import EMAModel
 from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
 from stdit_cli.presets import load_preset
+from stdit_cli.train.camera_noise import CameraNoiseMix
 from stdit_cli.train.content import ContentMix
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
@@ -67,9 +68,14 @@ class TrainConfig:
     scale_range: tuple[float, float] = (1.0, 1.0)  # area-downscale each crop by a factor in this range
     soft_fraction: float = 0.0  # share of clips blurred like a soft lens (content.ContentMix)
     smooth_fraction: float = 0.0  # share of clips replaced by smooth synthetic fields
+    camera_fraction: float = 0.0  # share of clips given camera noise instead of white noise (camera_noise.CameraNoiseMix)
+    camera_jpeg_fraction: float = 0.5  # share of those also JPEG-compressed
 
     def content_mix(self) -> ContentMix:
         return ContentMix(tuple(self.scale_range), self.soft_fraction, self.smooth_fraction)
+
+    def camera_mix(self) -> CameraNoiseMix:
+        return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction)
 
 
 @dataclass
@@ -141,6 +147,8 @@ class Trainer:
                                    content=config.content_mix())
         # training noise is drawn where the model runs (on a GPU, not by the host)
         self.noise_generator = torch.Generator(device=self.accelerator.device).manual_seed(rank_seed + 1)
+        # camera noise is made on the host, in numpy (demosaicing, JPEG)
+        self.camera, self.camera_rng = config.camera_mix(), np.random.default_rng(rank_seed + 2)
         self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)
         if self.accelerator.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed crop size: pick the fastest kernels once
@@ -192,7 +200,8 @@ class Trainer:
 
     # --- checkpoints -------------------------------------------------------------------------
     def _noise_state(self) -> dict:
-        return {"step": self.step, "sampler": self.sampler.state_dict(), "noise": self.noise_generator.get_state().tolist()}
+        return {"step": self.step, "sampler": self.sampler.state_dict(), "noise": self.noise_generator.get_state().tolist(),
+                "camera": self.camera_rng.bit_generator.state}  # fmt: skip
 
     def save(self, folder: Path) -> None:
         """Inference weights (EMA) as a ``save_pretrained`` folder + full state for ``--resume``."""
@@ -218,6 +227,8 @@ class Trainer:
         self.ema.to(self.accelerator.device)
         self.sampler.load_state_dict(extra["sampler"])
         self.noise_generator.set_state(torch.tensor(extra["noise"], dtype=torch.uint8))
+        if "camera" in extra:  # checkpoints from before 2026-12-03 have none
+            self.camera_rng.bit_generator.state = extra["camera"]
         self.step = int(extra["step"])
 
     def metadata(self) -> dict:
@@ -227,7 +238,8 @@ class Trainer:
     def train_step(self) -> torch.Tensor:
         """One optimiser step; returns the loss, still on the device (reading it is a sync)."""
         clean = self.sampler.batch(self.config.batch_size)
-        pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type)
+        noisy = self.camera.noisy_clips(clean, self.camera_rng) if self.camera.active else None
+        pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type, noisy=noisy)
         with self.accelerator.autocast():
             prediction = self.adapter.predict(self.model, pair.x_t, pair.timestep)
         # [B, C, T, H, W] squared error -> [B] per clip, weighted by its noise level

@@ -21,6 +21,15 @@ SIGMA_RANGE_255 = (1.0, 75.0)
 
 
 @dataclass
+class NoisyClips:
+    """Clips of a batch noised outside :func:`make_training_pair` (e.g. camera noise)."""
+
+    picked: torch.Tensor  # [B] bool: which clips of the batch these replace
+    y: torch.Tensor  # [B, C, T, H, W] in [-1, 1], the noisy clips (anything where not picked)
+    sigma_255: torch.Tensor  # [B] their noise level: the RMS of noisy - clean on 0..255
+
+
+@dataclass
 class TrainingPair:
     x_t: torch.Tensor  # [B, C, T, H, W] model input
     timestep: torch.Tensor  # [B] int64
@@ -65,10 +74,13 @@ def make_training_pair(
     generator: torch.Generator,
     prediction_type: str = "epsilon",
     sigma_255: torch.Tensor | None = None,
+    noisy: NoisyClips | None = None,
 ) -> TrainingPair:
     """Noise ``x_clean`` (``[B, C, T, H, W]`` in ``[-1, 1]``) like an 8-bit file and build the target.
 
     ``x_clean``, ``alphas_cumprod`` and ``generator`` share a device (on a GPU the noise is drawn there).
+    ``noisy``: clips already noised another way (camera noise, :mod:`stdit_cli.train.camera_noise`);
+    they replace the white-noise version of the clips it picks, at their measured noise level.
     """
     batch = x_clean.shape[0]
     if sigma_255 is None:
@@ -78,6 +90,10 @@ def make_training_pair(
     # noisy 8-bit file: add, clip, round on 0..255, back to [-1, 1]
     y_255 = torch.clamp(torch.round((x_clean + 1.0) * 127.5 + sigma_b * noise), 0, 255)
     y = y_255 / 127.5 - 1.0
+    if noisy is not None:
+        picked = noisy.picked.to(x_clean.device)
+        y = torch.where(picked.view(-1, 1, 1, 1, 1), noisy.y.to(x_clean.device), y)
+        sigma_255 = torch.where(picked, noisy.sigma_255.to(sigma_255), sigma_255)
     timestep = timesteps_for_sigmas(alphas_cumprod, 2.0 * sigma_255 / 255.0)
     abar = alphas_cumprod[timestep].float().view(-1, 1, 1, 1, 1)
     x_t = abar.sqrt() * y

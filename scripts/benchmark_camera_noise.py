@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Camera noise on video: held-out clips noised like a phone's sensor, encoded like its video, denoised.
+
+Clips that no checkpoint trains on (the validation suite's held-out DAVIS clips at 854x480 and
+Vid4 calendar and walk) get camera noise (``stdit_cli.train.camera_noise.add_camera_noise``:
+Poisson-Gaussian on a Bayer mosaic, demosaiced, colour matrix and tone curve) at three fixed
+cameras, from a bright day to a dark room, fresh noise per frame; then they are encoded as a
+phone stores video (H.264 CRF 20, 4:2:0). The camera noise model is the one the real-noise
+checkpoint trains with, so this measures the video side (temporal windows, H.264) on
+held-out content, not the gap to real sensors: PolyU (``scripts/benchmark_real_noise.py``) does that.
+
+Methods: stdit as a user runs it (no number given), stdit ``--noise gaussian`` (the white-noise
+weights and estimate), ffmpeg ``nlmeans`` at every strength of ``NLMEANS_STRENGTHS`` and at
+the best one per clip (an oracle). PSNR (8-bit RGB) against the clean frames.
+
+    python scripts/benchmark_camera_noise.py --out scripts/results/DATE_camera_noise_video
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmark_common import FFMPEG, FPS, TOOLS, ffmpeg_chain, frame_mse, psnr_db, read_video  # noqa: E402
+from validation_suite import load_clip  # noqa: E402
+
+from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise  # noqa: E402
+
+CLIPS = ("davis/blackswan", "davis/car-shadow", "davis/dog", "davis/kite-surf", "davis/scooter-black", "vid4/calendar", "vid4/walk")
+#: (label, shot gain, in-camera noise blur in pixels): read noise from Brooks et al.'s fit at its mean
+CAMERAS = (("bright", 5e-4, 0.0), ("indoor", 2.5e-3, 0.7), ("dark", 8e-3, 1.0))
+NLMEANS_STRENGTHS = (1, 2, 3, 5, 8)
+CRF = 20
+
+
+def camera(shot: float) -> CameraNoise:
+    ccm = np.array([[1.6, -0.5, -0.1], [-0.2, 1.5, -0.3], [0.0, -0.6, 1.6]])
+    return CameraNoise(shot=shot, read=float(np.exp(2.18 * np.log(shot) + 1.20)), red_gain=2.1, blue_gain=1.7, ccm=ccm)
+
+
+def encode_h264(frames: np.ndarray, path: Path) -> Path:
+    """``[T, H, W, 3]`` uint8 -> H.264 CRF 20 4:2:0 (a phone's video), through a raw pipe."""
+    height, width = frames.shape[1:3]
+    command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-r", str(FPS), "-i", "-", "-c:v", "libx264", "-crf", str(CRF), "-preset", "medium", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+    subprocess.run(command, input=frames.tobytes(), check=True)
+    return path
+
+
+def run_stdit(label: str, options: str, clips: list[Path], work: Path) -> tuple[dict[str, np.ndarray], dict[str, float], float]:
+    out_dir = work / f"stdit-{label}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    listing = work / f"inputs-{label}.txt"
+    listing.write_text("".join(f"{clip}\n" for clip in clips))
+    command = ["stdit", "denoise", "--inputs-from", str(listing), "-o", str(out_dir), "--lossless", "--overwrite", "--quiet", "--json",
+               *shlex.split(options)]  # fmt: skip
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"stdit failed ({shlex.join(command)}): {done.stderr.strip()[-500:]}")
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return ({r["input"]: read_video(Path(r["output"])) for r in records}, {r["input"]: r["sigma"] for r in records}, seconds)
+
+
+def run_nlmeans(strength: float, clip: Path, work: Path) -> np.ndarray:
+    out = work / "nlmeans" / f"{clip.stem}-s{strength:g}.mkv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-i", str(clip), "-vf", ffmpeg_chain(TOOLS["nlmeans"], strength),
+               "-c:v", "ffv1", "-level", "3", str(out)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    return read_video(out)
+
+
+def psnr(out: np.ndarray, clean: np.ndarray) -> float:
+    return psnr_db(frame_mse(clean, out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--frames", type=int, default=5)
+    parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS",
+                        help='stdit runs (default: "default=" and "gaussian=--noise gaussian")')  # fmt: skip
+    parser.add_argument("--work", type=Path, default=Path("runs/camera_noise"))
+    parser.add_argument("--out", type=Path, default=Path("runs/camera_noise/video"))
+    args = parser.parse_args()
+    runs = [entry.partition("=")[::2] for entry in (args.stdit or ["default=", "gaussian=--noise gaussian"])]
+
+    cases: dict[str, tuple[Path, np.ndarray]] = {}  # name -> (noisy H.264 clip, clean frames)
+    for index, name in enumerate(CLIPS):
+        clean = load_clip(args.data, name, args.frames)
+        clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]  # the Bayer mosaic wants even sizes
+        for level, (label, shot, blur) in enumerate(CAMERAS):
+            case = f"{name.replace('/', '_')}_{label}"
+            path = args.work / "noisy" / f"{case}_{args.frames}f.mp4"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur)
+                encode_h264(noisy, path)
+            cases[case] = (path, clean)
+
+    rows: dict[str, dict[str, float]] = {"noisy input (H.264)": {c: psnr(read_video(p), clean) for c, (p, clean) in cases.items()}}
+    for strength in NLMEANS_STRENGTHS:
+        rows[f"nlmeans s={strength:g}"] = {c: psnr(run_nlmeans(strength, p, args.work), clean) for c, (p, clean) in cases.items()}
+    nl_keys = [f"nlmeans s={s:g}" for s in NLMEANS_STRENGTHS]
+    best_fixed = max(nl_keys, key=lambda key: statistics.mean(rows[key].values()))
+    oracle = {c: max(rows[key][c] for key in nl_keys) for c in cases}
+    sigmas, seconds = {}, {}
+    for label, options in runs:
+        outputs, used, took = run_stdit(label, options, [p for p, _ in cases.values()], args.work)
+        key = f"stdit {label}" + (f" ({options})" if options else " (no options)")
+        rows[key] = {c: psnr(outputs[str(p)], clean) for c, (p, clean) in cases.items()}
+        sigmas[key], seconds[key] = {c: used[str(p)] for c, (p, _) in cases.items()}, took
+
+    table = {"noisy input (H.264)": rows["noisy input (H.264)"], f"{best_fixed} (best single strength)": rows[best_fixed],
+             "nlmeans, best s per clip (oracle)": oracle, **{k: v for k, v in rows.items() if k.startswith("stdit")}}  # fmt: skip
+    lines = [
+        f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
+        "",
+        f"{len(CLIPS)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
+        f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the clean frames. "
+        f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
+        "",
+        "| method | mean | " + " | ".join(label for label, _, _ in CAMERAS) + " | worst clip | clips above the nlmeans oracle | level read (median) |",
+        "|---|---:|" + "---:|" * len(CAMERAS) + "---:|---:|---:|",
+    ]
+    for key, values in table.items():
+        per_camera = [statistics.mean(v for c, v in values.items() if c.endswith(f"_{label}")) for label, _, _ in CAMERAS]
+        worst = min(values, key=values.get)
+        above = sum(values[c] > oracle[c] for c in cases)
+        level = f"{statistics.median(sigmas[key].values()):.1f}" if key in sigmas else "—"
+        lines.append(f"| {key} | {statistics.mean(values.values()):.2f} | " + " | ".join(f"{v:.2f}" for v in per_camera)
+                     + f" | {values[worst]:.2f} ({worst}) | {above} / {len(cases)} | {level} |")  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "psnr": rows, "oracle_nlmeans": oracle,
+                                                         "sigmas": sigmas, "seconds": seconds}, indent=1))  # fmt: skip
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Train the blind noise-level estimator that ``--noise real`` reads a video's noise level with.
+
+Crops of the training footage (the suite's held-out DAVIS clips excluded, as for the backbones)
+are noised one of four ways, each crop's target being the RMS of ``noisy - clean`` on 0..255
+(what the real-noise backbone is conditioned on, ``stdit_cli.train.camera_noise.CameraNoiseMix``):
+
+- camera noise (``CameraNoiseMix``: Poisson-Gaussian on a Bayer mosaic, demosaiced, part with the
+  noise blurred by in-camera noise reduction, half JPEG-compressed), ``CAMERA_SHARE``;
+- white Gaussian noise, sigma 1-75 like the backbones' training, half of it then JPEG-compressed
+  (noisy footage that was encoded), ``GAUSSIAN_SHARE``;
+- clean, half of it JPEG-compressed (clean footage must read as almost no noise), the rest.
+
+The estimator (``stdit_cli.models.NoiseLevelEstimator``) learns ``log(max(RMS, 0.5))`` with an L1
+loss. Validation: fresh crops of the held-out DAVIS clips, every kind, reported as the median
+relative error of the level. Writes a ``save_pretrained`` folder.
+
+    python scripts/train_noise_estimator.py --out runs/noise-estimator
+    cp runs/noise-estimator/{config.json,diffusion_pytorch_model.safetensors,stdit.json} stdit_cli/weights/noise-estimator/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from stdit_cli.models import NoiseLevelEstimator  # noqa: E402
+from stdit_cli.train.camera_noise import CameraNoiseMix  # noqa: E402
+from stdit_cli.train.content import ContentMix  # noqa: E402
+from stdit_cli.train.data import ClipSampler, load_training_data  # noqa: E402
+from stdit_cli.train.objective import sample_sigma_255  # noqa: E402
+
+#: the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS): never trained on
+HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
+CAMERA_SHARE = 0.45
+GAUSSIAN_SHARE = 0.35
+JPEG_QUALITY = (50, 95)
+KINDS = ("camera", "gaussian", "clean")
+
+
+def training_data(root: Path, held_out: bool):
+    davis = sorted(p for p in (root / "davis2016_val_480p").iterdir() if p.is_dir())
+    if held_out:
+        return load_training_data([f"frames:{p}" for p in davis if p.name in HELD_OUT])
+    entries = [f"frames:{p}" for p in davis if p.name not in HELD_OUT]
+    entries += [f"frames:{root / 'vimeo_septuplet_samples'}", f"stills:{root / 'bsds500/train'}", f"stills:{root / 'bsds500/test'}"]
+    return load_training_data(entries)
+
+
+def jpeg(frame_uint8: np.ndarray, quality: int) -> np.ndarray:
+    buffer = BytesIO()
+    Image.fromarray(frame_uint8).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def noisy_batch(clean: torch.Tensor, rng: np.random.Generator, generator: torch.Generator, camera: CameraNoiseMix):
+    """``clean`` ``[B, 3, 1, H, W]`` in ``[-1, 1]`` -> (noisy ``[B, 3, H, W]`` in ``[-1, 1]``, target RMS ``[B]``, kind index ``[B]``)."""
+    batch = clean.shape[0]
+    kinds = rng.choice(3, size=batch, p=[CAMERA_SHARE, GAUSSIAN_SHARE, 1 - CAMERA_SHARE - GAUSSIAN_SHARE])
+    # [B, 3, 1, H, W] -> [B, H, W, 3] uint8 on 0..255
+    clean_uint8 = torch.round((clean[:, :, 0] + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    noisy = clean_uint8.copy()
+    sigmas = sample_sigma_255(batch, generator).numpy()
+    for b, kind in enumerate(kinds):
+        if kind == 0:
+            picked = camera.noisy_clips(clean[b : b + 1], rng)
+            noisy[b] = torch.round((picked.y[0, :, 0] + 1) * 127.5).permute(1, 2, 0).numpy().astype(np.uint8)
+            continue
+        if kind == 1:
+            noise = rng.standard_normal(clean_uint8[b].shape) * sigmas[b]
+            noisy[b] = np.clip(np.round(clean_uint8[b] + noise), 0, 255).astype(np.uint8)
+        if rng.random() < 0.5:
+            noisy[b] = jpeg(noisy[b], int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
+    rms = np.sqrt(np.mean((noisy.astype(np.float64) - clean_uint8) ** 2, axis=(1, 2, 3)))
+    # [B, H, W, 3] uint8 -> [B, 3, H, W] in [-1, 1]
+    y = torch.from_numpy(noisy).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    return y, torch.from_numpy(rms).float(), kinds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("runs/noise-estimator"))
+    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--crop", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--val-batches", type=int, default=8)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    content = ContentMix((1.0, 2.0), 0.2, 0.15)  # the backbones' content mix: scales, soft, smooth fields
+    sampler = ClipSampler(training_data(args.data, held_out=False), 1, args.crop, seed=args.seed, content=content)
+    val_sampler = ClipSampler(training_data(args.data, held_out=True), 1, args.crop, seed=args.seed + 1, content=content)
+    camera = CameraNoiseMix(fraction=1.0)
+    rng, generator = np.random.default_rng(args.seed + 2), torch.Generator().manual_seed(args.seed + 3)
+    model = NoiseLevelEstimator()
+    floor = math.log(model.config.min_sigma_255)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
+
+    val_rng, val_generator = np.random.default_rng(99), torch.Generator().manual_seed(99)
+    validation = [noisy_batch(val_sampler.batch(args.batch_size), val_rng, val_generator, camera) for _ in range(args.val_batches)]
+
+    def validate() -> dict[str, float]:
+        model.eval()
+        errors: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        with torch.no_grad():
+            for y, rms, kinds in validation:
+                predicted = model(y).sigma_255
+                relative = (predicted / rms.clamp(min=model.config.min_sigma_255) - 1).abs()
+                for kind, error in zip(kinds, relative.tolist()):
+                    errors[KINDS[kind]].append(error)
+        model.train()
+        return {kind: round(float(np.median(values)), 4) for kind, values in errors.items() if values}
+
+    started = time.perf_counter()
+    history = []
+    for step in range(1, args.steps + 1):
+        y, rms, _ = noisy_batch(sampler.batch(args.batch_size), rng, generator, camera)
+        target = torch.log(rms).clamp(min=floor)
+        loss = (model(y).log_sigma - target).abs().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if step % 250 == 0 or step == args.steps:
+            record = {"step": step, "loss": round(loss.item(), 4), "val_median_relative_error": validate(),
+                      "minutes": round((time.perf_counter() - started) / 60, 1)}  # fmt: skip
+            history.append(record)
+            print(json.dumps(record), flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(args.out), safe_serialization=True)
+    metadata = {"trained_steps": args.steps, "train_config": {k: str(v) for k, v in vars(args).items()}, "history": history,
+                "shares": {"camera": CAMERA_SHARE, "gaussian": GAUSSIAN_SHARE}}  # fmt: skip
+    (args.out / "stdit.json").write_text(json.dumps(metadata, indent=2) + "\n")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

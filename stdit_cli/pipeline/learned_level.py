@@ -1,0 +1,79 @@
+"""``--noise real``: a video's noise level read blind by the learned estimator.
+
+The patch-PCA estimate of :mod:`stdit_cli.pipeline.noise_level` is exact for white noise and
+reads almost nothing of camera noise, whose energy sits at low spatial frequencies after
+demosaicing, noise reduction and compression. :class:`LearnedNoiseLevel` runs the shipped
+:class:`~stdit_cli.models.NoiseLevelEstimator` (trained on the real-noise backbone's noise mix by
+``scripts/train_noise_estimator.py``) over a grid of crops of the sampled frames and combines the
+per-crop levels into one RMS: the level the real-noise backbone is conditioned on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from stdit_cli.models import NoiseLevelEstimator
+
+#: side of the crops the estimator reads (its training crop)
+CROP = 64
+#: most crops read per video, shared between the sampled frames (evenly spread over a grid of
+#: non-overlapping crops in each): about 0.1 s on a 2-core CPU
+MAX_CROPS = 128
+#: share of the lowest and of the highest per-crop levels left out of the combined RMS
+#: (a textured crop can read as noisy, a saturated one as clean)
+TRIM = 0.1
+#: crops per forward pass
+BATCH = 64
+
+
+def crop_grid(frames_uint8: np.ndarray, crop: int = CROP, per_frame: int = 16) -> np.ndarray:
+    """``[n, H, W, 3]`` uint8 -> ``[N, s, s, 3]`` crops on a grid of non-overlapping ``s x s`` cells,
+    ``s = crop`` (smaller, and even, for frames smaller than that), at most ``per_frame`` per frame."""
+    _, height, width, _ = frames_uint8.shape
+    side = min(crop, height - height % 2, width - width % 2)
+    if side < 8:
+        raise ValueError(f"frames of {width}x{height} are too small to read a noise level from")
+    rows, cols = height // side, width // side
+    top0, left0 = (height - rows * side) // 2, (width - cols * side) // 2
+    cells = [(top0 + r * side, left0 + c * side) for r in range(rows) for c in range(cols)]
+    keep = np.unique(np.linspace(0, len(cells) - 1, min(per_frame, len(cells))).round().astype(int))
+    return np.stack([frame[top : top + side, left : left + side] for frame in frames_uint8 for top, left in (cells[k] for k in keep)])
+
+
+def combine_levels(levels: np.ndarray, trim: float = TRIM) -> float:
+    """One RMS noise level from per-crop levels, the ``trim`` share at each end left out."""
+    ordered = np.sort(np.asarray(levels, dtype=np.float64))
+    cut = int(len(ordered) * trim)
+    kept = ordered[cut : len(ordered) - cut] if len(ordered) > 2 * cut else ordered
+    return float(np.sqrt(np.mean(kept**2)))
+
+
+class LearnedNoiseLevel:
+    """The shipped (or any) :class:`NoiseLevelEstimator`, applied to video frames."""
+
+    def __init__(self, estimator: NoiseLevelEstimator, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.estimator = torch.nn.Module.to(estimator, self.device).eval()  # not ModelMixin.to: no dynamo import
+
+    @classmethod
+    def shipped(cls, device: torch.device | str = "cpu") -> "LearnedNoiseLevel":
+        from stdit_cli.weights import load_noise_estimator
+
+        return cls(load_noise_estimator(), device)
+
+    @torch.inference_mode()
+    def crop_levels(self, frames_uint8: np.ndarray) -> np.ndarray:
+        """The level of each crop of :func:`crop_grid` (RMS on 0..255)."""
+        crops = crop_grid(frames_uint8, per_frame=max(1, MAX_CROPS // len(frames_uint8)))
+        levels = []
+        for start in range(0, len(crops), BATCH):
+            # [N, s, s, 3] uint8 -> [N, 3, s, s] in [-1, 1]
+            batch = torch.from_numpy(np.ascontiguousarray(crops[start : start + BATCH])).permute(0, 3, 1, 2)
+            batch = batch.to(self.device).float() / 127.5 - 1.0
+            levels.append(self.estimator(batch).sigma_255.float().cpu().numpy())
+        return np.concatenate(levels)
+
+    def estimate(self, frames_uint8: np.ndarray) -> float:
+        """The noise level of ``frames_uint8`` (``[n, H, W, 3]``), RMS on 0..255."""
+        return combine_levels(self.crop_levels(frames_uint8))

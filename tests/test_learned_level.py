@@ -1,0 +1,100 @@
+"""The blind noise level of ``--noise real``: the estimator model, its crops, and the shipped weights."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from stdit_cli.models import NoiseLevelEstimator
+from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, combine_levels, crop_grid
+from stdit_cli.pipeline.options import DenoiseOptions
+from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise
+from stdit_cli.weights import load_noise_estimator, shipped_checkpoint_dir
+
+
+def scene(frames: int = 2, height: int = 192, width: int = 256, seed: int = 0) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8: smooth colour gradients with a few soft-edged shapes (a clean picture)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    picture = np.stack([60 + 120 * x, 70 + 100 * y, 150 - 60 * x * y], axis=-1)
+    for _ in range(6):
+        cy, cx, r = rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9), rng.uniform(0.05, 0.2)
+        inside = 1 / (1 + np.exp((np.hypot(y - cy * height / max(height, width), x - cx) - r) * 80))
+        picture += inside[..., None] * rng.uniform(-50, 50, 3)
+    return np.repeat(np.clip(picture, 0, 255).round().astype(np.uint8)[None], frames, axis=0)
+
+
+def test_crop_grid_spreads_square_crops_over_each_frame():
+    frames = np.zeros((2, 200, 300, 3), np.uint8)
+    crops = crop_grid(frames, crop=64, per_frame=48)
+    assert crops.shape == (2 * 3 * 4, 64, 64, 3)  # 3 rows x 4 columns per frame
+    assert crop_grid(frames, crop=64, per_frame=5).shape == (10, 64, 64, 3)
+    assert crop_grid(np.zeros((1, 31, 45, 3), np.uint8), crop=64).shape == (1, 30, 30, 3)  # small frames: one even crop
+    with pytest.raises(ValueError, match="too small"):
+        crop_grid(np.zeros((1, 6, 40, 3), np.uint8))
+
+
+def test_combined_level_is_the_rms_without_the_outliers():
+    assert combine_levels(np.array([3.0] * 18 + [60.0, 0.0])) == pytest.approx(3.0)
+    assert combine_levels(np.array([3.0, 4.0])) == pytest.approx(math.sqrt(12.5))
+
+
+def test_estimator_shapes_floor_and_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = NoiseLevelEstimator(channels=8, depth=2, min_sigma_255=0.5)
+    out = model(torch.rand(3, 3, 32, 48) * 2 - 1)
+    assert out.log_sigma.shape == (3,)
+    assert (out.log_sigma >= math.log(0.5)).all()
+    with pytest.raises(ValueError, match="even"):
+        model(torch.zeros(1, 3, 31, 32))
+    model.save_pretrained(str(tmp_path), safe_serialization=True)
+    loaded = load_noise_estimator(tmp_path)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    torch.testing.assert_close(loaded(x).log_sigma, model(x).log_sigma)
+
+
+def test_noise_mode_follows_what_the_user_gave():
+    assert DenoiseOptions().resolve_noise(real_ships=True) == "real"
+    assert DenoiseOptions(sigma_255=25).resolve_noise(real_ships=True) == "gaussian"  # a number: added white noise
+    assert DenoiseOptions(fast=True).resolve_noise(real_ships=True) == "gaussian"
+    assert DenoiseOptions().resolve_noise(real_ships=False) == "gaussian"
+    assert DenoiseOptions(noise="real", sigma_255=6).resolve_noise(real_ships=True) == "real"
+    assert DenoiseOptions(noise="gaussian").resolve_noise(real_ships=True) == "gaussian"
+    with pytest.raises(ValueError, match="noise must be one of"):
+        DenoiseOptions(noise="film")
+
+
+shipped = pytest.mark.skipif(shipped_checkpoint_dir("noise-estimator") is None, reason="no estimator ships")
+
+
+@shipped
+@pytest.mark.parametrize("sigma", [5.0, 15.0, 40.0])
+def test_shipped_estimator_reads_white_noise(sigma):
+    clean = scene()
+    rng = np.random.default_rng(int(sigma))
+    noisy = np.clip(np.round(clean + rng.standard_normal(clean.shape) * sigma), 0, 255).astype(np.uint8)
+    rms = np.sqrt(np.mean((noisy.astype(np.float64) - clean) ** 2))
+    assert LearnedNoiseLevel.shipped().estimate(noisy) == pytest.approx(rms, rel=0.25)
+
+
+@shipped
+@pytest.mark.parametrize("shot", [5e-4, 4e-3])
+def test_shipped_estimator_reads_camera_noise_that_patch_statistics_miss(shot):
+    from stdit_cli.pipeline.noise_level import estimate_sigma_255
+
+    clean = scene()
+    camera = CameraNoise(shot=shot, read=shot**2 * 2, red_gain=2.0, blue_gain=1.7,
+                         ccm=np.array([[1.6, -0.5, -0.1], [-0.2, 1.5, -0.3], [0.0, -0.6, 1.6]]))  # fmt: skip
+    noisy = add_camera_noise(clean, np.random.default_rng(1), camera, jpeg_quality=(85, 85), noise_blur=1.0)
+    rms = np.sqrt(np.mean((noisy.astype(np.float64) - clean) ** 2))
+    learned = LearnedNoiseLevel.shipped().estimate(noisy)
+    assert learned == pytest.approx(rms, rel=0.35)
+    assert abs(learned - rms) < abs(estimate_sigma_255(noisy) - rms)
+
+
+@shipped
+def test_shipped_estimator_reads_clean_footage_as_almost_no_noise():
+    assert LearnedNoiseLevel.shipped().estimate(scene()) < 2.0
