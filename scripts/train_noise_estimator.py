@@ -103,7 +103,7 @@ def main() -> int:
     content = ContentMix((1.0, 2.0), 0.2, 0.15)  # the backbones' content mix: scales, soft, smooth fields
     sampler = ClipSampler(training_data(args.data, held_out=False), 1, args.crop, seed=args.seed, content=content)
     val_sampler = ClipSampler(training_data(args.data, held_out=True), 1, args.crop, seed=args.seed + 1, content=content)
-    camera = CameraNoiseMix(fraction=1.0)
+    camera = CameraNoiseMix(fraction=1.0, chroma_fraction=0.7)  # the unet-real2 stage's mix (scripts/train_defaults.sh)
     rng, generator = np.random.default_rng(args.seed + 2), torch.Generator().manual_seed(args.seed + 3)
     model = NoiseLevelEstimator()
     floor = math.log(model.config.min_sigma_255)

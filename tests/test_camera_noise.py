@@ -122,3 +122,21 @@ def test_training_pairs_take_the_camera_clips_and_their_level():
         assert pair.sigma_255[b] == noisy.sigma_255[b]
     assert not torch.allclose(pair.x_t[1] / abar[1].sqrt(), noisy.y[1])
     torch.testing.assert_close(pair.timestep, timesteps_for_sigmas(alphas, 2.0 * pair.sigma_255 / 255.0))
+
+
+def test_chroma_blur_leaves_blotchy_colour_noise_and_the_luma_noise_alone():
+    camera = CameraNoise(shot=1e-3, read=1e-6, red_gain=2.0, blue_gain=1.7, ccm=CAMERA_CCM)
+    clean = flat(110, frames=1, size=128)
+    ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+    plain = residual(add_camera_noise(clean, np.random.default_rng(5), camera), clean) @ ycc.T
+    blotchy = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=2.5), clean) @ ycc.T
+    assert blotchy[..., 0].std() == pytest.approx(plain[..., 0].std(), rel=0.05)  # luma: the same noise
+    assert blotchy[..., 1:].std() < 0.5 * plain[..., 1:].std()
+
+    def box_std(noise, k):  # std of k x k block means of a [1, H, W] plane
+        h, w = noise.shape[1] // k * k, noise.shape[2] // k * k
+        return noise[:, :h, :w].reshape(1, h // k, k, w // k, k).mean(axis=(2, 4)).std()
+
+    # what is left of the colour noise survives 4x4 averaging, as in processed camera footage
+    assert box_std(blotchy[..., 1], 4) > 0.6 * box_std(blotchy[..., 1], 1)
+    assert box_std(plain[..., 1], 4) < 0.6 * box_std(plain[..., 1], 1)

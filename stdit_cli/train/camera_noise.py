@@ -114,6 +114,9 @@ def _jpeg(frame_uint8: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(BytesIO(buffer.getvalue())).convert("RGB"))
 
 
+_RGB_TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+
+
 def _gaussian_kernel(sigma: float) -> np.ndarray:
     radius = max(1, int(np.ceil(3 * sigma)))
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
@@ -134,13 +137,15 @@ def blur_spatially(frames: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: CameraNoise | None = None,
-                     jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0) -> np.ndarray:  # fmt: skip
+                     jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0, chroma_blur: float = 0.0) -> np.ndarray:  # fmt: skip
     """Noisy ``[T, H, W, 3]`` uint8 frames as ``camera`` would record ``clean_uint8`` (even H and W).
 
     ``camera``: a random one when None. ``jpeg_quality``: ``(low, high)`` to JPEG every frame at one
     quality drawn per clip, or None to keep the noise uncompressed. ``noise_blur``: Gaussian sigma
     (pixels) of a blur applied to the noise alone, the blotchy low-frequency noise a camera's own
-    noise reduction leaves behind (0: none).
+    noise reduction leaves behind (0: none). ``chroma_blur``: the same for the noise's colour part
+    only (BT.601 Cb and Cr), which cameras smooth hardest: PolyU's colour noise keeps its
+    amplitude over 4x4-pixel averages, its luma noise does not.
     """
     assert clean_uint8.ndim == 4 and clean_uint8.shape[-1] == 3, f"expected [T, H, W, 3], got {clean_uint8.shape}"
     assert clean_uint8.shape[1] % 2 == 0 and clean_uint8.shape[2] % 2 == 0, f"H and W must be even, got {clean_uint8.shape[1:3]}"
@@ -156,9 +161,17 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
     # 5. demosaic and process back to sRGB
     rgb = np.clip(demosaic(raw) * gains, 0.0, 1.0) @ camera.ccm.T
     srgb = _tone(np.clip(rgb, 0.0, 1.0) ** (1 / 2.2))
-    if noise_blur > 0:  # in-camera noise reduction: the noise's finest part removed, the signal kept
+    if noise_blur > 0 or chroma_blur > 0:  # in-camera noise reduction: the noise's finest part removed, the signal kept
         clean = clean_uint8 / 255.0
-        srgb = clean + blur_spatially(srgb - clean, noise_blur)
+        noise = srgb - clean  # [T, H, W, 3]
+        if noise_blur > 0:
+            noise = blur_spatially(noise, noise_blur)
+        if chroma_blur > 0:
+            # RGB -> YCbCr (BT.601), blur Cb and Cr, back
+            ycc = noise @ _RGB_TO_YCC.T
+            ycc[..., 1:] = blur_spatially(ycc[..., 1:], chroma_blur)
+            noise = ycc @ np.linalg.inv(_RGB_TO_YCC).T
+        srgb = clean + noise
     noisy = np.clip(np.round(srgb * 255.0), 0, 255).astype(np.uint8)
     if jpeg_quality is not None:
         quality = int(rng.integers(jpeg_quality[0], jpeg_quality[1] + 1))
@@ -179,6 +192,8 @@ class CameraNoiseMix:
             ISO 1600-12800 JPEGs hold noise of RMS 3-6 on 0..255; ``1e-4`` alone gives 6-7).
         blur_fraction: share of picked clips whose noise is blurred (``blur_sigma`` pixels), as a
             camera's noise reduction leaves it.
+        chroma_fraction: share of picked clips whose colour noise is blurred (``chroma_sigma``
+            pixels): the blotchy colour noise of processed camera and phone footage.
 
     Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
     so the model learns the diffusion state of that level, whatever the noise's colour.
@@ -190,6 +205,8 @@ class CameraNoiseMix:
     shot_range: tuple[float, float] = (1e-5, SHOT_RANGE[1])
     blur_fraction: float = 0.3
     blur_sigma: tuple[float, float] = (0.5, 1.5)
+    chroma_fraction: float = 0.0
+    chroma_sigma: tuple[float, float] = (1.5, 4.0)
 
     @property
     def active(self) -> bool:
@@ -209,7 +226,8 @@ class CameraNoiseMix:
             camera = CameraNoise.random(rng, self.shot_range)
             jpeg = self.jpeg_quality if rng.random() < self.jpeg_fraction else None
             blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0
-            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur)
+            chroma = rng.uniform(*self.chroma_sigma) if self.chroma_fraction and rng.random() < self.chroma_fraction else 0.0
+            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma)
             sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - clean_uint8[b]) ** 2))
         # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
         y = torch.from_numpy(noisy).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0

@@ -70,12 +70,13 @@ class TrainConfig:
     smooth_fraction: float = 0.0  # share of clips replaced by smooth synthetic fields
     camera_fraction: float = 0.0  # share of clips given camera noise instead of white noise (camera_noise.CameraNoiseMix)
     camera_jpeg_fraction: float = 0.5  # share of those also JPEG-compressed
+    camera_chroma_fraction: float = 0.0  # share of those whose colour noise is blurred (in-camera chroma noise reduction)
 
     def content_mix(self) -> ContentMix:
         return ContentMix(tuple(self.scale_range), self.soft_fraction, self.smooth_fraction)
 
     def camera_mix(self) -> CameraNoiseMix:
-        return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction)
+        return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction, chroma_fraction=self.camera_chroma_fraction)
 
 
 @dataclass
