@@ -93,10 +93,6 @@ def _denoise_json(*args) -> dict:
     return json.loads(result.output.strip().splitlines()[-1])
 
 
-_REAL_SHIPS = pytest.mark.skipif(shipped_checkpoint_dir("unet-real") is None, reason="real-noise weights not trained yet")
-
-
-@_REAL_SHIPS
 def test_no_number_means_real_noise_and_a_number_means_white_noise(tmp_path):
     # the default reads the level blind and runs the real-noise weights; --sigma N is white noise, exactly
     real = _denoise_json(SAMPLE, "-o", tmp_path / "real.mp4")
@@ -107,14 +103,12 @@ def test_no_number_means_real_noise_and_a_number_means_white_noise(tmp_path):
     assert Path(classic["checkpoint"]).name == "unet" and classic["sigma"] == pytest.approx(25, rel=0.1)
 
 
-@_REAL_SHIPS
 def test_real_noise_weights_ship_trained_and_compact():
     checkpoint = resolve_checkpoint("unet", None, real=True)
     assert Path(checkpoint.source).name == "unet-real" and checkpoint.metadata["trained_steps"] > 0
     assert (Path(checkpoint.source) / "diffusion_pytorch_model.safetensors").stat().st_size < 16 * 2**20
 
 
-@_REAL_SHIPS
 def test_the_default_leaves_clean_footage_alone(tmp_path):
     # a clean clip (smooth gradients, soft shapes, fine texture, moving), no number given: near-identical output
     from conftest import make_video
