@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stdit_cli.models import NoiseLevelEstimator
-from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, combine_levels, crop_grid
+from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level, combine_levels, crop_grid
 from stdit_cli.pipeline.options import DenoiseOptions
 from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise
 from stdit_cli.weights import load_noise_estimator
@@ -40,6 +40,12 @@ def test_crop_grid_spreads_square_crops_over_each_frame():
 def test_combined_level_is_the_rms_without_the_outliers():
     assert combine_levels(np.array([3.0] * 18 + [60.0, 0.0])) == pytest.approx(3.0)
     assert combine_levels(np.array([3.0, 4.0])) == pytest.approx(math.sqrt(12.5))
+
+
+def test_white_noise_takes_the_lower_agreeing_level_and_camera_noise_the_learned_one():
+    assert blind_level(learned=15.7, white=10.1) == 10.1  # white noise on fine text: patch PCA is exact
+    assert blind_level(learned=19.6, white=24.7) == 19.6  # compressed white noise: the RMS left, not the sigma added
+    assert blind_level(learned=2.4, white=0.3) == 2.4  # camera noise: patch PCA sees a fraction of it
 
 
 def test_estimator_shapes_floor_and_round_trip(tmp_path):

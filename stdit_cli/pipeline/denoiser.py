@@ -17,6 +17,7 @@ import torch
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
+from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
@@ -176,8 +177,6 @@ class VideoDenoiser:
         # a missing file fails before any video is opened)
         self.learned_level = None
         if options.noise == "real" and options.sigma_255 is None:
-            from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
-
             self.learned_level = LearnedNoiseLevel.shipped()
 
     def _predict(self, precision: str) -> Predictor:
@@ -238,15 +237,14 @@ class VideoDenoiser:
         """
         picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
         frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
-        if self.learned_level is not None:  # --noise real: camera noise, read blind
-            estimate = self.learned_level.estimate
         # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
-        elif reader.info.chroma_subsampled:
-            estimate = estimate_sigma_255_from_luma
+        white = estimate_sigma_255_from_luma(frames) if reader.info.chroma_subsampled else estimate_sigma_255(frames)
+        if self.learned_level is not None:  # --noise real: camera noise, read blind (white noise: patch PCA)
+            level = blind_level(self.learned_level.estimate(frames), white)
         else:
-            estimate = estimate_sigma_255
+            level = white
         opening = int(np.sum(picks == np.arange(len(picks))))  # picks are sorted and unique: 0, 1, ... n-1 first
-        return estimate(frames), frames[:opening]
+        return level, frames[:opening]
 
     def _frame_chunks(self, reader: VideoReader, opening: np.ndarray) -> Iterator[np.ndarray]:
         """The video in chunks for the streaming pass, starting with ``opening`` (already decoded)."""

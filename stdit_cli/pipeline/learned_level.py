@@ -25,6 +25,19 @@ MAX_CROPS = 128
 TRIM = 0.1
 #: crops per forward pass
 BATCH = 64
+#: the white-noise (patch-PCA) level is taken into account when it is at least this share of the
+#: learned one: on white noise the two agree (Vid4 calendar at sigma 10: patch PCA 10.1, the
+#: learned estimator 15.7, its fine text taken for noise), on camera noise patch PCA reads a tenth
+#: to a third of it (PolyU: 0.3 against 2.4)
+WHITE_AGREEMENT = 0.6
+
+
+def blind_level(learned: float, white: float) -> float:
+    """The level ``--noise real`` runs at: the smaller of the two estimates when they agree within
+    :data:`WHITE_AGREEMENT` (white noise: neither can then mistake texture for noise; the learned
+    one is the RMS the weights want after compression, which patch PCA on luma overstates), else
+    the ``learned`` one (camera noise, which patch PCA mostly misses)."""
+    return min(white, learned) if white >= WHITE_AGREEMENT * learned else learned
 
 
 def crop_grid(frames_uint8: np.ndarray, crop: int = CROP, per_frame: int = 16) -> np.ndarray:
