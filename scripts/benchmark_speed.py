@@ -45,6 +45,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_common import reflect_index, run_cbm3d, run_opencv  # noqa: E402
 
+from stdit_cli.pipeline.denoiser import ENCODE  # noqa: E402
 from stdit_cli.runtime import cpu_has_native_bf16  # noqa: E402
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -182,9 +183,10 @@ def best_of(repeats: int, run) -> dict:
 
 
 def run_ffmpeg_filter(clip: Path, out: Path, chain: str, frames: int) -> dict:
-    """ffmpeg decode + filter + the H.264 encode stdit does (crf 16, medium)."""
+    """ffmpeg decode + filter + the H.264 encode stdit's default does (``ENCODE``: preset and CRF)."""
+    preset, crf = ENCODE
     command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-i", str(clip), "-vf", f"format=yuv444p,{chain},format=yuv420p",
-               "-c:v", "libx264", "-crf", "16", "-preset", "medium", str(out)]  # fmt: skip
+               "-c:v", "libx264", "-crf", str(crf), "-preset", preset, str(out)]  # fmt: skip
     wall = run_timed(command)
     return {"frames": frames, "seconds": round(wall, 3), "fps": frames / wall, "wall_seconds": round(wall, 2),
             "whole_fps": frames / wall, "command": " ".join(["ffmpeg", *command[1:]])}

@@ -6,7 +6,12 @@
 Pieces, in the order the CLI meets them: the interpreter with the CLI (``stdit --help``), a typo
 or a missing file (answered before torch), importing torch, importing the pipeline (diffusers
 with ``torch._dynamo`` held back, as without ``--compile``), loading the checkpoint and building
-the ``VideoDenoiser``. Each is the median of ``--repeats`` fresh processes; prints Markdown.
+the ``VideoDenoiser`` (with no number given, the default: the real-noise weights and the learned
+level estimator), and, given ``--clip``, opening the video and reading its noise level (8 frames
+decoded, patch PCA and the estimator): what happens before the first window. Each is the median
+of ``--repeats`` fresh processes; prints Markdown.
+
+    python scripts/benchmark_startup.py --repeats 5 --clip runs/speed40_real/clips/noisy_640x272_40f.mp4
 """
 
 from __future__ import annotations
@@ -29,12 +34,24 @@ with without_torch_dynamo():
     from stdit_cli.pipeline.options import DenoiseOptions
     from stdit_cli.weights import resolve_checkpoint
 t2 = time.perf_counter()
-checkpoint = resolve_checkpoint("unet", sys.argv[1] or None)
+from stdit_cli.weights import real_noise_ships
+options = DenoiseOptions()
+options.noise = options.resolve_noise(real_ships=not sys.argv[1] and real_noise_ships("unet"))
+checkpoint = resolve_checkpoint("unet", sys.argv[1] or None, real=options.noise == "real")
 t3 = time.perf_counter()
-VideoDenoiser(checkpoint, DenoiseOptions())
+denoiser = VideoDenoiser(checkpoint, options)
 t4 = time.perf_counter()
-print(json.dumps({"import torch": t1 - t0, "import the pipeline": t2 - t1, "load the checkpoint": t3 - t2,
-                  "build the denoiser": t4 - t3, "dynamo imported": "torch._dynamo" in sys.modules}))
+pieces = {"import torch": t1 - t0, "import the pipeline": t2 - t1, "load the checkpoint": t3 - t2,
+          "build the denoiser (and the level estimator)": t4 - t3}
+if sys.argv[2]:
+    from stdit_cli.pipeline.denoiser import STREAM_DECODER
+    from stdit_cli.video import VideoReader
+    with VideoReader(sys.argv[2], backend=STREAM_DECODER) as reader:
+        t5 = time.perf_counter()
+        denoiser.estimate_sigma(reader)
+        t6 = time.perf_counter()
+    pieces |= {"open the video": t5 - t4, "read the noise level": t6 - t5}
+print(json.dumps({**pieces, "noise": options.noise, "dynamo imported": "torch._dynamo" in sys.modules}))
 """
 
 
@@ -47,19 +64,24 @@ def wall(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--checkpoint", default="")
+    parser.add_argument("--checkpoint", default="", help="weights to load instead of the shipped default (white-noise path)")
+    parser.add_argument("--clip", default="", help="a video: also time opening it and reading its noise level")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "stdit_cli"]
     rows = {"`stdit --help` (interpreter + CLI)": [wall([*cli, "--help"]) for _ in range(args.repeats)],
             "`stdit denoise missing.mp4` (error, exit 1)": [wall([*cli, "denoise", "missing.mp4"]) for _ in range(args.repeats)]}
-    pieces = [json.loads(subprocess.run([sys.executable, "-c", PIECES, args.checkpoint], capture_output=True, text=True,
+    pieces = [json.loads(subprocess.run([sys.executable, "-c", PIECES, args.checkpoint, args.clip], capture_output=True, text=True,
                                         check=True).stdout) for _ in range(args.repeats)]  # fmt: skip
-    for name in ("import torch", "import the pipeline", "load the checkpoint", "build the denoiser"):
-        rows[name] = [p[name] for p in pieces]
+    for name in pieces[0]:
+        if name not in ("noise", "dynamo imported"):
+            rows[name] = [p[name] for p in pieces]
+    named = ("import torch", "import the pipeline", "load the checkpoint", "build the denoiser (and the level estimator)",
+             "open the video", "read the noise level")  # fmt: skip
+    rows["before the first window (sum of the pieces from import torch on)"] = [sum(p.get(n, 0.0) for n in named) for p in pieces]
     print(f"| piece (median of {args.repeats} fresh processes) | seconds |\n|---|---:|")
     for name, values in rows.items():
         print(f"| {name} | {statistics.median(values):.2f} |")
-    print(f"\ntorch._dynamo imported: {any(p['dynamo imported'] for p in pieces)}")
+    print(f"\n--noise as run: {pieces[0]['noise']}; torch._dynamo imported: {any(p['dynamo imported'] for p in pieces)}")
 
 
 if __name__ == "__main__":

@@ -97,15 +97,21 @@ for model in "${MODELS[@]}"; do
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise
     # reduction, half of them JPEG 50-95) at their measured noise level, 40% white noise as before:
     # 600 steps of a 1600-step cosine, then a fresh 1000-step cosine with 70% of the camera clips'
-    # colour noise blurred 1.5-4 px (PolyU's colour noise is that blotchy). As run on the 2-core CPU
-    # on 2026-12-03 in bf16; shipped in bf16 (scripts/export_bf16.py)
+    # colour noise blurred 1.5-4 px (PolyU's colour noise is that blotchy); then a fresh 1200-step
+    # cosine with 70% camera clips, 90% of them with the noise blurred 0.6-2 px (PolyU's noise is
+    # that correlated: neighbouring pixels 0.63, against 0.17 for the earlier mix). As run on the
+    # 2-core CPU on 2026-12-03 in bf16; shipped in bf16 (scripts/export_bf16.py)
     unet-real) fit unet-real unet halfres-wide 1600 4 128 1.5e-4 89 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                  --init-from "${UNET_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
                  --camera-fraction 0.6 --camera-jpeg-fraction 0.5 --stop-at $(( 600 * STEPS_SCALE ))
                fit unet-real2 unet halfres-wide 1000 4 128 1e-4 97 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                  --init-from "$OUT/unet-real" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
                  --camera-fraction 0.6 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7
-               python scripts/export_bf16.py "$OUT/unet-real2" stdit_cli/weights/unet-real ;;
+               fit unet-real3 unet halfres-wide 1200 4 128 1e-4 101 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                 --init-from "$OUT/unet-real2" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
+                 --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
+                 --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0
+               python scripts/export_bf16.py "$OUT/unet-real3" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

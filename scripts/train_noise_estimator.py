@@ -97,13 +97,18 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--val-batches", type=int, default=8)
+    parser.add_argument("--camera-blur-fraction", type=float, default=0.3,
+                        help="share of camera-noise crops whose noise is blurred (correlated noise; stdit train's option)")
+    parser.add_argument("--camera-blur-sigma", type=float, nargs=2, default=(0.5, 1.5), help="that blur's sigma range, pixels")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
     content = ContentMix((1.0, 2.0), 0.2, 0.15)  # the backbones' content mix: scales, soft, smooth fields
     sampler = ClipSampler(training_data(args.data, held_out=False), 1, args.crop, seed=args.seed, content=content)
     val_sampler = ClipSampler(training_data(args.data, held_out=True), 1, args.crop, seed=args.seed + 1, content=content)
-    camera = CameraNoiseMix(fraction=1.0, chroma_fraction=0.7)  # the unet-real2 stage's mix (scripts/train_defaults.sh)
+    # the camera-noise mix of the real-noise backbone's last stage (scripts/train_defaults.sh)
+    camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction,
+                            blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7)  # fmt: skip
     rng, generator = np.random.default_rng(args.seed + 2), torch.Generator().manual_seed(args.seed + 3)
     model = NoiseLevelEstimator()
     floor = math.log(model.config.min_sigma_255)

@@ -140,3 +140,23 @@ def test_chroma_blur_leaves_blotchy_colour_noise_and_the_luma_noise_alone():
     # what is left of the colour noise survives 4x4 averaging, as in processed camera footage
     assert box_std(blotchy[..., 1], 4) > 0.6 * box_std(blotchy[..., 1], 1)
     assert box_std(plain[..., 1], 4) < 0.6 * box_std(plain[..., 1], 1)
+
+
+def test_the_train_config_sets_how_often_and_how_much_the_noise_is_blurred():
+    from stdit_cli.train.loop import TrainConfig
+
+    def neighbour_correlation(mix: CameraNoiseMix) -> float:
+        clean = clean_batch(6)
+        noisy = mix.noisy_clips(clean, np.random.default_rng(4))
+        # [B, C, T, H, W] noise on 0..255 -> its luma [B, T, H, W], less its mean at each column (the ramp's bias)
+        noise = ((noisy.y - clean) * 127.5).numpy()
+        luma = np.tensordot(np.array([0.299, 0.587, 0.114]), noise, axes=([0], [1]))
+        luma = luma - luma.mean(axis=(0, 1, 2), keepdims=True)
+        return float(np.corrcoef(luma[..., :-1].ravel(), luma[..., 1:].ravel())[0, 1])
+
+    base = dict(model="unet", preset="tiny", data=[], out="unused", camera_fraction=1.0, camera_jpeg_fraction=0.0)
+    unblurred = TrainConfig(**base, camera_blur_fraction=0.0).camera_mix()
+    blurred = TrainConfig(**base, camera_blur_fraction=1.0, camera_blur_sigma=(1.5, 2.0)).camera_mix()
+    assert (unblurred.blur_fraction, blurred.blur_fraction, blurred.blur_sigma) == (0.0, 1.0, (1.5, 2.0))
+    # luma noise between neighbours: PolyU's processed camera noise 0.63 (median of its crops); demosaiced only: far less
+    assert neighbour_correlation(unblurred) < 0.55 < 0.8 < neighbour_correlation(blurred)

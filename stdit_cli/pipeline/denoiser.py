@@ -44,10 +44,13 @@ FAST_ENSEMBLE = 1
 #: time (one view with one shared frame was the default until 2026-11-30)
 DEFAULT_WINDOW_OVERLAP = 0
 
-#: x264 (preset, CRF) of a lossy output. ``--fast``: superfast at CRF 11 keeps the fidelity of
-#: medium at CRF 16 (38.77 vs 38.85 dB PSNR against the denoised frames, 60 frames of 854x480)
-#: for a quarter of the encoder's CPU time (13 vs 56 ms a frame) and 1.4x the bytes
-ENCODE = ("medium", 16)
+#: x264 (preset, CRF) of a lossy output, measured by ``scripts/benchmark_encoder.py`` on 60 denoised
+#: frames of 854x480 (``scripts/results/2026-12-03_encoder_854x480.md``). The encoder shares the
+#: CPU with the model, so its CPU time is the whole process's. Default since 2026-12-03: veryfast
+#: at CRF 14, +0.11 dB against the frames encoded and a third of the CPU of medium at CRF 16
+#: (21 vs 63 ms a frame) for 1.22x the bytes; its 10-frame lookahead (medium: 40) also leaves
+#: less to encode after the last window. ``--fast``: superfast at CRF 11 (15 ms a frame, 1.6x the bytes)
+ENCODE = ("veryfast", 14)
 FAST_ENCODE = ("superfast", 11)
 
 #: decoder of the streaming pass. decord decodes ahead in a background thread with no bound
