@@ -5,8 +5,9 @@ rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kep
 
 Output containers: .mp4, .m4v, .mov and .mkv. Codecs:
 - default: H.264 (libx264, `-crf 16 -preset medium` here; `stdit denoise` asks for `veryfast` at
-  CRF 14), tagged BT.709, `yuv420p` for the widest playback support. H.264 cannot store 4:2:0 video of odd width or height, so odd sizes are
-  encoded `yuv444p` (High 4:4:4 profile) rather than padded or rescaled: the size stays exact,
+  CRF 14), tagged BT.709, `yuv420p` for the widest playback support. H.264 cannot store 4:2:0
+  video of odd width or height, so odd sizes are encoded `yuv444p` (High 4:4:4 profile) rather
+  than padded or rescaled: the size stays exact,
   at the cost of players without 4:4:4 support (some browsers and hardware decoders).
 - lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
 
