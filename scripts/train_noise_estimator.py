@@ -100,6 +100,8 @@ def main() -> int:
     parser.add_argument("--camera-blur-fraction", type=float, default=0.3,
                         help="share of camera-noise crops whose noise is blurred (correlated noise; stdit train's option)")
     parser.add_argument("--camera-blur-sigma", type=float, nargs=2, default=(0.5, 1.5), help="that blur's sigma range, pixels")
+    parser.add_argument("--camera-shot-range", type=float, nargs=2, default=(1e-5, 1.2e-2),
+                        help="log-uniform range of the cameras' shot-noise gain (stdit train's option)")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -108,7 +110,8 @@ def main() -> int:
     val_sampler = ClipSampler(training_data(args.data, held_out=True), 1, args.crop, seed=args.seed + 1, content=content)
     # the camera-noise mix of the real-noise backbone's last stage (scripts/train_defaults.sh)
     camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction,
-                            blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7)  # fmt: skip
+                            blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7,
+                            shot_range=tuple(args.camera_shot_range))  # fmt: skip
     rng, generator = np.random.default_rng(args.seed + 2), torch.Generator().manual_seed(args.seed + 3)
     model = NoiseLevelEstimator()
     floor = math.log(model.config.min_sigma_255)

@@ -160,3 +160,15 @@ def test_the_train_config_sets_how_often_and_how_much_the_noise_is_blurred():
     assert (unblurred.blur_fraction, blurred.blur_fraction, blurred.blur_sigma) == (0.0, 1.0, (1.5, 2.0))
     # luma noise between neighbours: PolyU's processed camera noise 0.63 (median of its crops); demosaiced only: far less
     assert neighbour_correlation(unblurred) < 0.55 < 0.8 < neighbour_correlation(blurred)
+
+
+def test_the_train_config_sets_the_cameras_shot_range_and_a_wider_one_reaches_phone_noise_levels():
+    from stdit_cli.train.loop import TrainConfig
+
+    base = dict(model="unet", preset="tiny", data=[], out="unused", camera_fraction=1.0, camera_jpeg_fraction=0.0, camera_blur_fraction=0.0)
+    default = TrainConfig(**base).camera_mix()
+    dim = TrainConfig(**base, camera_shot_range=(4e-2, 1e-1)).camera_mix()
+    assert default.shot_range == (1e-5, 1.2e-2) and dim.shot_range == (4e-2, 1e-1)
+    levels = dim.noisy_clips(clean_batch(4), np.random.default_rng(2)).sigma_255
+    # dim phone footage: noise of RMS 20-40 on 0..255 and more, where the default range stops near 30 at its very top
+    assert (levels > 25).all(), levels

@@ -73,13 +73,15 @@ class TrainConfig:
     camera_chroma_fraction: float = 0.0  # share of those whose colour noise is blurred (in-camera chroma noise reduction)
     camera_blur_fraction: float = 0.3  # share of those whose noise is blurred (in-camera noise reduction: correlated noise)
     camera_blur_sigma: tuple[float, float] = (0.5, 1.5)  # that blur's Gaussian sigma range, pixels
+    camera_shot_range: tuple[float, float] = (1e-5, 1.2e-2)  # log-uniform range of the cameras' shot-noise gain
 
     def content_mix(self) -> ContentMix:
         return ContentMix(tuple(self.scale_range), self.soft_fraction, self.smooth_fraction)
 
     def camera_mix(self) -> CameraNoiseMix:
         return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction, blur_fraction=self.camera_blur_fraction,
-                              blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction)  # fmt: skip
+                              blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction,
+                              shot_range=tuple(self.camera_shot_range))  # fmt: skip
 
 
 @dataclass
