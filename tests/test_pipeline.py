@@ -162,7 +162,7 @@ def test_free_host_memory_is_released_every_few_batches(tmp_path, identity_check
 
 def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_checkpoint, monkeypatch):
     # decord decodes ahead without bound when the model is slower than it; PyAV does not
-    import stdit_cli.pipeline.denoiser as denoiser_module
+    import stdit_cli.pipeline.opening as opening_module
 
     backends = []
 
@@ -171,7 +171,7 @@ def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_check
             super().__init__(path, backend)
             backends.append(self.backend)
 
-    monkeypatch.setattr(denoiser_module, "VideoReader", SpyReader)
+    monkeypatch.setattr(opening_module, "VideoReader", SpyReader)
     clip = make_video(tmp_path / "in.mp4", frames=6, size="64x48")
     VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=10, lossless=True)).denoise_file(clip, tmp_path / "out.mkv")
     assert backends == ["pyav"]

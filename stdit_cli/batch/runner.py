@@ -41,6 +41,7 @@ from stdit_cli.video import VideoError, VideoWarning, probe_video
 
 if TYPE_CHECKING:
     from stdit_cli.pipeline.denoiser import VideoDenoiser
+    from stdit_cli.pipeline.opening import Opening
 
 #: warnings meant for the user, kept in each video's record (others are shown the usual way)
 _USER_WARNINGS = (VideoWarning, RuntimeWarning)
@@ -113,11 +114,23 @@ def _progress(console: Console) -> Progress:
     )
 
 
+def _ready(batch: _Batch, input_path: Path) -> tuple[VideoDenoiser, Opening | None]:
+    """The model, and for the batch's first video the video opened (and its level sample read) in a
+    thread while torch and the model load (`stdit_cli.pipeline.opening`); later videos open as they go."""
+    if batch.denoiser is not None:
+        return batch.denoiser, None
+    from stdit_cli.pipeline.opening import BackgroundOpening
+
+    with BackgroundOpening(input_path, read_level=batch.job.options.sigma_255 is None) as opening:
+        denoiser = batch.ready_denoiser()
+        return denoiser, opening.take()
+
+
 def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> DenoiseResult:
     """One video through the model, with a progress bar unless quiet."""
-    denoiser = batch.ready_denoiser()
+    denoiser, opening = _ready(batch, input_path)
     if not batch.show_progress:
-        return denoiser.denoise_file(input_path, output_path)
+        return denoiser.denoise_file(input_path, output_path, opening=opening)
     with _progress(batch.console) as progress:
         tasks = []  # the bar appears once the video has opened and its length is known
 
@@ -127,7 +140,7 @@ def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> Denoise
             elapsed = progress.tasks[0].elapsed or 0.0
             progress.update(tasks[0], completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
 
-        return denoiser.denoise_file(input_path, output_path, update)
+        return denoiser.denoise_file(input_path, output_path, update, opening=opening)
 
 
 def _process(batch: _Batch, item: BatchItem) -> Record:

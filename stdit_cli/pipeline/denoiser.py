@@ -18,16 +18,13 @@ from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
-from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
+from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision
-from stdit_cli.video import VideoReader, VideoWriter, cheap_frame_sample
+from stdit_cli.video import VideoReader, VideoWriter
 from stdit_cli.weights import Checkpoint
-
-#: frames sampled across the video for ``--sigma auto``
-SIGMA_SAMPLE_FRAMES = 8
 
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
 #: the half-resolution default costs about 4x the FLOPs of the 1/4-resolution one it replaced,
@@ -52,12 +49,6 @@ DEFAULT_WINDOW_OVERLAP = 0
 #: less to encode after the last window. ``--fast``: superfast at CRF 11 (15 ms a frame, 1.6x the bytes)
 ENCODE = ("veryfast", 14)
 FAST_ENCODE = ("superfast", 11)
-
-#: decoder of the streaming pass. decord decodes ahead in a background thread with no bound
-#: when its consumer is slower than it (dmlc/decord#208, #304): on a 600-frame 854x480 clip read
-#: at the model's pace it held 580-680 MiB, growing with the length. PyAV decodes on demand
-#: (flat at 92 MiB) at the same 89 frames/s, so the one pass over the video uses PyAV.
-STREAM_DECODER = "pyav"
 
 #: forward passes between two hand-backs of free heap memory to the OS (``malloc_trim``). After
 #: every pass, each activation of the next one was page-faulted back in (600 frames of 854x480:
@@ -230,46 +221,42 @@ class VideoDenoiser:
 
     def estimate_sigma(self, reader: VideoReader) -> float:
         """``--sigma auto``: the noise level of a few frames spread over the video (near keyframes: no long seeks)."""
-        return self._estimate_sigma(reader)[0]
+        return self.level_of(read_sample(reader))
 
-    def _estimate_sigma(self, reader: VideoReader) -> tuple[float, np.ndarray]:
-        """The estimate, and the frames it read that open the video (``[n, H, W, 3]``, n >= 0).
+    def level_of(self, opening: Opening) -> float:
+        """The level to run at, from an opening's sample: its patch-PCA level, or with ``--noise real``
+        the learned one where the two disagree (camera noise; ``learned_level.blind_level``)."""
+        if self.learned_level is None:
+            return opening.white
+        return blind_level(self.learned_level.estimate(opening.sample), opening.white)
 
-        The streaming pass starts from those frames instead of decoding them again: on a short
-        clip the sample is the first frames, and the decoder is left right after them.
-        """
-        picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
-        frames = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
-        # 4:2:0/4:2:2 colour planes hold low-passed noise: measure where the noise is still white
-        white = estimate_sigma_255_from_luma(frames) if reader.info.chroma_subsampled else estimate_sigma_255(frames)
-        if self.learned_level is not None:  # --noise real: camera noise, read blind (white noise: patch PCA)
-            level = blind_level(self.learned_level.estimate(frames), white)
-        else:
-            level = white
-        opening = int(np.sum(picks == np.arange(len(picks))))  # picks are sorted and unique: 0, 1, ... n-1 first
-        return level, frames[:opening]
-
-    def _frame_chunks(self, reader: VideoReader, opening: np.ndarray) -> Iterator[np.ndarray]:
-        """The video in chunks for the streaming pass, starting with ``opening`` (already decoded)."""
+    def _frame_chunks(self, reader: VideoReader, leading: np.ndarray) -> Iterator[np.ndarray]:
+        """The video in chunks for the streaming pass, starting with ``leading`` (its first frames, already decoded)."""
         chunk_frames = max(self.plan.window, 8)
-        if len(opening):
-            yield opening
-        yield from reader.iter_chunks(chunk_frames, start=len(opening))
+        if len(leading):
+            yield leading
+        yield from reader.iter_chunks(chunk_frames, start=len(leading))
 
-    def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None) -> DenoiseResult:
-        """Denoise ``input_path`` into ``output_path`` (written atomically)."""
+    def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None,
+                     opening: Opening | None = None) -> DenoiseResult:  # fmt: skip
+        """Denoise ``input_path`` into ``output_path`` (written atomically).
+
+        ``opening``: the video already opened by :func:`~stdit_cli.pipeline.opening.open_video` (with
+        its level sample when no ``--sigma N`` is given), e.g. in a thread while the model loaded;
+        its reader is closed here.
+        """
         started = time.perf_counter()
         options = self.options
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-        with VideoReader(input_path, backend=STREAM_DECODER) as reader:
+        estimated = options.sigma_255 is None
+        if opening is None:
+            opening = open_video(input_path, read_level=estimated)
+        with opening.reader as reader:
+            if estimated and opening.white is None:  # opened without its level sample
+                opening = read_sample(reader)
+            if self.device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(self.device)
             info = reader.info
-            estimated = options.sigma_255 is None
-            opening = np.empty((0, info.height, info.width, 3), np.uint8)  # frames decoded before the pass
-            if estimated:
-                sigma_255, opening = self._estimate_sigma(reader)
-            else:
-                sigma_255 = float(options.sigma_255)
+            sigma_255 = self.level_of(opening) if estimated else float(options.sigma_255)
             strength = Strength.from_user(options.strength)
             model_sigma = sigma_255 * strength.sigma_scale
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
@@ -281,7 +268,7 @@ class VideoDenoiser:
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.lossless, crf=crf, preset=preset) as writer:  # fmt: skip
-                with Prefetcher(self._frame_chunks(reader, opening), QUEUE_DEPTH) as chunks:
+                with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")

@@ -1,0 +1,129 @@
+"""Open a video and read its noise-level sample, if need be in a thread while the model loads.
+
+Before its first window, ``stdit denoise`` imports torch and diffusers and loads the weights
+(about 1.8 s on a 2-core CPU), then opens the video, decodes a few frames spread over it and
+measures their noise (about 0.25 s more). The second part needs none of the first: PyAV and
+numpy release the GIL while they decode and compute, so :class:`BackgroundOpening` runs it on
+another core during the imports, and the first video's start-up costs the longer of the two
+instead of their sum. Later videos of a batch find the model loaded and open in the caller's
+thread (:func:`open_video`).
+
+The only step that needs the model is the learned level of ``--noise real``
+(:mod:`stdit_cli.pipeline.learned_level`): it runs on :attr:`Opening.sample` once the weights
+are in.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from stdit_cli.batch.interrupts import shielded
+from stdit_cli.host_memory import limit_malloc_arenas
+from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
+from stdit_cli.video import VideoReader, cheap_frame_sample
+
+#: frames sampled across the video to read its noise level when no ``--sigma N`` is given
+SIGMA_SAMPLE_FRAMES = 8
+
+#: decoder of the streaming pass. decord decodes ahead in a background thread with no bound
+#: when its consumer is slower than it (dmlc/decord#208, #304): on a 600-frame 854x480 clip read
+#: at the model's pace it held 580-680 MiB, growing with the length. PyAV decodes on demand
+#: (flat at 92 MiB) at the same 89 frames/s, so the one pass over the video uses PyAV.
+STREAM_DECODER = "pyav"
+
+
+@dataclass
+class Opening:
+    """An open video and what was decoded from it before the streaming pass.
+
+    The reader belongs to whoever holds the opening: close it (``with opening.reader:``).
+    """
+
+    reader: VideoReader
+    #: ``[n, H, W, 3]`` uint8 frames spread over the video (n = 0 when no level is read)
+    sample: np.ndarray
+    #: their frame indices, sorted and unique
+    picks: np.ndarray
+    #: the sample's white-noise level by patch PCA (on luma for 4:2:0/4:2:2 video, whose colour
+    #: planes hold low-passed noise); None when no level is read
+    white: float | None
+
+    @property
+    def leading(self) -> np.ndarray:
+        """The sampled frames that open the video (0, 1, ... k-1): the streaming pass starts after them
+        instead of decoding them again. On a short clip that is the whole sample."""
+        count = int(np.sum(self.picks == np.arange(len(self.picks))))
+        return self.sample[:count]
+
+
+def read_sample(reader: VideoReader) -> Opening:
+    """Decode the level sample of an open video (a few frames near keyframes: no long seeks) and measure its white noise."""
+    picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
+    # frame by frame: each pick may follow a seek  [1, H, W, 3] each -> [n, H, W, 3]
+    sample = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+    white = estimate_sigma_255_from_luma(sample) if reader.info.chroma_subsampled else estimate_sigma_255(sample)
+    return Opening(reader, sample, picks, white)
+
+
+def open_video(path: str | os.PathLike, read_level: bool) -> Opening:
+    """Open ``path`` for the streaming pass; with ``read_level``, read the level sample too (:func:`read_sample`)."""
+    reader = VideoReader(path, backend=STREAM_DECODER)
+    try:
+        if read_level:
+            return read_sample(reader)
+        info = reader.info
+        return Opening(reader, np.empty((0, info.height, info.width, 3), np.uint8), np.empty(0, np.int64), None)
+    except BaseException:
+        reader.close()
+        raise
+
+
+class BackgroundOpening:
+    """:func:`open_video` in a thread, for the caller to :meth:`take` once it is ready for it.
+
+    A context manager: the thread starts on entering; leaving waits for it and closes the video
+    unless it was taken, so a failure or an interrupt in between (the model not loading, Ctrl-C)
+    never leaves a container open, or closed while the thread still decodes from it. An error in
+    the thread (a file that does not decode) is raised by :meth:`take`.
+    """
+
+    def __init__(self, path: str | os.PathLike, read_level: bool):
+        self._path, self._read_level = path, read_level
+        self._opening: Opening | None = None
+        self._error: BaseException | None = None
+        self._taken = False
+        self._thread = threading.Thread(target=self._run, name="stdit-open", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._opening = open_video(self._path, self._read_level)
+        except BaseException as error:  # handed to the caller's thread by take()
+            self._error = error
+
+    def __enter__(self) -> "BackgroundOpening":
+        limit_malloc_arenas()  # before a thread allocates (stdit_cli.host_memory)
+        try:
+            with shielded():  # under stdit's InterruptGuard an interrupt waits until start() has returned
+                self._thread.start()
+        except BaseException:
+            self.__exit__(None, None, None)  # no `with` body will run: wait for the thread and close
+            raise
+        return self
+
+    def take(self) -> Opening:
+        """Wait for the thread; the opening is then the caller's (its reader to close)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self._taken = True
+        return self._opening
+
+    def __exit__(self, *exc_info) -> None:
+        if self._thread.is_alive():
+            self._thread.join()
+        if self._opening is not None and not self._taken:
+            self._opening.reader.close()

@@ -1,0 +1,88 @@
+"""Tests for opening a video (and reading its level sample) while the model loads (stdit_cli/pipeline/opening.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import make_video
+from stdit_cli.pipeline.noise_level import estimate_sigma_255
+from stdit_cli.pipeline.opening import SIGMA_SAMPLE_FRAMES, BackgroundOpening, open_video
+from stdit_cli.video import VideoError, VideoReader
+
+
+def test_the_opening_holds_the_level_sample_and_its_leading_frames(tmp_path):
+    path = make_video(tmp_path / "clip.mp4", frames=12, size="64x48", lossless=True)
+    opening = open_video(path, read_level=True)
+    with opening.reader:
+        assert len(opening.sample) == len(opening.picks) == SIGMA_SAMPLE_FRAMES
+        with VideoReader(path) as reference:
+            every = reference.read(0, len(reference))
+        np.testing.assert_array_equal(opening.sample, every[opening.picks])
+        assert opening.white == pytest.approx(estimate_sigma_255(every[opening.picks]))
+        # a short clip: the sample is its first frames, and the streaming pass starts after them
+        np.testing.assert_array_equal(opening.leading, every[:SIGMA_SAMPLE_FRAMES])
+    plain = open_video(path, read_level=False)
+    with plain.reader:
+        assert plain.white is None and len(plain.sample) == 0 and len(plain.leading) == 0
+
+
+def test_a_background_opening_reads_the_same_and_hands_its_reader_over(tmp_path):
+    path = make_video(tmp_path / "clip.mp4", frames=12, size="64x48", lossless=True)
+    with BackgroundOpening(path, read_level=True) as background:
+        opening = background.take()
+    with opening.reader:
+        expected = open_video(path, read_level=True)
+        with expected.reader:
+            np.testing.assert_array_equal(opening.sample, expected.sample)
+            assert opening.white == expected.white
+        assert len(opening.reader.read(0, 2)) == 2  # taken: still open after the block
+
+
+def test_a_background_opening_not_taken_is_closed_and_its_error_reaches_the_caller(tmp_path):
+    path = make_video(tmp_path / "clip.mp4", frames=6, size="64x48", lossless=True)
+    with BackgroundOpening(path, read_level=True) as background:
+        pass  # e.g. the model failed to load
+    assert background._opening is not None
+    with pytest.raises(Exception):  # closed: nothing to read from any more
+        background._opening.reader.read(0, 1)
+
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    with BackgroundOpening(broken, read_level=True) as background:
+        with pytest.raises(VideoError):
+            background.take()
+
+
+def test_the_first_video_opens_while_torch_loads(tmp_path):
+    """`stdit denoise` imports torch with the first video's opening thread already running."""
+    path = make_video(tmp_path / "clip.mp4", frames=6, size="64x48", lossless=True)
+    probe = f"""
+import sys, threading
+import stdit_cli.batch.runner as runner
+import stdit_cli.pipeline.opening as opening
+seen, gate = {{}}, threading.Event()
+original_open, original_ready = opening.open_video, runner._Batch.ready_denoiser
+def open_video(*args, **kwargs):
+    seen["opened in"] = threading.current_thread().name
+    gate.wait(60)  # held until the model starts loading: both are then under way at once
+    return original_open(*args, **kwargs)
+def ready(self):
+    seen["torch before"] = "torch" in sys.modules
+    gate.set()
+    return original_ready(self)
+opening.open_video, runner._Batch.ready_denoiser = open_video, ready
+from stdit_cli.cli import main
+try:
+    main(["denoise", {str(path)!r}, "-o", {str(tmp_path / "out.mp4")!r}, "--quiet"])
+except SystemExit:
+    pass
+print(seen)
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120).stdout
+    assert "'torch before': False" in out, out
+    assert "'opened in': 'stdit-open'" in out, out
+    assert (tmp_path / "out.mp4").is_file()
