@@ -115,7 +115,7 @@ for model in "${MODELS[@]}"; do
                  --init-from "$OUT/unet-real3" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
                  --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
                  --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
-               python scripts/export_bf16.py "$OUT/unet-real3" stdit_cli/weights/unet-real ;;
+               python scripts/export_bf16.py "$OUT/unet-real4" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
