@@ -99,8 +99,10 @@ for model in "${MODELS[@]}"; do
     # 600 steps of a 1600-step cosine, then a fresh 1000-step cosine with 70% of the camera clips'
     # colour noise blurred 1.5-4 px (PolyU's colour noise is that blotchy); then a fresh 1200-step
     # cosine with 70% camera clips, 90% of them with the noise blurred 0.6-2 px (PolyU's noise is
-    # that correlated: neighbouring pixels 0.63, against 0.17 for the earlier mix). As run on the
-    # 2-core CPU on 2026-12-03 in bf16; shipped in bf16 (scripts/export_bf16.py)
+    # that correlated: neighbouring pixels 0.63, against 0.17 for the earlier mix); then a fresh
+    # 1000-step cosine with the cameras' shot gain up to 1e-1 instead of 1.2e-2 (noise levels up to
+    # about 60 on 0..255: phone footage at night, which the earlier stages rarely saw above 15).
+    # As run on the 2-core CPU on 2026-12-03 in bf16; shipped in bf16 (scripts/export_bf16.py)
     unet-real) fit unet-real unet halfres-wide 1600 4 128 1.5e-4 89 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                  --init-from "${UNET_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
                  --camera-fraction 0.6 --camera-jpeg-fraction 0.5 --stop-at $(( 600 * STEPS_SCALE ))
