@@ -92,6 +92,10 @@ for model in "${MODELS[@]}"; do
                --init-from "${UNET_INIT:-$OUT/unet-head}" --init-partial --warmup $(( 100 * STEPS_SCALE )) \
                --precision bf16 --checkpoint-every 250 --stop-at $(( 2500 * STEPS_SCALE ))
              ship unet-hw unet ;;
+    # a second stage of the default: from unet-hw (HW_INIT, default its run), a fresh 2000-step cosine at
+    # lr 1.5e-4, the same material with 20% smooth clips instead of 15%, seed 113 (2026-12-03 night, bf16)
+    unet-hw2) fit unet-hw2 unet halfres-wide 2000 4 128 1.5e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.2 \
+                --init-from "${HW_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 250 ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise

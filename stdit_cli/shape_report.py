@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from stdit_cli.pipeline.adapters import adapter_for
+from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.presets import load_preset
 from stdit_cli.video import VideoReader
@@ -87,11 +88,19 @@ def build_report(
     # [T, H, W, 3] uint8 -> [1, 3, T, H, W] in [-1, 1]
     video_bcthw = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2).unsqueeze(0).float() / 127.5 - 1.0
     stages.append(_tensor_stage("normalise", "video_bcthw", video_bcthw, "B C T H W", "canonical layout, [-1, 1]"))
+    edge = EdgeMargin(adapter.edge_margin, int(getattr(model, "spatial_multiple", 1)))
+    # [1, 3, T, H, W] -> [1, 3, T, H + top + bottom, W + left + right], mirrored outwards
+    unit_bcthw, inside = edge.pad(video_bcthw)
+    if unit_bcthw is not video_bcthw:
+        rows, cols = inside
+        pads = (rows.start, unit_bcthw.shape[-2] - rows.stop, cols.start, unit_bcthw.shape[-1] - cols.stop)
+        stages.append(_tensor_stage("edge margin", "unit_bcthw", unit_bcthw, "B C T H W",
+                                    "mirrored by {} / {} / {} / {} px (top / bottom / left / right), cropped back after the model".format(*pads)))
 
     sampler = DiffusionSampler(steps=1)
     t_start = sampler.start_timestep(sigma_255)
     timestep = torch.full((1,), t_start, dtype=torch.int64)
-    x_t = float(sampler.alphas_cumprod[t_start]) ** 0.5 * video_bcthw
+    x_t = float(sampler.alphas_cumprod[t_start]) ** 0.5 * unit_bcthw
     stages.append(_tensor_stage("diffusion state", "x_t", x_t, "B C T H W", f"sqrt(abar) * y at t*={t_start} (sigma {sigma_255:g})"))
 
     inputs = adapter.to_inputs(model, x_t, timestep)
@@ -118,7 +127,11 @@ def build_report(
     stages.append(_tensor_stage("canonical output", "eps_bcthw", eps_bcthw, "B C T H W"))
 
     with torch.inference_mode():
-        x0 = sampler.denoise(lambda sample, t: adapter.predict(model, sample, t), video_bcthw, sigma_255)
+        x0 = sampler.denoise(lambda sample, t: adapter.predict(model, sample, t), unit_bcthw, sigma_255)
+    if unit_bcthw is not video_bcthw:
+        # [1, 3, T, H', W'] -> [1, 3, T, H, W]: the video's own pixels
+        x0 = edge.crop(x0, inside)
+        stages.append(_tensor_stage("crop", "x0_bcthw", x0, "B C T H W", "the margin dropped"))
     # [1, 3, T, H, W] -> [T, H, W, 3] uint8
     frames_out = ((x0.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[0].permute(1, 2, 3, 0)
     stages.append(_tensor_stage("back to frames", "frames_uint8", frames_out, "T H W C", "x0 estimate, clamped and rounded"))

@@ -17,6 +17,7 @@ import torch
 from einops import rearrange
 
 from stdit_cli.choices import MODEL_NAMES
+from stdit_cli.pipeline.borders import DEFAULT_MARGIN
 from stdit_cli.models import DiffuserSTDiT, SegDiTTransformer2DModel, STDiT, UNetSTIC
 
 
@@ -38,6 +39,9 @@ class BackboneAdapter:
         token_grid: ``(model, T, H, W) -> dict`` of the transformer's token layout (DiTs only).
         channels_last: run the model and its inputs in ``torch.channels_last`` (conv backbones:
             oneDNN/cuDNN convolutions are faster in NHWC).
+        edge_margin: least pixels each unit is mirrored outwards by before the model and cropped
+            back after (``stdit_cli.pipeline.borders``): conv backbones, whose zero padding leaves
+            the outermost pixels barely denoised. 0: none (the DiTs, which pad whole patches).
     """
 
     name: str
@@ -51,6 +55,7 @@ class BackboneAdapter:
     to_canonical: Callable[[Any, int, int], torch.Tensor]
     token_grid: Callable[[Any, int, int, int], dict[str, Any]] | None = None
     channels_last: bool = False
+    edge_margin: int = 0
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         """Put ``model`` in the memory format this backbone runs fastest in."""
@@ -119,6 +124,7 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         to_inputs=_unet_inputs,
         to_canonical=_sample_bcthw,
         channels_last=True,
+        edge_margin=DEFAULT_MARGIN,
     ),
     "stdit": BackboneAdapter(
         name="stdit",

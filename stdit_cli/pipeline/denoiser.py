@@ -16,6 +16,7 @@ import torch
 
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
+from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
@@ -167,6 +168,7 @@ class VideoDenoiser:
         self.tile = options.tile or self.adapter.default_tile
         overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
+        self.edge = EdgeMargin(self.adapter.edge_margin, int(getattr(self.model, "spatial_multiple", 1)))
         # --noise real without --sigma N: the level is read by the learned estimator (loaded now:
         # a missing file fails before any video is opened)
         self.learned_level = None
@@ -204,12 +206,14 @@ class VideoDenoiser:
             if pin and units.device.type == "cpu":
                 units = units.pin_memory()
             y_unit = units.to(self.device, non_blocking=True)
+            padded, inside = self.edge.pad(y_unit)
             state = generator.get_state()
-            output = self.sampler.denoise(self._predict(self.precision), y_unit, sigma_255, generator)
+            output = self.sampler.denoise(self._predict(self.precision), padded, sigma_255, generator)
             if self.precision != "fp32" and not guard.check(output):
                 guard.warn(self.precision)
                 generator.set_state(state)
-                output = self.sampler.denoise(self._predict("fp32"), y_unit, sigma_255, generator)
+                output = self.sampler.denoise(self._predict("fp32"), padded, sigma_255, generator)
+            output = self.edge.crop(output, inside)
             if keep_input:  # on the picture as written (clamped), so "a share of the removed noise" is exact
                 output = torch.lerp(output.clamp(-1.0, 1.0), y_unit.to(output.dtype), keep_input)
             # the activations freed would otherwise pile up, fragmented, in the malloc arenas
