@@ -9,8 +9,8 @@
 #   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
 #   scripts/train_defaults.sh unet-head-gpu   # the next GPU stage, from there (scripts/train_gpu.sh unet-head-gpu)
 #   scripts/train_defaults.sh halfres         # the halfres unet (an experiment of 2026-12-03, not shipped)
-#   scripts/train_defaults.sh unet-hw         # the shipped unet's levels behind a 2x2 stem (preset halfres-wide), from the
-#                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix
+#   scripts/train_defaults.sh unet-hw         # the shipped unet: small-lean's levels behind a 2x2 stem (preset halfres-wide), from the
+#                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix, then a second stage (unet-hw2)
 #   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
@@ -86,16 +86,17 @@ for model in "${MODELS[@]}"; do
     # 2x2 stem (--init-partial: all but conv_in/conv_out copied, the head dropped), as run on the
     # 2-core CPU on 2026-12-03 in bf16; native-scale footage without the suite's clips, crops
     # area-downscaled 1-2x, 20% blurred, 15% synthetic smooth fields; validation on held-out DAVIS dog.
-    # The shipped default since 2026-12-03 (that run was stopped by hand at its step-2500 checkpoint:
-    # the same EMA weights as --stop-at 2500 writes)
+    # That run was stopped by hand at its step-2500 checkpoint (the same EMA weights as --stop-at 2500
+    # writes). Then a second stage from it: a fresh 2000-step cosine at lr 1.5e-4, the same material with
+    # 20% smooth clips instead of 15%, seed 113 (2026-12-03 night, bf16, 67 CPU minutes; that run
+    # started from the shipped copy of unet-hw, HW_INIT=stdit_cli/weights/unet). The shipped default
+    # since 2026-12-03 night; the real-noise unet below derives from the first stage, unet-hw
     unet-hw) fit unet-hw unet halfres-wide 3000 4 128 3e-4 71 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                --init-from "${UNET_INIT:-$OUT/unet-head}" --init-partial --warmup $(( 100 * STEPS_SCALE )) \
                --precision bf16 --checkpoint-every 250 --stop-at $(( 2500 * STEPS_SCALE ))
-             ship unet-hw unet ;;
-    # a second stage of the default: from unet-hw (HW_INIT, default its run), a fresh 2000-step cosine at
-    # lr 1.5e-4, the same material with 20% smooth clips instead of 15%, seed 113 (2026-12-03 night, bf16)
-    unet-hw2) fit unet-hw2 unet halfres-wide 2000 4 128 1.5e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.2 \
-                --init-from "${HW_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 250 ;;
+             fit unet-hw2 unet halfres-wide 2000 4 128 1.5e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.2 \
+               --init-from "${HW_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 250
+             ship unet-hw2 unet ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise

@@ -178,7 +178,7 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
-    assert shipped == {"unet": "runs/x/unet-hw", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+    assert shipped == {"unet": "runs/x/unet-hw2", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -246,14 +246,18 @@ def test_unet_hw_derives_the_default_from_unet_head_on_native_footage_without_th
     for name in ["bear", *HELD_OUT_DAVIS]:
         (data / "davis2016_val_480p" / name).mkdir(parents=True)
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw"], env={**env, "DATA": str(data)}, check=True)
-    (call,) = _recorded_calls(tmp_path)
+    call, second = _recorded_calls(tmp_path)
 
     davis = [a for a in call if "davis2016_val_480p/" in a and not a.endswith("/dog")]
     assert [a.rsplit("/", 1)[1] for a in davis] == ["bear"]  # the suite's clips never train
     assert (option(call, "--config"), option(call, "--init-from")) == ("halfres-wide", "runs/x/unet-head") and "--init-partial" in call
     assert (option(call, "--downscale"), option(call, "--smooth-fraction"), option(call, "--precision")) == ("1", "0.15", "bf16")
     assert (option(call, "--steps"), option(call, "--stop-at"), option(call, "--seed")) == ("3000", "2500", "71")
-    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw"
+    # the second stage: from the first, a fresh cosine with more smooth clips, on the same footage; it ships
+    assert (option(second, "--init-from"), option(second, "--steps"), option(second, "--lr")) == ("runs/x/unet-hw", "2000", "1.5e-4")
+    assert option(second, "--smooth-fraction") == "0.2" and "--init-partial" not in second and "--stop-at" not in second
+    assert [a for a in second if "davis2016_val_480p/" in a and not a.endswith("/dog")] == davis
+    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw2"
 
 
 def test_export_bf16_halves_the_weights_and_they_load_back_as_fp32_that_shipped_gpu_weights_win_on_cuda(
