@@ -31,7 +31,8 @@ from stdit_cli.weights import Checkpoint
 #: the half-resolution default costs about 4x the FLOPs of the 1/4-resolution one it replaced,
 #: and one view keeps it at ffmpeg nlmeans' speed on a 2-core CPU. ``--ensemble 2`` (the window
 #: and its transpose) gains +0.35 dB at sigma 25 on the validation suite (+0.11 to +0.36 per clip,
-#: +1.5 on the flat field) for twice the model time (``scripts/results/2026-12-03_quality_suite.md``).
+#: +1.5 on the flat field) for twice the model time (``scripts/results/2026-12-03_quality_suite.md``;
+#: with the second-stage weights and the edge margin +0.43, +0.06 to +1.85: ``..._quality_suite_hw2.md``).
 #: Two views were the default from 2026-11-30 to 2026-12-03 (1/4-resolution unet: +0.19 / +0.23 /
 #: +0.24 dB on Vid4 for 1.6x the model time)
 DEFAULT_ENSEMBLE = 1
