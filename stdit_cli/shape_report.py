@@ -88,7 +88,7 @@ def build_report(
     # [T, H, W, 3] uint8 -> [1, 3, T, H, W] in [-1, 1]
     video_bcthw = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2).unsqueeze(0).float() / 127.5 - 1.0
     stages.append(_tensor_stage("normalise", "video_bcthw", video_bcthw, "B C T H W", "canonical layout, [-1, 1]"))
-    edge = EdgeMargin(adapter.edge_margin, int(getattr(model, "spatial_multiple", 1)))
+    edge = EdgeMargin.for_model(adapter.edge_margin, model)
     # [1, 3, T, H, W] -> [1, 3, T, H + top + bottom, W + left + right], mirrored outwards
     unit_bcthw, inside = edge.pad(video_bcthw)
     if unit_bcthw is not video_bcthw:

@@ -9,13 +9,19 @@ from stdit_cli.pipeline.borders import EdgeMargin, margins
 
 
 @pytest.mark.parametrize("size", [1, 5, 17, 23, 272, 480, 854, 1080])
-@pytest.mark.parametrize("multiple", [1, 8, 16])
-def test_margins_cover_the_margin_and_round_to_the_multiple(size, multiple):
-    before, after = margins(size, multiple, 2)
+@pytest.mark.parametrize("multiple, phase", [(1, 1), (8, 1), (8, 2), (16, 4)])
+def test_margins_cover_the_margin_keep_the_stem_blocks_and_round_to_the_multiple(size, multiple, phase):
+    before, after = margins(size, multiple, 2, phase)
     assert before >= 2 and after >= 2
+    assert before % phase == 0  # the stem packs the same pixel blocks as without the margin
     assert (size + before + after) % multiple == 0
-    assert before + after < 2 + 2 + multiple  # never more than one multiple beyond the margin
-    assert abs(before - after) <= 1
+    assert before + after < 2 + 2 + multiple + phase  # about one multiple beyond the margin at most
+
+
+def test_margins_split_evenly_where_the_stem_allows():
+    assert margins(272, 8, 2, 2) == (4, 4) and margins(640, 8, 2, 2) == (4, 4)
+    assert margins(854, 8, 2, 2) == (4, 6)  # 5 before would regroup every 2x2 block
+    assert margins(854, 8, 2, 1) == (5, 5)
 
 
 def test_no_margin_is_a_no_op():
@@ -26,7 +32,7 @@ def test_no_margin_is_a_no_op():
 
 def test_pad_mirrors_outwards_and_crop_gives_the_unit_back():
     units = torch.rand(2, 3, 5, 17, 23)
-    edge = EdgeMargin(2, 8)
+    edge = EdgeMargin(2, 8, phase=1)
     padded, (rows, cols) = edge.pad(units)
     assert padded.shape == (2, 3, 5, 24, 32)
     assert torch.equal(EdgeMargin.crop(padded, (rows, cols)), units)
@@ -58,6 +64,15 @@ def test_a_zero_padded_filter_keeps_a_flat_field_flat_only_with_the_margin():
     edge = EdgeMargin(2, 8)
     padded, inside = edge.pad(flat)
     assert torch.allclose(edge.crop(box(padded), inside), flat)
+
+
+def test_for_model_reads_the_stem_and_the_multiple():
+    from stdit_cli.models import UNetSTIC
+    from stdit_cli.presets import load_preset
+
+    model = UNetSTIC(**load_preset("unet", "halfres-wide"))
+    edge = EdgeMargin.for_model(2, model)
+    assert (edge.multiple, edge.phase) == (model.spatial_multiple, 2)
 
 
 def test_conv_backbones_get_a_margin_and_the_transformers_do_not():

@@ -169,7 +169,7 @@ class VideoDenoiser:
         self.tile = options.tile or self.adapter.default_tile
         overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
-        self.edge = EdgeMargin(self.adapter.edge_margin, int(getattr(self.model, "spatial_multiple", 1)))
+        self.edge = EdgeMargin.for_model(self.adapter.edge_margin, self.model)
         # --noise real without --sigma N: the level is read by the learned estimator (loaded now:
         # a missing file fails before any video is opened)
         self.learned_level = None
