@@ -123,6 +123,16 @@ for model in "${MODELS[@]}"; do
                  --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
                  --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
                python scripts/export_bf16.py "$OUT/unet-real4" stdit_cli/weights/unet-real ;;
+    # the real-noise stages carried over to the second white-noise stage (2026-12-04): the four stages'
+    # difference (unet-real4 - unet-hw) added to unet-hw2 (scripts/graft_weights.py; on 2026-12-04 from the
+    # shipped copies: REAL_OLD_BASE = weights/unet of commit 366ba15, REAL_TUNED = weights/unet-real,
+    # HW_NEW = weights/unet), then a fresh 800-step cosine with the fourth stage's mix
+    unet-real-hw2) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw}" --tuned "${REAL_TUNED:-$OUT/unet-real4}" \
+                     --new-base "${HW_NEW:-$OUT/unet-hw2}" --out "$OUT/unet-real-graft"
+                   fit unet-real5 unet halfres-wide 800 4 128 1e-4 107 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                     --init-from "$OUT/unet-real-graft" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
+                     --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
+                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

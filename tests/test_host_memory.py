@@ -34,10 +34,31 @@ def test_limit_malloc_arenas_is_accepted():
     assert host_memory.limit_malloc_arenas(2)
 
 
-def test_without_glibc_both_are_no_ops(monkeypatch):
+@glibc_only
+def test_reuse_freed_memory_keeps_large_blocks_mapped():
+    # a 48 MiB block (above glibc's default mmap ceiling of 32 MiB) freed and allocated again: with
+    # the default settings every allocation is a fresh mapping whose pages fault in again
+    def faults_of_reallocating() -> int:
+        import resource
+
+        block = bytearray(48 << 20)  # touches every page
+        del block
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        block = bytearray(48 << 20)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        del block
+        return after - before
+
+    assert host_memory.reuse_freed_memory()
+    faults_of_reallocating()  # the heap grows once
+    assert faults_of_reallocating() < 1000  # 48 MiB is 12288 pages of 4 KiB
+
+
+def test_without_glibc_they_are_no_ops(monkeypatch):
     monkeypatch.setattr(host_memory, "_LIBC", None)
     assert host_memory.release_free_memory() is False
     assert host_memory.limit_malloc_arenas() is False
+    assert host_memory.reuse_freed_memory() is False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc detection is Linux-only")

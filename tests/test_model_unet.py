@@ -422,3 +422,27 @@ def test_attention_layers_match_diffusers_transformers_with_the_same_weights():
     theirs_t.load_state_dict(ours_t.state_dict())
     with torch.no_grad():
         torch.testing.assert_close(ours_t(frames, num_frames=3), theirs_t(frames, num_frames=3).sample)
+
+
+@pytest.mark.parametrize("in_channels", [8, 12])  # 12: a conv_shortcut
+@pytest.mark.parametrize("shared_temb", [True, False])
+def test_lean_resnet_block_matches_diffusers_block(in_channels, shared_temb):
+    from diffusers.models.resnet import ResnetBlock2D
+
+    from stdit_cli.models.unet_stic import LeanResnetBlock2D
+
+    torch.manual_seed(0)
+    lean = LeanResnetBlock2D(in_channels=in_channels, out_channels=8, temb_channels=16, groups=4)
+    reference = ResnetBlock2D(in_channels=in_channels, out_channels=8, temb_channels=16, groups=4)
+    reference.load_state_dict(lean.state_dict())
+    x = torch.randn(6, in_channels, 5, 7).to(memory_format=torch.channels_last)
+    temb = torch.randn(1, 16).expand(6, 16) if shared_temb else torch.randn(6, 16)
+    with torch.no_grad():
+        expected = reference(x.clone(), temb)
+        out = lean(x, temb)
+    torch.testing.assert_close(out, expected)
+    assert torch.equal(x, x.clone())  # the input is left as it was (a skip connection may hold it)
+    # with autograd (training, contiguous: GroupNorm's backward on channels_last crashes torch 2.13 on the CPU)
+    # it is diffusers' forward: gradients reach every parameter
+    lean(x.contiguous(), temb).square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in lean.parameters())

@@ -283,3 +283,35 @@ def test_export_bf16_halves_the_weights_and_they_load_back_as_fp32_that_shipped_
     assert resolve_checkpoint("unet", None, gpu=True).source == str(target)
     assert resolve_checkpoint("unet", None).source == str(trained_like_checkpoint)
     assert resolve_checkpoint("unet", None, fast=True, gpu=True).source == str(trained_like_checkpoint)  # no unet-fast here
+
+
+def test_graft_weights_adds_the_fine_tunes_difference_to_the_new_base(tmp_path, trained_like_checkpoint):
+    from safetensors.torch import load_file, save_file
+
+    from stdit_cli.weights import load_checkpoint
+
+    name = "diffusion_pytorch_model.safetensors"
+    old_base = load_file(str(trained_like_checkpoint / name))
+    tuned_dir, new_dir = tmp_path / "tuned", tmp_path / "new"
+    shutil.copytree(trained_like_checkpoint, tuned_dir)
+    shutil.copytree(trained_like_checkpoint, new_dir)
+    torch.manual_seed(0)
+    tuned = {k: v + 0.01 * torch.randn_like(v) if v.is_floating_point() else v for k, v in old_base.items()}
+    new_base = {k: v + 0.01 * torch.randn_like(v) if v.is_floating_point() else v for k, v in old_base.items()}
+    save_file(tuned, str(tuned_dir / name))
+    save_file(new_base, str(new_dir / name))
+    out = tmp_path / "grafted"
+    subprocess.run([sys.executable, str(SCRIPTS / "graft_weights.py"), "--old-base", str(trained_like_checkpoint), "--tuned", str(tuned_dir),
+                    "--new-base", str(new_dir), "--out", str(out), "--alpha", "0.5"], check=True, capture_output=True)  # fmt: skip
+    grafted = load_file(str(out / name))
+    for key, value in grafted.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, new_base[key] + 0.5 * (tuned[key] - old_base[key]))
+    assert json.loads((out / "stdit.json").read_text())["graft"]["alpha"] == 0.5
+    assert load_checkpoint(out).model is not None  # a checkpoint folder the CLI loads
+
+    first = next(k for k, v in tuned.items() if v.is_floating_point() and v.dim() > 1)
+    save_file({**tuned, first: torch.zeros(1)}, str(tuned_dir / name))
+    failed = subprocess.run([sys.executable, str(SCRIPTS / "graft_weights.py"), "--old-base", str(trained_like_checkpoint), "--tuned",
+                             str(tuned_dir), "--new-base", str(new_dir), "--out", str(tmp_path / "bad")], capture_output=True, text=True)  # fmt: skip
+    assert failed.returncode == 1 and "shapes differ" in failed.stderr and not (tmp_path / "bad").exists()

@@ -63,6 +63,48 @@ def _conv3d_over_time(video: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     return F.conv3d(video, weight, bias, padding=(1, 0, 0))
 
 
+class LeanResnetBlock2D(ResnetBlock2D):
+    """diffusers' ``ResnetBlock2D`` (same parameters, same sums) with fewer full-size passes at inference.
+
+    Without autograd, and in the configuration the unet uses (no resampling, ``default`` time
+    embedding), four of its element-wise passes over the feature map go: the activations run in
+    place, the time embedding joins ``conv1``'s bias when every row of the batch has the same one
+    (every unit of a denoising step does), the residual is added in place, and the division by an
+    ``output_scale_factor`` of 1 is skipped. Training takes diffusers' forward unchanged.
+    """
+
+    def _lean(self, temb: torch.Tensor | None) -> bool:
+        return (
+            not torch.is_grad_enabled()
+            and self.upsample is None
+            and self.downsample is None
+            and self.time_embedding_norm == "default"
+            and isinstance(self.nonlinearity, nn.SiLU)
+            and isinstance(self.dropout, nn.Dropout)
+            and (temb is None or self.time_emb_proj is not None)
+        )
+
+    def forward(self, input_tensor: torch.Tensor, temb: torch.Tensor | None) -> torch.Tensor:
+        if not self._lean(temb):
+            return super().forward(input_tensor, temb)
+        hidden_states = F.silu(self.norm1(input_tensor), inplace=True)
+        bias = self.conv1.bias
+        if temb is not None:
+            # [N, temb_channels] -> [N, C]
+            temb = self.time_emb_proj(temb if self.skip_time_act else F.silu(temb))
+            shared = bool((temb == temb[:1]).all())
+            if shared:
+                bias = temb[0] if bias is None else bias + temb[0]
+        hidden_states = self.conv1._conv_forward(hidden_states, self.conv1.weight, bias)
+        if temb is not None and not shared:
+            # [N, C] -> [N, C, 1, 1]
+            hidden_states = hidden_states + temb[:, :, None, None]
+        hidden_states = self.conv2(F.silu(self.norm2(hidden_states), inplace=True))
+        shortcut = input_tensor if self.conv_shortcut is None else self.conv_shortcut(input_tensor)
+        hidden_states = hidden_states.add_(shortcut)
+        return hidden_states if self.output_scale_factor == 1 else hidden_states.div_(self.output_scale_factor)
+
+
 class TemporalConv(nn.Module):
     """Residual 3-tap convolution across frames (diffusers' TemporalConvLayer without a Conv3d module).
 
@@ -102,6 +144,9 @@ class TemporalConv(nn.Module):
     def forward(self, hidden_states: torch.Tensor, num_frames: int) -> torch.Tensor:
         residual = self._conv_frames(self.conv1, F.silu(self.norm1(hidden_states), inplace=True), num_frames)
         residual = self._conv_frames(self.conv2, F.silu(self.norm2(residual), inplace=True), num_frames)
+        # the residual is this layer's own tensor: without autograd, and in the input's layout, it takes the sum in place
+        if not torch.is_grad_enabled() and residual.stride() == hidden_states.stride() and residual.dtype == hidden_states.dtype:
+            return residual.add_(hidden_states)
         return hidden_states + residual
 
 
@@ -118,7 +163,7 @@ class SpatioTemporalLayer(nn.Module):
         attention_head_dim: int,
     ):
         super().__init__()
-        self.resnet = ResnetBlock2D(
+        self.resnet = LeanResnetBlock2D(
             in_channels=in_channels, out_channels=out_channels, temb_channels=temb_channels, groups=norm_num_groups
         )
         self.temp_conv = TemporalConv(out_channels, norm_num_groups)

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory
+from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory, reuse_freed_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
@@ -152,6 +152,7 @@ class VideoDenoiser:
             self.ensemble = FAST_ENSEMBLE if options.fast else DEFAULT_ENSEMBLE
         check_ensemble_size(self.ensemble)  # before any work, not at the first window
         limit_malloc_arenas()  # before the decode/encode threads start
+        reuse_freed_memory()  # before the first forward pass (stdit_cli.host_memory)
         self.checkpoint = checkpoint
         self.adapter = checkpoint.adapter
         self.options = options
