@@ -43,6 +43,7 @@ def write_lossless(frames: np.ndarray, path: Path) -> Path:
 
 
 def denoise(clip: Path, out: Path, options: str) -> tuple[np.ndarray, dict]:
+    out.parent.mkdir(parents=True, exist_ok=True)
     command = ["stdit", "denoise", str(clip), "-o", str(out), "--lossless", "--overwrite", "--quiet", "--json", *shlex.split(options)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return read_video(out), json.loads(done.stdout.strip().splitlines()[-1])

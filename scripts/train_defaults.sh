@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real stdit diffuser segdit
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real unet-real-hw2 stdit diffuser segdit
 #                                             # (unet-gpu was run on an H200; on a CPU it takes hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -12,6 +12,7 @@
 #   scripts/train_defaults.sh unet-hw         # the shipped unet: small-lean's levels behind a 2x2 stem (preset halfres-wide), from the
 #                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix, then a second stage (unet-hw2)
 #   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
+#   scripts/train_defaults.sh unet-real-hw2   # the shipped real-noise unet: unet-real's stages carried over to unet-hw2, one more stage
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -31,7 +32,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real unet-real-hw2 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -126,13 +127,15 @@ for model in "${MODELS[@]}"; do
     # the real-noise stages carried over to the second white-noise stage (2026-12-04): the four stages'
     # difference (unet-real4 - unet-hw) added to unet-hw2 (scripts/graft_weights.py; on 2026-12-04 from the
     # shipped copies: REAL_OLD_BASE = weights/unet of commit 366ba15, REAL_TUNED = weights/unet-real,
-    # HW_NEW = weights/unet), then a fresh 800-step cosine with the fourth stage's mix
+    # HW_NEW = weights/unet), then a fresh 800-step cosine with the fourth stage's mix (bf16, 26 CPU minutes
+    # on 2026-12-04), shipped in bf16: weights/unet-real since 2026-12-04
     unet-real-hw2) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw}" --tuned "${REAL_TUNED:-$OUT/unet-real4}" \
                      --new-base "${HW_NEW:-$OUT/unet-hw2}" --out "$OUT/unet-real-graft"
                    fit unet-real5 unet halfres-wide 800 4 128 1e-4 107 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                      --init-from "$OUT/unet-real-graft" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
                      --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
+                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
+                   python scripts/export_bf16.py "$OUT/unet-real5" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

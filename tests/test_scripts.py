@@ -156,9 +156,10 @@ def test_train_defaults_runs_the_six_unet_stages_and_ships_the_last(tmp_path):
 
 
 FAKE_CONVERTER = """#!/usr/bin/env python3
-# stands in for `python scripts/stdit_to_diffuser.py IN OUT`: writes OUT's files for ship()
+# stands in for `python scripts/stdit_to_diffuser.py IN OUT` (and export_bf16.py IN OUT, graft_weights.py ... --out OUT):
+# writes OUT's files for ship()
 import os, sys
-out = sys.argv[3]
+out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else sys.argv[3]
 os.makedirs(out, exist_ok=True)
 for name in ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json", "stdit.json"):
     with open(os.path.join(out, name), "w") as f:
@@ -172,9 +173,11 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     calls = _recorded_calls(tmp_path)
 
     outs = [option(c, "--out") for c in calls]
+    grafted = "runs/x/unet-real-graft"  # made by scripts/graft_weights.py from runs before it
+    assert outs.index("runs/x/unet-real4") < outs.index("runs/x/unet-real5") and outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-real5")
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
         if "--init-from" in call:
-            assert option(call, "--init-from") in outs[:index], outs[index]
+            assert option(call, "--init-from") in outs[:index] + [grafted], outs[index]
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
