@@ -81,6 +81,7 @@ class LeanResnetBlock2D(ResnetBlock2D):
             and self.time_embedding_norm == "default"
             and isinstance(self.nonlinearity, nn.SiLU)
             and isinstance(self.dropout, nn.Dropout)
+            and (self.dropout.p == 0 or not self.training)
             and (temb is None or self.time_emb_proj is not None)
         )
 
