@@ -23,6 +23,19 @@ def main() -> None:
     """stdit: video denoising with spatio-temporal diffusion models."""
 
 
+def run() -> None:
+    """The ``stdit`` executable: :func:`main`, then an exit without the interpreter's teardown
+    when nothing is left for it to finish (``stdit_cli.startup``). Tests invoke ``main``."""
+    from stdit_cli.startup import exit_quickly, teardown_is_idle
+
+    try:
+        main()
+    except SystemExit as done:
+        if isinstance(done.code, int) and teardown_is_idle():
+            exit_quickly(done.code)
+        raise
+
+
 @main.command("inspect-shapes")
 @click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone.")
 @click.option("--config", "preset", default="tiny", show_default=True, help="Preset name (tiny, small, base) or a YAML file.")

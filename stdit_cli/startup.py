@@ -1,18 +1,25 @@
-"""Keep `stdit denoise`'s start-up to what the command uses.
+"""Keep `stdit`'s start-up, and its exit, to what the command uses.
 
 ``diffusers.utils.torch_utils`` imports ``torch._dynamo`` (about 1 s, over half of everything the
 pipeline imports after torch itself) for one decorator, ``allow_in_graph``, that only matters to
 ``torch.compile``; when that import fails it falls back to a no-op. Without ``--compile`` the
 pipeline is imported inside :func:`without_torch_dynamo`, so that fallback is taken; with
 ``--compile`` nothing is held back and dynamo loads as usual.
+
+At exit, once torch is loaded, the interpreter's teardown (finalising thousands of modules and
+objects) takes 0.13-0.20 s after the last output line, a tenth of a short clip's start-up.
+:func:`exit_quickly` skips it when nothing is left that it would finish: every output renamed
+into place, every file closed, no other thread or child process running.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.abc
+import os
 import sys
-from typing import Iterator
+import threading
+from typing import Iterator, NoReturn
 
 #: imported only by ``torch.compile`` (and by ``diffusers`` for a compile-only decorator)
 COMPILE_ONLY_MODULE = "torch._dynamo"
@@ -42,3 +49,30 @@ def without_torch_dynamo() -> Iterator[None]:
         yield
     finally:
         sys.meta_path.remove(finder)
+
+
+def teardown_is_idle() -> bool:
+    """Whether exiting without the interpreter's teardown loses nothing.
+
+    True once torch is loaded (before that the teardown costs nothing worth skipping) with only
+    this thread running, no child process and no process group of ``torchrun`` still open.
+    """
+    if "torch" not in sys.modules or threading.active_count() > 1:
+        return False
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
+        return False
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is not None and distributed.is_available() and distributed.is_initialized():
+        return False
+    return True
+
+
+def exit_quickly(code: int) -> NoReturn:
+    """Flush stdout and stderr, then end the process with ``code`` and no teardown."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+            pass
+    os._exit(code)

@@ -309,3 +309,40 @@ print("torch._dynamo" in sys.modules)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["held", "back", "True"]
+
+
+def test_exit_quickly_flushes_keeps_the_code_and_skips_the_teardown():
+    # the executable's exit once torch is loaded: what was printed arrives (stdout to a pipe is
+    # block-buffered), the exit code is kept, and atexit/teardown work is skipped
+    probe = """
+import atexit, sys, threading
+from stdit_cli.startup import exit_quickly, teardown_is_idle
+print("before torch", teardown_is_idle())
+import torch
+release = threading.Event()
+waiting = threading.Thread(target=release.wait)
+waiting.start()
+print("thread running", teardown_is_idle())
+release.set()
+waiting.join()
+atexit.register(print, "teardown ran")
+sys.stdout.write("idle " + str(teardown_is_idle()))
+exit_quickly(3)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.splitlines() == ["before torch False", "thread running False", "idle True"]
+
+
+def test_executable_exit_codes_after_the_model_loaded(tmp_path, identity_checkpoint):
+    # one video denoised, one input that is no video: exit 1 from the quick exit, output in place
+    clip = make_video(tmp_path / "clip.mp4", frames=3)
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    command = [sys.executable, "-m", "stdit_cli", "denoise", str(clip), str(bad), "-o", str(tmp_path / "out"),
+               "--checkpoint", str(identity_checkpoint), "--sigma", "10", "--json"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    statuses = [json.loads(line)["status"] for line in done.stdout.splitlines()]
+    assert sorted(statuses) == ["failed", "ok"]
+    assert (tmp_path / "out" / "clip.denoised.mp4").exists()
