@@ -11,7 +11,9 @@ level estimator), and, given ``--clip``, opening the video and reading its noise
 decoded, patch PCA and the estimator): what happens before the first window. With ``--clip``, also
 the start-up as ``stdit denoise`` runs it, where the first video opens and its 8 frames are decoded
 and measured in a thread while torch and the model load (``stdit_cli.pipeline.opening``), so it
-is less than the sum. Each is the median of ``--repeats`` fresh processes; prints Markdown.
+is less than the sum. Last, the exit after the last output line, with and without the
+interpreter's teardown (``stdit_cli.startup.exit_quickly``, what the ``stdit`` executable does
+since 2026-12-04). Each is the median of ``--repeats`` fresh processes; prints Markdown.
 
     python scripts/benchmark_startup.py --repeats 5 --clip runs/speed40_real/clips/noisy_640x272_40f.mp4
 """
@@ -82,6 +84,33 @@ print(json.dumps({"model loaded": t1 - t0, "first window ready": t2 - t0}))
 """
 
 
+#: a process as loaded as `stdit denoise` is after its last video: the parent times its exit from
+#: the line it prints (argv[1]: "teardown" for Python's normal exit, "quick" for exit_quickly)
+EXIT = r"""
+import gc, sys
+import torch
+from stdit_cli.startup import exit_quickly, without_torch_dynamo
+with without_torch_dynamo():
+    from stdit_cli.pipeline.denoiser import VideoDenoiser
+    from stdit_cli.pipeline.options import DenoiseOptions
+from stdit_cli.weights import resolve_checkpoint
+denoiser = VideoDenoiser(resolve_checkpoint("unet", None, real=True), DenoiseOptions(noise="real"))
+gc.freeze()  # as stdit_cli.batch.runner does once the model is loaded
+print("done", flush=True)
+if sys.argv[1] == "quick":
+    exit_quickly(0)
+"""
+
+
+def exit_seconds(how: str) -> float:
+    """Seconds from the child's last line to its end."""
+    process = subprocess.Popen([sys.executable, "-c", EXIT, how], stdout=subprocess.PIPE, text=True)
+    process.stdout.readline()
+    printed = time.perf_counter()
+    process.wait()
+    return time.perf_counter() - printed
+
+
 def wall(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, capture_output=True)
@@ -110,6 +139,8 @@ def main() -> None:
                                                 text=True, check=True).stdout) for _ in range(args.repeats)]  # fmt: skip
         rows["before the first window, as `stdit denoise` runs it (the video opened beside the imports)"] = [
             o["first window ready"] for o in overlapped]
+    rows["exit after the last line: the interpreter's teardown (until 2026-12-04)"] = [exit_seconds("teardown") for _ in range(args.repeats)]
+    rows["exit after the last line: as `stdit` leaves (`exit_quickly`)"] = [exit_seconds("quick") for _ in range(args.repeats)]
     print(f"| piece (median of {args.repeats} fresh processes) | seconds |\n|---|---:|")
     for name, values in rows.items():
         print(f"| {name} | {statistics.median(values):.2f} |")

@@ -98,6 +98,10 @@ for model in "${MODELS[@]}"; do
              fit unet-hw2 unet halfres-wide 2000 4 128 1.5e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.2 \
                --init-from "${HW_INIT:-$OUT/unet-hw}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 250
              ship unet-hw2 unet ;;
+    # a third stage from the second (HW3_INIT, default its run; the 2026-12-04 run started from the shipped
+    # copy, HW3_INIT=stdit_cli/weights/unet): a fresh 1600-step cosine at lr 1e-4 with 25% smooth clips, seed 127
+    unet-hw3) fit unet-hw3 unet halfres-wide 1600 4 128 1e-4 127 "${native[@]}" "${content[@]}" --smooth-fraction 0.25 \
+                --init-from "${HW3_INIT:-$OUT/unet-hw2}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise
