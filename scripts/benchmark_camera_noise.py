@@ -10,6 +10,10 @@ phone stores video (H.264 CRF 20, 4:2:0). The camera noise model is the one the 
 checkpoint trains with, so this measures the video side (temporal windows, H.264) on
 held-out content, not the gap to real sensors: PolyU (``scripts/benchmark_real_noise.py``) does that.
 
+``--still``: each clip's first frame, noised once and repeated ``--frames`` times, stored losslessly
+(FFV1) without H.264: a noisy photo as a clip, the protocol of PolyU and of real-noise photo
+benchmarks, where the frames carry the same noise and the temporal window cannot average it away.
+
 Methods: stdit as a user runs it (no number given), stdit ``--noise gaussian`` (the white-noise
 weights and estimate), ffmpeg ``nlmeans`` at every strength of ``NLMEANS_STRENGTHS`` and at
 the best one per clip (an oracle). PSNR (8-bit RGB) against the clean frames.
@@ -57,6 +61,15 @@ def encode_h264(frames: np.ndarray, path: Path) -> Path:
     return path
 
 
+def encode_lossless(frames: np.ndarray, path: Path) -> Path:
+    """``[T, H, W, 3]`` uint8 -> FFV1 RGB (bit-exact), through a raw pipe."""
+    height, width = frames.shape[1:3]
+    command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-r", str(FPS), "-i", "-", "-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", str(path)]  # fmt: skip
+    subprocess.run(command, input=frames.tobytes(), check=True)
+    return path
+
+
 def run_stdit(label: str, options: str, clips: list[Path], work: Path) -> tuple[dict[str, np.ndarray], dict[str, float], float]:
     out_dir = work / f"stdit-{label}"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +105,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=5)
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS",
                         help='stdit runs (default: "default=" and "gaussian=--noise gaussian")')  # fmt: skip
+    parser.add_argument("--still", action="store_true", help="each clip's first frame noised once, repeated, stored losslessly")
     parser.add_argument("--work", type=Path, default=Path("runs/camera_noise"))
     parser.add_argument("--out", type=Path, default=Path("runs/camera_noise/video"))
     args = parser.parse_args()
@@ -101,16 +115,23 @@ def main() -> None:
     for index, name in enumerate(CLIPS):
         clean = load_clip(args.data, name, args.frames)
         clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]  # the Bayer mosaic wants even sizes
+        if args.still:
+            clean = np.repeat(clean[:1], args.frames, axis=0)  # [T, H, W, 3]: one photo, T times
         for level, (label, shot, blur) in enumerate(CAMERAS):
             case = f"{name.replace('/', '_')}_{label}"
-            path = args.work / "noisy" / f"{case}_{args.frames}f.mp4"
+            path = args.work / "noisy" / (f"{case}_still{args.frames}.mkv" if args.still else f"{case}_{args.frames}f.mp4")
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur)
-                encode_h264(noisy, path)
+                if args.still:
+                    noisy = add_camera_noise(clean[:1], np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur)
+                    encode_lossless(np.repeat(noisy, args.frames, axis=0), path)
+                else:
+                    noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur)
+                    encode_h264(noisy, path)
             cases[case] = (path, clean)
 
-    rows: dict[str, dict[str, float]] = {"noisy input (H.264)": {c: psnr(read_video(p), clean) for c, (p, clean) in cases.items()}}
+    noisy_key = "noisy input (lossless)" if args.still else "noisy input (H.264)"
+    rows: dict[str, dict[str, float]] = {noisy_key: {c: psnr(read_video(p), clean) for c, (p, clean) in cases.items()}}
     for strength in NLMEANS_STRENGTHS:
         rows[f"nlmeans s={strength:g}"] = {c: psnr(run_nlmeans(strength, p, args.work), clean) for c, (p, clean) in cases.items()}
     nl_keys = [f"nlmeans s={s:g}" for s in NLMEANS_STRENGTHS]
@@ -123,13 +144,15 @@ def main() -> None:
         rows[key] = {c: psnr(outputs[str(p)], clean) for c, (p, clean) in cases.items()}
         sigmas[key], seconds[key] = {c: used[str(p)] for c, (p, _) in cases.items()}, took
 
-    table = {"noisy input (H.264)": rows["noisy input (H.264)"], f"{best_fixed} (best single strength)": rows[best_fixed],
+    table = {noisy_key: rows[noisy_key], f"{best_fixed} (best single strength)": rows[best_fixed],
              "nlmeans, best s per clip (oracle)": oracle, **{k: v for k, v in rows.items() if k.startswith("stdit")}}  # fmt: skip
     lines = [
         f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
         "",
         f"{len(CLIPS)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
-        f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the clean frames. "
+        + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
+           f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
+        + "PSNR (dB) against the clean frames. "
         f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
         "",
         "| method | mean | " + " | ".join(label for label, _, _ in CAMERAS) + " | worst clip | clips above the nlmeans oracle | level read (median) |",
