@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real unet-real-hw2 stdit diffuser segdit
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-real unet-real-hw2 stdit diffuser segdit
 #                                             # (unet-gpu was run on an H200; on a CPU it takes hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -32,7 +32,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-real unet-real-hw2 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-real unet-real-hw2 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -101,7 +101,8 @@ for model in "${MODELS[@]}"; do
     # a third stage from the second (HW3_INIT, default its run; the 2026-12-04 run started from the shipped
     # copy, HW3_INIT=stdit_cli/weights/unet): a fresh 1600-step cosine at lr 1e-4 with 25% smooth clips, seed 127
     unet-hw3) fit unet-hw3 unet halfres-wide 1600 4 128 1e-4 127 "${native[@]}" "${content[@]}" --smooth-fraction 0.25 \
-                --init-from "${HW3_INIT:-$OUT/unet-hw2}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 ;;
+                --init-from "${HW3_INIT:-$OUT/unet-hw2}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200
+              ship unet-hw3 unet ;;  # weights/unet since 2026-12-04 (validation suite +0.18-0.20 dB)
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise
@@ -140,6 +141,15 @@ for model in "${MODELS[@]}"; do
                      --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
                      --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
                    python scripts/export_bf16.py "$OUT/unet-real5" stdit_cli/weights/unet-real ;;
+    # the same carried over to the third white-noise stage (2026-12-04): (weights/unet-real - weights/unet)
+    # as shipped before unet-hw3 (REAL_OLD_BASE, REAL_TUNED: commit b395486) added to unet-hw3 (HW3_NEW),
+    # then a fresh 800-step cosine with the fourth stage's mix, seed 109
+    unet-real-hw3) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real5}" \
+                     --new-base "${HW3_NEW:-$OUT/unet-hw3}" --out "$OUT/unet-real-graft3"
+                   fit unet-real6 unet halfres-wide 800 4 128 1e-4 109 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                     --init-from "$OUT/unet-real-graft3" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
+                     --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
+                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
