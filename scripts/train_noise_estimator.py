@@ -15,8 +15,16 @@ The estimator (``stdit_cli.models.NoiseLevelEstimator``) learns ``log(max(RMS, 0
 loss. Validation: fresh crops of the held-out DAVIS clips, every kind, reported as the median
 relative error of the level. Writes a ``save_pretrained`` folder.
 
+With ``--real FOLDER`` a share of each batch (``--real-share``) is crops of real noisy photos
+with a reference (PolyU's ``*_real.JPG`` / ``*_mean.JPG`` pairs), the target the RMS of ``noisy -
+reference`` over the crop, from the cameras named by ``--real-cameras`` only; the other cameras'
+crops are validated on (kind "real") and never trained on. ``--init-from`` fine-tunes a trained
+estimator instead of starting afresh.
+
     python scripts/train_noise_estimator.py --out runs/noise-estimator
-    cp runs/noise-estimator/{config.json,diffusion_pytorch_model.safetensors,stdit.json} stdit_cli/weights/noise-estimator/
+    python scripts/train_noise_estimator.py --init-from stdit_cli/weights/noise-estimator --real ../shared/data/polyu_real_noise \
+        --real-cameras Canon5D2 NikonD800 --steps 1500 --lr 3e-4 --out runs/noise-estimator-real
+    cp runs/noise-estimator-real/{config.json,diffusion_pytorch_model.safetensors,stdit.json} stdit_cli/weights/noise-estimator/
 """
 
 from __future__ import annotations
@@ -45,7 +53,36 @@ HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
 CAMERA_SHARE = 0.45
 GAUSSIAN_SHARE = 0.35
 JPEG_QUALITY = (50, 95)
-KINDS = ("camera", "gaussian", "clean")
+KINDS = ("camera", "gaussian", "clean", "real")
+
+
+def load_real_pairs(folder: Path, cameras: set[str], train: bool) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """``(noisy, reference, name)`` uint8 ``[H, W, 3]`` pairs of the named cameras (``train``) or of the others."""
+    pairs = []
+    for noisy_path in sorted(folder.glob("*_real.JPG")):
+        camera = noisy_path.name.split("_")[0]
+        if (camera in cameras) == train:
+            reference = noisy_path.with_name(noisy_path.name.replace("_real.JPG", "_mean.JPG"))
+            pairs.append((np.asarray(Image.open(noisy_path).convert("RGB")), np.asarray(Image.open(reference).convert("RGB")), noisy_path.name))
+    return pairs
+
+
+def real_crops(pairs, count: int, crop: int, rng: np.random.Generator):
+    """``count`` random crops of real pairs, flipped and turned at random -> (noisy ``[N, 3, s, s]`` in
+    ``[-1, 1]``, RMS of noisy - reference ``[N]``)."""
+    noisy_crops, rms = [], []
+    for _ in range(count):
+        noisy, reference, _ = pairs[int(rng.integers(len(pairs)))]
+        top, left = int(rng.integers(noisy.shape[0] - crop + 1)), int(rng.integers(noisy.shape[1] - crop + 1))
+        pair = np.stack([noisy[top : top + crop, left : left + crop], reference[top : top + crop, left : left + crop]])
+        pair = np.rot90(pair, int(rng.integers(4)), axes=(1, 2))
+        if rng.random() < 0.5:
+            pair = pair[:, :, ::-1]
+        noisy_crops.append(pair[0])
+        rms.append(np.sqrt(np.mean((pair[0].astype(np.float64) - pair[1]) ** 2)))
+    # [N, s, s, 3] uint8 -> [N, 3, s, s] in [-1, 1]
+    y = torch.from_numpy(np.ascontiguousarray(np.stack(noisy_crops))).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    return y, torch.tensor(rms, dtype=torch.float32)
 
 
 def training_data(root: Path, held_out: bool):
@@ -102,6 +139,11 @@ def main() -> int:
     parser.add_argument("--camera-blur-sigma", type=float, nargs=2, default=(0.5, 1.5), help="that blur's sigma range, pixels")
     parser.add_argument("--camera-shot-range", type=float, nargs=2, default=(1e-5, 1.2e-2),
                         help="log-uniform range of the cameras' shot-noise gain (stdit train's option)")
+    parser.add_argument("--init-from", type=Path, default=None, help="fine-tune this trained estimator (a save_pretrained folder)")
+    parser.add_argument("--real", type=Path, default=None, help="a folder of real noisy photos with references (*_real.JPG, *_mean.JPG)")
+    parser.add_argument("--real-cameras", nargs="+", default=["Canon5D2", "NikonD800"],
+                        help="the cameras (file-name prefix) whose photos train; the others validate")
+    parser.add_argument("--real-share", type=float, default=0.25, help="share of each batch from --real")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -113,30 +155,52 @@ def main() -> int:
                             blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7,
                             shot_range=tuple(args.camera_shot_range))  # fmt: skip
     rng, generator = np.random.default_rng(args.seed + 2), torch.Generator().manual_seed(args.seed + 3)
-    model = NoiseLevelEstimator()
+    if args.init_from is not None:
+        from stdit_cli.weights import load_noise_estimator
+
+        model = load_noise_estimator(args.init_from)
+    else:
+        model = NoiseLevelEstimator()
+    real_train, real_val, real_count = [], [], 0
+    if args.real is not None:
+        real_train = load_real_pairs(args.real, set(args.real_cameras), train=True)
+        real_val = load_real_pairs(args.real, set(args.real_cameras), train=False)
+        if not real_train:
+            raise SystemExit(f"{args.real}: no *_real.JPG of the cameras {args.real_cameras}")
+        real_count = round(args.batch_size * args.real_share)
+        print(f"real pairs: {len(real_train)} train ({', '.join(args.real_cameras)}), {len(real_val)} validate", flush=True)
     floor = math.log(model.config.min_sigma_255)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
 
     val_rng, val_generator = np.random.default_rng(99), torch.Generator().manual_seed(99)
     validation = [noisy_batch(val_sampler.batch(args.batch_size), val_rng, val_generator, camera) for _ in range(args.val_batches)]
+    if real_val:
+        for _ in range(args.val_batches):
+            y, rms = real_crops(real_val, args.batch_size, args.crop, val_rng)
+            validation.append((y, rms, np.full(args.batch_size, KINDS.index("real"))))
 
-    def validate() -> dict[str, float]:
+    def validate() -> dict[str, dict[str, float]]:
+        """Per kind: the median relative error of the level, and the median ratio read / true (its bias)."""
         model.eval()
-        errors: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        ratios: dict[str, list[float]] = {kind: [] for kind in KINDS}
         with torch.no_grad():
             for y, rms, kinds in validation:
-                predicted = model(y).sigma_255
-                relative = (predicted / rms.clamp(min=model.config.min_sigma_255) - 1).abs()
-                for kind, error in zip(kinds, relative.tolist()):
-                    errors[KINDS[kind]].append(error)
+                ratio = model(y).sigma_255 / rms.clamp(min=model.config.min_sigma_255)
+                for kind, value in zip(kinds, ratio.tolist()):
+                    ratios[KINDS[kind]].append(value)
         model.train()
-        return {kind: round(float(np.median(values)), 4) for kind, values in errors.items() if values}
+        return {kind: {"median_relative_error": round(float(np.median(np.abs(np.array(values) - 1))), 4),
+                       "median_ratio": round(float(np.median(values)), 4)} for kind, values in ratios.items() if values}  # fmt: skip
 
     started = time.perf_counter()
-    history = []
+    history = [{"step": 0, "validation": validate()}]
+    print(json.dumps(history[0]), flush=True)
     for step in range(1, args.steps + 1):
-        y, rms, _ = noisy_batch(sampler.batch(args.batch_size), rng, generator, camera)
+        y, rms, _ = noisy_batch(sampler.batch(args.batch_size - real_count), rng, generator, camera)
+        if real_count:
+            real_y, real_rms = real_crops(real_train, real_count, args.crop, rng)
+            y, rms = torch.cat([y, real_y]), torch.cat([rms, real_rms])
         target = torch.log(rms).clamp(min=floor)
         loss = (model(y).log_sigma - target).abs().mean()
         optimizer.zero_grad(set_to_none=True)
@@ -144,7 +208,7 @@ def main() -> int:
         optimizer.step()
         schedule.step()
         if step % 250 == 0 or step == args.steps:
-            record = {"step": step, "loss": round(loss.item(), 4), "val_median_relative_error": validate(),
+            record = {"step": step, "loss": round(loss.item(), 4), "validation": validate(),
                       "minutes": round((time.perf_counter() - started) / 60, 1)}  # fmt: skip
             history.append(record)
             print(json.dumps(record), flush=True)
@@ -152,7 +216,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(args.out), safe_serialization=True)
     metadata = {"trained_steps": args.steps, "train_config": {k: str(v) for k, v in vars(args).items()}, "history": history,
-                "shares": {"camera": CAMERA_SHARE, "gaussian": GAUSSIAN_SHARE}}  # fmt: skip
+                "shares": {"camera": CAMERA_SHARE, "gaussian": GAUSSIAN_SHARE, "real": real_count / args.batch_size},
+                "real_train": [name for _, _, name in real_train], "real_validate": [name for _, _, name in real_val]}  # fmt: skip
     (args.out / "stdit.json").write_text(json.dumps(metadata, indent=2) + "\n")
     print(f"written to {args.out}")
     return 0

@@ -181,7 +181,8 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
-    assert shipped == {"unet": "runs/x/unet-hw2", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+    assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3")
+    assert shipped == {"unet": "runs/x/unet-hw3", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -261,6 +262,12 @@ def test_unet_hw_derives_the_default_from_unet_head_on_native_footage_without_th
     assert option(second, "--smooth-fraction") == "0.2" and "--init-partial" not in second and "--stop-at" not in second
     assert [a for a in second if "davis2016_val_480p/" in a and not a.endswith("/dog")] == davis
     assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw2"
+    # the third stage: from the second, a fresh cosine with more smooth clips again; it ships
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw3"], env={**env, "DATA": str(data)}, check=True)
+    third = _recorded_calls(tmp_path)[-1]
+    assert (option(third, "--init-from"), option(third, "--steps"), option(third, "--lr"), option(third, "--seed")) == ("runs/x/unet-hw2", "1600", "1e-4", "127")
+    assert option(third, "--smooth-fraction") == "0.25" and [a for a in third if "davis2016_val_480p/" in a and not a.endswith("/dog")] == davis
+    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw3"
 
 
 def test_export_bf16_halves_the_weights_and_they_load_back_as_fp32_that_shipped_gpu_weights_win_on_cuda(
