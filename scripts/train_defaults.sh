@@ -143,7 +143,8 @@ for model in "${MODELS[@]}"; do
                    python scripts/export_bf16.py "$OUT/unet-real5" stdit_cli/weights/unet-real ;;
     # the same carried over to the third white-noise stage (2026-12-04): (weights/unet-real - weights/unet)
     # as shipped before unet-hw3 (REAL_OLD_BASE, REAL_TUNED: commit b395486) added to unet-hw3 (HW3_NEW),
-    # then a fresh 800-step cosine with the fourth stage's mix, seed 109
+    # then a fresh 800-step cosine with the fourth stage's mix, seed 109. Not shipped: camera video +0.13 dB,
+    # PolyU -0.07 (scripts/results/2026-12-04_noise_estimator_real.md)
     unet-real-hw3) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real5}" \
                      --new-base "${HW3_NEW:-$OUT/unet-hw3}" --out "$OUT/unet-real-graft3"
                    fit unet-real6 unet halfres-wide 800 4 128 1e-4 109 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
