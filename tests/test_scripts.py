@@ -325,3 +325,23 @@ def test_graft_weights_adds_the_fine_tunes_difference_to_the_new_base(tmp_path, 
     failed = subprocess.run([sys.executable, str(SCRIPTS / "graft_weights.py"), "--old-base", str(trained_like_checkpoint), "--tuned",
                              str(tuned_dir), "--new-base", str(new_dir), "--out", str(tmp_path / "bad")], capture_output=True, text=True)  # fmt: skip
     assert failed.returncode == 1 and "shapes differ" in failed.stderr and not (tmp_path / "bad").exists()
+
+
+def test_noise_estimator_real_pairs_split_by_camera_and_target_the_rms_against_the_reference(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from PIL import Image
+    from train_noise_estimator import load_real_pairs, real_crops
+
+    rng = np.random.default_rng(0)
+    for camera, offset in (("CamA", 3), ("CamB", 7)):
+        reference = rng.integers(40, 200, (48, 64, 3)).astype(np.uint8)
+        # a constant offset survives lossless PNG bytes saved under the .JPG name PIL reads by content
+        Image.fromarray(reference).save(tmp_path / f"{camera}_1_mean.JPG", format="PNG")
+        Image.fromarray(reference + offset).save(tmp_path / f"{camera}_1_real.JPG", format="PNG")
+    train = load_real_pairs(tmp_path, {"CamA"}, train=True)
+    validate = load_real_pairs(tmp_path, {"CamA"}, train=False)
+    assert [name for _, _, name in train] == ["CamA_1_real.JPG"] and [name for _, _, name in validate] == ["CamB_1_real.JPG"]
+
+    y, rms = real_crops(validate, 5, 32, np.random.default_rng(1))
+    assert y.shape == (5, 3, 32, 32) and float(y.min()) >= -1.0 and float(y.max()) <= 1.0
+    assert torch.allclose(rms, torch.full((5,), 7.0))  # the noisy crop's RMS against the same crop of its reference
