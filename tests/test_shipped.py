@@ -121,4 +121,6 @@ def test_the_default_leaves_clean_footage_alone(tmp_path):
     with VideoReader(out) as reader:
         denoised = reader.read(0, len(reader)).astype(np.float64)
     psnr = 10 * np.log10(255**2 / np.mean((denoised - clean) ** 2))
-    assert record["sigma"] < 3 and psnr >= 38, (record["sigma"], psnr)
+    # the level read: 2.8 with the estimator of 2026-12-03, 3.2 with the one fine-tuned on real noise
+    # (which reads camera noise nearer its true level); the output stays 42 dB from the input
+    assert record["sigma"] < 4 and psnr >= 38, (record["sigma"], psnr)
