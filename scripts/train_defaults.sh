@@ -103,6 +103,24 @@ for model in "${MODELS[@]}"; do
     unet-hw3) fit unet-hw3 unet halfres-wide 1600 4 128 1e-4 127 "${native[@]}" "${content[@]}" --smooth-fraction 0.25 \
                 --init-from "${HW3_INIT:-$OUT/unet-hw2}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200
               ship unet-hw3 unet ;;  # weights/unet since 2026-12-04 (validation suite +0.18-0.20 dB)
+    # a fourth stage from the third (HW4_INIT, default its run): a fresh 800-step cosine at lr 8e-5 with 30%
+    # smooth clips, seed 131 (an experiment of 2026-12-04: not shipped, not in the default order)
+    unet-hw4) fit unet-hw4 unet halfres-wide 800 4 128 8e-5 131 "${native[@]}" "${content[@]}" --smooth-fraction 0.3 \
+                --init-from "${HW4_INIT:-$OUT/unet-hw3}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 ;;
+    # the CPU default (halfres-wide, HWG_INIT: default the shipped weights/unet) tuned further on one lent
+    # GPU in bf16 (scripts/gpu_hw_stage.sh runs it in one 10-minute device command): GPU_STEPS steps at
+    # batch GPU_BATCH on GPU_CROP px crops of the DAVIS training sequences and BSDS train stills found
+    # under $DATA (a lent machine holds the subset scripts/stage_gpu_data.sh copies: 64 MiB travel),
+    # the content mix above with 25% smooth clips
+    unet-hw-gpu) gpu_material=()
+                 for sequence in "$DATA"/davis2016_val_480p/*/; do
+                   name=$(basename "$sequence")
+                   [[ $held_out == *" $name "* ]] || gpu_material+=(--data "frames:$DATA/davis2016_val_480p/$name")
+                 done
+                 [ ! -d "$DATA/bsds500/train" ] || gpu_material+=(--data "stills:$DATA/bsds500/train")
+                 fit unet-hw-gpu unet halfres-wide "${GPU_STEPS:-3000}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-1e-4}" \
+                   "${GPU_SEED:-139}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.25 \
+                   --init-from "${HWG_INIT:-stdit_cli/weights/unet}" --warmup 100 --checkpoint-every 500 ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise

@@ -345,3 +345,36 @@ def test_noise_estimator_real_pairs_split_by_camera_and_target_the_rms_against_t
     y, rms = real_crops(validate, 5, 32, np.random.default_rng(1))
     assert y.shape == (5, 3, 32, 32) and float(y.min()) >= -1.0 and float(y.max()) <= 1.0
     assert torch.allclose(rms, torch.full((5,), 7.0))  # the noisy crop's RMS against the same crop of its reference
+
+
+def test_stage_gpu_data_copies_the_training_material_without_the_suites_clips_and_the_gpu_stage_trains_on_it(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from validation_suite import HELD_OUT_DAVIS
+
+    env = _training_tree(tmp_path, "train_defaults.sh", "stage_gpu_data.sh")
+    data = tmp_path / "data"
+    for name in ["bear", "bmx-trees", *HELD_OUT_DAVIS]:
+        (data / "davis2016_val_480p" / name).mkdir(parents=True)
+        for i in range(12):
+            (data / "davis2016_val_480p" / name / f"{i:05d}.jpg").write_bytes(b"j")
+    (data / "bsds500" / "train").mkdir(parents=True)
+    for i in range(50):
+        (data / "bsds500" / "train" / f"{i:06d}.jpg").write_bytes(b"j")
+    staged = tmp_path / "staged"
+    subprocess.run(["bash", str(tmp_path / "scripts" / "stage_gpu_data.sh"), str(staged)], env={**env, "DATA": str(data)}, check=True)
+
+    davis = staged / "davis2016_val_480p"
+    assert sorted(p.name for p in davis.iterdir()) == ["bear", "bmx-trees", "dog"]  # dog: the --val clip only
+    assert len(list((davis / "bear").iterdir())) == 12 and sorted(p.name for p in (davis / "dog").iterdir())[-1] == "00007.jpg"
+    assert sorted(p.name for p in (staged / "bsds500" / "train").iterdir()) == [f"{i:06d}.jpg" for i in range(30)]
+
+    gpu_env = {**env, "DATA": str(staged), "GPU_STEPS": "1400", "GPU_LR": "2e-4", "GPU_SEED": "149"}
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw-gpu"], env=gpu_env, check=True)
+    (call,) = _recorded_calls(tmp_path)
+    trained = [a.rsplit("/", 1)[1] for a in call if "davis2016_val_480p/" in a and not a.endswith("/dog")]
+    assert trained == ["bear", "bmx-trees"] and option(call, "--val") == f"frames:{davis}/dog"
+    assert f"stills:{staged}/bsds500/train" in call
+    assert (option(call, "--config"), option(call, "--init-from"), option(call, "--steps")) == ("halfres-wide", "stdit_cli/weights/unet", "1400")
+    assert (option(call, "--batch-size"), option(call, "--crop"), option(call, "--lr"), option(call, "--seed")) == ("16", "192", "2e-4", "149")
+    assert (option(call, "--smooth-fraction"), option(call, "--downscale"), option(call, "--warmup")) == ("0.25", "1", "100")
+    assert not (tmp_path / "stdit_cli" / "weights").exists()  # measured on the suite before anything ships

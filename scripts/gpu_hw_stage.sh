@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# One lent GPU, one device command (under 10 minutes): two runs of the unet-hw-gpu stage at once
+# (scripts/train_defaults.sh: the CPU default tuned further in bf16; GPU_LR 1e-4 and 2e-4), each sized
+# to SECONDS of training by a 120-step calibration run, after the backbones' speed at 1920x1080
+# (scripts/gpu_model_speed.py). Each run's EMA weights (fp32, 12 MB) and one tarball of logs,
+# configs and speed figures land in OUTDIR (a device command brings back 8 files of 16 MiB).
+#
+#   scripts/stage_gpu_data.sh .gpudata                 # here: the material, 62 MiB with the tree
+#   DATA=.gpudata scripts/gpu_hw_stage.sh "$OUT" 320   # there
+#   DEVICE=cpu GPU_BATCH=1 GPU_CROP=48 SPEED_SIZE=160x96 DATA=.gpudata scripts/gpu_hw_stage.sh /tmp/dry 5   # a dry run here
+#
+# Then, here: the validation suite on both (scripts/benchmark_quality.py --variant), ship the better
+# only if it beats weights/unet on the mean and on the worst clip.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit
+out=${1:?usage: gpu_hw_stage.sh OUTDIR [SECONDS]}
+seconds=${2:-320}
+export DEVICE=${DEVICE:-cuda} PRECISION=bf16 DATA=${DATA:-.gpudata} PYTHONUNBUFFERED=1
+mkdir -p "$out" runs
+log=$out/logs
+mkdir -p "$log"
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; command -v ffmpeg || echo "no ffmpeg on PATH"
+  python3 -c 'import torch, diffusers; print(torch.__version__, diffusers.__version__, torch.cuda.is_available() and torch.cuda.get_device_name(0))'; } > "$log/env.txt" 2>&1
+cat "$log/env.txt"
+
+python3 scripts/gpu_model_speed.py --device "$DEVICE" --size "${SPEED_SIZE:-1920x1080}" --out "$log/gpu_model_speed.json" > "$log/speed.log" 2>&1
+tail -4 "$log/speed.log"
+
+variants=("a 1e-4 139" "b 2e-4 149")
+rate_of() {  # steady steps/s between the log's step-50 and step-100 lines (each prints the running mean)
+  python3 - "$1" <<'PY'
+import re, sys
+marks = {int(n): float(r) for n, r in re.findall(r"step (\d+): loss [\d.]+, ([\d.]+) steps/s", open(sys.argv[1]).read())}
+print(f"{50 / (100 / marks[100] - 50 / marks[50]):.3f}" if 50 in marks and 100 in marks else "0")
+PY
+}
+for v in "${variants[@]}"; do
+  read -r name lr seed <<< "$v"
+  GPU_STEPS=120 GPU_LR=$lr GPU_SEED=$seed OUT=runs/gpucal-$name scripts/train_defaults.sh unet-hw-gpu > "$log/cal-$name.log" 2>&1 &
+done
+wait
+rate=$(for v in "${variants[@]}"; do read -r name _ <<< "$v"; rate_of "$log/cal-$name.log"; done | sort -n | head -1)
+steps=$(python3 -c "print(max(200, int($rate * $seconds) // 100 * 100))")
+echo "calibration: $rate steps/s with both runs at once -> $steps steps each" | tee "$log/plan.txt"
+
+for v in "${variants[@]}"; do
+  read -r name lr seed <<< "$v"
+  GPU_STEPS=$steps GPU_LR=$lr GPU_SEED=$seed OUT=runs/gpu-$name \
+    timeout $(( seconds + 100 )) scripts/train_defaults.sh unet-hw-gpu > "$log/train-$name.log" 2>&1 &
+done
+wait
+for v in "${variants[@]}"; do
+  read -r name _ <<< "$v"
+  run=runs/gpu-$name/unet-hw-gpu
+  [ -f "$run/diffusion_pytorch_model.safetensors" ] || run=$(find "$run" -maxdepth 1 -name "checkpoint-*" | sort -V | tail -1)
+  echo "$name: $run" | tee -a "$log/plan.txt"
+  [ -n "$run" ] || continue
+  cp "$run/diffusion_pytorch_model.safetensors" "$out/$name.safetensors"
+  mkdir -p "$log/$name"
+  cp "$run"/{config.json,scheduler_config.json,stdit.json} "$log/$name/" 2>/dev/null
+  cp "runs/gpu-$name/unet-hw-gpu/train_config.json" "$log/$name/" 2>/dev/null
+  tail -5 "$log/train-$name.log"
+done
+tar czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$log"
+ls -la "$out"
