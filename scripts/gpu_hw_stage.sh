@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One lent GPU, one device command (under 10 minutes): two runs of the unet-hw-gpu stage at once
-# (scripts/train_defaults.sh: the CPU default tuned further in bf16; GPU_LR 1e-4 and 2e-4), each sized
+# (scripts/train_defaults.sh: the committed default tuned further in bf16; GPU_LR 1e-4 and 2e-4), each sized
 # to SECONDS of training by a 120-step calibration run, after the backbones' speed at 1920x1080
 # (scripts/gpu_model_speed.py). Each run's EMA weights (fp32, 12 MB) and one tarball of logs,
 # configs and speed figures land in OUTDIR (a device command brings back 8 files of 16 MiB).
@@ -10,12 +10,17 @@
 #   DEVICE=cpu GPU_BATCH=1 GPU_CROP=48 SPEED_SIZE=160x96 DATA=.gpudata scripts/gpu_hw_stage.sh /tmp/dry 5   # a dry run here
 #
 # Then, here: the validation suite on both (scripts/benchmark_quality.py --variant), ship the better
-# only if it beats weights/unet on the mean and on the worst clip.
+# only if it beats weights/unet on the mean and on the worst clip. The stage writes to weights/unet on
+# the device machine (ship): only OUTDIR comes back, so nothing changes here until you copy a run.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 out=${1:?usage: gpu_hw_stage.sh OUTDIR [SECONDS]}
 seconds=${2:-320}
 export DEVICE=${DEVICE:-cuda} PRECISION=bf16 DATA=${DATA:-.gpudata} PYTHONUNBUFFERED=1
+# from the committed default (every lent GPU adds to it), copied first: each run ships into weights/unet
+mkdir -p runs
+if [ -z "${HWG_INIT:-}" ]; then rm -rf runs/hwg-init && cp -r stdit_cli/weights/unet runs/hwg-init && HWG_INIT=runs/hwg-init; fi
+export HWG_INIT
 mkdir -p "$out" runs
 log=$out/logs
 mkdir -p "$log"

@@ -181,8 +181,8 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
-    assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3")
-    assert shipped == {"unet": "runs/x/unet-hw3", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+    assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu")
+    assert shipped == {"unet": "runs/x/unet-hw-gpu", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -368,13 +368,18 @@ def test_stage_gpu_data_copies_the_training_material_without_the_suites_clips_an
     assert len(list((davis / "bear").iterdir())) == 12 and sorted(p.name for p in (davis / "dog").iterdir())[-1] == "00007.jpg"
     assert sorted(p.name for p in (staged / "bsds500" / "train").iterdir()) == [f"{i:06d}.jpg" for i in range(30)]
 
-    gpu_env = {**env, "DATA": str(staged), "GPU_STEPS": "1400", "GPU_LR": "2e-4", "GPU_SEED": "149"}
-    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw-gpu"], env=gpu_env, check=True)
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw-gpu"], env={**env, "DATA": str(staged)}, check=True)
     (call,) = _recorded_calls(tmp_path)
     trained = [a.rsplit("/", 1)[1] for a in call if "davis2016_val_480p/" in a and not a.endswith("/dog")]
     assert trained == ["bear", "bmx-trees"] and option(call, "--val") == f"frames:{davis}/dog"
     assert f"stills:{staged}/bsds500/train" in call
-    assert (option(call, "--config"), option(call, "--init-from"), option(call, "--steps")) == ("halfres-wide", "stdit_cli/weights/unet", "1400")
+    # the defaults are the shipped run's: from the third CPU stage, 1400 steps at batch 16 and lr 2e-4
+    assert (option(call, "--config"), option(call, "--init-from"), option(call, "--steps")) == ("halfres-wide", "runs/x/unet-hw3", "1400")
     assert (option(call, "--batch-size"), option(call, "--crop"), option(call, "--lr"), option(call, "--seed")) == ("16", "192", "2e-4", "149")
     assert (option(call, "--smooth-fraction"), option(call, "--downscale"), option(call, "--warmup")) == ("0.25", "1", "100")
-    assert not (tmp_path / "stdit_cli" / "weights").exists()  # measured on the suite before anything ships
+    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw-gpu"
+    # on a lent GPU: from the committed weights, the variant's learning rate and seed
+    gpu_env = {**env, "DATA": str(staged), "HWG_INIT": "stdit_cli/weights/unet", "GPU_LR": "1e-4", "GPU_SEED": "139", "GPU_STEPS": "900"}
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw-gpu"], env=gpu_env, check=True)
+    again = _recorded_calls(tmp_path)[-1]
+    assert (option(again, "--init-from"), option(again, "--lr"), option(again, "--seed"), option(again, "--steps")) == ("stdit_cli/weights/unet", "1e-4", "139", "900")
