@@ -71,6 +71,14 @@ for sequence in "$DATA"/davis2016_val_480p/*/; do
   [[ $held_out == *" $name "* ]] || native+=(--data "frames:$DATA/davis2016_val_480p/$name")
 done
 native+=(--data "frames:$DATA/vimeo_septuplet_samples" --data "stills:$DATA/bsds500/train" --data "stills:$DATA/bsds500/test")
+# what a lent GPU holds (scripts/stage_gpu_data.sh): the DAVIS training sequences and BSDS train stills
+gpu_material=()
+for sequence in "$DATA"/davis2016_val_480p/*/; do
+  [ -d "$sequence" ] || continue
+  name=$(basename "$sequence")
+  [[ $held_out == *" $name "* ]] || gpu_material+=(--data "frames:$DATA/davis2016_val_480p/$name")
+done
+[ ! -d "$DATA/bsds500/train" ] || gpu_material+=(--data "stills:$DATA/bsds500/train")
 # native scale, each crop area-downscaled by 1-2x, 20% blurred like a soft lens, 10% synthetic
 # flat fields and gradients (stdit_cli/train/content.py); validation on a held-out DAVIS clip
 content=(--downscale 1 --scale-range 1 2 --soft-fraction 0.2 --smooth-fraction 0.1 --sigma-weight-power 0.3
@@ -116,13 +124,7 @@ for model in "${MODELS[@]}"; do
     # scripts/stage_gpu_data.sh copies: everything travels in 64 MiB), the content mix above with 25%
     # smooth clips. The defaults are the run that ships (weights/unet since 2026-12-04, an H200: validation
     # suite +0.32 / +0.37 / +0.42 dB, every clip better)
-    unet-hw-gpu) gpu_material=()
-                 for sequence in "$DATA"/davis2016_val_480p/*/; do
-                   name=$(basename "$sequence")
-                   [[ $held_out == *" $name "* ]] || gpu_material+=(--data "frames:$DATA/davis2016_val_480p/$name")
-                 done
-                 [ ! -d "$DATA/bsds500/train" ] || gpu_material+=(--data "stills:$DATA/bsds500/train")
-                 fit unet-hw-gpu unet halfres-wide "${GPU_STEPS:-1400}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-2e-4}" \
+    unet-hw-gpu) fit unet-hw-gpu unet halfres-wide "${GPU_STEPS:-1400}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-2e-4}" \
                    "${GPU_SEED:-149}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.25 \
                    --init-from "${HWG_INIT:-$OUT/unet-hw3}" --warmup 100 --checkpoint-every 500
                  ship unet-hw-gpu unet ;;
@@ -224,7 +226,7 @@ for model in "${MODELS[@]}"; do
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its
     # EMA weights in bf16 replace them. Every lent GPU adds a chunk to the same run.
     gpu-chunk) init=(); [ -f stdit_cli/weights/unet-gpu/config.json ] && init=(--init-from stdit_cli/weights/unet-gpu)
-               fit gpu-chunk unet gpu "${GPU_STEPS:-3000}" "${GPU_BATCH:-16}" 192 "${GPU_LR:-3e-4}" "${GPU_SEED:-61}" "${native[@]}" \
+               fit gpu-chunk unet gpu "${GPU_STEPS:-3000}" "${GPU_BATCH:-16}" 192 "${GPU_LR:-3e-4}" "${GPU_SEED:-61}" "${gpu_material[@]}" \
                  "${content[@]}" "${init[@]}" --warmup 100 --checkpoint-every 1000
                python scripts/export_bf16.py "$OUT/gpu-chunk" stdit_cli/weights/unet-gpu ;;
     stdit)    fit stdit stdit small 1000 8 32 5e-4 1 "${all_data[@]}" && ship stdit stdit ;;
