@@ -176,6 +176,16 @@ for model in "${MODELS[@]}"; do
                      --init-from "$OUT/unet-real-graft3" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
                      --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
                      --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
+    # the same carried over to the GPU stage (2026-12-04): (weights/unet-real - weights/unet) as shipped
+    # before unet-hw3 (REAL_OLD_BASE, REAL_TUNED: commit b395486) added to unet-hw-gpu (HWG_NEW), then a
+    # fresh 800-step cosine with the fourth stage's mix, seed 111. Not shipped: camera video +0.18 dB, PolyU
+    # -0.13 (every camera; scripts/results/2026-12-04_noise_estimator_real.md)
+    unet-real-hwgpu) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real5}" \
+                       --new-base "${HWG_NEW:-$OUT/unet-hw-gpu}" --out "$OUT/unet-real-graftgpu"
+                     fit unet-real7 unet halfres-wide 800 4 128 1e-4 111 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                       --init-from "$OUT/unet-real-graftgpu" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
+                       --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
+                       --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
