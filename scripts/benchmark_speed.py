@@ -44,6 +44,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_common import reflect_index, run_cbm3d, run_opencv  # noqa: E402
+from gpu_model_speed import matmul_rate  # noqa: E402
 
 from stdit_cli.pipeline.denoiser import ENCODE  # noqa: E402
 from stdit_cli.runtime import cpu_has_native_bf16  # noqa: E402
@@ -205,18 +206,6 @@ def run_cbm3d_clip(clip: Path, frames: int) -> dict:
 
 
 # ---------------------------------------------------------------------------- model-only
-def matmul_rate(device: torch.device, dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
-    """Measured dense matmul rate in FLOP/s (the arithmetic ceiling the model can hope for)."""
-    a = torch.randn(size, size, device=device, dtype=dtype)
-    b = torch.randn(size, size, device=device, dtype=dtype)
-    (a @ b).sum().item()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        c = a @ b
-    c.sum().item()
-    return 2 * size**3 * repeats / (time.perf_counter() - start)
-
-
 def _mkldnn_conv_flop(x_shape, w_shape, _bias, _padding, _stride, _dilation, _groups, *, out_shape, **kwargs) -> int:
     """FLOPs of ``torch.mkldnn_convolution`` (FlopCounterMode counts only ``aten.convolution``)."""
     from torch.utils.flop_counter import conv_flop_count
@@ -258,7 +247,7 @@ def model_only(model_name: str, width: int, height: int, device: torch.device, p
     pixels = unit.shape[-1] * unit.shape[-2]
     frames_per_full = frames * pixels / (width * height)  # frame-equivalents of this call
     dtype = torch.float32 if denoiser.precision == "fp32" else torch.bfloat16
-    rate = matmul_rate(device, dtype)
+    rate = matmul_rate(device, dtype, size=2048, repeats=5)
     flops_per_frame = flops / frames_per_full
     return {"model": model_name, "size": f"{width}x{height}", "precision": denoiser.precision,
             "fps": frames_per_full / seconds, "gflop_per_frame": flops_per_frame / 1e9,

@@ -64,20 +64,15 @@ fit() {  # run model preset steps batch crop lr seed [--data ... and other `stdi
 
 # the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS) never train
 held_out=" blackswan car-shadow dog kite-surf scooter-black "
-native=()
+davis_train=()
 for sequence in "$DATA"/davis2016_val_480p/*/; do
   [ -d "$sequence" ] || continue
   name=$(basename "$sequence")
-  [[ $held_out == *" $name "* ]] || native+=(--data "frames:$DATA/davis2016_val_480p/$name")
+  [[ $held_out == *" $name "* ]] || davis_train+=(--data "frames:$DATA/davis2016_val_480p/$name")
 done
-native+=(--data "frames:$DATA/vimeo_septuplet_samples" --data "stills:$DATA/bsds500/train" --data "stills:$DATA/bsds500/test")
+native=("${davis_train[@]}" --data "frames:$DATA/vimeo_septuplet_samples" --data "stills:$DATA/bsds500/train" --data "stills:$DATA/bsds500/test")
 # what a lent GPU holds (scripts/stage_gpu_data.sh): the DAVIS training sequences and BSDS train stills
-gpu_material=()
-for sequence in "$DATA"/davis2016_val_480p/*/; do
-  [ -d "$sequence" ] || continue
-  name=$(basename "$sequence")
-  [[ $held_out == *" $name "* ]] || gpu_material+=(--data "frames:$DATA/davis2016_val_480p/$name")
-done
+gpu_material=("${davis_train[@]}")
 [ ! -d "$DATA/bsds500/train" ] || gpu_material+=(--data "stills:$DATA/bsds500/train")
 # native scale, each crop area-downscaled by 1-2x, 20% blurred like a soft lens, 10% synthetic
 # flat fields and gradients (stdit_cli/train/content.py); validation on a held-out DAVIS clip
