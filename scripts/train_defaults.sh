@@ -62,6 +62,15 @@ fit() {  # run model preset steps batch crop lr seed [--data ... and other `stdi
     --warmup $(( steps / 5 < 200 ? steps / 5 : 200 )) --checkpoint-every 250 --val-every 250 --out "$OUT/$run" --resume latest "$@"
 }
 
+carry_real_over() {  # old_base tuned new_base graft run seed: new_base + (tuned - old_base), then 800 steps of
+  # the fourth real-noise stage's camera-noise mix (scripts/graft_weights.py)
+  python scripts/graft_weights.py --old-base "$1" --tuned "$2" --new-base "$3" --out "$OUT/$4"
+  fit "$5" unet halfres-wide 800 4 128 1e-4 "$6" "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+    --init-from "$OUT/$4" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
+    --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
+    --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
+}
+
 # the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS) never train
 held_out=" blackswan car-shadow dog kite-surf scooter-black "
 davis_train=()
@@ -154,33 +163,18 @@ for model in "${MODELS[@]}"; do
     # shipped copies: REAL_OLD_BASE = weights/unet of commit 366ba15, REAL_TUNED = weights/unet-real,
     # HW_NEW = weights/unet), then a fresh 800-step cosine with the fourth stage's mix (bf16, 26 CPU minutes
     # on 2026-12-04), shipped in bf16: weights/unet-real since 2026-12-04
-    unet-real-hw2) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw}" --tuned "${REAL_TUNED:-$OUT/unet-real4}" \
-                     --new-base "${HW_NEW:-$OUT/unet-hw2}" --out "$OUT/unet-real-graft"
-                   fit unet-real5 unet halfres-wide 800 4 128 1e-4 107 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
-                     --init-from "$OUT/unet-real-graft" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
-                     --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
+    unet-real-hw2) carry_real_over "${REAL_OLD_BASE:-$OUT/unet-hw}" "${REAL_TUNED:-$OUT/unet-real4}" "${HW_NEW:-$OUT/unet-hw2}" unet-real-graft unet-real5 107
                    python scripts/export_bf16.py "$OUT/unet-real5" stdit_cli/weights/unet-real ;;
     # the same carried over to the third white-noise stage (2026-12-04): (weights/unet-real - weights/unet)
     # as shipped before unet-hw3 (REAL_OLD_BASE, REAL_TUNED: commit b395486) added to unet-hw3 (HW3_NEW),
     # then a fresh 800-step cosine with the fourth stage's mix, seed 109. Not shipped: camera video +0.13 dB,
     # PolyU -0.07 (scripts/results/2026-12-04_noise_estimator_real.md)
-    unet-real-hw3) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real5}" \
-                     --new-base "${HW3_NEW:-$OUT/unet-hw3}" --out "$OUT/unet-real-graft3"
-                   fit unet-real6 unet halfres-wide 800 4 128 1e-4 109 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
-                     --init-from "$OUT/unet-real-graft3" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
-                     --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
+    unet-real-hw3) carry_real_over "${REAL_OLD_BASE:-$OUT/unet-hw2}" "${REAL_TUNED:-$OUT/unet-real5}" "${HW3_NEW:-$OUT/unet-hw3}" unet-real-graft3 unet-real6 109 ;;
     # the same carried over to the GPU stage (2026-12-04): (weights/unet-real - weights/unet) as shipped
     # before unet-hw3 (REAL_OLD_BASE, REAL_TUNED: commit b395486) added to unet-hw-gpu (HWG_NEW), then a
     # fresh 800-step cosine with the fourth stage's mix, seed 111. Not shipped: camera video +0.18 dB, PolyU
     # -0.13 (every camera; scripts/results/2026-12-04_noise_estimator_real.md)
-    unet-real-hwgpu) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real5}" \
-                       --new-base "${HWG_NEW:-$OUT/unet-hw-gpu}" --out "$OUT/unet-real-graftgpu"
-                     fit unet-real7 unet halfres-wide 800 4 128 1e-4 111 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
-                       --init-from "$OUT/unet-real-graftgpu" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
-                       --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-                       --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 ;;
+    unet-real-hwgpu) carry_real_over "${REAL_OLD_BASE:-$OUT/unet-hw2}" "${REAL_TUNED:-$OUT/unet-real5}" "${HWG_NEW:-$OUT/unet-hw-gpu}" unet-real-graftgpu unet-real7 111 ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
