@@ -7,6 +7,14 @@
 #
 #   scripts/stage_gpu_data.sh .gpudata                 # here: the material, 62 MiB with the tree
 #   DATA=.gpudata scripts/gpu_hw_stage.sh "$OUT" 320   # there
+#
+# The device command of 2026-12-04 (carry [".gpudata", ".whl"], timeout 570 s; .whl held the diffusers and
+# importlib_metadata wheels; the weights of unet-fast, unet-real, stdit, diffuser, segdit, the sample video
+# and the two largest suite JSONs were moved out of the tree for the call, to stay under 64 MiB):
+#   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl || exit 3
+#   export PYTHONPATH=/tmp/site:$PWD; ln -sfn ../configs stdit_cli/configs   # the package, uninstalled
+#   mkdir -p /tmp/bin; printf '#!/bin/sh\nexec python3 -m stdit_cli "$@"\n' > /tmp/bin/stdit; chmod +x /tmp/bin/stdit
+#   export PATH=/tmp/bin:$PATH; DATA=.gpudata scripts/gpu_hw_stage.sh $OUT 300 2>&1 | tee $OUT/driver.log
 #   DEVICE=cpu GPU_BATCH=1 GPU_CROP=48 SPEED_SIZE=160x96 DATA=.gpudata scripts/gpu_hw_stage.sh /tmp/dry 5   # a dry run here
 #
 # Then, here: the validation suite on both (scripts/benchmark_quality.py --variant), ship the better
@@ -18,10 +26,9 @@ out=${1:?usage: gpu_hw_stage.sh OUTDIR [SECONDS]}
 seconds=${2:-320}
 export DEVICE=${DEVICE:-cuda} PRECISION=bf16 DATA=${DATA:-.gpudata} PYTHONUNBUFFERED=1
 # from the committed default (every lent GPU adds to it), copied first: each run ships into weights/unet
-mkdir -p runs
+mkdir -p "$out" runs
 if [ -z "${HWG_INIT:-}" ]; then rm -rf runs/hwg-init && cp -r stdit_cli/weights/unet runs/hwg-init && HWG_INIT=runs/hwg-init; fi
 export HWG_INIT
-mkdir -p "$out" runs
 log=$out/logs
 mkdir -p "$log"
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; command -v ffmpeg || echo "no ffmpeg on PATH"
