@@ -11,6 +11,11 @@
    peak GPU memory, model-only frames/s against the FLOP floor; ``--frames`` frames, default 120),
    then ffmpeg nlmeans/hqdn3d on 10 frames of the same footage for the ratio (at 1080p nlmeans
    runs well under one frame per second: timed last and short, it cannot starve the GPU rows).
+   ``--modes``, ``--tools``, ``--frames``, ``--model-only`` size it to the time a lent GPU has.
+
+On a lent machine (bare: no diffusers, decord or imageio-ffmpeg) after ``. scripts/device_setup.sh``;
+the run of 2026-12-04: ``python3 scripts/gpu_check.py --data .benchdata --out /tmp/check --frames 60 300
+--modes default fast --model-only`` (.benchdata: the first 20 frames of DAVIS bmx-trees).
 
 Writes ``gpu_check.json`` (and the speed benchmark's files) under ``--out``; exits 1 if a check fails.
 """
@@ -62,7 +67,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gpu_check")
-    parser.add_argument("--frames", type=int, default=120, help="frames of the 1920x1080 speed clip")
+    parser.add_argument("--frames", type=int, nargs="+", default=[120], help="frames of the 1920x1080 speed clips (the first: the fp32/bf16 rows)")
+    parser.add_argument("--repeats", type=int, default=1, help="time each speed row N times and keep the fastest")
+    parser.add_argument("--modes", nargs="+", default=["default", "one-view", "fast", "ensemble8"], help="stdit rows at 1920x1080 (benchmark_speed.py's MODES)")
+    parser.add_argument("--tools", nargs="*", default=["nlmeans", "hqdn3d"], help="ffmpeg rows at 1920x1080")
+    parser.add_argument("--tool-frames", type=int, default=10, help="frames of the ffmpeg rows (nlmeans runs under 1 frame/s at 1080p)")
+    parser.add_argument("--model-only", nargs="*", default=["unet"], help="models timed without I/O (none: scripts/gpu_model_speed.py has them)")
+    parser.add_argument("--size", default="1920x1080", help="the speed rows' size (smaller for a dry run on the CPU)")
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of this script on a machine without a GPU")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -72,10 +83,10 @@ def main() -> None:
     report = {"gpu": name, "torch": torch.__version__, "correctness": correctness(args.data, args.out, args.device)}
     (args.out / "gpu_check.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2), flush=True)
-    speed = [sys.executable, str(ROOT / "scripts" / "benchmark_speed.py"), "--device", args.device, "--sizes", "1920x1080",
-             "--frames", str(args.frames), "--tool-frames", "10", "--models", "unet", "--modes", "default", "one-view", "fast", "ensemble8",
-             "--tools", "nlmeans", "hqdn3d", "--memory", "--memory-4k", "0",
-             "--model-only", "unet", "--data", str(args.data), "--out", str(args.out / "speed")]  # fmt: skip
+    speed = [sys.executable, str(ROOT / "scripts" / "benchmark_speed.py"), "--device", args.device, "--sizes", args.size,
+             "--frames", *map(str, args.frames), "--repeats", str(args.repeats), "--tool-frames", str(args.tool_frames), "--models", "unet", "--modes", *args.modes,
+             "--tools", *args.tools, "--memory", "--memory-4k", "0",
+             "--model-only", *args.model_only, "--data", str(args.data), "--out", str(args.out / "speed")]  # fmt: skip
     subprocess.run(speed, check=True)
     sys.exit(0 if report["correctness"]["ok"] else 1)
 

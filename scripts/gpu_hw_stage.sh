@@ -35,10 +35,13 @@ mkdir -p "$log"
   python3 -c 'import torch, diffusers; print(torch.__version__, diffusers.__version__, torch.cuda.is_available() and torch.cuda.get_device_name(0))'; } > "$log/env.txt" 2>&1
 cat "$log/env.txt"
 
-python3 scripts/gpu_model_speed.py --device "$DEVICE" --size "${SPEED_SIZE:-1920x1080}" --out "$log/gpu_model_speed.json" > "$log/speed.log" 2>&1
-tail -4 "$log/speed.log"
+if [ -z "${SKIP_SPEED:-}" ]; then  # SKIP_SPEED=1: measured already (scripts/results/2026-12-04_gpu_model_speed_h200.json)
+  python3 scripts/gpu_model_speed.py --device "$DEVICE" --size "${SPEED_SIZE:-1920x1080}" --out "$log/gpu_model_speed.json" > "$log/speed.log" 2>&1
+  tail -4 "$log/speed.log"
+fi
 
-variants=("a 1e-4 139" "b 2e-4 149")
+# VARIANTS: "name lr seed [smooth share]" per run, ';'-separated (the first lent GPU ran these two)
+IFS=';' read -r -a variants <<< "${VARIANTS:-a 1e-4 139;b 2e-4 149}"
 rate_of() {  # steady steps/s between the log's step-50 and step-100 lines (each prints the running mean)
   python3 - "$1" <<'PY'
 import re, sys
@@ -46,18 +49,24 @@ marks = {int(n): float(r) for n, r in re.findall(r"step (\d+): loss [\d.]+, ([\d
 print(f"{50 / (100 / marks[100] - 50 / marks[50]):.3f}" if 50 in marks and 100 in marks else "0")
 PY
 }
-for v in "${variants[@]}"; do
-  read -r name lr seed <<< "$v"
-  GPU_STEPS=120 GPU_LR=$lr GPU_SEED=$seed OUT=runs/gpucal-$name scripts/train_defaults.sh unet-hw-gpu > "$log/cal-$name.log" 2>&1 &
-done
-wait
-rate=$(for v in "${variants[@]}"; do read -r name _ <<< "$v"; rate_of "$log/cal-$name.log"; done | sort -n | head -1)
-steps=$(python3 -c "print(max(200, int($rate * $seconds) // 100 * 100))")
-echo "calibration: $rate steps/s with both runs at once -> $steps steps each" | tee "$log/plan.txt"
+if [ -n "${STEPS:-}" ]; then  # STEPS: no calibration (two runs at once: 4.7 steps/s each on an H200, 2026-12-04)
+  steps=$STEPS
+  echo "steps given: $steps each" | tee "$log/plan.txt"
+else
+  for v in "${variants[@]}"; do
+    read -r name lr seed smooth <<< "$v"
+    GPU_STEPS=120 GPU_LR=$lr GPU_SEED=$seed GPU_SMOOTH=${smooth:-0.25} OUT=runs/gpucal-$name \
+      scripts/train_defaults.sh unet-hw-gpu > "$log/cal-$name.log" 2>&1 &
+  done
+  wait
+  rate=$(for v in "${variants[@]}"; do read -r name _ <<< "$v"; rate_of "$log/cal-$name.log"; done | sort -n | head -1)
+  steps=$(python3 -c "print(max(200, int($rate * $seconds) // 100 * 100))")
+  echo "calibration: $rate steps/s with both runs at once -> $steps steps each" | tee "$log/plan.txt"
+fi
 
 for v in "${variants[@]}"; do
-  read -r name lr seed <<< "$v"
-  GPU_STEPS=$steps GPU_LR=$lr GPU_SEED=$seed OUT=runs/gpu-$name \
+  read -r name lr seed smooth <<< "$v"
+  GPU_STEPS=$steps GPU_LR=$lr GPU_SEED=$seed GPU_SMOOTH=${smooth:-0.25} OUT=runs/gpu-$name \
     timeout $(( seconds + 100 )) scripts/train_defaults.sh unet-hw-gpu > "$log/train-$name.log" 2>&1 &
 done
 wait

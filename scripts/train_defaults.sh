@@ -24,7 +24,8 @@
 # THREADS (CPU threads per run; default all cores), UNET_INIT (the weights unet-gpu starts from;
 # default the unet stages' last run), GPU_STEPS, GPU_BATCH, GPU_LR (the GPU stages' steps, batch size
 # and learning rate; each stage's defaults are its shipped run), GPU_CROP, GPU_SEED, HWG_INIT
-# (unet-hw-gpu's crop, seed and starting weights), VAL (validation clip).
+# (unet-hw-gpu's crop, seed and starting weights), GPU_SMOOTH (unet-hw-gpu's share of flat and smooth
+# clips), VAL (validation clip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -129,7 +130,7 @@ for model in "${MODELS[@]}"; do
     # smooth clips. The defaults are the run that ships (weights/unet since 2026-12-04, an H200: validation
     # suite +0.32 / +0.37 / +0.42 dB, every clip better)
     unet-hw-gpu) fit unet-hw-gpu unet halfres-wide "${GPU_STEPS:-1400}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-2e-4}" \
-                   "${GPU_SEED:-149}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.25 \
+                   "${GPU_SEED:-149}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction "${GPU_SMOOTH:-0.25}" \
                    --init-from "${HWG_INIT:-$OUT/unet-hw3}" --warmup 100 --checkpoint-every 500
                  ship unet-hw-gpu unet ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
