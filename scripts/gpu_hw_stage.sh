@@ -16,6 +16,10 @@
 #   mkdir -p /tmp/bin; printf '#!/bin/sh\nexec python3 -m stdit_cli "$@"\n' > /tmp/bin/stdit; chmod +x /tmp/bin/stdit
 #   export PATH=/tmp/bin:$PATH; DATA=.gpudata scripts/gpu_hw_stage.sh $OUT 300 2>&1 | tee $OUT/driver.log
 #   DEVICE=cpu GPU_BATCH=1 GPU_CROP=48 SPEED_SIZE=160x96 DATA=.gpudata scripts/gpu_hw_stage.sh /tmp/dry 5   # a dry run here
+# The second chunk (2026-12-04, the same tree trimming, carry [".gpudata", ".whl"], timeout 460 s, 364 s run;
+# the shipped stage unet-hw-gpu2 is its run d):
+#   . scripts/device_setup.sh || exit 3
+#   STEPS=1500 SKIP_SPEED=1 VARIANTS="c 2e-4 159;d 2e-4 169 0.4" DATA=.gpudata scripts/gpu_hw_stage.sh $OUT 330 2>&1 | tee $OUT/driver.log
 #
 # Then, here: the validation suite on both (scripts/benchmark_quality.py --variant), ship the better
 # only if it beats weights/unet on the mean and on the worst clip. The stage writes to weights/unet on

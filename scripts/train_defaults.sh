@@ -2,8 +2,8 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-real unet-real-hw2 stdit diffuser segdit
-#                                             # (unet-gpu and unet-hw-gpu were run on an H200; on a CPU they take hours)
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 stdit diffuser segdit
+#                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
 #   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
@@ -11,7 +11,8 @@
 #   scripts/train_defaults.sh halfres         # the halfres unet (an experiment of 2026-12-03, not shipped)
 #   scripts/train_defaults.sh unet-hw         # the shipped unet: small-lean's levels behind a 2x2 stem (preset halfres-wide), from the
 #                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix, then a second stage (unet-hw2)
-#   scripts/train_gpu.sh unet-hw-gpu          # the shipped unet: unet-hw3 tuned further on a GPU (scripts/gpu_hw_stage.sh on a lent one)
+#   scripts/train_gpu.sh unet-hw-gpu unet-hw-gpu2   # the shipped unet: unet-hw3 tuned further on a GPU in two chunks
+#                                             # (scripts/gpu_hw_stage.sh on a lent one, data from scripts/stage_gpu_data.sh)
 #   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
 #   scripts/train_defaults.sh unet-real-hw2   # the shipped real-noise unet: unet-real's stages carried over to unet-hw2, one more stage
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
@@ -35,7 +36,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-real unet-real-hw2 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -132,7 +133,16 @@ for model in "${MODELS[@]}"; do
     unet-hw-gpu) fit unet-hw-gpu unet halfres-wide "${GPU_STEPS:-1400}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-2e-4}" \
                    "${GPU_SEED:-149}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction "${GPU_SMOOTH:-0.25}" \
                    --init-from "${HWG_INIT:-$OUT/unet-hw3}" --warmup 100 --checkpoint-every 500
-                 ship unet-hw-gpu unet ;;
+                 ship unet-hw-gpu unet ;;  # weights/unet on 2026-12-04 (suite +0.32 / +0.37 / +0.42 dB), until unet-hw-gpu2
+    # the fifth stage, the second GPU chunk (2026-12-04, an H200, scripts/gpu_hw_stage.sh with
+    # VARIANTS="c 2e-4 159;d 2e-4 169 0.4" STEPS=1500, HWG_INIT the committed weights/unet): from the
+    # fourth (HWG2_INIT, default its run), a fresh 1500-step cosine at batch 16 on 192 px crops, lr 2e-4,
+    # seed 169, 40% smooth clips; the run that ships (weights/unet since 2026-12-04, second chunk: suite
+    # +0.19 / +0.24 / +0.28 dB over the fourth, every clip better; its twin with 25% smooth clips, seed
+    # 159, scored the same means and a worse worst clip, their average in between)
+    unet-hw-gpu2) fit unet-hw-gpu2 unet halfres-wide 1500 16 192 2e-4 169 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
+                    --init-from "${HWG2_INIT:-$OUT/unet-hw-gpu}" --warmup 100 --checkpoint-every 500
+                  ship unet-hw-gpu2 unet ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise

@@ -181,8 +181,8 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
-    assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu")
-    assert shipped == {"unet": "runs/x/unet-hw-gpu", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+    assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu") < outs.index("runs/x/unet-hw-gpu2")
+    assert shipped == {"unet": "runs/x/unet-hw-gpu2", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -383,3 +383,9 @@ def test_stage_gpu_data_copies_the_training_material_without_the_suites_clips_an
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw-gpu"], env=gpu_env, check=True)
     again = _recorded_calls(tmp_path)[-1]
     assert (option(again, "--init-from"), option(again, "--lr"), option(again, "--seed"), option(again, "--steps")) == ("stdit_cli/weights/unet", "1e-4", "139", "900")
+    # the second GPU chunk (the shipped weights/unet): from the first, its own seed and a larger smooth share
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-hw-gpu2"], env={**env, "DATA": str(staged)}, check=True)
+    second = _recorded_calls(tmp_path)[-1]
+    assert (option(second, "--init-from"), option(second, "--steps"), option(second, "--batch-size"), option(second, "--seed")) == ("runs/x/unet-hw-gpu", "1500", "16", "169")
+    assert (option(second, "--smooth-fraction"), option(second, "--lr")) == ("0.4", "2e-4") and f"stills:{staged}/bsds500/train" in second
+    assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw-gpu2"
