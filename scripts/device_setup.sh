@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this first in a device command on a lent, bare GPU machine (no network; its python3 holds
 # torch, numpy, click, rich, imageio, safetensors, huggingface_hub but not diffusers, decord or
 # imageio-ffmpeg):   . scripts/device_setup.sh
