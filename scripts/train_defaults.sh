@@ -186,6 +186,15 @@ for model in "${MODELS[@]}"; do
     # fresh 800-step cosine with the fourth stage's mix, seed 111. Not shipped: camera video +0.18 dB, PolyU
     # -0.13 (every camera; scripts/results/2026-12-04_noise_estimator_real.md)
     unet-real-hwgpu) carry_real_over "${REAL_OLD_BASE:-$OUT/unet-hw2}" "${REAL_TUNED:-$OUT/unet-real5}" "${HWG_NEW:-$OUT/unet-hw-gpu}" unet-real-graftgpu unet-real7 111 ;;
+    # the shipped real-noise weights (REAL_INIT, default weights/unet-real) tuned with real noise: a fresh
+    # 500-step cosine with the fourth stage's camera mix, and 25% of the clips still crops of PolyU's real
+    # noisy photos with their references (two cameras, Canon5D2 and NikonD800, as the level estimator;
+    # the other three validate), seed 113 (an experiment of 2026-12-04)
+    unet-real-pairs) fit unet-real-pairs unet halfres-wide 500 4 128 1e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                       --init-from "${REAL_INIT:-stdit_cli/weights/unet-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
+                       --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
+                       --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 \
+                       --real-pairs "$DATA/polyu_real_noise" --real-fraction 0.25 ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

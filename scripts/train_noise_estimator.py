@@ -47,6 +47,7 @@ from stdit_cli.train.camera_noise import CameraNoiseMix  # noqa: E402
 from stdit_cli.train.content import ContentMix  # noqa: E402
 from stdit_cli.train.data import ClipSampler, load_training_data  # noqa: E402
 from stdit_cli.train.objective import sample_sigma_255  # noqa: E402
+from stdit_cli.train.real_pairs import load_real_pairs, random_pair_crop  # noqa: E402
 
 #: the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS): never trained on
 HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
@@ -56,30 +57,14 @@ JPEG_QUALITY = (50, 95)
 KINDS = ("camera", "gaussian", "clean", "real")
 
 
-def load_real_pairs(folder: Path, cameras: set[str], train: bool) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """``(noisy, reference, name)`` uint8 ``[H, W, 3]`` pairs of the named cameras (``train``) or of the others."""
-    pairs = []
-    for noisy_path in sorted(folder.glob("*_real.JPG")):
-        camera = noisy_path.name.split("_")[0]
-        if (camera in cameras) == train:
-            reference = noisy_path.with_name(noisy_path.name.replace("_real.JPG", "_mean.JPG"))
-            pairs.append((np.asarray(Image.open(noisy_path).convert("RGB")), np.asarray(Image.open(reference).convert("RGB")), noisy_path.name))
-    return pairs
-
-
 def real_crops(pairs, count: int, crop: int, rng: np.random.Generator):
     """``count`` random crops of real pairs, flipped and turned at random -> (noisy ``[N, 3, s, s]`` in
     ``[-1, 1]``, RMS of noisy - reference ``[N]``)."""
     noisy_crops, rms = [], []
     for _ in range(count):
-        noisy, reference, _ = pairs[int(rng.integers(len(pairs)))]
-        top, left = int(rng.integers(noisy.shape[0] - crop + 1)), int(rng.integers(noisy.shape[1] - crop + 1))
-        pair = np.stack([noisy[top : top + crop, left : left + crop], reference[top : top + crop, left : left + crop]])
-        pair = np.rot90(pair, int(rng.integers(4)), axes=(1, 2))
-        if rng.random() < 0.5:
-            pair = pair[:, :, ::-1]
-        noisy_crops.append(pair[0])
-        rms.append(np.sqrt(np.mean((pair[0].astype(np.float64) - pair[1]) ** 2)))
+        noisy, reference = random_pair_crop(pairs, crop, rng)
+        noisy_crops.append(noisy)
+        rms.append(np.sqrt(np.mean((noisy.astype(np.float64) - reference) ** 2)))
     # [N, s, s, 3] uint8 -> [N, 3, s, s] in [-1, 1]
     y = torch.from_numpy(np.ascontiguousarray(np.stack(noisy_crops))).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     return y, torch.tensor(rms, dtype=torch.float32)

@@ -23,6 +23,7 @@ from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
 from stdit_cli.presets import load_preset
 from stdit_cli.train.camera_noise import CameraNoiseMix
+from stdit_cli.train.real_pairs import RealPairMix
 from stdit_cli.train.content import ContentMix
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
@@ -74,6 +75,9 @@ class TrainConfig:
     camera_blur_fraction: float = 0.3  # share of those whose noise is blurred (in-camera noise reduction: correlated noise)
     camera_blur_sigma: tuple[float, float] = (0.5, 1.5)  # that blur's Gaussian sigma range, pixels
     camera_shot_range: tuple[float, float] = (1e-5, 1.2e-2)  # log-uniform range of the cameras' shot-noise gain
+    real_pairs: str | None = None  # a folder of real noisy photos with references (real_pairs.RealPairMix)
+    real_cameras: tuple[str, ...] = ("Canon5D2", "NikonD800")  # the cameras of real_pairs that train
+    real_fraction: float = 0.0  # share of clips replaced by real pairs
 
     def content_mix(self) -> ContentMix:
         return ContentMix(tuple(self.scale_range), self.soft_fraction, self.smooth_fraction)
@@ -155,6 +159,9 @@ class Trainer:
         self.noise_generator = torch.Generator(device=self.accelerator.device).manual_seed(rank_seed + 1)
         # camera noise is made on the host, in numpy (demosaicing, JPEG)
         self.camera, self.camera_rng = config.camera_mix(), np.random.default_rng(rank_seed + 2)
+        self.real = RealPairMix.from_folder(config.real_pairs, config.real_cameras, config.real_fraction)
+        if self.real.active:
+            self.log(f"real noise: {len(self.real.pairs)} photos of {', '.join(config.real_cameras)}, {config.real_fraction:.0%} of the clips")
         self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)
         if self.accelerator.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed crop size: pick the fastest kernels once
@@ -245,6 +252,8 @@ class Trainer:
         """One optimiser step; returns the loss, still on the device (reading it is a sync)."""
         clean = self.sampler.batch(self.config.batch_size)
         noisy = self.camera.noisy_clips(clean, self.camera_rng) if self.camera.active else None
+        if self.real.active:  # from the same generator: its state is in every checkpoint
+            clean, noisy = self.real.mix(clean, noisy, self.camera_rng)
         pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type, noisy=noisy)
         with self.accelerator.autocast():
             prediction = self.adapter.predict(self.model, pair.x_t, pair.timestep)
