@@ -2,7 +2,8 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 stdit diffuser segdit
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2
+#                                             # unet-real-pairs stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -14,7 +15,8 @@
 #   scripts/train_gpu.sh unet-hw-gpu unet-hw-gpu2   # the shipped unet: unet-hw3 tuned further on a GPU in two chunks
 #                                             # (scripts/gpu_hw_stage.sh on a lent one, data from scripts/stage_gpu_data.sh)
 #   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
-#   scripts/train_defaults.sh unet-real-hw2   # the shipped real-noise unet: unet-real's stages carried over to unet-hw2, one more stage
+#   scripts/train_defaults.sh unet-real-hw2   # unet-real's stages carried over to unet-hw2, one more stage
+#   scripts/train_defaults.sh unet-real-pairs # the shipped real-noise unet: from there, with real noisy/clean photo pairs
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -36,7 +38,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 unet-real-pairs stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -173,7 +175,7 @@ for model in "${MODELS[@]}"; do
     # difference (unet-real4 - unet-hw) added to unet-hw2 (scripts/graft_weights.py; on 2026-12-04 from the
     # shipped copies: REAL_OLD_BASE = weights/unet of commit 366ba15, REAL_TUNED = weights/unet-real,
     # HW_NEW = weights/unet), then a fresh 800-step cosine with the fourth stage's mix (bf16, 26 CPU minutes
-    # on 2026-12-04), shipped in bf16: weights/unet-real since 2026-12-04
+    # on 2026-12-04), shipped in bf16: weights/unet-real on 2026-12-04, until unet-real-pairs
     unet-real-hw2) carry_real_over "${REAL_OLD_BASE:-$OUT/unet-hw}" "${REAL_TUNED:-$OUT/unet-real4}" "${HW_NEW:-$OUT/unet-hw2}" unet-real-graft unet-real5 107
                    python scripts/export_bf16.py "$OUT/unet-real5" stdit_cli/weights/unet-real ;;
     # the same carried over to the third white-noise stage (2026-12-04): (weights/unet-real - weights/unet)
@@ -186,15 +188,18 @@ for model in "${MODELS[@]}"; do
     # fresh 800-step cosine with the fourth stage's mix, seed 111. Not shipped: camera video +0.18 dB, PolyU
     # -0.13 (every camera; scripts/results/2026-12-04_noise_estimator_real.md)
     unet-real-hwgpu) carry_real_over "${REAL_OLD_BASE:-$OUT/unet-hw2}" "${REAL_TUNED:-$OUT/unet-real5}" "${HWG_NEW:-$OUT/unet-hw-gpu}" unet-real-graftgpu unet-real7 111 ;;
-    # the shipped real-noise weights (REAL_INIT, default weights/unet-real) tuned with real noise: a fresh
-    # 500-step cosine with the fourth stage's camera mix, and 25% of the clips still crops of PolyU's real
-    # noisy photos with their references (two cameras, Canon5D2 and NikonD800, as the level estimator;
-    # the other three validate), seed 113 (an experiment of 2026-12-04)
+    # the shipped real-noise unet (weights/unet-real since 2026-12-04): unet-real5 (REAL_INIT; as run, the
+    # bf16 weights/unet-real it shipped as) tuned with real noise: a fresh 500-step cosine at lr 1e-4,
+    # seed 113, with the fourth stage's camera mix, and 25% of the clips still crops of PolyU's real noisy
+    # photos with their references (two cameras, Canon5D2 and NikonD800, as for the level estimator; the
+    # other three only validate). 15 CPU minutes in bf16. PolyU 37.39 -> 38.29 dB (never-trained cameras
+    # 38.14 -> 38.97), camera video 29.45 -> 29.43 (scripts/results/2026-12-04_real_pairs.md)
     unet-real-pairs) fit unet-real-pairs unet halfres-wide 500 4 128 1e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
-                       --init-from "${REAL_INIT:-stdit_cli/weights/unet-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
+                       --init-from "${REAL_INIT:-$OUT/unet-real5}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
                        --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
                        --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 \
-                       --real-pairs "$DATA/polyu_real_noise" --real-fraction 0.25 ;;
+                       --real-pairs "$DATA/polyu_real_noise" --real-fraction 0.25
+                     python scripts/export_bf16.py "$OUT/unet-real-pairs" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
