@@ -5,10 +5,12 @@
 
 Pieces, in the order the CLI meets them: the interpreter with the CLI (``stdit --help``), a typo
 or a missing file (answered before torch), importing torch, importing the pipeline (diffusers
-with ``torch._dynamo`` held back, as without ``--compile``), loading the checkpoint and building
+with ``torch._dynamo`` held back, as without ``--compile``, and without its scan of the installed
+distributions: ``stdit_cli.startup``), loading the checkpoint and building
 the ``VideoDenoiser`` (with no number given, the default: the real-noise weights and the learned
 level estimator), and, given ``--clip``, opening the video and reading its noise level (8 frames
-decoded, patch PCA and the estimator): what happens before the first window. With ``--clip``, also
+decoded, patch PCA at full resolution and binned 2x2, the estimator, and where that reads as white
+noise the Gaussian weights loaded: ``stdit_cli.pipeline.noise_kind``): what happens before the first window. With ``--clip``, also
 the start-up as ``stdit denoise`` runs it, where the first video opens and its 8 frames are decoded
 and measured in a thread while torch and the model load (``stdit_cli.pipeline.opening``), so it
 is less than the sum. Last, the exit after the last output line, with and without the
@@ -32,8 +34,8 @@ import json, sys, time
 t0 = time.perf_counter()
 import torch
 t1 = time.perf_counter()
-from stdit_cli.startup import without_torch_dynamo
-with without_torch_dynamo():
+from stdit_cli.startup import lean_pipeline_import
+with lean_pipeline_import():
     from stdit_cli.pipeline.denoiser import VideoDenoiser
     from stdit_cli.pipeline.options import DenoiseOptions
     from stdit_cli.weights import resolve_checkpoint
@@ -52,9 +54,17 @@ if sys.argv[2]:
     opening = open_video(sys.argv[2], read_level=False)
     with opening.reader as reader:
         t5 = time.perf_counter()
-        denoiser.level_of(read_sample(reader))
+        sample = read_sample(reader)
+        white = options.noise == "real" and denoiser.reads_as_white(sample)
         t6 = time.perf_counter()
-    pieces |= {"open the video": t5 - t4, "read the noise level": t6 - t5}
+        if white:  # --noise auto picks the Gaussian weights for this video (stdit_cli.batch.runner)
+            options.noise = "gaussian"
+            denoiser = VideoDenoiser(resolve_checkpoint("unet", None), options)
+        t7 = time.perf_counter()
+        denoiser.level_of(sample)
+        t8 = time.perf_counter()
+    pieces |= {"open the video": t5 - t4, "read the noise level and its kind": t6 - t5 + t8 - t7,
+               "load the Gaussian weights (noise read as white)": t7 - t6}
 print(json.dumps({**pieces, "noise": options.noise, "dynamo imported": "torch._dynamo" in sys.modules}))
 """
 
@@ -67,8 +77,8 @@ t0 = time.perf_counter()
 from stdit_cli.pipeline.opening import BackgroundOpening
 with BackgroundOpening(sys.argv[2], read_level=True) as background:
     import torch
-    from stdit_cli.startup import without_torch_dynamo
-    with without_torch_dynamo():
+    from stdit_cli.startup import lean_pipeline_import
+    with lean_pipeline_import():
         from stdit_cli.pipeline.denoiser import VideoDenoiser
         from stdit_cli.pipeline.options import DenoiseOptions
     from stdit_cli.weights import real_noise_ships, resolve_checkpoint
@@ -78,6 +88,8 @@ with BackgroundOpening(sys.argv[2], read_level=True) as background:
     t1 = time.perf_counter()
     opening = background.take()
 with opening.reader:
+    if options.noise == "real" and denoiser.reads_as_white(opening):  # as stdit_cli.batch.runner picks
+        denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(noise="gaussian"))
     denoiser.level_of(opening)
 t2 = time.perf_counter()
 print(json.dumps({"model loaded": t1 - t0, "first window ready": t2 - t0}))
@@ -89,8 +101,8 @@ print(json.dumps({"model loaded": t1 - t0, "first window ready": t2 - t0}))
 EXIT = r"""
 import gc, sys
 import torch
-from stdit_cli.startup import exit_quickly, without_torch_dynamo
-with without_torch_dynamo():
+from stdit_cli.startup import exit_quickly, lean_pipeline_import
+with lean_pipeline_import():
     from stdit_cli.pipeline.denoiser import VideoDenoiser
     from stdit_cli.pipeline.options import DenoiseOptions
 from stdit_cli.weights import resolve_checkpoint
@@ -132,7 +144,7 @@ def main() -> None:
         if name not in ("noise", "dynamo imported"):
             rows[name] = [p[name] for p in pieces]
     named = ("import torch", "import the pipeline", "load the checkpoint", "build the denoiser (and the level estimator)",
-             "open the video", "read the noise level")  # fmt: skip
+             "open the video", "read the noise level and its kind", "load the Gaussian weights (noise read as white)")  # fmt: skip
     rows["before the first window (sum of the pieces from import torch on)"] = [sum(p.get(n, 0.0) for n in named) for p in pieces]
     if args.clip:
         overlapped = [json.loads(subprocess.run([sys.executable, "-c", OVERLAPPED, args.checkpoint, args.clip], capture_output=True,
@@ -144,7 +156,7 @@ def main() -> None:
     print(f"| piece (median of {args.repeats} fresh processes) | seconds |\n|---|---:|")
     for name, values in rows.items():
         print(f"| {name} | {statistics.median(values):.2f} |")
-    print(f"\n--noise as run: {pieces[0]['noise']}; torch._dynamo imported: {any(p['dynamo imported'] for p in pieces)}")
+    print(f"\n--noise as run (the weights picked for the clip): {pieces[0]['noise']}; torch._dynamo imported: {any(p['dynamo imported'] for p in pieces)}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,14 @@ pipeline imports after torch itself) for one decorator, ``allow_in_graph``, that
 pipeline is imported inside :func:`without_torch_dynamo`, so that fallback is taken; with
 ``--compile`` nothing is held back and dynamo loads as usual.
 
+``diffusers.utils.import_utils`` also calls ``importlib.metadata.packages_distributions()`` once
+at import, which reads the file list (RECORD) of every installed distribution: 0.1 s in a
+60-package virtualenv, more in a large one. The map it builds serves only three optional
+quantisation backends whose import name differs from their distribution name (optimum,
+flashinfer, modelopt), none of which a denoise run uses. :func:`without_distribution_scan` gives
+it an empty map instead; diffusers then looks each name up as its own distribution name.
+:func:`lean_pipeline_import` is both, as ``stdit denoise`` imports the pipeline.
+
 At exit, once torch is loaded, the interpreter's teardown (finalising thousands of modules and
 objects) takes 0.13-0.20 s after the last output line, a tenth of a short clip's start-up.
 :func:`exit_quickly` skips it when nothing is left that it would finish: every output renamed
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.abc
+import importlib.metadata
 import os
 import sys
 import threading
@@ -49,6 +58,31 @@ def without_torch_dynamo() -> Iterator[None]:
         yield
     finally:
         sys.meta_path.remove(finder)
+
+
+def _no_distributions() -> dict[str, list[str]]:
+    return {}
+
+
+@contextlib.contextmanager
+def without_distribution_scan() -> Iterator[None]:
+    """Inside this block ``importlib.metadata.packages_distributions()`` returns an empty map
+    (nothing is read from disk); outside it, the real function again."""
+    metadata = importlib.metadata
+    scan = metadata.packages_distributions
+    metadata.packages_distributions = _no_distributions
+    try:
+        yield
+    finally:
+        metadata.packages_distributions = scan
+
+
+@contextlib.contextmanager
+def lean_pipeline_import(compile_model: bool = False) -> Iterator[None]:
+    """Import the pipeline inside this block: without the distribution scan, and without
+    ``torch._dynamo`` unless ``compile_model`` (``--compile``)."""
+    with without_distribution_scan(), contextlib.nullcontext() if compile_model else without_torch_dynamo():
+        yield
 
 
 def teardown_is_idle() -> bool:

@@ -346,3 +346,20 @@ def test_executable_exit_codes_after_the_model_loaded(tmp_path, identity_checkpo
     statuses = [json.loads(line)["status"] for line in done.stdout.splitlines()]
     assert sorted(statuses) == ["failed", "ok"]
     assert (tmp_path / "out" / "clip.denoised.mp4").exists()
+
+
+def test_lean_pipeline_import_skips_the_distribution_scan_only_inside():
+    # diffusers maps import names to distributions at import (reading every installed RECORD);
+    # inside the block the map is empty, diffusers still imports, and outside it the scan is back
+    probe = """
+import importlib.metadata as metadata
+from stdit_cli.startup import lean_pipeline_import
+with lean_pipeline_import():
+    print(len(metadata.packages_distributions()))
+    from diffusers.utils import import_utils
+    print(len(import_utils._package_map), import_utils.is_torch_available())
+print(len(metadata.packages_distributions()) > 10)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "0", "True", "True"]

@@ -93,14 +93,38 @@ def _denoise_json(*args) -> dict:
     return json.loads(result.output.strip().splitlines()[-1])
 
 
-def test_no_number_means_real_noise_and_a_number_means_white_noise(tmp_path):
-    # the default reads the level blind and runs the real-noise weights; --sigma N is white noise, exactly
-    real = _denoise_json(SAMPLE, "-o", tmp_path / "real.mp4")
-    assert real["noise"] == "real" and Path(real["checkpoint"]).name == "unet-real" and real["sigma_estimated"]
+def _camera_noise_clip(path: Path) -> Path:
+    """The bundled sample's picture, denoised, with camera noise (indoor: blotchy, signal-dependent) instead."""
+    from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise
+    from stdit_cli.video import VideoWriter
+
+    clean = path.with_name("clean.mp4")
+    _denoise_json(SAMPLE, "-o", clean, "--sigma", "25")
+    with VideoReader(clean) as reader:
+        frames = reader.read(0, 6)
+    camera = CameraNoise(shot=8e-3, read=1e-5, red_gain=2.0, blue_gain=1.7, ccm=np.array([[1.5, -0.3, -0.2], [-0.2, 1.4, -0.2], [-0.1, -0.4, 1.5]]))
+    noisy = add_camera_noise(frames, np.random.default_rng(0), camera, noise_blur=1.0)
+    with VideoWriter(path, noisy.shape[2], noisy.shape[1], 25, lossless=True) as writer:
+        writer.write(noisy)
+    return path
+
+
+def test_no_number_picks_the_weights_for_the_noise_and_a_number_means_white_noise(tmp_path):
+    # the default reads the noise: the bundled sample's white noise gets the Gaussian weights at
+    # the patch-PCA level, camera noise the real-noise weights at the learned level
+    # (one batch: each video gets its own pick, the second model loads when first needed)
+    clip = _camera_noise_clip(tmp_path / "camera.mp4")
+    result = CliRunner().invoke(main, ["denoise", str(clip), str(SAMPLE), "-o", str(tmp_path / "out"), "--lossless", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    camera, white = (json.loads(line) for line in result.output.strip().splitlines())
+    assert camera["noise"] == "real" and Path(camera["checkpoint"]).name == "unet-real" and camera["sigma_estimated"]
+    assert white["noise"] == "gaussian" and Path(white["checkpoint"]).name == "unet" and white["sigma_estimated"]
+    assert white["sigma"] == pytest.approx(25, rel=0.1)
+    # --sigma N is white noise, exactly; --noise real is real noise whatever it reads
     gaussian = _denoise_json(SAMPLE, "-o", tmp_path / "gaussian.mp4", "--sigma", "25")
     assert gaussian["noise"] == "gaussian" and Path(gaussian["checkpoint"]).name == "unet" and gaussian["sigma"] == 25
-    classic = _denoise_json(SAMPLE, "-o", tmp_path / "classic.mp4", "--noise", "gaussian")
-    assert Path(classic["checkpoint"]).name == "unet" and classic["sigma"] == pytest.approx(25, rel=0.1)
+    real = _denoise_json(SAMPLE, "-o", tmp_path / "real.mp4", "--noise", "real")
+    assert real["noise"] == "real" and Path(real["checkpoint"]).name == "unet-real"
 
 
 def test_real_noise_weights_ship_trained_and_compact():

@@ -76,6 +76,10 @@ class _Batch:
     guard: InterruptGuard
     console: Console
     denoiser: VideoDenoiser | None = None  # loaded when the first input opens as a video
+    #: ``--noise auto`` with no number: the real-noise model above, and the Gaussian one for videos
+    #: whose noise reads as white (`stdit_cli.pipeline.noise_kind`), loaded when the first such video comes
+    picks_weights: bool = False
+    white_denoiser: VideoDenoiser | None = None
     records: list[Record] = field(default_factory=list)
 
     def ready_denoiser(self) -> VideoDenoiser:
@@ -83,7 +87,17 @@ class _Batch:
         fails without either."""
         if self.denoiser is None:
             self.denoiser = _load_denoiser(self.job, self.shard)
+            self.picks_weights = self.job.options.noise == "auto" and self.denoiser.options.noise == "real"
         return self.denoiser
+
+    def denoiser_for(self, opening: Opening) -> VideoDenoiser:
+        """The model for this video: with ``--noise auto`` and no number, the Gaussian one when
+        its noise reads as white, else the one loaded first."""
+        if not (self.picks_weights and self.denoiser.reads_as_white(opening)):
+            return self.denoiser
+        if self.white_denoiser is None:
+            self.white_denoiser = _load_denoiser(self.job, self.shard, noise="gaussian")
+        return self.white_denoiser
 
     @property
     def show_progress(self) -> bool:
@@ -126,9 +140,25 @@ def _ready(batch: _Batch, input_path: Path) -> tuple[VideoDenoiser, Opening | No
         return denoiser, opening.take()
 
 
+def _chosen(batch: _Batch, input_path: Path) -> tuple[VideoDenoiser, Opening | None]:
+    """:func:`_ready`, then the model for this video's kind of noise (`_Batch.denoiser_for`)."""
+    denoiser, opening = _ready(batch, input_path)
+    if not batch.picks_weights:
+        return denoiser, opening
+    from stdit_cli.pipeline.opening import open_video
+
+    if opening is None:
+        opening = open_video(input_path, read_level=True)
+    try:
+        return batch.denoiser_for(opening), opening
+    except BaseException:
+        opening.reader.close()
+        raise
+
+
 def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> DenoiseResult:
     """One video through the model, with a progress bar unless quiet."""
-    denoiser, opening = _ready(batch, input_path)
+    denoiser, opening = _chosen(batch, input_path)
     if not batch.show_progress:
         return denoiser.denoise_file(input_path, output_path, opening=opening)
     with _progress(batch.console) as progress:
@@ -271,13 +301,12 @@ class _SetupFailed(Exception):
     """The model, its checkpoint or the device could not be set up: one line, and the batch stops."""
 
 
-def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
-    """Import torch and the pipeline, set the threads and the GPU, load the weights."""
-    from contextlib import nullcontext
+def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None) -> VideoDenoiser:
+    """Import torch and the pipeline, set the threads and the GPU, load the weights (for ``noise``,
+    else for ``--noise`` as the job resolves it)."""
+    from stdit_cli.startup import lean_pipeline_import
 
-    from stdit_cli.startup import without_torch_dynamo
-
-    with nullcontext() if job.options.compile else without_torch_dynamo():
+    with lean_pipeline_import(job.options.compile):
         from stdit_cli.pipeline.denoiser import VideoDenoiser
         from stdit_cli.runtime import RuntimeSetupError, resolve_device, set_threads
         from stdit_cli.weights import CheckpointError, real_noise_ships, resolve_checkpoint
@@ -285,7 +314,7 @@ def _load_denoiser(job: DenoiseJob, shard: Shard) -> VideoDenoiser:
     try:
         set_threads(_cpu_threads(job, shard))
         shard.use_local_gpu(job.options.device)
-        noise = job.options.resolve_noise(real_ships=job.checkpoint is None and real_noise_ships(job.model_name))
+        noise = noise or job.options.resolve_noise(real_ships=job.checkpoint is None and real_noise_ships(job.model_name))
         checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast,
                                         gpu=resolve_device(job.options.device).type == "cuda", real=noise == "real")
         denoiser = VideoDenoiser(checkpoint, replace(job.options, noise=noise))

@@ -19,6 +19,7 @@ from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
+from stdit_cli.pipeline.noise_kind import reads_as_white
 from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
@@ -234,7 +235,18 @@ class VideoDenoiser:
         the learned one where the two disagree (camera noise; ``learned_level.blind_level``)."""
         if self.learned_level is None:
             return opening.white
-        return blind_level(self.learned_level.estimate(opening.sample), opening.white)
+        return blind_level(self.learned_of(opening), opening.white)
+
+    def learned_of(self, opening: Opening) -> float:
+        """The learned level of an opening's sample (read once, kept on the opening)."""
+        if opening.learned is None:
+            opening.learned = self.learned_level.estimate(opening.sample)
+        return opening.learned
+
+    def reads_as_white(self, opening: Opening) -> bool:
+        """``--noise auto`` with no number: whether the video's noise is white, for the Gaussian
+        weights (:mod:`stdit_cli.pipeline.noise_kind`); needs the learned level estimator."""
+        return reads_as_white(opening.white, opening.binned, self.learned_of(opening))
 
     def _frame_chunks(self, reader: VideoReader, leading: np.ndarray) -> Iterator[np.ndarray]:
         """The video in chunks for the streaming pass, starting with ``leading`` (its first frames, already decoded)."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.host_memory import limit_malloc_arenas
+from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.video import VideoReader, cheap_frame_sample
 
@@ -51,6 +52,10 @@ class Opening:
     #: the sample's white-noise level by patch PCA (on luma for 4:2:0/4:2:2 video, whose colour
     #: planes hold low-passed noise); None when no level is read
     white: float | None
+    #: the same measured on the sample binned 2x2 (``stdit_cli.pipeline.noise_kind``); None when no level is read
+    binned: float | None = None
+    #: the learned level of the sample, once a model with the level estimator has read it
+    learned: float | None = None
 
     @property
     def leading(self) -> np.ndarray:
@@ -65,8 +70,8 @@ def read_sample(reader: VideoReader) -> Opening:
     picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
     # frame by frame: each pick may follow a seek  [1, H, W, 3] each -> [n, H, W, 3]
     sample = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
-    white = estimate_sigma_255_from_luma(sample) if reader.info.chroma_subsampled else estimate_sigma_255(sample)
-    return Opening(reader, sample, picks, white)
+    estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
+    return Opening(reader, sample, picks, white=estimate(sample), binned=estimate(binned_2x2(sample)))
 
 
 def open_video(path: str | os.PathLike, read_level: bool) -> Opening:

@@ -50,6 +50,8 @@ class DenoiseOptions:
         - ``auto`` (the default): ``real`` when no number is given and a real-noise checkpoint
           ships for the model (``real_ships``: not with ``--checkpoint`` or ``--fast``), else
           ``gaussian``. A user who knows the sigma of added white noise gets the exact model for it.
+          With ``real`` resolved this way, each video whose noise then reads as white still gets
+          the Gaussian weights (``stdit_cli.batch.runner``, ``stdit_cli.pipeline.noise_kind``).
         """
         if self.noise != "auto":
             return self.noise

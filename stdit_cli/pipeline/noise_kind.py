@@ -1,0 +1,61 @@
+"""``--noise auto`` with no number given: which weights a video's noise calls for.
+
+The model ships two sets of weights: the Gaussian ones, exact for white noise at a given sigma,
+and the real-noise ones, for camera and phone noise (signal-dependent, spatially correlated,
+compressed), conditioned on the learned blind level. Each is 0.4-3.8 dB worse on the other's
+noise (2026-12-04: white noise through the real-noise weights 0.5-1.2 dB below ``--sigma N``;
+camera noise through the Gaussian weights at their level 0.4-1.1 dB below, more as the noise
+gets more correlated), so ``auto`` looks at each video's noise before it picks.
+
+Two measurements of the level sample decide it, both already at hand or nearly free:
+
+- **level agreement**: the patch-PCA level (:mod:`stdit_cli.pipeline.noise_level`) against the
+  learned level (:mod:`stdit_cli.pipeline.learned_level`). On white noise the two agree (ratio
+  0.63-1.36 over 63 noisy validation clips at sigma 10-50, the low end on fine text at sigma 10);
+  patch PCA reads a tenth of camera noise on photos (PolyU: 0.05-0.11) and on clean footage it
+  reads almost nothing (0.06), while the learned estimator reads texture as noise of 4-8. Clean
+  content with a few patches of noise-like texture goes the other way: patch PCA averages them
+  over the frame, the learned level leaves them out with its trimmed crops (a test pattern with
+  random-pixel squares: 7.5 against 3.2).
+- **whiteness**: the patch-PCA level of the sample binned 2x2, doubled, against the level at full
+  resolution. Averaging four independent pixels halves white noise, so the ratio is 1 for white
+  noise (0.90-1.12 on those clips stored losslessly); demosaicing, noise reduction and
+  compression correlate neighbouring pixels, so camera noise keeps more of its level when binned
+  (1.9-4.1 on 28 camera-noise video clips, some of whose level ratios reach 0.80).
+
+A video is treated as white noise when both hold: levels within a factor
+:data:`LEVEL_AGREEMENT` of each other and whiteness at most :data:`MAX_WHITENESS`. White noise
+stored with H.264 at a low level becomes correlated (whiteness 1.3-2.6) and goes to the
+real-noise weights, which are trained on compressed noise
+(`scripts/results/2026-12-04_noise_kind.md`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: most factor between the patch-PCA and the learned level, either way, that reads as white noise
+LEVEL_AGREEMENT = 2.0
+#: most 2x2-binned/full-resolution level ratio (binned level doubled) that reads as white noise
+MAX_WHITENESS = 1.5
+
+
+def binned_2x2(frames_uint8: np.ndarray) -> np.ndarray:
+    """``[T, H, W, C]`` uint8 -> ``[T, H//2, W//2, C]`` uint8, each pixel the rounded mean of a 2x2 block."""
+    count, height, width, channels = frames_uint8.shape
+    even = frames_uint8[:, : height - height % 2, : width - width % 2].astype(np.float32)
+    # [T, H, W, C] -> [T, H/2, 2, W/2, 2, C] -> mean over the two block axes -> [T, H/2, W/2, C]
+    blocks = even.reshape(count, height // 2, 2, width // 2, 2, channels).mean(axis=(2, 4))
+    return np.clip(np.rint(blocks), 0, 255).astype(np.uint8)
+
+
+def whiteness(white: float, binned: float) -> float:
+    """Twice the binned level over the full-resolution one: 1 for white noise, more for correlated noise."""
+    return 2.0 * binned / max(white, 1e-6)
+
+
+def reads_as_white(white: float, binned: float, learned: float) -> bool:
+    """Whether a sample with these three levels (patch PCA at full resolution and binned 2x2, and
+    the learned level) carries white noise, for the Gaussian weights."""
+    agree = learned / LEVEL_AGREEMENT <= white <= LEVEL_AGREEMENT * learned
+    return agree and whiteness(white, binned) <= MAX_WHITENESS

@@ -1,0 +1,64 @@
+"""``--noise auto`` with no number: white noise reads as white, camera noise does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stdit_cli.pipeline.noise_kind import MAX_WHITENESS, binned_2x2, reads_as_white, whiteness
+from stdit_cli.pipeline.noise_level import estimate_sigma_255
+from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise, blur_spatially
+
+
+def _scene(frames: int = 4, size: int = 96) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8: smooth colour gradients with a few edges, away from 0 and 255."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64) / size
+    base = np.stack([60 + 120 * x, 70 + 100 * y, 90 + 60 * (x * y > 0.2)], axis=-1)
+    return np.repeat(base[None], frames, axis=0).round().astype(np.uint8)
+
+
+def _levels(frames_uint8: np.ndarray) -> tuple[float, float]:
+    return estimate_sigma_255(frames_uint8), estimate_sigma_255(binned_2x2(frames_uint8))
+
+
+def test_binned_2x2_averages_blocks_and_drops_an_odd_edge():
+    frames = np.arange(2 * 5 * 7 * 3, dtype=np.uint8).reshape(2, 5, 7, 3)
+    binned = binned_2x2(frames)
+    assert binned.shape == (2, 2, 3, 3) and binned.dtype == np.uint8
+    expected = frames[:, :4, :6].astype(np.float64).reshape(2, 2, 2, 3, 2, 3).mean(axis=(2, 4))
+    assert np.abs(binned - expected).max() <= 0.5
+
+
+@pytest.mark.parametrize("sigma", [10.0, 25.0])
+def test_white_noise_halves_when_binned(sigma):
+    rng = np.random.default_rng(1)
+    noisy = np.clip(_scene() + rng.normal(0, sigma, _scene().shape), 0, 255).round().astype(np.uint8)
+    white, binned = _levels(noisy)
+    assert white == pytest.approx(sigma, rel=0.1)
+    assert whiteness(white, binned) == pytest.approx(1.0, abs=0.15)
+    assert reads_as_white(white, binned, learned=0.9 * sigma)
+
+
+def test_correlated_noise_keeps_its_level_when_binned():
+    # the blotchy noise a camera's noise reduction leaves: white noise blurred by a pixel
+    rng = np.random.default_rng(2)
+    noise = blur_spatially(rng.normal(0, 25, _scene().shape), 1.0)
+    noisy = np.clip(_scene() + noise, 0, 255).round().astype(np.uint8)
+    white, binned = _levels(noisy)
+    assert whiteness(white, binned) > MAX_WHITENESS
+    assert not reads_as_white(white, binned, learned=white)
+
+
+def test_camera_noise_reads_as_camera_noise():
+    camera = CameraNoise(shot=8e-3, read=1e-5, red_gain=2.0, blue_gain=1.7, ccm=np.array([[1.5, -0.3, -0.2], [-0.2, 1.4, -0.2], [-0.1, -0.4, 1.5]]))
+    noisy = add_camera_noise(_scene(), np.random.default_rng(3), camera, noise_blur=1.0)
+    white, binned = _levels(noisy)
+    assert not reads_as_white(white, binned, learned=12.0)
+
+
+def test_levels_that_disagree_are_not_white_noise():
+    # patch PCA reads a tenth of what the learned estimator reads: camera noise, or texture on clean footage
+    assert not reads_as_white(white=0.4, binned=0.2, learned=5.0)
+    # patch PCA reads far more: a few noise-like patches on clean content, averaged over the frame
+    assert not reads_as_white(white=7.5, binned=5.0, learned=3.2)
+    assert reads_as_white(white=10.0, binned=5.2, learned=14.0)  # fine text over white noise: learned reads high
