@@ -245,6 +245,12 @@ for model in "${MODELS[@]}"; do
                fit unet-fast240 unet fast 1500 2 240 1e-4 31 "${davis[@]}" --init-from "$OUT/unet-fast" \
                  --warmup $(( 100 * STEPS_SCALE )) --sigma-weight-power 0.6
                ship unet-fast240 unet-fast ;;
+    # the --fast checkpoint tuned on the default's material (an experiment of 2026-12-04 evening): from
+    # unet-fast240 (FAST_INIT; that run started from the shipped copy, FAST_INIT=stdit_cli/weights/unet-fast),
+    # native-scale footage without the suite's clips, the content mix with 30% smooth clips, a fresh
+    # 1500-step cosine at lr 1e-4, seed 173, bf16
+    unet-fast-hw) fit unet-fast-hw unet fast 1500 4 128 1e-4 173 "${native[@]}" "${content[@]}" --smooth-fraction 0.3 \
+                    --init-from "${FAST_INIT:-$OUT/unet-fast240}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 250 ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its

@@ -62,3 +62,7 @@ def test_levels_that_disagree_are_not_white_noise():
     # patch PCA reads far more: a few noise-like patches on clean content, averaged over the frame
     assert not reads_as_white(white=7.5, binned=5.0, learned=3.2)
     assert reads_as_white(white=10.0, binned=5.2, learned=14.0)  # fine text over white noise: learned reads high
+
+
+def test_no_binned_level_is_not_white_noise():
+    assert not reads_as_white(white=10.0, binned=None, learned=10.0)

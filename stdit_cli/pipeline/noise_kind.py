@@ -54,8 +54,11 @@ def whiteness(white: float, binned: float) -> float:
     return 2.0 * binned / max(white, 1e-6)
 
 
-def reads_as_white(white: float, binned: float, learned: float) -> bool:
+def reads_as_white(white: float, binned: float | None, learned: float) -> bool:
     """Whether a sample with these three levels (patch PCA at full resolution and binned 2x2, and
-    the learned level) carries white noise, for the Gaussian weights."""
+    the learned level) carries white noise, for the Gaussian weights; not when there is no binned
+    level (frames too small for it)."""
+    if binned is None:
+        return False
     agree = learned / LEVEL_AGREEMENT <= white <= LEVEL_AGREEMENT * learned
     return agree and whiteness(white, binned) <= MAX_WHITENESS

@@ -52,7 +52,8 @@ class Opening:
     #: the sample's white-noise level by patch PCA (on luma for 4:2:0/4:2:2 video, whose colour
     #: planes hold low-passed noise); None when no level is read
     white: float | None
-    #: the same measured on the sample binned 2x2 (``stdit_cli.pipeline.noise_kind``); None when no level is read
+    #: the same measured on the sample binned 2x2 (``stdit_cli.pipeline.noise_kind``); None when no level is
+    #: read, or the frames are too small for it once binned
     binned: float | None = None
     #: the learned level of the sample, once a model with the level estimator has read it
     learned: float | None = None
@@ -71,7 +72,12 @@ def read_sample(reader: VideoReader) -> Opening:
     # frame by frame: each pick may follow a seek  [1, H, W, 3] each -> [n, H, W, 3]
     sample = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
     estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
-    return Opening(reader, sample, picks, white=estimate(sample), binned=estimate(binned_2x2(sample)))
+    white = estimate(sample)
+    try:
+        binned = estimate(binned_2x2(sample))
+    except ValueError:  # frames too small once binned: the noise's kind is not read
+        binned = None
+    return Opening(reader, sample, picks, white=white, binned=binned)
 
 
 def open_video(path: str | os.PathLike, read_level: bool) -> Opening:
