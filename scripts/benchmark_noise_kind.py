@@ -50,7 +50,7 @@ def main() -> None:
         groups[label] = [measure(clip, estimator) for clip in clips]
     lines = [
         f"Command: `python {' '.join(sys.argv)}`", "",
-        f"Rule: the Gaussian weights when patch PCA / learned is within {1 / LEVEL_AGREEMENT:g}-{LEVEL_AGREEMENT:g} and whiteness <= {MAX_WHITENESS:g}, else the real-noise weights.", "",
+        f"Rule: the Gaussian weights when patch PCA / learned is within {1 / LEVEL_AGREEMENT:g}-{LEVEL_AGREEMENT:g} and either whiteness <= {MAX_WHITENESS:g} or the ratio >= 1, else the real-noise weights.", "",
         "| group | clips | ratio patch PCA / learned | whiteness (2 x binned / full) | picked Gaussian |",
         "|---|---:|---|---|---:|",
     ]  # fmt: skip
