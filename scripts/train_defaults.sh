@@ -72,8 +72,7 @@ carry_real_over() {  # old_base tuned new_base graft run seed: new_base + (tuned
   python scripts/graft_weights.py --old-base "$1" --tuned "$2" --new-base "$3" --out "$OUT/$4"
   fit "$5" unet halfres-wide 800 4 128 1e-4 "$6" "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
     --init-from "$OUT/$4" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200 \
-    --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-    --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1
+    --camera-fraction 0.7 "${camera_mix[@]}"
 }
 
 # the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS) never train
@@ -92,6 +91,12 @@ gpu_material=("${davis_train[@]}")
 # flat fields and gradients (stdit_cli/train/content.py); validation on a held-out DAVIS clip
 content=(--downscale 1 --scale-range 1 2 --soft-fraction 0.2 --smooth-fraction 0.1 --sigma-weight-power 0.3
          --val "frames:$DATA/davis2016_val_480p/dog" --checkpoint-every 500 --val-every 250)
+
+# the fourth real-noise stage's camera-noise mix (all but its share of camera clips), and real
+# noisy/clean photo pairs: PolyU's crops of two of its five cameras (the other three only validate)
+camera_mix=(--camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 --camera-blur-fraction 0.9
+            --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1)
+real_pairs=(--real-pairs "$DATA/polyu_real_noise" --real-fraction 0.25)
 
 for model in "${MODELS[@]}"; do
   case $model in
@@ -197,9 +202,7 @@ for model in "${MODELS[@]}"; do
     # 38.14 -> 38.97), camera video 29.45 -> 29.43 (scripts/results/2026-12-04_real_pairs.md)
     unet-real-pairs) fit unet-real-pairs unet halfres-wide 500 4 128 1e-4 113 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                        --init-from "${REAL_INIT:-$OUT/unet-real5}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
-                       --camera-fraction 0.7 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-                       --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 \
-                       --real-pairs "$DATA/polyu_real_noise" --real-fraction 0.25
+                       --camera-fraction 0.7 "${camera_mix[@]}" "${real_pairs[@]}"
                      python scripts/export_bf16.py "$OUT/unet-real-pairs" stdit_cli/weights/unet-real ;;
     # the shipped real-noise unet since 2026-12-04 evening, once white noise went to the Gaussian weights
     # with no number given (stdit_cli/pipeline/noise_kind.py): from unet-real-pairs (REALCAM_INIT; that run
@@ -207,9 +210,7 @@ for model in "${MODELS[@]}"; do
     # white-noise clips at lr 8e-5, seed 181, the rest of the unet-real-pairs mix
     unet-real-cam) fit unet-real-cam unet halfres-wide 500 4 128 8e-5 181 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                      --init-from "${REALCAM_INIT:-$OUT/unet-real-pairs}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
-                     --camera-fraction 1.0 --camera-jpeg-fraction 0.5 --camera-chroma-fraction 0.7 \
-                     --camera-blur-fraction 0.9 --camera-blur-sigma 0.6 2.0 --camera-shot-range 1e-5 1e-1 \
-                     --real-pairs "$DATA/polyu_real_noise" --real-fraction 0.25
+                     --camera-fraction 1.0 "${camera_mix[@]}" "${real_pairs[@]}"
                    python scripts/export_bf16.py "$OUT/unet-real-cam" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
