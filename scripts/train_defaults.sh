@@ -3,7 +3,7 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
 #                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2
-#                                             # unet-real-pairs unet-real-cam stdit diffuser segdit
+#                                             # unet-real-pairs unet-real-cam unet-real-cfa stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -17,7 +17,8 @@
 #   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
 #   scripts/train_defaults.sh unet-real-hw2   # unet-real's stages carried over to unet-hw2, one more stage
 #   scripts/train_defaults.sh unet-real-pairs # from there, with real noisy/clean photo pairs
-#   scripts/train_defaults.sh unet-real-cam   # the shipped real-noise unet: from there, without white-noise clips
+#   scripts/train_defaults.sh unet-real-cam   # from there, without white-noise clips
+#   scripts/train_defaults.sh unet-real-cfa   # the shipped real-noise unet: from there, the Bayer phase drawn per clip
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -39,7 +40,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 unet-real-pairs unet-real-cam stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -204,7 +205,7 @@ for model in "${MODELS[@]}"; do
                        --init-from "${REAL_INIT:-$OUT/unet-real5}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
                        --camera-fraction 0.7 "${camera_mix[@]}" "${real_pairs[@]}"
                      python scripts/export_bf16.py "$OUT/unet-real-pairs" stdit_cli/weights/unet-real ;;
-    # the shipped real-noise unet since 2026-12-04 evening, once white noise went to the Gaussian weights
+    # the shipped real-noise unet from 2026-12-04 evening until unet-real-cfa, once white noise went to the Gaussian weights
     # with no number given (stdit_cli/pipeline/noise_kind.py): from unet-real-pairs (REALCAM_INIT; that run
     # started from its shipped bf16 copy, REALCAM_INIT=stdit_cli/weights/unet-real), 500 steps without
     # white-noise clips at lr 8e-5, seed 181, the rest of the unet-real-pairs mix
@@ -212,6 +213,15 @@ for model in "${MODELS[@]}"; do
                      --init-from "${REALCAM_INIT:-$OUT/unet-real-pairs}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
                      --camera-fraction 1.0 "${camera_mix[@]}" "${real_pairs[@]}"
                    python scripts/export_bf16.py "$OUT/unet-real-cam" stdit_cli/weights/unet-real ;;
+    # the shipped real-noise unet since 2026-12-04 night: unet-real-cam (REALCFA_INIT; as run, its shipped
+    # bf16 copy stdit_cli/weights/unet-real) 500 more steps at lr 8e-5, seed 191, the same mix with each
+    # camera clip's Bayer phase drawn from the four (--camera-random-cfa): the 2x2 stem folds each Bayer
+    # block into channels, and trained on one phase the model took clean texture for demosaiced noise
+    # (clean footage +1.1 to +1.3 dB from its input; scripts/results/2026-12-04_real_cfa.md)
+    unet-real-cfa) fit unet-real-cfa unet halfres-wide 500 4 128 8e-5 191 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                     --init-from "${REALCFA_INIT:-$OUT/unet-real-cam}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
+                     --camera-fraction 1.0 --camera-random-cfa "${camera_mix[@]}" "${real_pairs[@]}"
+                   python scripts/export_bf16.py "$OUT/unet-real-cfa" stdit_cli/weights/unet-real ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 import pytest
 import torch
 
 from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE
 from stdit_cli.presets import load_preset
+from stdit_cli.video import VideoReader, VideoWriter
 from stdit_cli.weights import save_checkpoint
 
 
@@ -35,6 +38,17 @@ def make_video(path: Path, frames: int = 6, size: str = "40x30", rate: str = "25
     if audio:
         command += ["-c:a", "aac", "-t", f"{frames / float(eval(rate)):.3f}"]
     subprocess.run([*command, str(path)], check=True)
+    return path
+
+
+def make_still(path: Path, frames: int = 5, size: str = "48x32") -> Path:
+    """A photo stored as a clip: one grainy test-pattern frame ``frames`` times, losslessly."""
+    source = make_video(path.with_name(f"{path.stem}-frame{path.suffix}"), frames=1, size=size, lossless=True)
+    with VideoReader(source) as reader:
+        frame = reader.read(0, 1)
+    width, height = (int(v) for v in size.split("x"))
+    with VideoWriter(path, width, height, Fraction(25), lossless=True) as writer:
+        writer.write(np.repeat(frame, frames, axis=0))
     return path
 
 

@@ -172,3 +172,27 @@ def test_the_train_config_sets_the_cameras_shot_range_and_a_wider_one_reaches_ph
     levels = dim.noisy_clips(clean_batch(4), np.random.default_rng(2)).sigma_255
     # dim phone footage: noise of RMS 20-40 on 0..255 and more, where the default range stops near 30 at its very top
     assert (levels > 25).all(), levels
+
+
+@pytest.mark.parametrize("phase", [0, 1, 2, 3])
+def test_the_cfa_phase_puts_the_red_samples_where_it_says(phase):
+    # read noise only, no colour mixing: at the red samples the red channel holds the raw noise,
+    # elsewhere the average of two or four of them (half or a quarter of the variance)
+    camera = CameraNoise(shot=0.0, read=4e-4, red_gain=1.0, blue_gain=1.0, ccm=IDENTITY_CCM)
+    clean = flat(128, frames=4, size=32)
+    red = residual(add_camera_noise(clean, np.random.default_rng(phase), camera, cfa_phase=phase), clean)[..., 0]
+    # [T, H, W] -> [T, H/2, 2, W/2, 2] -> variance at each of the four positions of a 2x2 block
+    variance = red.reshape(4, 16, 2, 16, 2).var(axis=(0, 1, 3))
+    row, column = np.unravel_index(np.argmax(variance), (2, 2))
+    assert (row, column) == (phase >> 1, phase & 1)
+    assert variance.max() > 1.5 * np.sort(variance.ravel())[-2]
+
+
+def test_the_train_config_draws_the_cfa_phase_when_asked():
+    from stdit_cli.train.loop import TrainConfig
+
+    base = dict(model="unet", preset="tiny", data=[], out="unused", camera_fraction=1.0)
+    assert not TrainConfig(**base).camera_mix().random_cfa_phase
+    assert TrainConfig(**base, camera_random_cfa=True).camera_mix().random_cfa_phase
+    with pytest.raises(AssertionError, match="cfa_phase"):
+        add_camera_noise(flat(128), np.random.default_rng(0), cfa_phase=4)

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import make_video
+from conftest import make_still, make_video
 from stdit_cli.pipeline.noise_level import estimate_sigma_255
-from stdit_cli.pipeline.opening import SIGMA_SAMPLE_FRAMES, BackgroundOpening, open_video
+from stdit_cli.pipeline.opening import SIGMA_SAMPLE_FRAMES, BackgroundOpening, open_video, same_picture
 from stdit_cli.video import VideoError, VideoReader
 
 
@@ -25,9 +25,29 @@ def test_the_opening_holds_the_level_sample_and_its_leading_frames(tmp_path):
         assert opening.white == pytest.approx(estimate_sigma_255(every[opening.picks]))
         # a short clip: the sample is its first frames, and the streaming pass starts after them
         np.testing.assert_array_equal(opening.leading, every[:SIGMA_SAMPLE_FRAMES])
-    plain = open_video(path, read_level=False)
+    plain = open_video(path, read_level=False)  # --sigma N: the same frames, no level measured
     with plain.reader:
-        assert plain.white is None and len(plain.sample) == 0 and len(plain.leading) == 0
+        assert plain.white is None and plain.binned is None
+        np.testing.assert_array_equal(plain.sample, opening.sample)
+        assert not plain.still  # moving test pattern
+
+
+def test_a_still_is_one_picture_within_what_compression_leaves(tmp_path):
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (1, 32, 48, 3), dtype=np.uint8)
+    repeated = np.repeat(photo, 5, axis=0)
+    assert same_picture(repeated) and same_picture(photo)  # a single frame is a still too
+    wobble = repeated.astype(np.int16)
+    wobble[1:] += rng.integers(-1, 2, wobble[1:].shape, dtype=np.int16)  # about 0.67 mean absolute change
+    assert not same_picture(np.clip(wobble, 0, 255).astype(np.uint8))
+    touched = repeated.copy()
+    touched[2, :2, :2] = 255 - touched[2, :2, :2]  # four pixels differ (mean 0.2): still within the bound
+    assert same_picture(touched)
+    assert not same_picture(repeated[:0])
+
+    opening = open_video(make_still(tmp_path / "still.mkv", size="64x48"), read_level=False)
+    with opening.reader:
+        assert opening.still
 
 
 def test_a_background_opening_reads_the_same_and_hands_its_reader_over(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_video
+from conftest import make_still, make_video
 from stdit_cli import weights
 from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
 from stdit_cli.pipeline.denoiser import NonFiniteGuard
@@ -243,6 +243,21 @@ def test_ensemble_runs_every_view_through_the_model_one_by_default_and_with_fast
     passes = runs["one"][0]
     assert passes > 0 and [runs[n][:2] for n in ("two", "default", "fast")] == [(2 * passes, 2), (passes, 1), (passes, 1)]
     assert not np.array_equal(runs["one"][2], runs["two"][2])  # the transposed view changed the estimate
+
+
+def test_a_still_gets_two_views_unless_the_views_or_fast_are_asked_for(tmp_path, trained_like_checkpoint):
+    still = make_still(tmp_path / "still.mkv", frames=5, size="48x32")
+    checkpoint = load_checkpoint(trained_like_checkpoint)
+    calls = []
+    checkpoint.model.register_forward_pre_hook(lambda module, args, kwargs: calls.append(1), with_kwargs=True)
+    runs = {}
+    for name, options in (("default", {}), ("auto", {"sigma_255": None}), ("one", {"ensemble": 1}), ("fast", {"fast": True})):
+        calls.clear()
+        options = {"sigma_255": 20, "lossless": True, **options}
+        result = VideoDenoiser(checkpoint, DenoiseOptions(**options)).denoise_file(still, tmp_path / f"{name}.mkv")
+        runs[name] = (len(calls), result.ensemble)
+    passes = runs["one"][0]
+    assert passes > 0 and runs == {"default": (2 * passes, 2), "auto": (2 * passes, 2), "one": (passes, 1), "fast": (passes, 1)}
 
 
 def test_strength_below_one_puts_back_that_share_of_the_removed_noise(tmp_path, trained_like_checkpoint):

@@ -38,6 +38,13 @@ from stdit_cli.weights import Checkpoint
 #: +0.24 dB on Vid4 for 1.6x the model time)
 DEFAULT_ENSEMBLE = 1
 FAST_ENSEMBLE = 1
+#: views by default for a still (every sampled frame the same picture: a photo stored as a clip).
+#: Its window holds one noisy picture five times, so the frames add nothing; the transposed view
+#: does. With the real-noise weights of 2026-12-04 night, 1 / 2 / 4 views: PolyU's 100 real-noise
+#: photos as 5-frame clips 38.38 / 38.43 / 38.47 dB, crops above nlmeans' per-crop oracle 78 / 86 / 88;
+#: synthetic camera-noise stills 28.22 / 28.25 / 28.14 (the rotated views lose there). Two gain on
+#: both, for twice the model time (``scripts/results/2026-12-04_still_views.md``)
+STILL_ENSEMBLE = 2
 
 #: frames shared by consecutive windows. 0: every frame goes through the model once per view.
 #: With 2 views one shared frame (1.25 passes per frame) gained 0.01 dB on Vid4 for 1.25x the model
@@ -178,12 +185,19 @@ class VideoDenoiser:
         if options.noise == "real" and options.sigma_255 is None:
             self.learned_level = LearnedNoiseLevel.shipped()
 
-    def _predict(self, precision: str) -> Predictor:
+    def views_for(self, opening: Opening) -> int:
+        """Views for this video: ``--ensemble`` (or ``--fast``'s), else :data:`STILL_ENSEMBLE` for a
+        still and the default for anything that moves."""
+        if self.options.ensemble is None and not self.options.fast and opening.still:
+            return STILL_ENSEMBLE
+        return self.ensemble
+
+    def _predict(self, precision: str, views: int | None = None) -> Predictor:
         def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
             with autocast(self.device, precision):
                 return self.adapter.predict(self.forward, sample, timestep)
 
-        return self_ensemble(predict, self.ensemble)
+        return self_ensemble(predict, views or self.ensemble)
 
     def batch_size_for(self, height: int, width: int) -> int:
         """``--batch-size``, or auto: 1 on CPU (measured fastest), else sized from free device memory."""
@@ -195,9 +209,10 @@ class VideoDenoiser:
         unit = torch.zeros(1, 3, self.plan.window, grid.tile_h, grid.tile_w)
         return auto_batch_size(self._predict(self.precision), self.sampler, unit.to(self.device))
 
-    def _unit_denoiser(self, sigma_255: float, generator: torch.Generator, keep_input: float = 0.0) -> Callable[[torch.Tensor], torch.Tensor]:
-        """Denoise cut units (``[N, C, T, h, w]`` in ``[-1, 1]``) at ``sigma_255``, putting back
-        ``keep_input`` of what was removed (``--strength`` below 1)."""
+    def _unit_denoiser(self, sigma_255: float, generator: torch.Generator, keep_input: float = 0.0,
+                       views: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:  # fmt: skip
+        """Denoise cut units (``[N, C, T, h, w]`` in ``[-1, 1]``) at ``sigma_255`` over ``views`` views
+        (default: ``self.ensemble``), putting back ``keep_input`` of what was removed (``--strength`` below 1)."""
         guard = NonFiniteGuard()
 
         pin = self.device.type == "cuda"
@@ -211,11 +226,11 @@ class VideoDenoiser:
             y_unit = units.to(self.device, non_blocking=True)
             padded, inside = self.edge.pad(y_unit)
             state = generator.get_state()
-            output = self.sampler.denoise(self._predict(self.precision), padded, sigma_255, generator)
+            output = self.sampler.denoise(self._predict(self.precision, views), padded, sigma_255, generator)
             if self.precision != "fp32" and not guard.check(output):
                 guard.warn(self.precision)
                 generator.set_state(state)
-                output = self.sampler.denoise(self._predict("fp32"), padded, sigma_255, generator)
+                output = self.sampler.denoise(self._predict("fp32", views), padded, sigma_255, generator)
             output = self.edge.crop(output, inside)
             if keep_input:  # on the picture as written (clamped), so "a share of the removed noise" is exact
                 output = torch.lerp(output.clamp(-1.0, 1.0), y_unit.to(output.dtype), keep_input)
@@ -279,8 +294,9 @@ class VideoDenoiser:
             model_sigma = sigma_255 * strength.sigma_scale
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
             batch_size = self.batch_size_for(info.height, info.width)
+            views = self.views_for(opening)
             blender = StreamingBlender(
-                self._unit_denoiser(model_sigma, generator, strength.keep_input), self.plan, self.tile, self.tile_overlap, batch_size,
+                self._unit_denoiser(model_sigma, generator, strength.keep_input, views), self.plan, self.tile, self.tile_overlap, batch_size,
                 device=self.device if self.device.type == "cuda" else "cpu",
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
@@ -306,7 +322,7 @@ class VideoDenoiser:
             height=info.height,
             seconds=round(time.perf_counter() - started, 3),
             peak_device_mib=round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1) if self.device.type == "cuda" else None,
-            ensemble=self.ensemble,
+            ensemble=views,
             checkpoint=self.checkpoint.source,
             strength=options.strength,
             noise=options.noise,

@@ -30,6 +30,11 @@ from stdit_cli.video import VideoReader, cheap_frame_sample
 #: frames sampled across the video to read its noise level when no ``--sigma N`` is given
 SIGMA_SAMPLE_FRAMES = 8
 
+#: most mean absolute difference (0..255) between consecutive sampled frames of a still: 0 for a
+#: photo stored as a lossless clip, at most 0.01 once H.264-encoded (CRF 20-28); moving footage
+#: 8-16 and static footage with noise of std 1 already about 1.1
+STILL_MEAN_ABS_DIFF = 0.5
+
 #: decoder of the streaming pass. decord decodes ahead in a background thread with no bound
 #: when its consumer is slower than it (dmlc/decord#208, #304): on a 600-frame 854x480 clip read
 #: at the model's pace it held 580-680 MiB, growing with the length. PyAV decodes on demand
@@ -45,7 +50,7 @@ class Opening:
     """
 
     reader: VideoReader
-    #: ``[n, H, W, 3]`` uint8 frames spread over the video (n = 0 when no level is read)
+    #: ``[n, H, W, 3]`` uint8 frames spread over the video
     sample: np.ndarray
     #: their frame indices, sorted and unique
     picks: np.ndarray
@@ -59,6 +64,13 @@ class Opening:
     learned: float | None = None
 
     @property
+    def still(self) -> bool:
+        """Whether every sampled frame shows the same picture (a photo or a frozen frame stored as a
+        video): the temporal window then holds one noisy picture several times over. False when
+        nothing was sampled."""
+        return same_picture(self.sample)
+
+    @property
     def leading(self) -> np.ndarray:
         """The sampled frames that open the video (0, 1, ... k-1): the streaming pass starts after them
         instead of decoding them again. On a short clip that is the whole sample."""
@@ -66,11 +78,24 @@ class Opening:
         return self.sample[:count]
 
 
-def read_sample(reader: VideoReader) -> Opening:
-    """Decode the level sample of an open video (a few frames near keyframes: no long seeks) and measure its white noise."""
+def same_picture(frames_uint8: np.ndarray) -> bool:
+    """Whether ``[n, H, W, C]`` uint8 frames (n >= 1) all show one picture, within :data:`STILL_MEAN_ABS_DIFF`."""
+    if len(frames_uint8) == 0:
+        return False
+    frames = frames_uint8.astype(np.int16)
+    # [n, H, W, C] -> [n - 1] mean absolute difference of each frame from the next
+    steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))
+    return bool(np.all(steps <= STILL_MEAN_ABS_DIFF))
+
+
+def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
+    """Decode the level sample of an open video (a few frames near keyframes: no long seeks) and,
+    with ``measure``, measure its white noise."""
     picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
     # frame by frame: each pick may follow a seek  [1, H, W, 3] each -> [n, H, W, 3]
     sample = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+    if not measure:
+        return Opening(reader, sample, picks, white=None)
     estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
     white = estimate(sample)
     try:
@@ -81,13 +106,11 @@ def read_sample(reader: VideoReader) -> Opening:
 
 
 def open_video(path: str | os.PathLike, read_level: bool) -> Opening:
-    """Open ``path`` for the streaming pass; with ``read_level``, read the level sample too (:func:`read_sample`)."""
+    """Open ``path`` for the streaming pass and decode its sample (:func:`read_sample`: whether it
+    is a still is read either way); with ``read_level``, measure the sample's noise too."""
     reader = VideoReader(path, backend=STREAM_DECODER)
     try:
-        if read_level:
-            return read_sample(reader)
-        info = reader.info
-        return Opening(reader, np.empty((0, info.height, info.width, 3), np.uint8), np.empty(0, np.int64), None)
+        return read_sample(reader, measure=read_level)
     except BaseException:
         reader.close()
         raise

@@ -9,7 +9,8 @@ al., "Unprocessing Images for Learned Raw Denoising" (CVPR 2019), and the synthe
 
 1. sRGB -> linear: inverse smoothstep tone curve, inverse gamma 2.2;
 2. linear RGB -> camera RGB: the inverse of a random colour matrix, then inverse white balance;
-3. RGGB Bayer mosaic;
+3. RGGB Bayer mosaic, optionally at a random phase against the crop (the same mosaic on the
+   frame mirrored: BGGR, GRBG or GBRG as the crop sees it);
 4. Poisson-Gaussian noise: variance ``shot * x + read`` with ``log(read)`` tied to ``log(shot)``
    (Brooks' fit), one (shot, read) pair per clip over a wide ISO-like range, fresh noise per frame;
 5. bilinear demosaic, white balance, colour matrix, gamma, tone curve: back to sRGB, clipped and
@@ -136,8 +137,15 @@ def blur_spatially(frames: np.ndarray, sigma: float) -> np.ndarray:
     return frames
 
 
+def _mirror(frames: np.ndarray, cfa_phase: int) -> np.ndarray:
+    """``[T, H, W, ...]`` mirrored left-right (bit 1 of ``cfa_phase``) and/or upside down (bit 2); its own inverse."""
+    axes = tuple(axis for bit, axis in ((1, 2), (2, 1)) if cfa_phase & bit)
+    return np.flip(frames, axes) if axes else frames
+
+
 def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: CameraNoise | None = None,
-                     jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0, chroma_blur: float = 0.0) -> np.ndarray:  # fmt: skip
+                     jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0, chroma_blur: float = 0.0,
+                     cfa_phase: int = 0) -> np.ndarray:  # fmt: skip
     """Noisy ``[T, H, W, 3]`` uint8 frames as ``camera`` would record ``clean_uint8`` (even H and W).
 
     ``camera``: a random one when None. ``jpeg_quality``: ``(low, high)`` to JPEG every frame at one
@@ -145,8 +153,13 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
     (pixels) of a blur applied to the noise alone, the blotchy low-frequency noise a camera's own
     noise reduction leaves behind (0: none). ``chroma_blur``: the same for the noise's colour part
     only (BT.601 Cb and Cr), which cameras smooth hardest: PolyU's colour noise keeps its
-    amplitude over 4x4-pixel averages, its luma noise does not.
+    amplitude over 4x4-pixel averages, its luma noise does not. ``cfa_phase`` (0-3): where the
+    Bayer pattern's red sample sits in each 2x2 block of the clip, (row, column) = (bit 2, bit 1)
+    set: 0 is RGGB from the top-left pixel. A backbone that folds 2x2 blocks into channels sees
+    the demosaicing's correlation differently at each phase, and a real camera's phase relative to
+    the frame is anything.
     """
+    assert 0 <= cfa_phase <= 3, f"cfa_phase must be 0-3, got {cfa_phase}"
     assert clean_uint8.ndim == 4 and clean_uint8.shape[-1] == 3, f"expected [T, H, W, 3], got {clean_uint8.shape}"
     assert clean_uint8.shape[1] % 2 == 0 and clean_uint8.shape[2] % 2 == 0, f"H and W must be even, got {clean_uint8.shape[1:3]}"
     camera = camera or CameraNoise.random(rng)
@@ -156,10 +169,11 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
     linear = _inverse_tone(clean_uint8 / 255.0) ** 2.2
     camera_rgb = np.clip(linear @ inverse_ccm.T / gains, 0.0, 1.0)
     # 3-4. Bayer samples with Poisson-Gaussian noise, fresh per frame  [T, H, W]
-    raw = mosaic(camera_rgb)
+    # (mosaicked mirrored and mirrored back: the red samples land on the phase's pixels)
+    raw = mosaic(_mirror(camera_rgb, cfa_phase))
     raw = raw + rng.standard_normal(raw.shape) * np.sqrt(camera.shot * raw + camera.read)
     # 5. demosaic and process back to sRGB
-    rgb = np.clip(demosaic(raw) * gains, 0.0, 1.0) @ camera.ccm.T
+    rgb = np.clip(_mirror(demosaic(raw), cfa_phase) * gains, 0.0, 1.0) @ camera.ccm.T
     srgb = _tone(np.clip(rgb, 0.0, 1.0) ** (1 / 2.2))
     if noise_blur > 0 or chroma_blur > 0:  # in-camera noise reduction: the noise's finest part removed, the signal kept
         clean = clean_uint8 / 255.0
@@ -194,6 +208,8 @@ class CameraNoiseMix:
             camera's noise reduction leaves it.
         chroma_fraction: share of picked clips whose colour noise is blurred (``chroma_sigma``
             pixels): the blotchy colour noise of processed camera and phone footage.
+        random_cfa_phase: each picked clip's Bayer phase drawn from the four (``add_camera_noise``'s
+            ``cfa_phase``) instead of always RGGB from the top-left pixel.
 
     Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
     so the model learns the diffusion state of that level, whatever the noise's colour.
@@ -207,6 +223,7 @@ class CameraNoiseMix:
     blur_sigma: tuple[float, float] = (0.5, 1.5)
     chroma_fraction: float = 0.0
     chroma_sigma: tuple[float, float] = (1.5, 4.0)
+    random_cfa_phase: bool = False
 
     @property
     def active(self) -> bool:
@@ -227,7 +244,8 @@ class CameraNoiseMix:
             jpeg = self.jpeg_quality if rng.random() < self.jpeg_fraction else None
             blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0
             chroma = rng.uniform(*self.chroma_sigma) if self.chroma_fraction and rng.random() < self.chroma_fraction else 0.0
-            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma)
+            phase = int(rng.integers(0, 4)) if self.random_cfa_phase else 0
+            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma, cfa_phase=phase)
             sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - clean_uint8[b]) ** 2))
         # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
         y = torch.from_numpy(noisy).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
