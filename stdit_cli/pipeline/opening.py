@@ -1,4 +1,4 @@
-"""Open a video and read its noise-level sample, if need be in a thread while the model loads.
+"""Open a video and read its sample (its noise level, whether it is a still), if need be in a thread while the model loads.
 
 Before its first window, ``stdit denoise`` imports torch and diffusers and loads the weights
 (about 1.8 s on a 2-core CPU), then opens the video, decodes a few frames spread over it and
