@@ -229,17 +229,26 @@ def test_ensemble_of_one_is_the_plain_predictor_and_sizes_are_checked(identity_c
         VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(ensemble=3))
 
 
-def test_ensemble_runs_every_view_through_the_model_one_by_default_and_with_fast(tmp_path, trained_like_checkpoint):
-    clip = make_video(tmp_path / "in.mp4", frames=5, size="48x32")
-    checkpoint = load_checkpoint(trained_like_checkpoint)
+def _forward_passes(checkpoint_dir, clip, tmp_path, runs: dict[str, dict]) -> dict[str, tuple[int, int, np.ndarray]]:
+    """For each named set of options (on top of sigma 20, lossless): the backbone's forward passes
+    over ``clip``, the views the result reports, and the frames written."""
+    checkpoint = load_checkpoint(checkpoint_dir)
     calls = []
     checkpoint.model.register_forward_pre_hook(lambda module, args, kwargs: calls.append(1), with_kwargs=True)
-    runs = {}
-    for name, ensemble, fast in (("one", 1, True), ("two", 2, True), ("default", None, False), ("fast", None, True)):
+    seen = {}
+    for name, options in runs.items():
         calls.clear()
-        denoiser = VideoDenoiser(checkpoint, DenoiseOptions(sigma_255=20, ensemble=ensemble, fast=fast, lossless=True))
-        result = denoiser.denoise_file(clip, tmp_path / f"{name}.mkv")
-        runs[name] = (len(calls), result.ensemble, _frames(tmp_path / f"{name}.mkv"))
+        options = {"sigma_255": 20, "lossless": True, **options}
+        result = VideoDenoiser(checkpoint, DenoiseOptions(**options)).denoise_file(clip, tmp_path / f"{name}.mkv")
+        seen[name] = (len(calls), result.ensemble, _frames(tmp_path / f"{name}.mkv"))
+    return seen
+
+
+def test_ensemble_runs_every_view_through_the_model_one_by_default_and_with_fast(tmp_path, trained_like_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=5, size="48x32")
+    runs = _forward_passes(trained_like_checkpoint, clip, tmp_path, {
+        "one": {"ensemble": 1, "fast": True}, "two": {"ensemble": 2, "fast": True}, "default": {}, "fast": {"fast": True},
+    })  # fmt: skip
     passes = runs["one"][0]
     assert passes > 0 and [runs[n][:2] for n in ("two", "default", "fast")] == [(2 * passes, 2), (passes, 1), (passes, 1)]
     assert not np.array_equal(runs["one"][2], runs["two"][2])  # the transposed view changed the estimate
@@ -247,17 +256,12 @@ def test_ensemble_runs_every_view_through_the_model_one_by_default_and_with_fast
 
 def test_a_still_gets_two_views_unless_the_views_or_fast_are_asked_for(tmp_path, trained_like_checkpoint):
     still = make_still(tmp_path / "still.mkv", frames=5, size="48x32")
-    checkpoint = load_checkpoint(trained_like_checkpoint)
-    calls = []
-    checkpoint.model.register_forward_pre_hook(lambda module, args, kwargs: calls.append(1), with_kwargs=True)
-    runs = {}
-    for name, options in (("default", {}), ("auto", {"sigma_255": None}), ("one", {"ensemble": 1}), ("fast", {"fast": True})):
-        calls.clear()
-        options = {"sigma_255": 20, "lossless": True, **options}
-        result = VideoDenoiser(checkpoint, DenoiseOptions(**options)).denoise_file(still, tmp_path / f"{name}.mkv")
-        runs[name] = (len(calls), result.ensemble)
+    runs = _forward_passes(trained_like_checkpoint, still, tmp_path, {
+        "default": {}, "auto": {"sigma_255": None}, "one": {"ensemble": 1}, "fast": {"fast": True},
+    })  # fmt: skip
     passes = runs["one"][0]
-    assert passes > 0 and runs == {"default": (2 * passes, 2), "auto": (2 * passes, 2), "one": (passes, 1), "fast": (passes, 1)}
+    views = {name: run[:2] for name, run in runs.items()}
+    assert passes > 0 and views == {"default": (2 * passes, 2), "auto": (2 * passes, 2), "one": (passes, 1), "fast": (passes, 1)}
 
 
 def test_strength_below_one_puts_back_that_share_of_the_removed_noise(tmp_path, trained_like_checkpoint):
