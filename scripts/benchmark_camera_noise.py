@@ -106,6 +106,9 @@ def main() -> None:
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS",
                         help='stdit runs (default: "default=" and "gaussian=--noise gaussian")')  # fmt: skip
     parser.add_argument("--still", action="store_true", help="each clip's first frame noised once, repeated, stored losslessly")
+    parser.add_argument("--cfa-phase", choices=["0", "mixed"], default="0",
+                        help="Bayer phase of the noise: 0 (RGGB from the top-left pixel, as before 2026-12-04 night), or mixed "
+                             "(each clip and camera another of the four; use another --work)")  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("runs/camera_noise"))
     parser.add_argument("--out", type=Path, default=Path("runs/camera_noise/video"))
     args = parser.parse_args()
@@ -119,14 +122,15 @@ def main() -> None:
             clean = np.repeat(clean[:1], args.frames, axis=0)  # [T, H, W, 3]: one photo, T times
         for level, (label, shot, blur) in enumerate(CAMERAS):
             case = f"{name.replace('/', '_')}_{label}"
+            phase = (index + level) % 4 if args.cfa_phase == "mixed" else 0
             path = args.work / "noisy" / (f"{case}_still{args.frames}.mkv" if args.still else f"{case}_{args.frames}f.mp4")
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if args.still:
-                    noisy = add_camera_noise(clean[:1], np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur)
+                    noisy = add_camera_noise(clean[:1], np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur, cfa_phase=phase)
                     encode_lossless(np.repeat(noisy, args.frames, axis=0), path)
                 else:
-                    noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur)
+                    noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur, cfa_phase=phase)
                     encode_h264(noisy, path)
             cases[case] = (path, clean)
 
@@ -152,6 +156,7 @@ def main() -> None:
         f"{len(CLIPS)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
         + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
            f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
+        + ("Bayer phase per clip and camera (index + camera) mod 4; " if args.cfa_phase == "mixed" else "Bayer phase RGGB from the top-left pixel; ")
         + "PSNR (dB) against the clean frames. "
         f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
         "",
