@@ -1,4 +1,4 @@
-"""Open a video and read its sample (its noise level, whether it is a still), if need be in a thread while the model loads.
+"""Open a video and read its frame sample, if need be in a thread while the model loads.
 
 Before its first window, ``stdit denoise`` imports torch and diffusers and loads the weights
 (about 1.8 s on a 2-core CPU), then opens the video, decodes a few frames spread over it and
@@ -27,7 +27,7 @@ from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.video import VideoReader, cheap_frame_sample
 
-#: frames sampled across the video to read its noise level when no ``--sigma N`` is given
+#: frames sampled across the video: its noise level when no ``--sigma N`` is given, and whether it is a still
 SIGMA_SAMPLE_FRAMES = 8
 
 #: most mean absolute difference (0..255) between consecutive sampled frames of a still: 0 for a
