@@ -19,6 +19,7 @@
 #   scripts/train_defaults.sh unet-real-pairs # from there, with real noisy/clean photo pairs
 #   scripts/train_defaults.sh unet-real-cam   # from there, without white-noise clips
 #   scripts/train_defaults.sh unet-real-cfa   # the shipped real-noise unet: from there, the Bayer phase drawn per clip
+#   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -222,6 +223,15 @@ for model in "${MODELS[@]}"; do
                      --init-from "${REALCFA_INIT:-$OUT/unet-real-cam}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
                      --camera-fraction 1.0 --camera-random-cfa "${camera_mix[@]}" "${real_pairs[@]}"
                    python scripts/export_bf16.py "$OUT/unet-real-cfa" stdit_cli/weights/unet-real ;;
+    # the real-noise stages carried over to the GPU-trained white-noise weights (2026-12-04): (weights/unet-real
+    # - weights/unet-hw2, the base its stages started from; REAL_OLD_BASE, REAL_TUNED: weights/unet of commit
+    # f0a02f7 and weights/unet-real as shipped by unet-real-cfa) added to unet-hw-gpu2 (HWG2_NEW; as run, the
+    # shipped weights/unet), then a fresh 1500-step cosine at lr 1e-4, seed 197, with unet-real-cfa's mix
+    unet-real-gpu2) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real-cfa}" \
+                      --new-base "${HWG2_NEW:-$OUT/unet-hw-gpu2}" --out "$OUT/unet-real-graftgpu2"
+                    fit unet-real-gpu2 unet halfres-wide 1500 4 128 1e-4 197 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "$OUT/unet-real-graftgpu2" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 250 \
+                      --camera-fraction 1.0 --camera-random-cfa "${camera_mix[@]}" "${real_pairs[@]}" ;;
     # 64 px crops, then fine-tunes on 128 and 192 px crops: GroupNorm statistics closer to whole
     # frames' (Vid4 20 frames, sigma 10/25/50: 33.35/27.72/23.38 -> 33.46/27.91/23.61 -> 33.50/27.96/23.70);
     # then 192 px again with the loss weighted towards high noise (-> 33.47/28.02/23.88);
