@@ -19,7 +19,7 @@
 #   scripts/train_defaults.sh unet-real-pairs # from there, with real noisy/clean photo pairs
 #   scripts/train_defaults.sh unet-real-cam   # from there, without white-noise clips
 #   scripts/train_defaults.sh unet-real-cfa   # the shipped real-noise unet: from there, the Bayer phase drawn per clip
-#   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage
+#   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -226,7 +226,9 @@ for model in "${MODELS[@]}"; do
     # the real-noise stages carried over to the GPU-trained white-noise weights (2026-12-04): (weights/unet-real
     # - weights/unet-hw2, the base its stages started from; REAL_OLD_BASE, REAL_TUNED: weights/unet of commit
     # f0a02f7 and weights/unet-real as shipped by unet-real-cfa) added to unet-hw-gpu2 (HWG2_NEW; as run, the
-    # shipped weights/unet), then a fresh 1500-step cosine at lr 1e-4, seed 197, with unet-real-cfa's mix
+    # shipped weights/unet), then a fresh 1500-step cosine at lr 1e-4, seed 197, with unet-real-cfa's mix.
+    # Not shipped: heavier smoothing, not a better model (camera video +0.11 dB, night +0.30; PolyU +0.01;
+    # mixed-phase camera stills -0.05, bright -0.33; clean foliage 37.94; scripts/results/2026-12-05_real_gpu2.md)
     unet-real-gpu2) python scripts/graft_weights.py --old-base "${REAL_OLD_BASE:-$OUT/unet-hw2}" --tuned "${REAL_TUNED:-$OUT/unet-real-cfa}" \
                       --new-base "${HWG2_NEW:-$OUT/unet-hw-gpu2}" --out "$OUT/unet-real-graftgpu2"
                     fit unet-real-gpu2 unet halfres-wide 1500 4 128 1e-4 197 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
