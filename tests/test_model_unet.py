@@ -45,7 +45,8 @@ def context(batch=2, tokens=4, dim=16, seed=2):
 @pytest.mark.parametrize("preset, low, high", [("tiny", 10_000, 100_000), ("small", 1_000_000, 4_000_000),
                                                ("base", 10_000_000, 30_000_000), ("small-lean", 1_000_000, 4_000_000),
                                                ("small-lean-fullres", 1_000_000, 4_000_000), ("fast", 1_000_000, 2_000_000),
-                                               ("halfres", 2_000_000, 4_000_000), ("halfres-wide", 2_000_000, 4_000_000)])
+                                               ("halfres", 2_000_000, 4_000_000), ("halfres-wide", 2_000_000, 4_000_000),
+                                               ("halfres-fast", 1_000_000, 1_500_000)])
 def test_presets_hold_exactly_the_init_arguments_and_fit_their_size(preset, low, high):
     config = load_preset(preset)
     assert set(config) == set(inspect.signature(UNetSTIC.__init__).parameters) - {"self"}

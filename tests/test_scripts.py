@@ -173,16 +173,17 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     calls = _recorded_calls(tmp_path)
 
     outs = [option(c, "--out") for c in calls]
-    grafted = "runs/x/unet-real-graft"  # made by scripts/graft_weights.py from runs before it
+    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init"]  # made by scripts/graft_weights.py, slim_weights.py from runs before them
     assert outs.index("runs/x/unet-real4") < outs.index("runs/x/unet-real5") and outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-real5")
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
         if "--init-from" in call:
-            assert option(call, "--init-from") in outs[:index] + [grafted], outs[index]
+            assert option(call, "--init-from") in outs[:index] + grafted, outs[index]
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
     assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu") < outs.index("runs/x/unet-hw-gpu2")
-    assert shipped == {"unet": "runs/x/unet-hw-gpu2", "unet-fast": "runs/x/unet-fast240", "stdit": "runs/x/stdit",
+    assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-fast-hr")  # --fast's weights are sliced from the default's
+    assert shipped == {"unet": "runs/x/unet-hw-gpu2", "unet-fast": "runs/x/unet-fast-hr", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -389,3 +390,38 @@ def test_stage_gpu_data_copies_the_training_material_without_the_suites_clips_an
     assert (option(second, "--init-from"), option(second, "--steps"), option(second, "--batch-size"), option(second, "--seed")) == ("runs/x/unet-hw-gpu", "1500", "16", "169")
     assert (option(second, "--smooth-fraction"), option(second, "--lr")) == ("0.4", "2e-4") and f"stills:{staged}/bsds500/train" in second
     assert (tmp_path / "stdit_cli" / "weights" / "unet" / "stdit.json").read_text() == "runs/x/unet-hw-gpu2"
+
+
+def test_slim_weights_slices_the_default_into_the_fast_preset_group_by_group_and_part_by_part(tmp_path):
+    import importlib.util
+
+    from safetensors.torch import load_file
+
+    from stdit_cli.weights import load_checkpoint
+
+    spec = importlib.util.spec_from_file_location("slim_weights", SCRIPTS / "slim_weights.py")
+    slim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(slim)
+    teacher_dir = Path(__file__).resolve().parents[1] / "stdit_cli" / "weights" / "unet"
+    out = tmp_path / "sliced"
+    subprocess.run([sys.executable, str(SCRIPTS / "slim_weights.py"), str(teacher_dir), "halfres-fast", "--out", str(out)], check=True, capture_output=True)
+    student = load_checkpoint(out)
+    teacher = load_checkpoint(teacher_dir)
+    assert list(student.model.config.block_out_channels) == [16, 32, 64] and student.metadata["trained_steps"] == 0
+    # the concatenated [hidden, skip] inputs the script assumes are the model's own, in both configurations
+    for checkpoint in (teacher, student):
+        for i, block in enumerate(checkpoint.model.up_blocks):
+            for j, layer in enumerate(block.layers):
+                assert sum(slim.up_concat_parts(dict(checkpoint.model.config), i, j)) == layer.resnet.norm1.num_channels
+    t = {k: v.float() for k, v in load_file(str(teacher_dir / "diffusion_pytorch_model.safetensors")).items()}
+    s = load_file(str(out / "diffusion_pytorch_model.safetensors"))
+    keep = torch.tensor([0, 1, 6, 7, 12, 13, 18, 19, 24, 25, 30, 31, 36, 37, 42, 43])  # 2 of each 6-channel group of 48
+    torch.testing.assert_close(s["conv_in.weight"], t["conv_in.weight"][keep])
+    taps = "down_blocks.0.layers.0.temp_conv.conv1.weight"  # [(3 C), C, 1, 1]: each tap sliced alike
+    torch.testing.assert_close(s[taps], torch.cat([t[taps][k * 48 + keep][:, keep] for k in range(3)]))
+    concat = "up_blocks.2.layers.1.resnet.conv1.weight"  # input [hidden 48 | skip 48] -> [16 | 16]
+    torch.testing.assert_close(s[concat], t[concat][keep][:, torch.cat([keep, 48 + keep])])
+
+    failed = subprocess.run([sys.executable, str(SCRIPTS / "slim_weights.py"), str(teacher_dir), "fast", "--out", str(tmp_path / "bad")],
+                            capture_output=True, text=True)  # fmt: skip
+    assert failed.returncode != 0 and "patch_size differs" in failed.stderr and not (tmp_path / "bad").exists()
