@@ -1,4 +1,4 @@
-#!/usr/bin/env python
+#!/usr/bin/env python3
 """A narrower UNetSTIC initialised from a trained one: every tensor sliced to the narrower shapes.
 
     python scripts/slim_weights.py stdit_cli/weights/unet halfres-fast --out runs/fast-init
@@ -9,7 +9,8 @@ student group is a subset of one teacher group, and the group statistics stay th
 channels); the temporal convolutions' taps (``(3 C)`` outputs) and the up path's concatenated
 inputs (``[hidden, skip]``) are sliced part by part; the sinusoidal time features keep the
 frequencies nearest the student's. The result is a start for training (``stdit train --init-from``),
-not a model: a sliced network computes something near, not equal to, the teacher's function.
+not a model: the sliced network barely denoises (its function is not the teacher's), but it trains
+faster than a fresh one (docs/training.md, the ``--fast`` checkpoint).
 """
 
 from __future__ import annotations

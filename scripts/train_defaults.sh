@@ -289,12 +289,15 @@ for model in "${MODELS[@]}"; do
     # the shipped --fast checkpoint since 2026-12-05 (preset halfres-fast: the default's 2x2 stem and levels, 16/32/64
     # channels): started from the default's weights sliced to those channels (scripts/slim_weights.py; each
     # GroupNorm group keeps its first channels), then a 7500-step cosine at lr 5e-4 on the default's
-    # material with 40% smooth clips, seed 191, bf16; 64 minutes on the 2-core CPU (FAST_TEACHER: the weights
+    # material with 40% smooth clips, seed 191, bf16; 66 minutes on the 2-core CPU (FAST_TEACHER: the weights
     # sliced, default the shipped unet, which the stage unet-hw-gpu2 writes)
     unet-fast-hr) python scripts/slim_weights.py "${FAST_TEACHER:-stdit_cli/weights/unet}" halfres-fast --out "$OUT/unet-fast-hr-init"
                   fit unet-fast-hr unet halfres-fast 7500 4 128 5e-4 191 "${native[@]}" "${content[@]}" --smooth-fraction 0.4 \
                     --init-from "$OUT/unet-fast-hr-init" --precision bf16
                   ship unet-fast-hr unet-fast ;;
+    # a second stage of it (an experiment of 2026-12-05): a fresh 2500-step cosine at lr 2e-4, seed 193
+    unet-fast-hr2) fit unet-fast-hr2 unet halfres-fast 2500 4 128 2e-4 193 "${native[@]}" "${content[@]}" --smooth-fraction 0.4 \
+                     --init-from "${FAST_HR_INIT:-$OUT/unet-fast-hr}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its
