@@ -29,6 +29,18 @@ def test_binned_2x2_averages_blocks_and_drops_an_odd_edge():
     assert np.abs(binned - expected).max() <= 0.5
 
 
+def test_binned_2x2_rounds_half_to_even_like_a_float_mean():
+    # every 2x2 sum 0..1020 once: the integer path must match np.rint of the float mean exactly
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 256, size=(3, 38, 52, 3), dtype=np.uint8)
+    frames[0, :2, :2, 0] = [[0, 1], [0, 1]]  # mean 0.5: rounds down to 0
+    frames[0, :2, 2:4, 0] = [[1, 2], [1, 2]]  # mean 1.5: rounds up to 2
+    expected = np.rint(frames.astype(np.float64).reshape(3, 19, 2, 26, 2, 3).mean(axis=(2, 4)))
+    binned = binned_2x2(frames)
+    assert np.array_equal(binned, expected.astype(np.uint8))
+    assert binned[0, 0, 0, 0] == 0 and binned[0, 0, 1, 0] == 2
+
+
 @pytest.mark.parametrize("sigma", [10.0, 25.0])
 def test_white_noise_halves_when_binned(sigma):
     rng = np.random.default_rng(1)

@@ -166,6 +166,16 @@ def test_chroma_subsampled_video_is_measured_on_luma(tmp_path, sigma_255):
         assert denoiser.estimate_sigma(reader) == pytest.approx(sigma_255, rel=0.15)
 
 
+def test_luma_level_is_read_on_the_sampled_patches_as_on_the_whole_luma_plane():
+    from stdit_cli.pipeline.noise_level import LUMA_NOISE_GAIN, estimate_sigma_255_from_luma, luma_uint8
+
+    frames = add_noise(natural_frames(frame_count=4, height=72, width=96), 20)
+    whole_plane = estimate_sigma_255(luma_uint8(frames)) / LUMA_NOISE_GAIN  # [T, H, W, 1] first
+    assert estimate_sigma_255_from_luma(frames) == pytest.approx(whole_plane, rel=1e-4)
+    with pytest.raises(ValueError, match="RGB"):
+        estimate_sigma_255(frames[..., :1], luma=True)
+
+
 def test_rgb_and_444_video_is_not_chroma_subsampled():
     from stdit_cli.video import VideoInfo
     import dataclasses

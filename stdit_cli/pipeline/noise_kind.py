@@ -44,10 +44,19 @@ MAX_WHITENESS = 1.5
 def binned_2x2(frames_uint8: np.ndarray) -> np.ndarray:
     """``[T, H, W, C]`` uint8 -> ``[T, H//2, W//2, C]`` uint8, each pixel the rounded mean of a 2x2 block."""
     count, height, width, channels = frames_uint8.shape
-    even = frames_uint8[:, : height - height % 2, : width - width % 2].astype(np.float32)
-    # [T, H, W, C] -> [T, H/2, 2, W/2, 2, C] -> mean over the two block axes -> [T, H/2, W/2, C]
-    blocks = even.reshape(count, height // 2, 2, width // 2, 2, channels).mean(axis=(2, 4))
-    return np.clip(np.rint(blocks), 0, 255).astype(np.uint8)
+    if height < 2 or width < 2:
+        raise ValueError(f"frames of shape {list(frames_uint8.shape)} are too small to bin 2x2")
+    binned = np.empty((count, height // 2, width // 2, channels), dtype=np.uint8)
+    for frame, out in zip(frames_uint8, binned):  # one frame at a time: no float copy of the sample
+        even = frame[: height - height % 2, : width - width % 2]
+        # the four pixels of each 2x2 block, [H/2, W/2, C] each, summed in uint16 (at most 1020)
+        sums = even[0::2, 0::2].astype(np.uint16)
+        for row, col in ((0, 1), (1, 0), (1, 1)):
+            sums += even[row::2, col::2]
+        # the mean rounded half to even, as np.rint: quotient, +1 above half, +1 at half on an odd quotient
+        quotient, remainder = np.divmod(sums, 4)
+        out[...] = quotient + (remainder > 2) + ((remainder == 2) & (quotient % 2 == 1))
+    return binned
 
 
 def whiteness(white: float, binned: float) -> float:
