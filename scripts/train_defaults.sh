@@ -298,6 +298,10 @@ for model in "${MODELS[@]}"; do
     unet-fast-hr2) fit unet-fast-hr2 unet halfres-fast 2500 4 128 2e-4 193 "${native[@]}" "${content[@]}" --smooth-fraction 0.4 \
                      --init-from "${FAST_HR_INIT:-$OUT/unet-fast-hr}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16
                    ship unet-fast-hr2 unet-fast ;;
+    # a third stage (an experiment of 2026-12-05): another fresh cosine, 4000 steps at lr 2e-4, half
+    # of the clips flat or smooth (the second stage's --fast was 1.6-4.0 dB below nlmeans there), seed 197
+    unet-fast-hr3) fit unet-fast-hr3 unet halfres-fast 4000 4 128 2e-4 197 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
+                     --init-from "${FAST_HR3_INIT:-$OUT/unet-fast-hr2}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its

@@ -110,7 +110,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--scheduler", type=click.Choice(["ddim", "ddpm"]), default="ddim", show_default=True)
 @click.option("--eta", type=click.FloatRange(min=0.0), default=0.0, show_default=True, help="DDIM noise weight (0 = deterministic).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampler's noise (same seed, same output).")
-@click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model).")
+@click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model and device; the unet 640 on a CPU, 1024 on a GPU).")
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
 @click.option("--window-overlap", type=click.IntRange(min=0), default=None, help="Frames shared by consecutive windows (default: 0, every frame denoised once per view).")
 @click.option("--batch-size", callback=_parse_batch_size, default="auto", show_default=True, help="Windows/tiles per forward pass, or 'auto' (1 on CPU; sized from free memory on GPUs).")

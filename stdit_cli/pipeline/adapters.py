@@ -34,6 +34,11 @@ class BackboneAdapter:
         default_tile: spatial tile side used by ``stdit denoise`` unless ``--tile`` says otherwise
             (the DiTs default to their training crop: their sincos positions are absolute).
         default_tile_overlap: pixels shared by neighbouring tiles unless ``--tile-overlap`` says otherwise.
+        cpu_tile: the default tile side on a CPU where it differs (``None``: ``default_tile``). A CPU
+            runs a conv backbone faster, in less memory, on tiles whose feature maps stay small: the
+            default unet's video loop at 854x480 is 1.1-1.4x as fast on two 640-px tiles as on the
+            whole frame, at 1280x720 1.2x, and within 0.012 dB of it on every validation clip.
+        cpu_tile_overlap: the default overlap with ``cpu_tile`` (``None``: ``default_tile_overlap``).
         to_inputs: ``(model, video_bcthw, timestep[B]) -> forward kwargs``.
         to_canonical: ``(output, batch, frames) -> [B, C, T, H, W]``.
         token_grid: ``(model, T, H, W) -> dict`` of the transformer's token layout (DiTs only).
@@ -56,6 +61,15 @@ class BackboneAdapter:
     token_grid: Callable[[Any, int, int, int], dict[str, Any]] | None = None
     channels_last: bool = False
     edge_margin: int = 0
+    cpu_tile: int | None = None
+    cpu_tile_overlap: int | None = None
+
+    def tiling_for(self, device: torch.device) -> tuple[int, int]:
+        """The default ``(tile side, tile overlap)`` on ``device``."""
+        if device.type == "cpu" and self.cpu_tile is not None:
+            overlap = self.default_tile_overlap if self.cpu_tile_overlap is None else self.cpu_tile_overlap
+            return self.cpu_tile, overlap
+        return self.default_tile, self.default_tile_overlap
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         """Put ``model`` in the memory format this backbone runs fastest in."""
@@ -125,6 +139,8 @@ ADAPTERS: dict[str, BackboneAdapter] = {
         to_canonical=_sample_bcthw,
         channels_last=True,
         edge_margin=DEFAULT_MARGIN,
+        cpu_tile=640,
+        cpu_tile_overlap=32,
     ),
     "stdit": BackboneAdapter(
         name="stdit",

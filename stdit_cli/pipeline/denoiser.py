@@ -175,8 +175,9 @@ class VideoDenoiser:
         if overlap is None:
             overlap = min(DEFAULT_WINDOW_OVERLAP, window - 1)
         self.plan = WindowPlan.from_overlap(window, overlap)
-        self.tile = options.tile or self.adapter.default_tile
-        overlap = options.tile_overlap if options.tile_overlap is not None else self.adapter.default_tile_overlap
+        default_tile, default_overlap = self.adapter.tiling_for(self.device)
+        self.tile = options.tile or default_tile
+        overlap = options.tile_overlap if options.tile_overlap is not None else default_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
         self.edge = EdgeMargin.for_model(self.adapter.edge_margin, self.model)
         # --noise real without --sigma N: the level is read by the learned estimator (loaded now:
