@@ -214,7 +214,7 @@ def _mkldnn_conv_flop(x_shape, w_shape, _bias, _padding, _stride, _dilation, _gr
 
 
 def model_only(model_name: str, width: int, height: int, device: torch.device, precision: str, repeats: int = 2) -> dict:
-    """Frames/s of the backbone alone on one full-frame window (every view of it), and its FLOP floor."""
+    """Frames/s of the backbone alone on one window of the frame, up to the tile size (every view of it), and its FLOP floor."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
