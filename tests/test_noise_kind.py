@@ -30,7 +30,7 @@ def test_binned_2x2_averages_blocks_and_drops_an_odd_edge():
 
 
 def test_binned_2x2_rounds_half_to_even_like_a_float_mean():
-    # every 2x2 sum 0..1020 once: the integer path must match np.rint of the float mean exactly
+    # random blocks and two exact ties: the integer path must match np.rint of the float mean exactly
     rng = np.random.default_rng(3)
     frames = rng.integers(0, 256, size=(3, 38, 52, 3), dtype=np.uint8)
     frames[0, :2, :2, 0] = [[0, 1], [0, 1]]  # mean 0.5: rounds down to 0
