@@ -63,6 +63,22 @@ def _conv3d_over_time(video: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     return F.conv3d(video, weight, bias, padding=(1, 0, 0))
 
 
+def _subtract_channel_bias(frames: torch.Tensor, bias: torch.Tensor) -> None:
+    """``frames -= bias[:, None, None]`` in place, for ``[B, C, H, W]`` frames and a ``[C]`` bias.
+
+    On channels_last frames the subtraction runs over ``[B, H, W * C]`` rows with the bias tiled
+    ``W`` times: broadcasting a ``[C, 1, 1]`` operand along a 16-channel innermost dimension is
+    7x slower on a CPU (bf16, the unet's top level at 640x272).
+    """
+    # [B, C, H, W] -> [B, H, W, C]: a view; contiguous in its last two dimensions when channels_last
+    pixels = frames.permute(0, 2, 3, 1)
+    if pixels.stride(3) == 1 and pixels.stride(2) == pixels.shape[3]:
+        # [B, H, W, C] -> [B, H, W * C] (a view, so the update lands in ``frames``)
+        pixels.flatten(2).sub_(bias.repeat(pixels.shape[2]))
+    else:
+        frames.sub_(bias[:, None, None])
+
+
 class LeanResnetBlock2D(ResnetBlock2D):
     """diffusers' ``ResnetBlock2D`` (same parameters, same sums) with fewer full-size passes at inference.
 
@@ -137,8 +153,8 @@ class TemporalConv(nn.Module):
         video = _conv3d_over_time(video, weight, bias_before + bias_center + bias_after)
         # a tap's bias only reaches frame t when the tap's frame exists: not before the first or after the last
         # (in the video's dtype: a float32 operand would make the in-place update go through float32 copies)
-        video[:, :, 0] -= bias_before.to(video.dtype)[:, None, None]
-        video[:, :, -1] -= bias_after.to(video.dtype)[:, None, None]
+        _subtract_channel_bias(video[:, :, 0], bias_before.to(video.dtype))
+        _subtract_channel_bias(video[:, :, -1], bias_after.to(video.dtype))
         # [B, C, T, H, W] -> [(B T), C, H, W]
         return video.transpose(1, 2).flatten(0, 1)
 
