@@ -27,7 +27,11 @@ from benchmark_common import read_video  # noqa: E402
 from validation_suite import is_compressed, load_clip  # noqa: E402
 
 
-def noisy_path(work: Path, clip: str, sigma: int, frames: int) -> Path:
+def noisy_path(pattern: str | None, work: Path, clip: str, sigma: int, frames: int) -> Path:
+    """The suite's noisy clip, or ``pattern`` filled in ({group}, {name}, {sigma}, {frames})."""
+    if pattern is not None:
+        group, _, name = clip.partition("/")
+        return Path(pattern.format(group=group, name=name, sigma=sigma, frames=frames))
     suffix = "_h264" if is_compressed(clip) else ""
     return work / "noisy" / f"{clip}_sigma{sigma}_seed2024_{frames}f{suffix}.mp4"
 
@@ -46,6 +50,7 @@ def main() -> None:
     parser.add_argument("--base", choices=["true", "auto"], default="auto")
     parser.add_argument("--frames", type=int, default=10, help="the noisy clips' length (their file names say it)")
     parser.add_argument("--work", type=Path, default=Path("runs/suite"))
+    parser.add_argument("--noisy", default=None, help="other noisy clips, e.g. 'runs/crf/{group}_{name}_sigma{sigma}_seed2024_{frames}f_crf10.mp4'")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--options", default="", help="more `stdit denoise` options, one string")
     args = parser.parse_args()
@@ -58,7 +63,7 @@ def main() -> None:
             clip, _, sigma_text = item.partition("@")
             sigma = int(sigma_text)
             clean = load_clip(args.data, clip, args.frames).astype(np.float64)
-            source = noisy_path(args.work, clip, sigma, args.frames)
+            source = noisy_path(args.noisy, args.work, clip, sigma, args.frames)
             base = float(sigma) if args.base == "true" else denoise(source, out, extra)["sigma"]
             cells = []
             for factor in args.factors:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stdit_cli.pipeline.noise_kind import MAX_WHITENESS, binned_2x2, reads_as_white, whiteness
+from stdit_cli.pipeline.noise_kind import (
+    MAX_WHITENESS,
+    SUBSAMPLED_LEVEL_SCALE,
+    SUBSAMPLED_WHITENESS_RANGE,
+    binned_2x2,
+    gaussian_level,
+    reads_as_white,
+    whiteness,
+)
 from stdit_cli.pipeline.noise_level import estimate_sigma_255
 from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise, blur_spatially
 
@@ -81,3 +89,24 @@ def test_levels_that_disagree_are_not_white_noise():
 
 def test_no_binned_level_is_not_white_noise():
     assert not reads_as_white(white=10.0, binned=None, learned=10.0)
+
+
+def test_gaussian_level_is_the_level_read_without_subsampled_colour():
+    assert gaussian_level(white=25.0, binned=12.5, chroma_subsampled=False) == 25.0
+    assert gaussian_level(white=25.0, binned=None, chroma_subsampled=True) == 25.0  # too small to bin: as read
+
+
+def test_gaussian_level_in_subsampled_video_follows_the_whiteness():
+    low, high = SUBSAMPLED_WHITENESS_RANGE
+    white = 20.0
+
+    def at(whiteness_wanted: float) -> float:
+        return gaussian_level(white, binned=whiteness_wanted * white / 2, chroma_subsampled=True)
+
+    # white noise (binning halves it): the share for colour averaged 2x2
+    assert at(1.0) == pytest.approx(SUBSAMPLED_LEVEL_SCALE * white)
+    assert at(low) == pytest.approx(SUBSAMPLED_LEVEL_SCALE * white)
+    # noise an encoder has already thinned reads less white: back to the level as read
+    assert at(high) == pytest.approx(white)
+    assert at(3.0) == pytest.approx(white)
+    assert at((low + high) / 2) == pytest.approx((SUBSAMPLED_LEVEL_SCALE + 1) / 2 * white)

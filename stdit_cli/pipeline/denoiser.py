@@ -19,7 +19,7 @@ from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
-from stdit_cli.pipeline.noise_kind import reads_as_white
+from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
 from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
@@ -247,10 +247,11 @@ class VideoDenoiser:
         return self.level_of(read_sample(reader))
 
     def level_of(self, opening: Opening) -> float:
-        """The level to run at, from an opening's sample: its patch-PCA level, or with ``--noise real``
-        the learned one where the two disagree (camera noise; ``learned_level.blind_level``)."""
+        """The level to run at, from an opening's sample: its patch-PCA level (less in a chroma-subsampled
+        video: ``noise_kind.gaussian_level``), or with ``--noise real`` the learned one where the two
+        disagree (camera noise; ``learned_level.blind_level``)."""
         if self.learned_level is None:
-            return opening.white
+            return gaussian_level(opening.white, opening.binned, opening.reader.info.chroma_subsampled)
         return blind_level(self.learned_of(opening), opening.white)
 
     def learned_of(self, opening: Opening) -> float:

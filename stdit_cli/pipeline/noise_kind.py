@@ -39,6 +39,11 @@ import numpy as np
 LEVEL_AGREEMENT = 2.0
 #: most 2x2-binned/full-resolution level ratio (binned level doubled) that reads as white noise
 MAX_WHITENESS = 1.5
+#: white noise in a chroma-subsampled video runs the Gaussian weights at this share of its level
+#: (see :func:`gaussian_level`) ...
+SUBSAMPLED_LEVEL_SCALE = 0.85
+#: ... while its whiteness is at most the first of these; from the second on at the full level; linearly between
+SUBSAMPLED_WHITENESS_RANGE = (1.15, 1.4)
 
 
 def binned_2x2(frames_uint8: np.ndarray) -> np.ndarray:
@@ -72,3 +77,26 @@ def reads_as_white(white: float, binned: float | None, learned: float) -> bool:
         return False
     agree = learned / LEVEL_AGREEMENT <= white <= LEVEL_AGREEMENT * learned
     return agree and (whiteness(white, binned) <= MAX_WHITENESS or white >= learned)
+
+
+def gaussian_level(white: float, binned: float | None, chroma_subsampled: bool) -> float:
+    """The level to run the Gaussian weights at for white noise read as ``white`` (patch PCA).
+
+    In a 4:2:0 or 4:2:2 video the level is read on luma and stated as the i.i.d. RGB noise the
+    weights were trained on, but subsampling averaged the colour noise over 2x2 blocks, so the RGB
+    frames hold less noise than that (RMS about 0.8 of it). At 0.85 of the level the shipped
+    default scores +0.3 to +1.4 dB on white noise stored as 4:2:0 H.264 at CRF 10 (ten clips at
+    sigma 10-50) and at CRF 20 (the validation suite's compressed clips, five of six cases +0.13 to
+    +0.69, the sixth -0.05). A strong encode (CRF 28 at sigma 25) has already taken much of the
+    noise, and the level read, down: there 0.85 of it loses 0.6-0.9 dB. Those videos read less
+    white (whiteness 1.37-1.84 against at most 1.15 at CRF 10-20 at sigma 25 and 50), so the share
+    goes back to 1 over :data:`SUBSAMPLED_WHITENESS_RANGE`
+    (`scripts/results/2026-12-05_subsampled_level.md`). Videos without subsampled colour (RGB,
+    4:4:4), and samples too small to bin, keep the level as read.
+    """
+    if not chroma_subsampled or binned is None:
+        return white
+    low, high = SUBSAMPLED_WHITENESS_RANGE
+    # 0 at or below `low`, 1 at or above `high`: the share of the level moves from the scale to 1
+    toward_full = min(max((whiteness(white, binned) - low) / (high - low), 0.0), 1.0)
+    return white * (SUBSAMPLED_LEVEL_SCALE + (1.0 - SUBSAMPLED_LEVEL_SCALE) * toward_full)
