@@ -89,8 +89,8 @@ def gaussian_level(white: float, binned: float | None, chroma_subsampled: bool) 
     sigma 10-50) and at CRF 20 (the validation suite's compressed clips, five of six cases +0.13 to
     +0.69, the sixth -0.05). A strong encode (CRF 28 at sigma 25) has already taken much of the
     noise, and the level read, down: there 0.85 of it loses 0.6-0.9 dB. Those videos read less
-    white (whiteness 1.37-1.84 against at most 1.15 at CRF 10-20 at sigma 25 and 50), so the share
-    goes back to 1 over :data:`SUBSAMPLED_WHITENESS_RANGE`
+    white (whiteness 1.37-1.84; at CRF 10-20 at sigma 25 and 50 1.00-1.17 on all but one clip,
+    1.35), so the share goes back to 1 over :data:`SUBSAMPLED_WHITENESS_RANGE`
     (`scripts/results/2026-12-05_subsampled_level.md`). Videos without subsampled colour (RGB,
     4:4:4), and samples too small to bin, keep the level as read.
     """
