@@ -13,8 +13,10 @@ Rows:
 - ``stdit denoise`` as a user times it (the whole process: Python start-up, imports, model load,
   decode, model, encode) and its video loop alone (the time the CLI reports for the video), for
   each model, with the default settings and with ``--fast``;
-- ffmpeg ``nlmeans`` (p=7, r=15) and ``hqdn3d`` end to end (decode + filter + the same H.264
-  encode stdit does), OpenCV ``fastNlMeansDenoisingColoredMulti`` (window 5; denoising only) and
+- ffmpeg ``nlmeans`` (p=7, r=15) and ``hqdn3d`` end to end (decode + filter in yuv444p + the same
+  H.264 encode stdit does), and ffmpeg ``nlmeans`` as a user types it (``ffmpeg -i noisy.mp4 -vf
+  nlmeans out.mp4``: the filter on the file's yuv420p planes, ffmpeg's default x264 encode; about
+  two thirds of the time of the yuv444p row, so stdit's ratios against it are lower), OpenCV ``fastNlMeansDenoisingColoredMulti`` (window 5; denoising only) and
   CBM3D per frame (``bm3d.bm3d_rgb``; a few frames), each with its ratio against ffmpeg nlmeans;
 - model-only frames/s of each model against its arithmetic floor (FLOPs per frame, counted by
   ``torch.utils.flop_counter``, over the measured fp32/bf16 matmul rate of the device), in fp32
@@ -193,6 +195,15 @@ def run_ffmpeg_filter(clip: Path, out: Path, chain: str, frames: int) -> dict:
             "whole_fps": frames / wall, "command": " ".join(["ffmpeg", *command[1:]])}
 
 
+def run_ffmpeg_as_typed(clip: Path, out: Path, frames: int) -> dict:
+    """``ffmpeg -i clip -vf nlmeans out.mp4``, nothing else: nlmeans on the file's own pixel format
+    (yuv420p: chroma at a quarter of the pixels) and ffmpeg's default encode (libx264 ``medium``, CRF 23)."""
+    command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-i", str(clip), "-vf", "nlmeans", str(out)]
+    wall = run_timed(command)
+    return {"frames": frames, "seconds": round(wall, 3), "fps": frames / wall, "wall_seconds": round(wall, 2),
+            "whole_fps": frames / wall, "command": " ".join(["ffmpeg", *command[1:]])}
+
+
 def run_opencv_clip(clip: Path, frames: int) -> dict:
     noisy = decode(clip)[:frames]
     _, seconds = run_opencv(noisy, OPENCV_H)
@@ -256,18 +267,25 @@ def model_only(model_name: str, width: int, height: int, device: torch.device, p
 
 
 # ---------------------------------------------------------------------------- tables
+TYPED = "ffmpeg nlmeans, as typed"
+
+
 def speed_table(rows: list[dict]) -> str:
     """Whole process (what `time stdit denoise clip.mp4` shows) and the video loop alone, each
-    against ffmpeg nlmeans on the same clip (ffmpeg starts in milliseconds: its loop is its whole)."""
-    lines = ["| method | size | frames | settings | whole process (s) | whole frames/s | × nlmeans | start-up (s) "
-             "| loop frames/s | × nlmeans | peak RSS (MiB) |",
-             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    against ffmpeg nlmeans on the same clip (ffmpeg starts in milliseconds: its loop is its whole):
+    in yuv444p with stdit's encode, and, where it ran, as a user types it (yuv420p, ffmpeg's encode)."""
+    lines = ["| method | size | frames | settings | whole process (s) | whole frames/s | × nlmeans | × nlmeans as typed "
+             "| start-up (s) | loop frames/s | × nlmeans | peak RSS (MiB) |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     nlmeans = {(r["size"], r["frames"]): r for r in rows if r["method"] == "ffmpeg nlmeans"}
+    typed = {(r["size"], r["frames"]): r for r in rows if r["method"] == TYPED}
+
+    def ratio(value: float | None, ref: dict | None, key: str) -> str:
+        return f"{value / ref[key]:.2f}" if ref and value and ref.get(key) else "—"
+
     for r in rows:
-        ref = nlmeans.get((r["size"], r["frames"]))
+        key = (r["size"], r["frames"])
         whole = r.get("whole_fps")
-        whole_ratio = f"{whole / ref['whole_fps']:.2f}" if ref and whole and ref.get("whole_fps") else "—"
-        loop_ratio = f"{r['fps'] / ref['fps']:.2f}" if ref else "—"
         rss = f"{r['peak_rss_mib']:.0f}" if r.get("peak_rss_mib") else "—"
         settings = r.get("settings", "")
         if r.get("precision"):  # what --precision auto resolved to, for stdit rows
@@ -275,7 +293,9 @@ def speed_table(rows: list[dict]) -> str:
         wall = f"{r['wall_seconds']:.2f}" if r.get("wall_seconds") else "—"
         startup = f"{r['startup_seconds']:.2f}" if r.get("startup_seconds") is not None else "—"
         lines.append(f"| {r['method']} | {r['size']} | {r['frames']} | {settings} | {wall} | "
-                     + (f"{whole:.2f}" if whole else "—") + f" | {whole_ratio} | {startup} | {r['fps']:.2f} | {loop_ratio} | {rss} |")
+                     + (f"{whole:.2f}" if whole else "—")
+                     + f" | {ratio(whole, nlmeans.get(key), 'whole_fps')} | {ratio(whole, typed.get(key), 'whole_fps')}"
+                     f" | {startup} | {r['fps']:.2f} | {ratio(r['fps'], nlmeans.get(key), 'fps')} | {rss} |")
     return "\n".join(lines)
 
 
@@ -319,7 +339,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dit-sizes", nargs="*", default=None, help="sizes for the transformers (default: --sizes)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS)
     parser.add_argument("--modes", nargs="*", default=["default", "fast"], choices=list(MODES))
-    parser.add_argument("--tools", nargs="*", default=["nlmeans", "hqdn3d", "opencv", "cbm3d"])
+    parser.add_argument("--tools", nargs="*", default=["nlmeans", "nlmeans-typed", "hqdn3d", "opencv", "cbm3d"])
     parser.add_argument("--opencv-frames", type=int, default=10)
     parser.add_argument("--cbm3d-frames", type=int, default=1)
     parser.add_argument("--memory", nargs="*", type=int, default=[60, 600], help="frame counts of the 854x480 RSS runs")
@@ -371,7 +391,10 @@ def main() -> None:
         for tool in args.tools:
             if tool == "nlmeans":
                 row = best_of(args.repeats, lambda: run_ffmpeg_filter(tool_clip, outputs / "nlmeans.mp4", NLMEANS, tool_frames))
-                row.update(method="ffmpeg nlmeans", settings="p=7:r=15")
+                row.update(method="ffmpeg nlmeans", settings="p=7:r=15, yuv444p, stdit's encode")
+            elif tool == "nlmeans-typed":
+                row = best_of(args.repeats, lambda: run_ffmpeg_as_typed(tool_clip, outputs / "nlmeans_typed.mp4", tool_frames))
+                row.update(method=TYPED, settings="`ffmpeg -i in.mp4 -vf nlmeans out.mp4` (yuv420p, x264 medium CRF 23)")
             elif tool == "hqdn3d":
                 row = best_of(args.repeats, lambda: run_ffmpeg_filter(tool_clip, outputs / "hqdn3d.mp4", HQDN3D, tool_frames))
                 row.update(method="ffmpeg hqdn3d", settings="")
@@ -417,7 +440,9 @@ def main() -> None:
                 f"Noisy input: sigma {SIGMA:g}, H.264 crf 10. Whole process: the wall time of the command, start-up "
                 "included (Python, imports, model load), as `time stdit denoise clip.mp4` shows it; start-up = whole "
                 "process minus the time `stdit denoise --json` reports for the video; loop frames/s = frames / that "
-                "reported time (decode + model + encode)."
+                "reported time (decode + model + encode). × nlmeans: against ffmpeg nlmeans in yuv444p (the quality "
+                "tables' setting) with stdit's own encode; × nlmeans as typed: against `ffmpeg -i in.mp4 -vf nlmeans "
+                "out.mp4`, which filters the file's yuv420p planes (half the samples) and encodes with ffmpeg's default."
                 + (f" Each speed row is the fastest of {args.repeats} runs (all in JSON)." if args.repeats > 1 else ""), "",
                 speed_table(results["speed"])]  # fmt: skip
     if results["memory"]:

@@ -9,6 +9,11 @@ degradation. The groups cover what users bring, so a model that fits one kind of
 - ``flat/field`` and ``flat/gradient``: a flat grey field and a smooth colour gradient (640x272),
   where the ideal output is known and the residual error is the figure;
 - ``still/*``: Kodak24 and CBSD68 photos as clips with synthetic camera motion;
+- ``tiny/*``: held-out DAVIS clips centre-cropped to 11:9 and area-downscaled to 176x144 (QCIF: a
+  phone-call or thumbnail video, where a window holds little context);
+- ``anim/*``: held-out DAVIS clips at 640x360 turned into cel-style animation (edge-preserving
+  smoothing, a fixed palette per clip, dark outlines, anti-aliased): flat colour regions meeting at
+  sharp edges, what cartoons and screen content are made of (added 2026-12-05);
 - ``h264/*``: held-out DAVIS clips noised, then H.264-encoded (CRF 20, 4:2:0), as noisy footage
   usually arrives; the models see them with ``--sigma auto`` as a user would (the "oracle" is the
   sigma added before the encode).
@@ -35,9 +40,13 @@ SUITE = (
     "flat/field", "flat/gradient",
     "still/kodim03", "still/kodim08", "still/cbsd68-119082",
     "h264/dog", "h264/scooter-black",
+    "tiny/dog", "tiny/scooter-black", "anim/blackswan", "anim/car-shadow",
 )  # fmt: skip
 COMPRESSED_GROUP = "h264"
 FLAT_SIZE = (272, 640)  # H, W
+TINY_SIZE = (144, 176)  # H, W: QCIF
+ANIM_SIZE = (360, 640)  # H, W
+ANIM_COLOURS = 12
 H264_CRF = 20
 
 
@@ -78,6 +87,49 @@ def _flat(kind: str, frames: int) -> np.ndarray:
     return np.repeat(np.round(gradient)[None], frames, 0).astype(np.uint8)
 
 
+def _tiny(clean: np.ndarray) -> np.ndarray:
+    """Centre-crop to QCIF's 11:9 and area-downscale to 176x144."""
+    h, w = clean.shape[1:3]
+    out_h, out_w = TINY_SIZE
+    crop_w = min(w, round(h * out_w / out_h))
+    left = (w - crop_w) // 2
+    box = (left, 0, left + crop_w, h)
+    return np.stack([np.asarray(Image.fromarray(f).resize((out_w, out_h), Image.BOX, box=box)) for f in clean])
+
+
+def _animate(clean: np.ndarray) -> np.ndarray:
+    """Cel-style animation from real footage: area-downscaled to 640x360, smoothed by repeated
+    bilateral filtering, quantised to a palette fixed per clip (k-means on the first frame, so the
+    colours hold still over time), dark outlines where the smoothed luma has edges, and a 0.7-px blur
+    (the anti-aliasing of a rendered line). Deterministic."""
+    import cv2
+
+    out_h, out_w = ANIM_SIZE
+    h, w = clean.shape[1:3]
+    crop_h = min(h, round(w * out_h / out_w))
+    top = (h - crop_h) // 2
+    frames = [cv2.resize(np.ascontiguousarray(f[top : top + crop_h]), (out_w, out_h), interpolation=cv2.INTER_AREA) for f in clean]
+    smooth = []
+    for frame in frames:
+        for _ in range(4):
+            frame = cv2.bilateralFilter(frame, 9, 40, 7)
+        smooth.append(frame)
+    pixels = smooth[0].reshape(-1, 3).astype(np.float32)  # [H*W, 3]
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, _, palette = cv2.kmeans(pixels, ANIM_COLOURS, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
+    out = []
+    for frame in smooth:
+        flat = frame.reshape(-1, 1, 3).astype(np.float32)  # [H*W, 1, 3]
+        nearest = np.argmin(((flat - palette[None]) ** 2).sum(-1), axis=1)  # [H*W]
+        cel = palette[nearest].reshape(frame.shape)  # [H, W, 3]
+        luma = cv2.medianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), 5)
+        lines = cv2.adaptiveThreshold(luma, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 4)
+        cel = cel * (lines[..., None] > 0) + 20 * (lines[..., None] == 0)  # outlines dark grey
+        out.append(cv2.GaussianBlur(cel.astype(np.float32), (0, 0), 0.7))
+    return np.clip(np.round(np.stack(out)), 0, 255).astype(np.uint8)
+
+
 def load_clip(data: Path, name: str, frames: int) -> np.ndarray:
     """Clean uint8 ``[T, H, W, 3]`` frames of suite clip ``name`` (``data``: ``../shared/data``)."""
     group, _, source = name.partition("/")
@@ -89,13 +141,17 @@ def load_clip(data: Path, name: str, frames: int) -> np.ndarray:
         return _soften(_davis(data, source, frames))
     if group == "flat":
         return _flat(source, frames)
+    if group == "tiny":
+        return _tiny(_davis(data, source, frames))
+    if group == "anim":
+        return _animate(_davis(data, source, frames))
     if group == "still":
         if source.startswith("cbsd68-"):
             path = data / "bsds500" / "val" / f"{source.split('-', 1)[1]}.jpg"
         else:
             path = data / "kodak24" / f"{source}.png"
         return _still_clip(np.asarray(Image.open(path).convert("RGB")), frames, seed=len(source))
-    raise ValueError(f"unknown suite clip {name!r}; known groups: vid4, davis, soft, flat, still, {COMPRESSED_GROUP}")
+    raise ValueError(f"unknown suite clip {name!r}; known groups: vid4, davis, soft, flat, still, tiny, anim, {COMPRESSED_GROUP}")
 
 
 def is_compressed(name: str) -> bool:
