@@ -103,6 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--frames", type=int, default=5)
+    parser.add_argument("--clips", nargs="+", default=list(CLIPS), metavar="CLIP",
+                        help="validation-suite clips (scripts/validation_suite.py), e.g. tiny/dog anim/blackswan "
+                             "(default: the held-out DAVIS clips and Vid4 calendar and walk; use another --work)")  # fmt: skip
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS",
                         help='stdit runs (default: "default=" and "gaussian=--noise gaussian")')  # fmt: skip
     parser.add_argument("--still", action="store_true", help="each clip's first frame noised once, repeated, stored losslessly")
@@ -115,7 +118,7 @@ def main() -> None:
     runs = [entry.partition("=")[::2] for entry in (args.stdit or ["default=", "gaussian=--noise gaussian"])]
 
     cases: dict[str, tuple[Path, np.ndarray]] = {}  # name -> (noisy H.264 clip, clean frames)
-    for index, name in enumerate(CLIPS):
+    for index, name in enumerate(args.clips):
         clean = load_clip(args.data, name, args.frames)
         clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]  # the Bayer mosaic wants even sizes
         if args.still:
@@ -153,7 +156,7 @@ def main() -> None:
     lines = [
         f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
         "",
-        f"{len(CLIPS)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
+        f"{len(args.clips)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
         + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
            f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
         + ("Bayer phase per clip and camera (index + camera) mod 4; " if args.cfa_phase == "mixed" else "Bayer phase RGGB from the top-left pixel; ")
