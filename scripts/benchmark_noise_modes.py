@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/noise_modes/result"))
     parser.add_argument("--clean-only", action="store_true", help="only the clean footage (no Gaussian clips)")
     parser.add_argument("--clean-options", default="", help="stdit denoise options for the clean footage (default: none)")
+    parser.add_argument("--clean-clips", nargs="+", default=CLEAN, metavar="CLIP",
+                        help="validation-suite clips used as clean footage (default: %(default)s)")
     args = parser.parse_args()
     rows, lines = [], [f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`", ""]
     gaussian = [] if args.clean_only else GAUSSIAN + [("h264/dog", 25)]
@@ -80,7 +82,7 @@ def main() -> None:
         lines.append(f"| {name} | {sigma} | {record['noisy']:.2f} | " + " | ".join(cells) + " |")
     lines += ["", f"Clean footage, {'`' + args.clean_options + '`' if args.clean_options else 'no number given'} (PSNR of the output against the input, dB; level read in brackets):", "",
               "| clip | stored as | output vs input |", "|---|---|---:|"]  # fmt: skip
-    for name in CLEAN:
+    for name in args.clean_clips:
         clean = load_clip(args.data, name, args.frames)
         clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]
         stem = name.replace("/", "_")
