@@ -30,7 +30,8 @@ from stdit_cli.weights import Checkpoint
 
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
 #: the half-resolution default costs about 4x the FLOPs of the 1/4-resolution one it replaced,
-#: and one view keeps it at ffmpeg nlmeans' speed on a 2-core CPU. ``--ensemble 2`` (the window
+#: and one view keeps it near ffmpeg nlmeans' speed on a 2-core CPU (0.67-0.87x ``ffmpeg -vf nlmeans``
+#: as typed on 40-frame clips, 1.2-1.3x nlmeans in yuv444p: README, Speed). ``--ensemble 2`` (the window
 #: and its transpose) gains +0.35 dB at sigma 25 on the validation suite (+0.11 to +0.36 per clip,
 #: +1.5 on the flat field) for twice the model time (``scripts/results/2026-12-03_quality_suite.md``;
 #: with the second-stage weights and the edge margin +0.43, +0.06 to +1.85: ``..._quality_suite_hw2.md``).
