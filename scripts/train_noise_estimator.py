@@ -124,6 +124,9 @@ def main() -> int:
     parser.add_argument("--camera-blur-sigma", type=float, nargs=2, default=(0.5, 1.5), help="that blur's sigma range, pixels")
     parser.add_argument("--camera-shot-range", type=float, nargs=2, default=(1e-5, 1.2e-2),
                         help="log-uniform range of the cameras' shot-noise gain (stdit train's option)")
+    parser.add_argument("--scale-range", type=float, nargs=2, default=(1.0, 2.0),
+                        help="training crops area-downscaled by a factor drawn in this range (validation: 1-2 always); "
+                             "larger factors give denser texture, as in small videos")  # fmt: skip
     parser.add_argument("--init-from", type=Path, default=None, help="fine-tune this trained estimator (a save_pretrained folder)")
     parser.add_argument("--real", type=Path, default=None, help="a folder of real noisy photos with references (*_real.JPG, *_mean.JPG)")
     parser.add_argument("--real-cameras", nargs="+", default=["Canon5D2", "NikonD800"],
@@ -132,9 +135,10 @@ def main() -> int:
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
-    content = ContentMix((1.0, 2.0), 0.2, 0.15)  # the backbones' content mix: scales, soft, smooth fields
+    content = ContentMix(tuple(args.scale_range), 0.2, 0.15)  # the backbones' content mix: scales, soft, smooth fields
     sampler = ClipSampler(training_data(args.data, held_out=False), 1, args.crop, seed=args.seed, content=content)
-    val_sampler = ClipSampler(training_data(args.data, held_out=True), 1, args.crop, seed=args.seed + 1, content=content)
+    val_content = ContentMix((1.0, 2.0), 0.2, 0.15)
+    val_sampler = ClipSampler(training_data(args.data, held_out=True), 1, args.crop, seed=args.seed + 1, content=val_content)
     # the camera-noise mix of the real-noise backbone's last stage (scripts/train_defaults.sh)
     camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction,
                             blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7,
