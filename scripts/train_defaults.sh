@@ -224,6 +224,14 @@ for model in "${MODELS[@]}"; do
                      --init-from "${REALCFA_INIT:-$OUT/unet-real-cam}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
                      --camera-fraction 1.0 --camera-random-cfa "${camera_mix[@]}" "${real_pairs[@]}"
                    python scripts/export_bf16.py "$OUT/unet-real-cfa" stdit_cli/weights/unet-real ;;
+    # an experiment of 2026-12-05 (not in the default order): unet-real-cfa (REALCLEAN_INIT; as run, its shipped
+    # bf16 copy stdit_cli/weights/unet-real) 500 more steps at lr 8e-5, seed 227, the same mix with 15% of the
+    # camera clips left clean but labelled with a level of 3-10 (--camera-clean-fraction): the learned level reads
+    # clean texture as noise of 3-10, and the model then smooths it (scripts/results/2026-12-05_clean_tiny_anim.md)
+    unet-real-clean) fit unet-real-clean unet halfres-wide 500 4 128 8e-5 227 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                       --init-from "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" ;;
     # the real-noise stages carried over to the GPU-trained white-noise weights (2026-12-04): (weights/unet-real
     # - weights/unet-hw2, the base its stages started from; REAL_OLD_BASE, REAL_TUNED: weights/unet of commit
     # f0a02f7 and weights/unet-real as shipped by unet-real-cfa) added to unet-hw-gpu2 (HWG2_NEW; as run, the

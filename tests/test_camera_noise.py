@@ -107,6 +107,21 @@ def test_camera_mix_noises_the_picked_clips_at_their_measured_level():
     assert 16 < int(half.picked.sum()) < 48
 
 
+def test_camera_mix_leaves_its_clean_share_clean_under_a_level_label():
+    clean = clean_batch(64)
+    mix = CameraNoiseMix(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3), clean_fraction=0.5, clean_level=(3.0, 10.0))
+    noisy = mix.noisy_clips(clean, np.random.default_rng(3))
+    rms = (((noisy.y - clean) * 127.5) ** 2).flatten(1).mean(dim=1).sqrt()
+    left_clean = rms < 0.3  # the uint8 round trip of the ramp only
+    assert 16 < int(left_clean.sum()) < 48
+    labels = noisy.sigma_255[left_clean]
+    assert (labels >= 3.0).all() and (labels <= 10.0).all() and labels.std() > 1.0  # drawn, not fixed
+    # the noised ones keep their measured level
+    torch.testing.assert_close(noisy.sigma_255[~left_clean], rms[~left_clean], atol=0.05, rtol=0.01)
+    # without the option nothing is left clean
+    assert (CameraNoiseMix(fraction=1.0, shot_range=(2e-3, 4e-3)).noisy_clips(clean, np.random.default_rng(3)).sigma_255 > 3).all()
+
+
 def test_training_pairs_take_the_camera_clips_and_their_level():
     from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
     from stdit_cli.train.objective import make_training_pair, timesteps_for_sigmas

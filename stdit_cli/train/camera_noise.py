@@ -210,9 +210,14 @@ class CameraNoiseMix:
             pixels): the blotchy colour noise of processed camera and phone footage.
         random_cfa_phase: each picked clip's Bayer phase drawn from the four (``add_camera_noise``'s
             ``cfa_phase``) instead of always RGGB from the top-left pixel.
+        clean_fraction: share of picked clips left clean but labelled with a level drawn uniformly
+            in ``clean_level``: the blind estimator reads clean texture as noise of 3-10, and on
+            such a clip the model should return its input, not smooth it.
+        clean_level: that level's range, on 0..255.
 
     Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
-    so the model learns the diffusion state of that level, whatever the noise's colour.
+    so the model learns the diffusion state of that level, whatever the noise's colour (a clean
+    clip: the level it is labelled with).
     """
 
     fraction: float = 0.0
@@ -224,6 +229,8 @@ class CameraNoiseMix:
     chroma_fraction: float = 0.0
     chroma_sigma: tuple[float, float] = (1.5, 4.0)
     random_cfa_phase: bool = False
+    clean_fraction: float = 0.0
+    clean_level: tuple[float, float] = (3.0, 10.0)
 
     @property
     def active(self) -> bool:
@@ -240,6 +247,9 @@ class CameraNoiseMix:
         noisy = clean_uint8.copy()
         sigma = np.zeros(len(picked))
         for b in np.flatnonzero(picked):
+            if self.clean_fraction and rng.random() < self.clean_fraction:
+                sigma[b] = rng.uniform(*self.clean_level)  # left clean: only its label says "noise"
+                continue
             camera = CameraNoise.random(rng, self.shot_range)
             jpeg = self.jpeg_quality if rng.random() < self.jpeg_fraction else None
             blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0

@@ -76,6 +76,8 @@ class TrainConfig:
     camera_blur_sigma: tuple[float, float] = (0.5, 1.5)  # that blur's Gaussian sigma range, pixels
     camera_shot_range: tuple[float, float] = (1e-5, 1.2e-2)  # log-uniform range of the cameras' shot-noise gain
     camera_random_cfa: bool = False  # each camera-noise clip's Bayer phase drawn from the four (else RGGB at the top left)
+    camera_clean_fraction: float = 0.0  # share of the camera-noise clips left clean, labelled with a level in camera_clean_level
+    camera_clean_level: tuple[float, float] = (3.0, 10.0)
     real_pairs: str | None = None  # a folder of real noisy photos with references (real_pairs.RealPairMix)
     real_cameras: tuple[str, ...] = ("Canon5D2", "NikonD800")  # the cameras of real_pairs that train
     real_fraction: float = 0.0  # share of clips replaced by real pairs
@@ -86,7 +88,8 @@ class TrainConfig:
     def camera_mix(self) -> CameraNoiseMix:
         return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction, blur_fraction=self.camera_blur_fraction,
                               blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction,
-                              shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa)  # fmt: skip
+                              shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa,
+                              clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level))  # fmt: skip
 
 
 @dataclass
