@@ -3,7 +3,7 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
 #                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-real unet-real-hw2
-#                                             # unet-real-pairs unet-real-cam unet-real-cfa stdit diffuser segdit
+#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
@@ -18,7 +18,8 @@
 #   scripts/train_defaults.sh unet-real-hw2   # unet-real's stages carried over to unet-hw2, one more stage
 #   scripts/train_defaults.sh unet-real-pairs # from there, with real noisy/clean photo pairs
 #   scripts/train_defaults.sh unet-real-cam   # from there, without white-noise clips
-#   scripts/train_defaults.sh unet-real-cfa   # the shipped real-noise unet: from there, the Bayer phase drawn per clip
+#   scripts/train_defaults.sh unet-real-cfa   # from there, the Bayer phase drawn per clip
+#   scripts/train_defaults.sh unet-real-clean # the shipped real-noise unet: from there, clean clips under a level label, averaged with its start
 #   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
 #   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6   # the --fast checkpoint (preset halfres-fast), sliced from the default, six CPU stages
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
@@ -42,7 +43,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -224,14 +225,19 @@ for model in "${MODELS[@]}"; do
                      --init-from "${REALCFA_INIT:-$OUT/unet-real-cam}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 --checkpoint-every 100 \
                      --camera-fraction 1.0 --camera-random-cfa "${camera_mix[@]}" "${real_pairs[@]}"
                    python scripts/export_bf16.py "$OUT/unet-real-cfa" stdit_cli/weights/unet-real ;;
-    # an experiment of 2026-12-05 (not in the default order): unet-real-cfa (REALCLEAN_INIT; as run, its shipped
-    # bf16 copy stdit_cli/weights/unet-real) 500 more steps at lr 8e-5, seed 227, the same mix with 15% of the
-    # camera clips left clean but labelled with a level of 3-10 (--camera-clean-fraction): the learned level reads
-    # clean texture as noise of 3-10, and the model then smooths it (scripts/results/2026-12-05_clean_tiny_anim.md)
+    # the shipped real-noise unet since 2026-12-05: unet-real-cfa (REALCLEAN_INIT; as run, its shipped bf16 copy
+    # stdit_cli/weights/unet-real) 500 more steps at lr 8e-5, seed 227, the same mix with 15% of the camera clips
+    # left clean but labelled with a level of 3-10 (--camera-clean-fraction): the learned level reads clean texture
+    # as noise of 3-10, and the weights then smoothed it. Shipped half and half with where it started
+    # (scripts/graft_weights.py --alpha 0.5): clean footage +0.2 to +1.2 dB from its input, camera video -0.05,
+    # PolyU the same (scripts/results/2026-12-05_real_clean_label.md)
     unet-real-clean) fit unet-real-clean unet halfres-wide 500 4 128 8e-5 227 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                        --init-from "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
                        --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
-                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" ;;
+                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}"
+                     python scripts/export_bf16.py "$OUT/unet-real-clean" "$OUT/unet-real-clean-bf16"
+                     python scripts/graft_weights.py --old-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" --new-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" \
+                       --tuned "$OUT/unet-real-clean-bf16" --alpha 0.5 --bf16 --out stdit_cli/weights/unet-real ;;
     # the real-noise stages carried over to the GPU-trained white-noise weights (2026-12-04): (weights/unet-real
     # - weights/unet-hw2, the base its stages started from; REAL_OLD_BASE, REAL_TUNED: weights/unet of commit
     # f0a02f7 and weights/unet-real as shipped by unet-real-cfa) added to unet-hw-gpu2 (HWG2_NEW; as run, the

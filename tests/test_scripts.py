@@ -179,6 +179,8 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
         if "--init-from" in call:
             assert option(call, "--init-from") in outs[:index] + grafted, outs[index]
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
+    assert outs.index("runs/x/unet-real-cfa") < outs.index("runs/x/unet-real-clean")  # the shipped real-noise stage, last
+    assert option(calls[outs.index("runs/x/unet-real-clean")], "--camera-clean-fraction") == "0.15"
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
     assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu") < outs.index("runs/x/unet-hw-gpu2")
