@@ -2,7 +2,8 @@
 """Which level should a suite clip be denoised at? `stdit denoise --sigma k * base` for several k.
 
 `base` is the clip's true sigma (`--base true`) or the level `stdit denoise` reads with no number
-given (`--base auto`, as `--json` reports it). Each run is the real CLI on the validation suite's
+given (`--base auto`, as `--json` reports it; its own output is the "no number" column: what the
+user gets, whichever weights the video's noise picked). Each run is the real CLI on the validation suite's
 noisy clips (made by `scripts/benchmark_quality.py --work DIR`), PSNR over the clip's frames
 against its clean frames. A measurement for model work, not a benchmark table.
 
@@ -46,7 +47,7 @@ def denoise(source: Path, out: Path, options: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", nargs="+", required=True, help="suite clip@sigma, e.g. h264/dog@25")
-    parser.add_argument("--factors", nargs="+", type=float, required=True)
+    parser.add_argument("--factors", nargs="*", type=float, default=[], help="multiples of the base level to run at (none: with --base auto, only the no-number run)")
     parser.add_argument("--base", choices=["true", "auto"], default="auto")
     parser.add_argument("--frames", type=int, default=10, help="the noisy clips' length (their file names say it)")
     parser.add_argument("--work", type=Path, default=Path("runs/suite"))
@@ -55,8 +56,9 @@ def main() -> None:
     parser.add_argument("--options", default="", help="more `stdit denoise` options, one string")
     args = parser.parse_args()
     extra = args.options.split()
-    print(f"| clip | sigma | base ({args.base}) | " + " | ".join(f"x{k:g}" for k in args.factors) + " |")
-    print("|---|---:|---:|" + "---:|" * len(args.factors))
+    as_run = ["no number"] if args.base == "auto" else []
+    print(f"| clip | sigma | base ({args.base}) | " + " | ".join(as_run + [f"x{k:g}" for k in args.factors]) + " |")
+    print("|---|---:|---:|" + "---:|" * (len(as_run) + len(args.factors)))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.mkv"
         for item in args.clips:
@@ -64,12 +66,20 @@ def main() -> None:
             sigma = int(sigma_text)
             clean = load_clip(args.data, clip, args.frames).astype(np.float64)
             source = noisy_path(args.noisy, args.work, clip, sigma, args.frames)
-            base = float(sigma) if args.base == "true" else denoise(source, out, extra)["sigma"]
+
+            def psnr_of_output() -> str:
+                mse = np.mean((read_video(out)[: len(clean)].astype(np.float64) - clean) ** 2)
+                return f"{10 * math.log10(255**2 / mse):.2f}"
+
             cells = []
+            if args.base == "true":
+                base = float(sigma)
+            else:
+                base = denoise(source, out, extra)["sigma"]
+                cells.append(psnr_of_output())
             for factor in args.factors:
                 denoise(source, out, ["--sigma", f"{factor * base:.3f}", *extra])
-                mse = np.mean((read_video(out)[: len(clean)].astype(np.float64) - clean) ** 2)
-                cells.append(f"{10 * math.log10(255**2 / mse):.2f}")
+                cells.append(psnr_of_output())
             print(f"| {clip} | {sigma} | {base:.2f} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -155,6 +155,13 @@ for model in "${MODELS[@]}"; do
     unet-hw-gpu2) fit unet-hw-gpu2 unet halfres-wide 1500 16 192 2e-4 169 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
                     --init-from "${HWG2_INIT:-$OUT/unet-hw-gpu}" --warmup 100 --checkpoint-every 500
                   ship unet-hw-gpu2 unet ;;
+    # white noise stored as 4:2:0 H.264 (2026-12-05, the 2-core CPU): from the shipped default (H264_INIT, default
+    # weights/unet, the unet-hw-gpu2 run), a fresh 600-step cosine at lr 8e-5, seed 229, 30% of the white-noise clips
+    # x264-encoded at CRF 12-30 after the noise and labelled with the level the pipeline reads on them
+    # (stdit_cli/train/compressed_noise.py), 30% smooth clips
+    unet-h264) fit unet-h264 unet halfres-wide 600 4 128 8e-5 229 "${native[@]}" "${content[@]}" --smooth-fraction 0.3 \
+                 --init-from "${H264_INIT:-stdit_cli/weights/unet}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                 --checkpoint-every 100 --compressed-fraction 1.0 ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise

@@ -114,6 +114,9 @@ FAST_SUFFIX = "-fast"
 GPU_SUFFIX = "-gpu"
 #: suffix of the folder holding a model's real-noise checkpoint (``--noise real``)
 REAL_SUFFIX = "-real"
+#: suffix of the folder holding a model's checkpoint for white noise stored lossily in 4:2:0 (H.264):
+#: what ``--noise auto`` with no number runs on such a video (``stdit_cli.pipeline.noise_kind``)
+COMPRESSED_SUFFIX = "-h264"
 #: the shipped blind noise-level estimator of ``--noise real`` (``stdit_cli.models.NoiseLevelEstimator``)
 NOISE_ESTIMATOR = "noise-estimator"
 
@@ -123,11 +126,17 @@ def real_noise_ships(model_name: str) -> bool:
     return shipped_checkpoint_dir(model_name + REAL_SUFFIX) is not None
 
 
+def compressed_noise_ships(model_name: str) -> bool:
+    """Whether a checkpoint for white noise in lossy 4:2:0 video (``weights/<model>-h264``) ships for ``model_name``."""
+    return shipped_checkpoint_dir(model_name + COMPRESSED_SUFFIX) is not None
+
+
 def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False,
-                       real: bool = False) -> Checkpoint:  # fmt: skip
+                       real: bool = False, compressed: bool = False) -> Checkpoint:  # fmt: skip
     """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``real``
     (``--noise real``), the model's real-noise checkpoint (``weights/<model>-real``), which must
-    ship; with ``fast``, the model's cheaper shipped checkpoint (``weights/<model>-fast``) where one
+    ship; with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
+    (``weights/<model>-h264``), which must ship; with ``fast``, the model's cheaper shipped checkpoint (``weights/<model>-fast``) where one
     ships; else, on a GPU (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
@@ -137,6 +146,11 @@ def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: boo
             adapter_for(model_name)  # unknown names fail with the list of models
             raise CheckpointError(f"no real-noise weights ship for --model {model_name}; use --noise gaussian, or --checkpoint "
                                   "with weights trained with `stdit train --camera-fraction`")  # fmt: skip
+        return load_checkpoint(folder, model_name)
+    if compressed:
+        folder = shipped_checkpoint_dir(model_name + COMPRESSED_SUFFIX)
+        if folder is None:
+            raise CheckpointError(f"no weights for compressed white noise ship for --model {model_name}")
         return load_checkpoint(folder, model_name)
     suffix = FAST_SUFFIX if fast else GPU_SUFFIX if gpu else None
     variant = shipped_checkpoint_dir(model_name + suffix) if suffix else None

@@ -275,3 +275,15 @@ def test_every_backbone_trains_and_its_checkpoint_denoises(tmp_path, data_root, 
     checkpoint = load_checkpoint(tmp_path / model, model)
     weights_after = load_file(tmp_path / model / "diffusion_pytorch_model.safetensors")
     assert checkpoint.metadata["trained_steps"] == 2 and any(float(w.abs().sum()) > 0 for w in weights_after.values())
+
+
+def test_compressed_noise_changes_training_is_recorded_and_resumes_exactly(tmp_path, data_root):
+    compressed = ["--compressed-fraction", "0.5", "--compressed-crf", "18", "24"]
+    _train(tmp_path / "plain", data_root, steps=4)
+    _train(tmp_path / "h264", data_root, steps=4, extra=compressed)
+    _train(tmp_path / "resumed", data_root, steps=4, resume=str(tmp_path / "h264" / "checkpoint-2"), extra=compressed)
+    plain, h264, resumed = (load_file(tmp_path / run / "diffusion_pytorch_model.safetensors") for run in ("plain", "h264", "resumed"))
+    assert any(not torch.equal(plain[k], h264[k]) for k in plain)  # same clips, some of them encoded
+    assert all(torch.equal(h264[k], resumed[k]) for k in h264)  # the encodes' generator resumes too
+    config = load_checkpoint(tmp_path / "h264", "unet").metadata["train_config"]
+    assert config["compressed_fraction"] == 0.5 and tuple(config["compressed_crf"]) == (18, 24)

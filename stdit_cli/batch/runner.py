@@ -80,6 +80,9 @@ class _Batch:
     #: whose noise reads as white (`stdit_cli.pipeline.noise_kind`), loaded when the first such video comes
     picks_weights: bool = False
     white_denoiser: VideoDenoiser | None = None
+    #: ... and the one for white noise in lossy 4:2:0 video, where it ships (`weights/<model>-h264`)
+    compressed_ships: bool = False
+    compressed_denoiser: VideoDenoiser | None = None
     records: list[Record] = field(default_factory=list)
 
     def ready_denoiser(self) -> VideoDenoiser:
@@ -88,13 +91,24 @@ class _Batch:
         if self.denoiser is None:
             self.denoiser = _load_denoiser(self.job, self.shard)
             self.picks_weights = self.job.options.noise == "auto" and self.denoiser.options.noise == "real"
+            if self.picks_weights:
+                from stdit_cli.weights import compressed_noise_ships
+
+                self.compressed_ships = compressed_noise_ships(self.job.model_name)
         return self.denoiser
 
     def denoiser_for(self, opening: Opening) -> VideoDenoiser:
         """The model for this video: with ``--noise auto`` and no number, the Gaussian one when
-        its noise reads as white, else the one loaded first."""
+        its noise reads as white (the one for compressed white noise when the video is lossy 4:2:0
+        and that ships), else the one loaded first."""
         if not (self.picks_weights and self.denoiser.reads_as_white(opening)):
             return self.denoiser
+        from stdit_cli.pipeline.noise_kind import stored_lossily
+
+        if self.compressed_ships and stored_lossily(opening.reader.info):
+            if self.compressed_denoiser is None:
+                self.compressed_denoiser = _load_denoiser(self.job, self.shard, noise="gaussian", compressed=True)
+            return self.compressed_denoiser
         if self.white_denoiser is None:
             self.white_denoiser = _load_denoiser(self.job, self.shard, noise="gaussian")
         return self.white_denoiser
@@ -301,9 +315,9 @@ class _SetupFailed(Exception):
     """The model, its checkpoint or the device could not be set up: one line, and the batch stops."""
 
 
-def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None) -> VideoDenoiser:
+def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None, compressed: bool = False) -> VideoDenoiser:
     """Import torch and the pipeline, set the threads and the GPU, load the weights (for ``noise``,
-    else for ``--noise`` as the job resolves it)."""
+    else for ``--noise`` as the job resolves it; ``compressed``: those for white noise in lossy 4:2:0 video)."""
     from stdit_cli.startup import lean_pipeline_import
 
     with lean_pipeline_import(job.options.compile):
@@ -316,7 +330,8 @@ def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None) -> V
         shard.use_local_gpu(job.options.device)
         noise = noise or job.options.resolve_noise(real_ships=job.checkpoint is None and real_noise_ships(job.model_name))
         checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast,
-                                        gpu=resolve_device(job.options.device).type == "cuda", real=noise == "real")
+                                        gpu=resolve_device(job.options.device).type == "cuda", real=noise == "real",
+                                        compressed=compressed)
         denoiser = VideoDenoiser(checkpoint, replace(job.options, noise=noise))
     except (CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
         raise _SetupFailed(_one_line(error)) from None

@@ -29,11 +29,24 @@ level. The second case is white noise that H.264 has made partly correlated (whi
 at sigma 10): patch PCA still reads all of its level (1.16-1.36 times the learned one), which it
 never does for camera noise (at most 0.80), and the Gaussian weights at that level beat the
 real-noise ones there by 0.2-0.6 dB (`scripts/results/2026-12-04_noise_kind.md`).
+
+White noise in a video stored lossily in 4:2:0 (:func:`stored_lossily`: every camera and web
+video) goes to weights trained on exactly that, where they ship (``weights/<model>-h264``,
+:mod:`stdit_cli.train.compressed_noise`), at the same level: the encoder has thinned the colour
+noise, quantised the finest part of the rest and carried it along motion vectors, and weights
+that have seen it gain most where the encode was strongest (CRF 28: +0.2 to +1.0 dB over the
+Gaussian weights; CRF 20 0.0 to +0.3; CRF 10-14 -0.2 to +0.2,
+`scripts/results/2026-12-05_compressed_white.md`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from stdit_cli.video import VideoInfo
 
 #: most factor between the patch-PCA and the learned level, either way, that reads as white noise
 LEVEL_AGREEMENT = 2.0
@@ -100,3 +113,9 @@ def gaussian_level(white: float, binned: float | None, chroma_subsampled: bool) 
     # 0 at or below `low`, 1 at or above `high`: the share of the level moves from the scale to 1
     toward_full = min(max((whiteness(white, binned) - low) / (high - low), 0.0), 1.0)
     return white * (SUBSAMPLED_LEVEL_SCALE + (1.0 - SUBSAMPLED_LEVEL_SCALE) * toward_full)
+
+
+def stored_lossily(info: VideoInfo) -> bool:
+    """Whether a video's noise went through a lossy 4:2:0 (or 4:2:2) encode, as nearly every camera
+    and web video's has: chroma-subsampled and not a lossless codec or mode."""
+    return info.chroma_subsampled and not info.lossless

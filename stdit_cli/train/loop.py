@@ -23,6 +23,7 @@ from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
 from stdit_cli.presets import load_preset
 from stdit_cli.train.camera_noise import CameraNoiseMix
+from stdit_cli.train.compressed_noise import CompressedNoiseMix
 from stdit_cli.train.real_pairs import RealPairMix
 from stdit_cli.train.content import ContentMix
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
@@ -78,6 +79,8 @@ class TrainConfig:
     camera_random_cfa: bool = False  # each camera-noise clip's Bayer phase drawn from the four (else RGGB at the top left)
     camera_clean_fraction: float = 0.0  # share of the camera-noise clips left clean, labelled with a level in camera_clean_level
     camera_clean_level: tuple[float, float] = (3.0, 10.0)
+    compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
+    compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
     real_pairs: str | None = None  # a folder of real noisy photos with references (real_pairs.RealPairMix)
     real_cameras: tuple[str, ...] = ("Canon5D2", "NikonD800")  # the cameras of real_pairs that train
     real_fraction: float = 0.0  # share of clips replaced by real pairs
@@ -90,6 +93,9 @@ class TrainConfig:
                               blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction,
                               shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa,
                               clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level))  # fmt: skip
+
+    def compressed_mix(self) -> CompressedNoiseMix:
+        return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf))
 
 
 @dataclass
@@ -163,6 +169,7 @@ class Trainer:
         self.noise_generator = torch.Generator(device=self.accelerator.device).manual_seed(rank_seed + 1)
         # camera noise is made on the host, in numpy (demosaicing, JPEG)
         self.camera, self.camera_rng = config.camera_mix(), np.random.default_rng(rank_seed + 2)
+        self.compressed = config.compressed_mix()  # H.264 on the host too, from the same generator
         self.real = RealPairMix.from_folder(config.real_pairs, config.real_cameras, config.real_fraction)
         if self.real.active:
             self.log(f"real noise: {len(self.real.pairs)} photos of {', '.join(config.real_cameras)}, {config.real_fraction:.0%} of the clips")
@@ -256,6 +263,8 @@ class Trainer:
         """One optimiser step; returns the loss, still on the device (reading it is a sync)."""
         clean = self.sampler.batch(self.config.batch_size)
         noisy = self.camera.noisy_clips(clean, self.camera_rng) if self.camera.active else None
+        if self.compressed.active:  # among the clips camera noise left white
+            noisy = self.compressed.noisy_clips(clean, self.camera_rng, noisy)
         if self.real.active:  # from the same generator: its state is in every checkpoint
             clean, noisy = self.real.mix(clean, noisy, self.camera_rng)
         pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type, noisy=noisy)

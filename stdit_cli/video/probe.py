@@ -28,6 +28,11 @@ class VideoError(Exception):
 
 
 
+#: decoders of codecs that only store losslessly
+LOSSLESS_CODECS = frozenset({"ffv1", "ffvhuff", "huffyuv", "utvideo", "magicyuv", "rawvideo", "png", "apng", "qtrle",
+                             "r210", "v210", "v410", "y41p", "yuv4", "zlib", "lagarith"})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What the container says about its first video stream."""
@@ -43,6 +48,7 @@ class VideoInfo:
     orientation: str = NONE  # display-matrix transform applied to every frame (see `orientation`)
     rotation_deg: float = 0.0  # clockwise display rotation, FFmpeg's convention (-display_rotation 90 reads 270)
     pix_fmt: str = ""  # the stream's pixel format, e.g. "yuv420p", "yuv420p10le", "gray"
+    profile: str = ""  # the codec profile, e.g. "High", "High 4:4:4 Predictive" (x264's lossless mode)
 
     @property
     def coded_size(self) -> tuple[int, int]:
@@ -63,6 +69,14 @@ class VideoInfo:
         except (ValueError, av.FFmpegError):
             return False
         return any(c.width < 16 or c.height < 16 for c in components)
+
+    @property
+    def lossless(self) -> bool:
+        """True for intra-lossless codecs (FFV1, Ut Video, PNG, raw ...) and H.264 in its High 4:4:4
+        Predictive profile (how x264 stores ``-qp 0``); nearly every camera and web video is lossy."""
+        if self.codec in LOSSLESS_CODECS:
+            return True
+        return self.codec == "h264" and "4:4:4 Predictive" in self.profile
 
     @property
     def bits_per_sample(self) -> int:
@@ -146,6 +160,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         has_audio = len(container.streams.audio) > 0
         codec = stream.codec_context.name
         pix_fmt = stream.format.name if stream.format is not None else ""
+        profile = stream.codec_context.profile or ""
     with _open_container(path) as container:  # from the start again, to decode the first frame
         orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
     width, height = display_size(width, height, orientation)
@@ -161,4 +176,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         orientation=orientation,
         rotation_deg=rotation_deg,
         pix_fmt=pix_fmt,
+        profile=profile,
     )
