@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-real unet-real-hw2
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-h264 unet-real unet-real-hw2
 #                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
@@ -14,6 +14,7 @@
 #                                             # unet-head weights (UNET_INIT), on native-scale footage with the content mix, then a second stage (unet-hw2)
 #   scripts/train_gpu.sh unet-hw-gpu unet-hw-gpu2   # the shipped unet: unet-hw3 tuned further on a GPU in two chunks
 #                                             # (scripts/gpu_hw_stage.sh on a lent one, data from scripts/stage_gpu_data.sh)
+#   scripts/train_defaults.sh unet-h264       # the unet for white noise in lossy 4:2:0 video (weights/unet-h264), from the default
 #   scripts/train_defaults.sh unet-real       # the real-noise unet (--noise real), fine-tuned from unet-hw with camera noise
 #   scripts/train_defaults.sh unet-real-hw2   # unet-real's stages carried over to unet-hw2, one more stage
 #   scripts/train_defaults.sh unet-real-pairs # from there, with real noisy/clean photo pairs
@@ -43,7 +44,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -155,13 +156,21 @@ for model in "${MODELS[@]}"; do
     unet-hw-gpu2) fit unet-hw-gpu2 unet halfres-wide 1500 16 192 2e-4 169 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
                     --init-from "${HWG2_INIT:-$OUT/unet-hw-gpu}" --warmup 100 --checkpoint-every 500
                   ship unet-hw-gpu2 unet ;;
-    # white noise stored as 4:2:0 H.264 (2026-12-05, the 2-core CPU): from the shipped default (H264_INIT, default
-    # weights/unet, the unet-hw-gpu2 run), a fresh 600-step cosine at lr 8e-5, seed 229, 30% of the white-noise clips
-    # x264-encoded at CRF 12-30 after the noise and labelled with the level the pipeline reads on them
-    # (stdit_cli/train/compressed_noise.py), 30% smooth clips
+    # white noise stored as 4:2:0 H.264 (2026-12-05, the 2-core CPU; weights/unet-h264, what no number runs on
+    # white noise in a lossy 4:2:0 video): from the default (H264_INIT, default the unet-hw-gpu2 run; as run, the
+    # shipped copy, H264_INIT=stdit_cli/weights/unet), a fresh 600-step cosine at lr 8e-5, seed 229, every white-noise
+    # clip x264-encoded at CRF 12-30 after the noise and labelled with the level the pipeline reads on it
+    # (stdit_cli/train/compressed_noise.py), 30% smooth clips (14 CPU minutes)
     unet-h264) fit unet-h264 unet halfres-wide 600 4 128 8e-5 229 "${native[@]}" "${content[@]}" --smooth-fraction 0.3 \
-                 --init-from "${H264_INIT:-stdit_cli/weights/unet}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
-                 --checkpoint-every 100 --compressed-fraction 1.0 ;;
+                 --init-from "${H264_INIT:-$OUT/unet-hw-gpu2}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                 --checkpoint-every 100 --compressed-fraction 1.0
+               python scripts/export_bf16.py "$OUT/unet-h264" stdit_cli/weights/unet-h264 ;;
+    # from there 400 steps at lr 4e-5, seed 233, 15% of the encoded clips without noise (labelled with the level read
+    # on them). Not shipped (2026-12-05): dense clean texture stored as H.264 +0.1 dB from its input, noisy clips
+    # -0.13 to +0.05 (scripts/results/2026-12-05_compressed_white.md)
+    unet-h264b) fit unet-h264b unet halfres-wide 400 4 128 4e-5 233 "${native[@]}" "${content[@]}" --smooth-fraction 0.3 \
+                  --init-from "$OUT/unet-h264" --warmup $(( 20 * STEPS_SCALE )) --precision bf16 \
+                  --checkpoint-every 100 --compressed-fraction 1.0 --compressed-clean-fraction 0.15 ;;
     # the real-noise unet (`--noise real`, weights/unet-real): the default unet (UNET_INIT, default the
     # unet-hw run) fine-tuned with 60% of the clips given camera noise (stdit_cli/train/camera_noise.py:
     # Poisson-Gaussian on a Bayer mosaic, demosaiced, 30% with the noise blurred by in-camera noise

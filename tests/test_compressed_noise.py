@@ -94,3 +94,15 @@ def test_the_mix_picks_about_its_share():
     clean = clean_batch(40)[:, :, :2, :16, :16].contiguous()
     mixed = CompressedNoiseMix(fraction=0.25).noisy_clips(clean, np.random.default_rng(2))
     assert 3 <= int(mixed.picked.sum()) <= 18
+
+
+def test_the_clean_share_is_encoded_without_noise_and_labelled_with_the_level_read():
+    clean = clean_batch(3)
+    mixed = CompressedNoiseMix(fraction=1.0, crf=(16, 16), clean_fraction=1.0).noisy_clips(clean, np.random.default_rng(3))
+    assert mixed.picked.all()
+    for b in range(3):
+        assert (mixed.y[b] - clean[b]).pow(2).mean().sqrt() * 127.5 < 2.0  # only the encode's own error
+    # the label is what the pipeline reads there (near nothing on a smooth gradient), not a drawn level
+    assert (mixed.sigma_255 < 3).all() and (mixed.sigma_255 >= 0.5).all()
+    noisy = CompressedNoiseMix(fraction=1.0, crf=(16, 16)).noisy_clips(clean, np.random.default_rng(3))
+    assert (noisy.y - clean).pow(2).mean().sqrt() * 127.5 > 2.0

@@ -181,6 +181,11 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     assert outs.index("runs/x/unet-real-cfa") < outs.index("runs/x/unet-real-clean")  # the shipped real-noise stage, last
     assert option(calls[outs.index("runs/x/unet-real-clean")], "--camera-clean-fraction") == "0.15"
+    # the weights for white noise in lossy 4:2:0 video: from the default's last stage, every white-noise clip encoded
+    assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-h264")
+    assert option(calls[outs.index("runs/x/unet-h264")], "--init-from") == "runs/x/unet-hw-gpu2"
+    assert option(calls[outs.index("runs/x/unet-h264")], "--compressed-fraction") == "1.0"
+    assert (tmp_path / "stdit_cli" / "weights" / "unet-h264" / "stdit.json").is_file() and "runs/x/unet-h264b" not in outs
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
     assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu") < outs.index("runs/x/unet-hw-gpu2")

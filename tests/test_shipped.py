@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -148,3 +149,21 @@ def test_the_default_leaves_clean_footage_alone(tmp_path):
     # the level read: 2.8 with the estimator of 2026-12-03, 3.2 with the one fine-tuned on real noise
     # (which reads camera noise nearer its true level); the output stays 42 dB from the input
     assert record["sigma"] < 4 and psnr >= 38, (record["sigma"], psnr)
+
+
+def test_white_noise_in_a_lossy_4_2_0_video_gets_the_weights_trained_on_it(tmp_path):
+    # the bundled sample (white noise, lossless RGB) as a camera or a web upload stores it: H.264 4:2:0
+    import imageio_ffmpeg
+
+    lossy = tmp_path / "lossy.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(SAMPLE), "-an", "-c:v", "libx264",
+                    "-crf", "20", "-pix_fmt", "yuv420p", str(lossy)], check=True)  # fmt: skip
+    record = _denoise_json(lossy, "-o", tmp_path / "out.mp4")
+    assert record["noise"] == "gaussian" and Path(record["checkpoint"]).name == "unet-h264" and record["sigma_estimated"]
+    assert 15 < record["sigma"] < 25  # 4:2:0 and the encode thinned the sigma-25 noise
+    # a number means white noise at that level: the Gaussian weights, as on any video
+    exact = _denoise_json(lossy, "-o", tmp_path / "exact.mp4", "--sigma", "20")
+    assert Path(exact["checkpoint"]).name == "unet" and exact["sigma"] == 20
+    checkpoint = resolve_checkpoint("unet", None, compressed=True)
+    assert checkpoint.metadata["trained_steps"] > 0
+    assert (Path(checkpoint.source) / "diffusion_pytorch_model.safetensors").stat().st_size < 16 * 2**20

@@ -515,3 +515,23 @@ def test_cheap_sample_frames_are_the_frames_at_those_indices(clips, backend):
         full = reader.read(0, len(reader))
     np.testing.assert_array_equal(picks, [0, 1, 8, 9, 16, 17, 24, 25])
     np.testing.assert_array_equal(sampled, full[picks])
+
+
+@pytest.mark.parametrize(
+    "codec_args, lossless, subsampled",
+    [
+        (["-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p"], False, True),  # every camera and web video
+        (["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"], True, True),  # x264's lossless mode
+        (["-c:v", "ffv1", "-pix_fmt", "yuv420p"], True, True),
+        (["-c:v", "libx264rgb", "-qp", "0", "-pix_fmt", "rgb24"], False, False),  # its profile says nothing
+    ],
+)
+def test_probe_tells_a_lossless_stream_from_a_lossy_one(tmp_path, codec_args, lossless, subsampled):
+    path = tmp_path / ("clip.mkv" if "ffv1" in codec_args else "clip.mp4")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=32x32:rate=25",
+                    "-frames:v", "2", *codec_args, str(path)], check=True)  # fmt: skip
+    info = probe_video(path)
+    assert (info.lossless, info.chroma_subsampled) == (lossless, subsampled)
+    from stdit_cli.pipeline.noise_kind import stored_lossily
+
+    assert stored_lossily(info) == (subsampled and not lossless)

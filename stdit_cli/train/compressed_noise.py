@@ -85,11 +85,15 @@ class CompressedNoiseMix:
         crf: range the x264 CRF is drawn from, per clip (inclusive; 18-23 is what phones and
             editors keep, 28 a strong web encode that has erased most noise below sigma 25).
         presets: x264 presets drawn from, per clip.
+        clean_fraction: share of picked clips encoded without noise, labelled all the same with
+            the level read on them: dense clean texture reads as noise of up to 11 there, and
+            such a clip should come back unchanged.
     """
 
     fraction: float = 0.0
     crf: tuple[int, int] = (12, 30)
     presets: tuple[str, ...] = X264_PRESETS
+    clean_fraction: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -112,7 +116,7 @@ class CompressedNoiseMix:
         else:
             noisy, sigma = clean_uint8.copy(), np.zeros(batch)
         for b in np.flatnonzero(picked):
-            level = draw_sigma_255(rng)
+            level = 0.0 if self.clean_fraction and rng.random() < self.clean_fraction else draw_sigma_255(rng)
             lossless = np.clip(np.round(clean_uint8[b] + level * rng.standard_normal(clean_uint8[b].shape)), 0, 255)
             crf = int(rng.integers(self.crf[0], self.crf[1] + 1))
             preset = self.presets[int(rng.integers(0, len(self.presets)))]

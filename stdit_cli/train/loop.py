@@ -81,6 +81,7 @@ class TrainConfig:
     camera_clean_level: tuple[float, float] = (3.0, 10.0)
     compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
     compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
+    compressed_clean_fraction: float = 0.0  # share of those encoded without noise (labelled with the level read on them)
     real_pairs: str | None = None  # a folder of real noisy photos with references (real_pairs.RealPairMix)
     real_cameras: tuple[str, ...] = ("Canon5D2", "NikonD800")  # the cameras of real_pairs that train
     real_fraction: float = 0.0  # share of clips replaced by real pairs
@@ -95,7 +96,7 @@ class TrainConfig:
                               clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level))  # fmt: skip
 
     def compressed_mix(self) -> CompressedNoiseMix:
-        return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf))
+        return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf), clean_fraction=self.compressed_clean_fraction)
 
 
 @dataclass

@@ -72,11 +72,13 @@ class VideoInfo:
 
     @property
     def lossless(self) -> bool:
-        """True for intra-lossless codecs (FFV1, Ut Video, PNG, raw ...) and H.264 in its High 4:4:4
-        Predictive profile (how x264 stores ``-qp 0``); nearly every camera and web video is lossy."""
+        """True where the stream is known to be lossless: a lossless-only codec (FFV1, Ut Video,
+        PNG, raw ...), or H.264 with subsampled chroma in the High 4:4:4 Predictive profile (x264
+        takes it for ``-qp 0``; a lossy 4:2:0 encode is High). A 4:4:4 or RGB H.264 stream is in that
+        profile either way, so it is not known lossless. Nearly every camera and web video is lossy."""
         if self.codec in LOSSLESS_CODECS:
             return True
-        return self.codec == "h264" and "4:4:4 Predictive" in self.profile
+        return self.codec == "h264" and "4:4:4 Predictive" in self.profile and self.chroma_subsampled
 
     @property
     def bits_per_sample(self) -> int:
