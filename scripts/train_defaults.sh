@@ -254,6 +254,14 @@ for model in "${MODELS[@]}"; do
                      python scripts/export_bf16.py "$OUT/unet-real-clean" "$OUT/unet-real-clean-bf16"
                      python scripts/graft_weights.py --old-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" --new-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" \
                        --tuned "$OUT/unet-real-clean-bf16" --alpha 0.5 --bf16 --out stdit_cli/weights/unet-real ;;
+    # camera noise stored as phones store video (2026-12-05): from the shipped real-noise weights (REALH264_INIT,
+    # default the unet-real-clean stage's average), unet-real-clean's mix with half the camera clips x264-encoded
+    # in 4:2:0 at CRF 16-28 instead of JPEG, 500 steps at lr 8e-5, seed 239. Not shipped: camera video within 0.03 dB
+    # of the shipped weights, alone or averaged with them (scripts/results/2026-12-05_real_h264.md)
+    unet-real-h264) fit unet-real-h264 unet halfres-wide 500 4 128 8e-5 239 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "${REALH264_INIT:-$OUT/unet-real-avg}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                      --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                      --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-h264-fraction 0.5 ;;
     # the real-noise stages carried over to the GPU-trained white-noise weights (2026-12-04): (weights/unet-real
     # - weights/unet-hw2, the base its stages started from; REAL_OLD_BASE, REAL_TUNED: weights/unet of commit
     # f0a02f7 and weights/unet-real as shipped by unet-real-cfa) added to unet-hw-gpu2 (HWG2_NEW; as run, the

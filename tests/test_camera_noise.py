@@ -211,3 +211,15 @@ def test_the_train_config_draws_the_cfa_phase_when_asked():
     assert TrainConfig(**base, camera_random_cfa=True).camera_mix().random_cfa_phase
     with pytest.raises(AssertionError, match="cfa_phase"):
         add_camera_noise(flat(128), np.random.default_rng(0), cfa_phase=4)
+
+
+def test_the_h264_share_is_stored_as_phones_store_video_and_labelled_with_what_is_left():
+    clean = clean_batch(4)
+    plain = CameraNoiseMix(fraction=1.0, jpeg_fraction=0.0, shot_range=(4e-3, 6e-3)).noisy_clips(clean, np.random.default_rng(4))
+    video = CameraNoiseMix(fraction=1.0, jpeg_fraction=1.0, shot_range=(4e-3, 6e-3), h264_fraction=1.0,
+                           h264_crf=(30, 30)).noisy_clips(clean, np.random.default_rng(4))  # fmt: skip
+    assert video.picked.all()
+    # a coarse encode takes much of the noise away (and no JPEG on top of it)
+    assert (video.sigma_255 < 0.8 * plain.sigma_255).all()
+    rms = ((video.y - clean) * 127.5).pow(2).flatten(1).mean(dim=1).sqrt()
+    torch.testing.assert_close(video.sigma_255, rms, atol=0.05, rtol=0.01)

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stdit_cli.train.compressed_noise import X264_PRESETS, h264_round_trip
 from stdit_cli.train.objective import NoisyClips
 
 #: log-uniform range of the shot-noise gain (Brooks et al.: 1e-4 .. 1.2e-2; ISO ~100 to ~12800)
@@ -214,6 +215,10 @@ class CameraNoiseMix:
             in ``clean_level``: the blind estimator reads clean texture as noise of 3-10, and on
             such a clip the model should return its input, not smooth it.
         clean_level: that level's range, on 0..255.
+        h264_fraction: share of picked clips stored as 4:2:0 H.264 (x264 at a CRF drawn in
+            ``h264_crf``; :func:`stdit_cli.train.compressed_noise.h264_round_trip`) instead of
+            JPEG: how phones and cameras store video.
+        h264_crf: that CRF's range, inclusive.
 
     Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
     so the model learns the diffusion state of that level, whatever the noise's colour (a clean
@@ -231,6 +236,8 @@ class CameraNoiseMix:
     random_cfa_phase: bool = False
     clean_fraction: float = 0.0
     clean_level: tuple[float, float] = (3.0, 10.0)
+    h264_fraction: float = 0.0
+    h264_crf: tuple[int, int] = (16, 28)
 
     @property
     def active(self) -> bool:
@@ -251,11 +258,15 @@ class CameraNoiseMix:
                 sigma[b] = rng.uniform(*self.clean_level)  # left clean: only its label says "noise"
                 continue
             camera = CameraNoise.random(rng, self.shot_range)
-            jpeg = self.jpeg_quality if rng.random() < self.jpeg_fraction else None
+            h264 = bool(self.h264_fraction) and rng.random() < self.h264_fraction
+            jpeg = self.jpeg_quality if rng.random() < self.jpeg_fraction and not h264 else None
             blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0
             chroma = rng.uniform(*self.chroma_sigma) if self.chroma_fraction and rng.random() < self.chroma_fraction else 0.0
             phase = int(rng.integers(0, 4)) if self.random_cfa_phase else 0
             noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma, cfa_phase=phase)
+            if h264:
+                crf = int(rng.integers(self.h264_crf[0], self.h264_crf[1] + 1))
+                noisy[b] = h264_round_trip(noisy[b], crf, X264_PRESETS[int(rng.integers(0, len(X264_PRESETS)))])
             sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - clean_uint8[b]) ** 2))
         # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
         y = torch.from_numpy(noisy).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0

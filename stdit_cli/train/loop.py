@@ -79,6 +79,8 @@ class TrainConfig:
     camera_random_cfa: bool = False  # each camera-noise clip's Bayer phase drawn from the four (else RGGB at the top left)
     camera_clean_fraction: float = 0.0  # share of the camera-noise clips left clean, labelled with a level in camera_clean_level
     camera_clean_level: tuple[float, float] = (3.0, 10.0)
+    camera_h264_fraction: float = 0.0  # share of the camera-noise clips stored as 4:2:0 H.264 instead of JPEG
+    camera_h264_crf: tuple[int, int] = (16, 28)  # that encode's x264 CRF range
     compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
     compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
     compressed_clean_fraction: float = 0.0  # share of those encoded without noise (labelled with the level read on them)
@@ -93,7 +95,8 @@ class TrainConfig:
         return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction, blur_fraction=self.camera_blur_fraction,
                               blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction,
                               shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa,
-                              clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level))  # fmt: skip
+                              clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level),
+                              h264_fraction=self.camera_h264_fraction, h264_crf=tuple(self.camera_h264_crf))  # fmt: skip
 
     def compressed_mix(self) -> CompressedNoiseMix:
         return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf), clean_fraction=self.compressed_clean_fraction)
