@@ -34,8 +34,9 @@ White noise in a video stored lossily in 4:2:0 (:func:`stored_lossily`: every ca
 video) goes to weights trained on exactly that, where they ship (``weights/<model>-h264``,
 :mod:`stdit_cli.train.compressed_noise`), at the same level: the encoder has thinned the colour
 noise, quantised the finest part of the rest and carried it along motion vectors, and weights
-that have seen it gain most where the encode was strongest (CRF 28: +0.2 to +1.0 dB over the
-Gaussian weights; CRF 20 0.0 to +0.3; CRF 10-14 -0.2 to +0.2,
+that have seen it gain most where the encode was strongest (CRF 25-28: +0.1 to +2.6 dB over the
+Gaussian weights, but -2.2 on a flat field at sigma 10, 49.6 -> 47.5 dB; CRF 20 0.0 to +0.3; CRF
+10-14 -0.2 to +0.2,
 `scripts/results/2026-12-05_compressed_white.md`).
 """
 
