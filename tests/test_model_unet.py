@@ -447,3 +447,62 @@ def test_lean_resnet_block_matches_diffusers_block(in_channels, shared_temb):
     # it is diffusers' forward: gradients reach every parameter
     lean(x.contiguous(), temb).square().mean().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in lean.parameters())
+
+
+@pytest.mark.parametrize("shared_context", [True, False])
+def test_cross_attention_with_one_context_token_skips_the_queries_and_keeps_the_sums(shared_context):
+    """One context token (the learned null context): softmax over one key is 1, so inference adds
+    to_out(to_v(context)) at every pixel without computing queries, keys or the attention."""
+    from stdit_cli.models.unet_attention import CrossAttention2D
+
+    torch.manual_seed(0)
+    layer = CrossAttention2D(32, 2, 16, cross_attention_dim=24, norm_num_groups=8).eval()
+    with torch.no_grad():
+        for param in layer.parameters():
+            param.normal_(std=0.2)
+    queries = []
+    layer.transformer_blocks[0].attn1.to_q.register_forward_hook(lambda m, args, out: queries.append(1))
+    frames = torch.randn(6, 32, 5, 7).to(memory_format=torch.channels_last)
+    context = torch.randn(1, 1, 24).expand(6, -1, -1) if shared_context else torch.randn(6, 1, 24)
+    mask = torch.ones(6, 1)
+    expected = layer(frames, context, mask)  # with autograd: the full block
+    assert len(queries) == 1
+    with torch.no_grad():
+        out = layer(frames, context, mask)
+        assert len(queries) == 1  # no queries computed
+        torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+        assert out.is_contiguous(memory_format=torch.channels_last)
+        # two context tokens: the full block again
+        layer(frames, torch.randn(6, 2, 24), None)
+        assert len(queries) == 2
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("autocast", [False, True])
+def test_convolution_plus_fuses_the_residual_sum_at_cpu_inference(dims, autocast):
+    """conv + residual as oneDNN's post-op: the sum of the two calls (to one bf16 step), in channels-last layout."""
+    from stdit_cli.models.unet_stic import _fuses_residual, convolution_plus
+
+    torch.manual_seed(0)
+    layout = torch.channels_last if dims == 2 else torch.channels_last_3d
+    shape = (2, 8, 6, 10) if dims == 2 else (1, 8, 5, 6, 10)
+    inputs, residual = (torch.randn(shape).contiguous(memory_format=layout) for _ in range(2))
+    kernel = (3, 3) if dims == 2 else (3, 1, 1)
+    padding = (1, 1) if dims == 2 else (1, 0, 0)
+    weight, bias = torch.randn(8, 8, *kernel) * 0.2, torch.randn(8)
+    conv = F.conv2d if dims == 2 else F.conv3d
+
+    def convolve(x, w, b):
+        return conv(x, w, b, padding=padding)
+
+    if autocast:  # the unet's activations under autocast
+        residual = residual.to(torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        expected = residual + convolve(inputs, weight, bias)  # with autograd: the two calls
+        with torch.inference_mode():
+            assert _fuses_residual(inputs, residual)
+            out = convolution_plus(convolve, inputs, weight, bias, residual, padding)
+    assert out.dtype == expected.dtype and out.is_contiguous(memory_format=layout)
+    tolerance = 0.07 if autocast else 1e-5  # bf16: one step at |x| up to 8
+    torch.testing.assert_close(out.float(), expected.float(), rtol=0, atol=tolerance)
+    assert not _fuses_residual(inputs.contiguous(), residual.contiguous())  # other layouts: the two calls

@@ -13,7 +13,33 @@ from __future__ import annotations
 
 import torch
 from diffusers.models.attention import BasicTransformerBlock
+from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0
 from torch import nn
+from torch.nn import functional as F
+
+
+def _attends_plainly(attn: Attention) -> bool:
+    """True when ``attn`` is softmax attention and nothing else: ``to_out(softmax(q k^T) v)``."""
+    return (
+        isinstance(attn.processor, (AttnProcessor2_0, AttnProcessor))
+        and not attn.norm_cross
+        and not attn.residual_connection
+        and attn.rescale_output_factor == 1
+        and attn.group_norm is None
+        and attn.spatial_norm is None
+        and (not attn.training or attn.to_out[1].p == 0)
+    )
+
+
+def single_token_attention(attn: Attention, context: torch.Tensor) -> torch.Tensor:
+    """What ``attn`` returns at every query when its keys are one context token: ``[N, 1, D]`` -> ``[N, 1, inner]``.
+
+    The softmax over a single key is 1 whatever the query (and whatever finite mask bias is
+    added to that key), so the output is the token's value through ``to_out``, the same vector
+    at every query. For the unet's learned null context (one token) this replaces both
+    attentions of a :class:`CrossAttention2D` block, queries and all, with a constant.
+    """
+    return attn.to_out[1](attn.to_out[0](attn.to_v(context)))
 
 
 class CrossAttention2D(nn.Module):
@@ -34,8 +60,22 @@ class CrossAttention2D(nn.Module):
         ])  # fmt: skip
         self.proj_out = nn.Linear(inner, channels)
 
+    def _one_token_shortcut(self, context: torch.Tensor) -> bool:
+        """At inference with one context token, both attentions of each block add a constant (:func:`single_token_attention`)."""
+        return (
+            not torch.is_grad_enabled()
+            and context.shape[1] == 1
+            and all(
+                block.norm_type == "layer_norm" and block.pos_embed is None and block.only_cross_attention
+                and _attends_plainly(block.attn1) and (block.attn2 is None or _attends_plainly(block.attn2))
+                for block in self.transformer_blocks
+            )
+        )
+
     def forward(self, hidden_states: torch.Tensor, context: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """``[N, C, H, W]`` with context ``[N, seq, D]`` -> ``[N, C, H, W]``."""
+        if self._one_token_shortcut(context):
+            return self._forward_one_token(hidden_states, context)
         batch, channels, height, width = hidden_states.shape
         bias = None
         if attention_mask is not None:
@@ -50,6 +90,34 @@ class CrossAttention2D(nn.Module):
         # [N, H*W, inner] -> [N, H*W, C] -> [N, C, H, W]
         tokens = self.proj_out(tokens)
         return tokens.reshape(batch, height, width, channels).permute(0, 3, 1, 2).contiguous() + residual
+
+    def _forward_one_token(self, hidden_states: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` when every pixel attends to one context token: the same sums without queries or keys.
+
+        Each block's two attentions add the same vector at every pixel, so only the feed-forward
+        remains per pixel; the first block's vector joins ``proj_in``'s bias when every frame has
+        the same context (the learned null context always does).
+        """
+        batch, channels, height, width = hidden_states.shape
+        residual = hidden_states
+        # [N, C, H, W] -> [N, H, W, C] (a view of channels_last frames) -> [N, H*W, C]
+        tokens = self.norm(hidden_states).permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+        for index, block in enumerate(self.transformer_blocks):
+            # [N, 1, D] -> [N, 1, inner]: both attentions' outputs, the same at every pixel
+            offset = single_token_attention(block.attn1, context)
+            if block.attn2 is not None:
+                offset = offset + single_token_attention(block.attn2, context)
+            if index == 0 and torch.equal(offset, offset[:1].expand_as(offset)):
+                # [N, 1, inner] -> [inner], added by proj_in's matmul instead of a pass over the tokens
+                tokens = F.linear(tokens, self.proj_in.weight, self.proj_in.bias + offset[0, 0])
+            else:
+                if index == 0:
+                    tokens = self.proj_in(tokens)
+                tokens = tokens + offset
+            tokens = tokens + block.ff(block.norm3(tokens))
+        tokens = self.proj_out(tokens)
+        # [N, H*W, C] -> [N, H, W, C] -> [N, C, H, W] (channels_last, as the frames came)
+        return tokens.reshape(batch, height, width, channels).permute(0, 3, 1, 2) + residual
 
 
 class TemporalSelfAttention(nn.Module):
