@@ -422,7 +422,12 @@ def test_attention_layers_match_diffusers_transformers_with_the_same_weights():
             param.normal_(std=0.2)
     theirs_t.load_state_dict(ours_t.state_dict())
     with torch.no_grad():
-        torch.testing.assert_close(ours_t(frames, num_frames=3), theirs_t(frames, num_frames=3).sample)
+        expected = theirs_t(frames, num_frames=3).sample
+        torch.testing.assert_close(ours_t(frames, num_frames=3), expected)
+        # channels_last frames: the same sums, and the output keeps the layout
+        out = ours_t(frames.to(memory_format=torch.channels_last), num_frames=3)
+        torch.testing.assert_close(out, expected)
+        assert out.is_contiguous(memory_format=torch.channels_last)
 
 
 @pytest.mark.parametrize("in_channels", [8, 12])  # 12: a conv_shortcut
@@ -506,3 +511,27 @@ def test_convolution_plus_fuses_the_residual_sum_at_cpu_inference(dims, autocast
     tolerance = 0.07 if autocast else 1e-5  # bf16: one step at |x| up to 8
     torch.testing.assert_close(out.float(), expected.float(), rtol=0, atol=tolerance)
     assert not _fuses_residual(inputs.contiguous(), residual.contiguous())  # other layouts: the two calls
+    # a broadcast operand (oneDNN accepts it, in its reference code, 40x slower): the two calls
+    assert not _fuses_residual(inputs, residual.narrow(2, 0, 1).contiguous(memory_format=layout))
+
+
+def test_convolution_plus_falls_back_to_two_calls_where_onednn_refuses(monkeypatch):
+    import stdit_cli.models.unet_stic as unet_stic
+
+    def refuse(*args):
+        raise RuntimeError("mkldnn::_convolution_pointwise: not supported on this build")
+
+    monkeypatch.setattr(unet_stic, "_onednn_convolution_add", refuse)
+    monkeypatch.setattr(unet_stic, "_fused_residual_ok", True)
+    torch.manual_seed(0)
+    inputs, residual = (torch.randn(2, 8, 6, 10).to(memory_format=torch.channels_last) for _ in range(2))
+    weight, bias = torch.randn(8, 8, 3, 3), torch.randn(8)
+
+    def convolve(x, w, b):
+        return F.conv2d(x, w, b, padding=1)
+
+    with torch.inference_mode():
+        out = unet_stic.convolution_plus(convolve, inputs, weight, bias, residual, (1, 1))
+        torch.testing.assert_close(out, residual + convolve(inputs, weight, bias))
+        assert not unet_stic._fused_residual_ok  # not tried again
+        assert not unet_stic._fuses_residual(inputs, residual)

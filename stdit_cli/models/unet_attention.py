@@ -149,6 +149,14 @@ class TemporalSelfAttention(nn.Module):
         for block in self.transformer_blocks:
             tokens = block(tokens)
         tokens = self.proj_out(tokens)
-        # [(B H W), T, C] -> [B, H, W, T, C] -> [B, T, C, H, W] -> [(B T), C, H, W]
-        tokens = tokens.reshape(batch, height, width, num_frames, channels).permute(0, 3, 4, 1, 2)
-        return tokens.reshape(batch_frames, channels, height, width) + residual
+        # [(B H W), T, C] -> [B, H, W, T, C]
+        tokens = tokens.reshape(batch, height, width, num_frames, channels)
+        if residual.is_contiguous(memory_format=torch.channels_last):
+            # channels_last frames are [B, T, H, W, C] in memory: the sum goes straight into that
+            # layout, so the layers after keep it (and their convolutions fuse their sums)
+            # [(B T), C, H, W] -> [(B T), H, W, C] -> [B, T, H, W, C] (views)
+            pixels = residual.permute(0, 2, 3, 1).unflatten(0, (batch, num_frames))
+            # [B, H, W, T, C] -> [B, T, H, W, C] (a view), summed -> [(B T), H, W, C] -> [(B T), C, H, W]
+            return (pixels + tokens.permute(0, 3, 1, 2, 4)).flatten(0, 1).permute(0, 3, 1, 2)
+        # [B, H, W, T, C] -> [B, T, C, H, W] -> [(B T), C, H, W]
+        return tokens.permute(0, 3, 4, 1, 2).reshape(batch_frames, channels, height, width) + residual
