@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-h264 unet-real unet-real-hw2
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-h264 unet-real unet-real-hw2
 #                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
@@ -22,7 +22,7 @@
 #   scripts/train_defaults.sh unet-real-cfa   # from there, the Bayer phase drawn per clip
 #   scripts/train_defaults.sh unet-real-clean # the shipped real-noise unet: from there, clean clips under a level label, averaged with its start
 #   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
-#   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6   # the --fast checkpoint (preset halfres-fast), sliced from the default, six CPU stages
+#   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7   # the --fast checkpoint (preset halfres-fast), sliced from the default, seven CPU stages
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -44,7 +44,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -347,10 +347,15 @@ for model in "${MODELS[@]}"; do
     # (weights/unet-fast on 2026-12-05 until the sixth)
     unet-fast-hr5) fit unet-fast-hr5 unet halfres-fast 3000 4 128 1.2e-4 211 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
                      --init-from "${FAST_HR5_INIT:-$OUT/unet-fast-hr4}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 ;;
-    # its sixth stage, shipped: a fresh 3000-step cosine at lr 1e-4, the same material, seed 223, 30 minutes
+    # its sixth stage: a fresh 3000-step cosine at lr 1e-4, the same material, seed 223, 30 minutes
     unet-fast-hr6) fit unet-fast-hr6 unet halfres-fast 3000 4 128 1e-4 223 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
                      --init-from "${FAST_HR6_INIT:-$OUT/unet-fast-hr5}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16
                    ship unet-fast-hr6 unet-fast ;;
+    # its seventh stage, shipped (2026-12-05): a fresh 2500-step cosine at lr 8e-5, seed 227, 21 minutes;
+    # run from the sixth stage's shipped weights (FAST_HR7_INIT=stdit_cli/weights/unet-fast, the same file)
+    unet-fast-hr7) fit unet-fast-hr7 unet halfres-fast 2500 4 128 8e-5 227 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
+                     --init-from "${FAST_HR7_INIT:-$OUT/unet-fast-hr6}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16
+                   ship unet-fast-hr7 unet-fast ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its
