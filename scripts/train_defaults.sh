@@ -356,6 +356,10 @@ for model in "${MODELS[@]}"; do
     unet-fast-hr7) fit unet-fast-hr7 unet halfres-fast 2500 4 128 8e-5 227 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
                      --init-from "${FAST_HR7_INIT:-$OUT/unet-fast-hr6}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16
                    ship unet-fast-hr7 unet-fast ;;
+    # an eighth stage (2026-12-05, measured, not shipped: flat content up, texture down; scripts/results/2026-12-05_fast_halfres8.md):
+    # 2500 steps at lr 6e-5 with 60% flat or smooth clips
+    unet-fast-hr8) fit unet-fast-hr8 unet halfres-fast 2500 4 128 6e-5 229 "${native[@]}" "${content[@]}" --smooth-fraction 0.6 \
+                     --init-from "${FAST_HR8_INIT:-$OUT/unet-fast-hr7}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its
