@@ -131,7 +131,7 @@ def convolution_plus(
     try:
         out = _onednn_convolution_add(inputs.to(dtype), weight.to(dtype), None if bias is None else bias.to(dtype),
                                       residual, padding)
-    except (RuntimeError, NotImplementedError):  # a PyTorch build whose oneDNN lacks it (e.g. some Arm builds)
+    except RuntimeError:  # a PyTorch build without this kernel (e.g. some Arm builds; a missing kernel is a RuntimeError subclass)
         _fused_residual_ok = False
         return residual + convolve(inputs, weight, bias)
     # oneDNN picks the output's layout itself where the input's is ambiguous (one frame, one row)
