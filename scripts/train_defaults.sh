@@ -360,6 +360,12 @@ for model in "${MODELS[@]}"; do
     # 2500 steps at lr 6e-5 with 60% flat or smooth clips
     unet-fast-hr8) fit unet-fast-hr8 unet halfres-fast 2500 4 128 6e-5 229 "${native[@]}" "${content[@]}" --smooth-fraction 0.6 \
                      --init-from "${FAST_HR8_INIT:-$OUT/unet-fast-hr7}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 ;;
+    # distillation (2026-12-05, measured, not shipped: +0.07 dB at sigma 50, -0.03 at sigma 10;
+    # scripts/results/2026-12-05_fast_distill.md): the seventh stage's recipe from its weights, seed 233,
+    # with the default's prediction as 75% of the target (`stdit train --teacher`)
+    unet-fast-kd) fit unet-fast-kd unet halfres-fast 2500 4 128 8e-5 233 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
+                     --init-from "${FAST_KD_INIT:-$OUT/unet-fast-hr7}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 \
+                     --teacher "${FAST_TEACHER:-stdit_cli/weights/unet}" --teacher-weight 0.75 ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its

@@ -186,6 +186,8 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--real-pairs", type=click.Path(exists=True, file_okay=False), default=None, help="A folder of real noisy photos with references (PolyU's layout: *_real.JPG beside *_mean.JPG): --real-fraction of the clips become still crops of them.")
 @click.option("--real-cameras", multiple=True, default=("Canon5D2", "NikonD800"), show_default=True, help="The cameras (first field of the file name) of --real-pairs that train; the others stay for validation. Repeatable.")
 @click.option("--real-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by real noisy/reference pairs.")
+@click.option("--teacher", type=click.Path(exists=True), default=None, help="A checkpoint (same noise schedule and window) whose prediction is blended into the training target: distillation from a stronger model.")
+@click.option("--teacher-weight", type=click.FloatRange(0.0, 1.0), default=0.75, show_default=True, help="The teacher's share of the target (1: pure imitation).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
@@ -193,7 +195,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
           out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, scale_range, soft_fraction,
           smooth_fraction, camera_fraction, camera_jpeg_fraction, camera_chroma_fraction, camera_blur_fraction, camera_blur_sigma, camera_shot_range,
-          camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, seed, device, precision, threads) -> None:  # fmt: skip
+          camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, teacher, teacher_weight, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
@@ -215,6 +217,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         camera_h264_fraction=camera_h264_fraction, camera_h264_crf=camera_h264_crf,
         compressed_fraction=compressed_fraction, compressed_crf=compressed_crf,
         compressed_clean_fraction=compressed_clean_fraction, real_pairs=real_pairs, real_cameras=tuple(real_cameras), real_fraction=real_fraction,
+        teacher=teacher, teacher_weight=teacher_weight,
     )  # fmt: skip
     try:
         run_with_progress(config)

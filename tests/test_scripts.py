@@ -194,6 +194,15 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
+def test_the_distilled_fast_stage_is_taught_by_the_shipped_default_and_ships_nothing(tmp_path):
+    env = _training_tree(tmp_path, "train_defaults.sh")
+    subprocess.run(["bash", str(tmp_path / "scripts" / "train_defaults.sh"), "unet-fast-kd"], env=env, check=True)
+    (call,) = _recorded_calls(tmp_path)
+    assert (option(call, "--config"), option(call, "--init-from")) == ("halfres-fast", "runs/x/unet-fast-hr7")
+    assert (option(call, "--teacher"), option(call, "--teacher-weight")) == ("stdit_cli/weights/unet", "0.75")
+    assert not (tmp_path / "stdit_cli" / "weights").exists()  # measured, not shipped
+
+
 def test_train_gpu_tunes_the_unet_the_cpu_tunes_it_further_and_unet_fast_derives_the_cheaper_checkpoint(tmp_path):
     env = _training_tree(tmp_path, "train_defaults.sh", "train_gpu.sh")
     subprocess.run(["bash", str(tmp_path / "scripts" / "train_gpu.sh")], env={**env, "VAL": ""}, check=True)

@@ -27,6 +27,7 @@ from stdit_cli.train.compressed_noise import CompressedNoiseMix
 from stdit_cli.train.real_pairs import RealPairMix
 from stdit_cli.train.content import ContentMix
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
+from stdit_cli.train.distill import Teacher
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -87,6 +88,8 @@ class TrainConfig:
     real_pairs: str | None = None  # a folder of real noisy photos with references (real_pairs.RealPairMix)
     real_cameras: tuple[str, ...] = ("Canon5D2", "NikonD800")  # the cameras of real_pairs that train
     real_fraction: float = 0.0  # share of clips replaced by real pairs
+    teacher: str | None = None  # a checkpoint whose prediction is blended into the target (distill.Teacher)
+    teacher_weight: float = 0.75  # its share of the target
 
     def content_mix(self) -> ContentMix:
         return ContentMix(tuple(self.scale_range), self.soft_fraction, self.smooth_fraction)
@@ -178,6 +181,10 @@ class Trainer:
         if self.real.active:
             self.log(f"real noise: {len(self.real.pairs)} photos of {', '.join(config.real_cameras)}, {config.real_fraction:.0%} of the clips")
         self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)
+        self.teacher = None
+        if config.teacher:
+            self.teacher = Teacher.load(config.teacher, config.teacher_weight, self.schedule, self.frames, self.accelerator.device)
+            self.log(f"teacher: {config.teacher}, {config.teacher_weight:.0%} of the target")
         if self.accelerator.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed crop size: pick the fastest kernels once
         val_data = load_training_data([config.val]) if config.val else data
@@ -272,10 +279,11 @@ class Trainer:
         if self.real.active:  # from the same generator: its state is in every checkpoint
             clean, noisy = self.real.mix(clean, noisy, self.camera_rng)
         pair = make_training_pair(clean, self.alphas_cumprod, self.noise_generator, self.config.prediction_type, noisy=noisy)
+        target = pair.target if self.teacher is None else self.teacher.target(pair, self.accelerator.autocast)
         with self.accelerator.autocast():
             prediction = self.adapter.predict(self.model, pair.x_t, pair.timestep)
         # [B, C, T, H, W] squared error -> [B] per clip, weighted by its noise level
-        per_clip = (prediction.float() - pair.target).pow(2).flatten(1).mean(dim=1)
+        per_clip = (prediction.float() - target).pow(2).flatten(1).mean(dim=1)
         weight = sigma_loss_weight(pair.sigma_255, self.config.sigma_weight_power)
         loss = (weight * per_clip).mean()
         self.accelerator.backward(loss)
