@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 
 import torch
@@ -59,6 +60,27 @@ def autocast(device: torch.device, precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=_DTYPES[precision])
+
+
+#: layers whose weights autocast casts to its lower precision at every call
+AUTOCAST_CAST_LAYERS = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.Linear)
+
+
+def with_autocast_weights(model: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """A copy of ``model`` whose convolutions and linear layers hold their weights and biases in
+    ``precision``'s dtype, for inference under :func:`autocast` with that precision.
+
+    Autocast casts those parameters from fp32 at every call (a window of the default unet: about
+    270 small casts); stored cast once, they are the same numbers (a bf16 cast rounds to nearest
+    either way) and autocast leaves them alone. Normalisation layers and other parameters keep
+    fp32, as autocast runs them. The copy serves that precision only: without autocast (an fp32
+    rerun) the original is the one to call.
+    """
+    lowered = copy.deepcopy(model)
+    for module in lowered.modules():
+        if isinstance(module, AUTOCAST_CAST_LAYERS):
+            module.to(_DTYPES[precision])
+    return lowered
 
 
 def set_threads(threads: int | None) -> None:

@@ -24,7 +24,7 @@ from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
-from stdit_cli.runtime import autocast, resolve_device, resolve_precision
+from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWriter
 from stdit_cli.weights import Checkpoint
 
@@ -170,6 +170,11 @@ class VideoDenoiser:
         # nn.Module.to, not diffusers' override: that imports torch._dynamo (stdit_cli.startup)
         self.model = self.adapter.prepare(torch.nn.Module.to(checkpoint.model, self.device)).eval()
         self.forward = CompiledForward(self.model, enabled=options.compile)
+        # on a CPU in bf16, a copy with its weights already in bf16 (runtime.with_autocast_weights);
+        # the fp32 model stays for a rerun after non-finite bf16 output
+        self.lowered_forward = None
+        if self.device.type == "cpu" and self.precision != "fp32":
+            self.lowered_forward = CompiledForward(with_autocast_weights(self.model, self.precision), enabled=options.compile)
         self.sampler = DiffusionSampler(checkpoint.schedule, options.scheduler, options.steps, options.eta)
         window = int(self.model.num_frames)
         overlap = options.window_overlap
@@ -195,9 +200,11 @@ class VideoDenoiser:
         return self.ensemble
 
     def _predict(self, precision: str, views: int | None = None) -> Predictor:
+        forward = self.lowered_forward if precision == self.precision and self.lowered_forward is not None else self.forward
+
         def predict(sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
             with autocast(self.device, precision):
-                return self.adapter.predict(self.forward, sample, timestep)
+                return self.adapter.predict(forward, sample, timestep)
 
         return self_ensemble(predict, views or self.ensemble)
 
