@@ -135,13 +135,14 @@ def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: boo
                        real: bool = False, compressed: bool = False) -> Checkpoint:  # fmt: skip
     """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``real``
     (``--noise real``), the model's real-noise checkpoint (``weights/<model>-real``), which must
-    ship; with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
+    ship (with ``fast``, its cheaper one, ``weights/<model>-fast-real``, where that ships); with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
     (``weights/<model>-h264``), which must ship; with ``fast``, the model's cheaper shipped checkpoint (``weights/<model>-fast``) where one
     ships; else, on a GPU (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
     if real:
-        folder = shipped_checkpoint_dir(model_name + REAL_SUFFIX)
+        cheaper = shipped_checkpoint_dir(model_name + FAST_SUFFIX + REAL_SUFFIX) if fast else None
+        folder = cheaper or shipped_checkpoint_dir(model_name + REAL_SUFFIX)
         if folder is None:
             adapter_for(model_name)  # unknown names fail with the list of models
             raise CheckpointError(f"no real-noise weights ship for --model {model_name}; use --noise gaussian, or --checkpoint "

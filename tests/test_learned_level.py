@@ -69,7 +69,7 @@ def test_estimator_shapes_floor_and_round_trip(tmp_path):
 def test_noise_mode_follows_what_the_user_gave():
     assert DenoiseOptions().resolve_noise(real_ships=True) == "real"
     assert DenoiseOptions(sigma_255=25).resolve_noise(real_ships=True) == "gaussian"  # a number: added white noise
-    assert DenoiseOptions(fast=True).resolve_noise(real_ships=True) == "gaussian"
+    assert DenoiseOptions(fast=True).resolve_noise(real_ships=True) == "real"  # --fast reads the noise too
     assert DenoiseOptions().resolve_noise(real_ships=False) == "gaussian"
     assert DenoiseOptions(noise="real", sigma_255=6).resolve_noise(real_ships=True) == "real"
     assert DenoiseOptions(noise="gaussian").resolve_noise(real_ships=True) == "gaussian"

@@ -128,6 +128,22 @@ def test_no_number_picks_the_weights_for_the_noise_and_a_number_means_white_nois
     assert real["noise"] == "real" and Path(real["checkpoint"]).name == "unet-real"
 
 
+def test_fast_with_no_number_also_picks_the_weights_for_the_noise(tmp_path):
+    # camera noise under --fast: the real-noise weights (the cheaper ones where they ship) at the
+    # learned level, not the Gaussian weights at the patch-PCA level, which reads a tenth of it
+    # (2026-12-05, camera video: 25.99 dB against 29.64, the noisy input 25.28)
+    clip = _camera_noise_clip(tmp_path / "camera.mp4")
+    result = CliRunner().invoke(main, ["denoise", str(clip), str(SAMPLE), "-o", str(tmp_path / "out"), "--fast", "--lossless", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    camera, white = (json.loads(line) for line in result.output.strip().splitlines())
+    cheaper_real = resolve_checkpoint("unet", None, fast=True, real=True)
+    assert camera["noise"] == "real" and camera["checkpoint"] == cheaper_real.source and camera["sigma"] > 2
+    assert Path(cheaper_real.source).name in ("unet-fast-real", "unet-real")
+    # white noise keeps --fast's own Gaussian weights, at the level read
+    assert white["noise"] == "gaussian" and Path(white["checkpoint"]).name == "unet-fast"
+    assert white["sigma"] == pytest.approx(25, rel=0.1)
+
+
 def test_real_noise_weights_ship_trained_and_compact():
     checkpoint = resolve_checkpoint("unet", None, real=True)
     assert Path(checkpoint.source).name == "unet-real" and checkpoint.metadata["trained_steps"] > 0

@@ -94,7 +94,8 @@ class _Batch:
             if self.picks_weights:
                 from stdit_cli.weights import compressed_noise_ships
 
-                self.compressed_ships = compressed_noise_ships(self.job.model_name)
+                # --fast keeps its own (cheaper) Gaussian weights for compressed white noise too
+                self.compressed_ships = not self.job.options.fast and compressed_noise_ships(self.job.model_name)
         return self.denoiser
 
     def denoiser_for(self, opening: Opening) -> VideoDenoiser:
