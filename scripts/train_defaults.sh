@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-h264 unet-real unet-real-hw2
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2
 #                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
@@ -23,7 +23,7 @@
 #   scripts/train_defaults.sh unet-real-clean # the shipped real-noise unet: from there, clean clips under a level label, averaged with its start
 #   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
 #   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7   # the --fast checkpoint (preset halfres-fast), sliced from the default, seven CPU stages
-#   scripts/train_defaults.sh unet-fast-real  # --fast's real-noise weights (weights/unet-fast-real), from the seventh stage
+#   scripts/train_defaults.sh unet-fast-real unet-fast-real2  # --fast's real-noise weights (weights/unet-fast-real), from the seventh stage, two stages
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -45,7 +45,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -374,6 +374,12 @@ for model in "${MODELS[@]}"; do
                       --checkpoint-every 250 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}"
                     python scripts/export_bf16.py "$OUT/unet-fast-real" stdit_cli/weights/unet-fast-real ;;
+    # its second stage, what ships (2026-12-05): a fresh 1000-step cosine at lr 1e-4 from the first, the same mix
+    unet-fast-real2) fit unet-fast-real2 unet halfres-fast 1000 4 128 1e-4 241 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "${FAST_REAL2_INIT:-$OUT/unet-fast-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                      --checkpoint-every 250 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                      --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}"
+                    python scripts/export_bf16.py "$OUT/unet-fast-real2" "${FAST_REAL_SHIP:-stdit_cli/weights/unet-fast-real}" ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its

@@ -191,7 +191,8 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu") < outs.index("runs/x/unet-hw-gpu2")
     assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-fast-hr") < outs.index("runs/x/unet-fast-hr2") < outs.index("runs/x/unet-fast-hr3") < outs.index("runs/x/unet-fast-hr4") < outs.index("runs/x/unet-fast-hr5") < outs.index("runs/x/unet-fast-hr6") < outs.index("runs/x/unet-fast-hr7")  # --fast's weights are sliced from the default's
     # --fast's real-noise weights: from its shipped Gaussian stage, on the real-noise stages' camera mix
-    assert outs.index("runs/x/unet-fast-hr7") < outs.index("runs/x/unet-fast-real")
+    assert outs.index("runs/x/unet-fast-hr7") < outs.index("runs/x/unet-fast-real") < outs.index("runs/x/unet-fast-real2")
+    assert option(calls[outs.index("runs/x/unet-fast-real2")], "--init-from") == "runs/x/unet-fast-real"
     fast_real = calls[outs.index("runs/x/unet-fast-real")]
     assert option(fast_real, "--init-from") == "runs/x/unet-fast-hr7" and option(fast_real, "--camera-fraction") == "1.0"
     assert (tmp_path / "stdit_cli" / "weights" / "unet-fast-real" / "stdit.json").is_file()
