@@ -48,7 +48,9 @@ class DenoiseOptions:
         - ``gaussian``: white Gaussian noise of a known or estimated sigma: the model's
           Gaussian checkpoint, ``--sigma N`` exact, ``--sigma auto`` the patch-PCA estimate.
         - ``auto`` (the default): ``real`` when no number is given and a real-noise checkpoint
-          ships for the model (``real_ships``: not with ``--checkpoint``), else ``gaussian``. A user who knows the sigma of added white noise gets the exact model for it.
+          ships for the model (``real_ships``: not with ``--checkpoint``; with ``--fast`` the
+          cheaper real-noise weights where they ship), else ``gaussian``. A user who knows the
+          sigma of added white noise gets the exact model for it.
           With ``real`` resolved this way, each video whose noise then reads as white still gets
           the Gaussian weights (``stdit_cli.batch.runner``, ``stdit_cli.pipeline.noise_kind``).
         """
