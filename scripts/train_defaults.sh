@@ -380,6 +380,13 @@ for model in "${MODELS[@]}"; do
                       --checkpoint-every 250 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}"
                     python scripts/export_bf16.py "$OUT/unet-fast-real2" "${FAST_REAL_SHIP:-stdit_cli/weights/unet-fast-real}" ;;
+    # a third stage (2026-12-05, measured, not shipped: camera video 29.22 -> 29.27 dB, PolyU 37.94 -> 37.87;
+    # scripts/results/2026-12-05_fast_real.md): a fresh 1000-step cosine at lr 8e-5 from the second, the same mix
+    unet-fast-real3) fit unet-fast-real3 unet halfres-fast 1000 4 128 8e-5 251 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "${FAST_REAL3_INIT:-$OUT/unet-fast-real2}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                      --checkpoint-every 250 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                      --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}"
+                    python scripts/export_bf16.py "$OUT/unet-fast-real3" "$OUT/unet-fast-real3-bf16" ;;
     # one chunk of the GPU-class unet (preset gpu; the default on CUDA once stdit_cli/weights/unet-gpu
     # ships): GPU_STEPS steps that fit one 10-minute command, from the committed weights when they
     # ship (a short warm-up, a fresh optimiser: the weights are all a chunk brings back), then its
