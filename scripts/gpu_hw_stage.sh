@@ -20,6 +20,14 @@
 # the shipped stage unet-hw-gpu2 is its run d):
 #   . scripts/device_setup.sh || exit 3
 #   STEPS=1500 SKIP_SPEED=1 VARIANTS="c 2e-4 159;d 2e-4 169 0.4" DATA=.gpudata scripts/gpu_hw_stage.sh $OUT 330 2>&1 | tee $OUT/driver.log
+# The third chunk (2026-12-05, an H100, the tree trimmed to code + configs, carry [".gpudata", ".whl", ".wts"]:
+# .whl = the diffusers and importlib_metadata wheels, .wts = bf16 copies of weights/unet and weights/unet-fast
+# made with scripts/export_bf16.py; timeout 560 s, 526 s run; the default's run e stopped at its step-1500
+# checkpoint of 2300: with two --fast runs beside it its calibration read 6.8 steps/s, it trained at 3.3):
+#   . scripts/device_setup.sh || exit 3
+#   SKIP_SPEED=1 VARIANTS="e 2e-4 271 0.4;f 1.5e-4 263 0.5 unet-fast-gpu;g 3e-4 269 0.5 unet-fast-gpu" \
+#     DATA=.gpudata scripts/gpu_hw_stage.sh $OUT 340 2>&1 | tee $OUT/driver.log
+# CAL_FACTOR (default 0.7) scales the calibrated steps down for that reason.
 #
 # Then, here: the validation suite on both (scripts/benchmark_quality.py --variant), ship the better
 # only if it beats weights/unet on the mean and on the worst clip. The stage writes to weights/unet on
@@ -28,11 +36,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 out=${1:?usage: gpu_hw_stage.sh OUTDIR [SECONDS]}
 seconds=${2:-320}
-export DEVICE=${DEVICE:-cuda} PRECISION=bf16 DATA=${DATA:-.gpudata} PYTHONUNBUFFERED=1
+# NO_SHIP: the runs never write into stdit_cli/weights (a dry run here would replace the committed default)
+export DEVICE=${DEVICE:-cuda} PRECISION=bf16 DATA=${DATA:-.gpudata} PYTHONUNBUFFERED=1 NO_SHIP=1
 # from the committed default (every lent GPU adds to it), copied first: each run ships into weights/unet
 mkdir -p "$out" runs
 if [ -z "${HWG_INIT:-}" ]; then rm -rf runs/hwg-init && cp -r stdit_cli/weights/unet runs/hwg-init && HWG_INIT=runs/hwg-init; fi
-export HWG_INIT
+if [ -z "${FASTG_INIT:-}" ]; then rm -rf runs/fastg-init && cp -r stdit_cli/weights/unet-fast runs/fastg-init && FASTG_INIT=runs/fastg-init; fi
+export HWG_INIT FASTG_INIT
 log=$out/logs
 mkdir -p "$log"
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; command -v ffmpeg || echo "no ffmpeg on PATH"
@@ -44,8 +54,10 @@ if [ -z "${SKIP_SPEED:-}" ]; then  # SKIP_SPEED=1: measured already (scripts/res
   tail -4 "$log/speed.log"
 fi
 
-# VARIANTS: "name lr seed [smooth share]" per run, ';'-separated (the first lent GPU ran these two)
+# VARIANTS: "name lr seed [smooth share [stage]]" per run, ';'-separated (the first lent GPU ran these two);
+# the stage is unet-hw-gpu (the default's weights) unless named, e.g. unet-fast-gpu (--fast's weights)
 IFS=';' read -r -a variants <<< "${VARIANTS:-a 1e-4 139;b 2e-4 149}"
+declare -A steps_of
 rate_of() {  # steady steps/s between the log's step-50 and step-100 lines (each prints the running mean)
   python3 - "$1" <<'PY'
 import re, sys
@@ -54,36 +66,40 @@ print(f"{50 / (100 / marks[100] - 50 / marks[50]):.3f}" if 50 in marks and 100 i
 PY
 }
 if [ -n "${STEPS:-}" ]; then  # STEPS: no calibration (two runs at once: 4.7 steps/s each on an H200, 2026-12-04)
-  steps=$STEPS
-  echo "steps given: $steps each" | tee "$log/plan.txt"
-else
+  for v in "${variants[@]}"; do read -r name _ <<< "$v"; steps_of[$name]=$STEPS; done
+  echo "steps given: $STEPS each" | tee "$log/plan.txt"
+else  # each run sized by its own rate, all runs calibrating at once as they will train
   for v in "${variants[@]}"; do
-    read -r name lr seed smooth <<< "$v"
+    read -r name lr seed smooth stage <<< "$v"
     GPU_STEPS=120 GPU_LR=$lr GPU_SEED=$seed GPU_SMOOTH=${smooth:-0.25} OUT=runs/gpucal-$name \
-      scripts/train_defaults.sh unet-hw-gpu > "$log/cal-$name.log" 2>&1 &
+      scripts/train_defaults.sh "${stage:-unet-hw-gpu}" > "$log/cal-$name.log" 2>&1 &
   done
   wait
-  rate=$(for v in "${variants[@]}"; do read -r name _ <<< "$v"; rate_of "$log/cal-$name.log"; done | sort -n | head -1)
-  steps=$(python3 -c "print(max(200, int($rate * $seconds) // 100 * 100))")
-  echo "calibration: $rate steps/s with both runs at once -> $steps steps each" | tee "$log/plan.txt"
+  for v in "${variants[@]}"; do
+    read -r name _ <<< "$v"
+    rate=$(rate_of "$log/cal-$name.log")
+    steps_of[$name]=$(python3 -c "print(max(200, int($rate * $seconds * ${CAL_FACTOR:-0.7}) // 100 * 100))")
+    echo "calibration $name: $rate steps/s with all runs at once -> ${steps_of[$name]} steps" | tee -a "$log/plan.txt"
+  done
 fi
 
 for v in "${variants[@]}"; do
-  read -r name lr seed smooth <<< "$v"
-  GPU_STEPS=$steps GPU_LR=$lr GPU_SEED=$seed GPU_SMOOTH=${smooth:-0.25} OUT=runs/gpu-$name \
-    timeout $(( seconds + 100 )) scripts/train_defaults.sh unet-hw-gpu > "$log/train-$name.log" 2>&1 &
+  read -r name lr seed smooth stage <<< "$v"
+  GPU_STEPS=${steps_of[$name]} GPU_LR=$lr GPU_SEED=$seed GPU_SMOOTH=${smooth:-0.25} OUT=runs/gpu-$name \
+    timeout $(( seconds + 100 )) scripts/train_defaults.sh "${stage:-unet-hw-gpu}" > "$log/train-$name.log" 2>&1 &
 done
 wait
 for v in "${variants[@]}"; do
-  read -r name _ <<< "$v"
-  run=runs/gpu-$name/unet-hw-gpu
+  read -r name _ _ _ stage <<< "$v"
+  stage=${stage:-unet-hw-gpu}
+  run=runs/gpu-$name/$stage
   [ -f "$run/diffusion_pytorch_model.safetensors" ] || run=$(find "$run" -maxdepth 1 -name "checkpoint-*" | sort -V | tail -1)
   echo "$name: $run" | tee -a "$log/plan.txt"
   [ -n "$run" ] || continue
   cp "$run/diffusion_pytorch_model.safetensors" "$out/$name.safetensors"
   mkdir -p "$log/$name"
   cp "$run"/{config.json,scheduler_config.json,stdit.json} "$log/$name/" 2>/dev/null
-  cp "runs/gpu-$name/unet-hw-gpu/train_config.json" "$log/$name/" 2>/dev/null
+  cp "runs/gpu-$name/$stage/train_config.json" "$log/$name/" 2>/dev/null
   tail -5 "$log/train-$name.log"
 done
 tar czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$log"

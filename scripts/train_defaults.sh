@@ -60,7 +60,8 @@ common=(--downscale 2 --device "$DEVICE" --precision "$PRECISION")
 [ -z "$VAL" ] || common+=(--val "$VAL")
 [ -z "${THREADS:-}" ] || common+=(--threads "$THREADS")
 
-ship() {  # run model: copy the run's EMA weights, config and noise schedule (not the optimiser state)
+ship() {  # run model: copy the run's EMA weights, config and noise schedule (not the optimiser state); NO_SHIP=1: not
+  [ -z "${NO_SHIP:-}" ] || return 0
   mkdir -p "stdit_cli/weights/$2"
   cp "$OUT/$1"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "stdit_cli/weights/$2/"
 }
@@ -157,6 +158,13 @@ for model in "${MODELS[@]}"; do
     unet-hw-gpu2) fit unet-hw-gpu2 unet halfres-wide 1500 16 192 2e-4 169 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
                     --init-from "${HWG2_INIT:-$OUT/unet-hw-gpu}" --warmup 100 --checkpoint-every 500
                   ship unet-hw-gpu2 unet ;;
+    # --fast's weights on one lent GPU in bf16 (scripts/gpu_hw_stage.sh, a variant whose fifth field names this
+    # stage): from the seventh CPU stage (FASTG_INIT, default its run; on a lent GPU the shipped weights/unet-fast),
+    # a fresh cosine of GPU_STEPS steps at batch GPU_BATCH on GPU_CROP px crops, lr GPU_LR, seed GPU_SEED, of the
+    # material a lent GPU holds, the content mix with GPU_SMOOTH flat or smooth clips (the CPU stages ran 50%)
+    unet-fast-gpu) fit unet-fast-gpu unet halfres-fast "${GPU_STEPS:-1500}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-1.5e-4}" \
+                     "${GPU_SEED:-263}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction "${GPU_SMOOTH:-0.5}" \
+                     --init-from "${FASTG_INIT:-$OUT/unet-fast-hr7}" --warmup 100 --checkpoint-every 500 ;;
     # white noise stored as 4:2:0 H.264 (2026-12-05, the 2-core CPU; weights/unet-h264, what no number runs on
     # white noise in a lossy 4:2:0 video): from the default (H264_INIT, default the unet-hw-gpu2 run; as run, the
     # shipped copy, H264_INIT=stdit_cli/weights/unet), a fresh 600-step cosine at lr 8e-5, seed 229, every white-noise

@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass
 from io import BytesIO
 
-import av
 import numpy as np
 import torch
 
@@ -42,6 +41,8 @@ def h264_round_trip(frames_uint8: np.ndarray, crf: int, preset: str = "medium", 
     if height % 2 or width % 2:
         raise ValueError(f"4:2:0 H.264 needs an even frame size, got {width}x{height}")
     buffer = BytesIO()
+    import av  # PyAV, only where clips are encoded (a training run without H.264 clips does not need it)
+
     with av.open(buffer, "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
