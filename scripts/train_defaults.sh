@@ -3,8 +3,9 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
 #                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2
-#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit
-#                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200; on a CPU they take hours)
+#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-hw-gpu3 unet-fast-gpu stdit diffuser segdit
+#                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200, unet-hw-gpu3 and unet-fast-gpu on an
+#                                             # H100; on a CPU they take hours. unet-hw-gpu3 comes after the stages that slice or start from weights/unet)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
 #   scripts/train_defaults.sh unet-tune       # then two CPU stages on top of it
 #   scripts/train_defaults.sh unet-head       # then a full-resolution head, one CPU stage: the shipped unet
@@ -45,7 +46,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-hw-gpu3 unet-fast-gpu stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -157,14 +158,29 @@ for model in "${MODELS[@]}"; do
     # 159, scored the same means and a worse worst clip, their average in between)
     unet-hw-gpu2) fit unet-hw-gpu2 unet halfres-wide 1500 16 192 2e-4 169 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
                     --init-from "${HWG2_INIT:-$OUT/unet-hw-gpu}" --warmup 100 --checkpoint-every 500
-                  ship unet-hw-gpu2 unet ;;
+                  ship unet-hw-gpu2 unet ;;  # weights/unet on 2026-12-04 and 2026-12-05, until unet-hw-gpu3
+    # the sixth stage, the third GPU chunk (2026-12-05, an H100, run e of scripts/gpu_hw_stage.sh beside two --fast runs),
+    # what ships as weights/unet: from the fifth (HWG3_INIT, default its run) after 120 steps of the same stage at batch 1
+    # on 48 px crops on the 2-core CPU (gpu_hw_stage.sh's dry run, which then wrote into weights/unet: what the device
+    # carried, in bf16), a 2300-step cosine at batch 16 on 192 px crops, lr 2e-4, seed 271, 40% smooth clips, stopped at
+    # its step-1500 checkpoint (the command's time ran out). Paired on the suite's 22 clips: +0.14 / +0.18 / +0.22 dB,
+    # all 66 clip-sigma cases better (scripts/results/2026-12-05_gpu_chunk3.md)
+    unet-hw-gpu3) fit unet-hw-gpu3-dry unet halfres-wide 120 1 48 2e-4 271 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
+                    --init-from "${HWG3_INIT:-$OUT/unet-hw-gpu2}" --warmup 100 --checkpoint-every 500 --precision bf16
+                  fit unet-hw-gpu3 unet halfres-wide 2300 16 192 2e-4 271 "${gpu_material[@]}" "${content[@]}" --smooth-fraction 0.4 \
+                    --init-from "$OUT/unet-hw-gpu3-dry" --warmup 100 --checkpoint-every 500 --stop-at 1500
+                  ship unet-hw-gpu3 unet ;;
     # --fast's weights on one lent GPU in bf16 (scripts/gpu_hw_stage.sh, a variant whose fifth field names this
-    # stage): from the seventh CPU stage (FASTG_INIT, default its run; on a lent GPU the shipped weights/unet-fast),
-    # a fresh cosine of GPU_STEPS steps at batch GPU_BATCH on GPU_CROP px crops, lr GPU_LR, seed GPU_SEED, of the
-    # material a lent GPU holds, the content mix with GPU_SMOOTH flat or smooth clips (the CPU stages ran 50%)
-    unet-fast-gpu) fit unet-fast-gpu unet halfres-fast "${GPU_STEPS:-1500}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-1.5e-4}" \
-                     "${GPU_SEED:-263}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction "${GPU_SMOOTH:-0.5}" \
-                     --init-from "${FASTG_INIT:-$OUT/unet-fast-hr7}" --warmup 100 --checkpoint-every 500 ;;
+    # stage): from the seventh CPU stage (FASTG_INIT, default its run; on a lent GPU the shipped weights/unet-fast,
+    # carried in bf16), a fresh cosine of GPU_STEPS steps at batch GPU_BATCH on GPU_CROP px crops, lr GPU_LR, seed
+    # GPU_SEED, of the material a lent GPU holds, the content mix with GPU_SMOOTH flat or smooth clips. The defaults
+    # are the run that ships (weights/unet-fast since 2026-12-05 night, an H100, run g beside the default's run e and a
+    # twin at lr 1.5e-4: suite +0.26 dB, 65 of 66 cases better, the flat field at sigma 25 2.47 -> 2.19 grey levels;
+    # the twin +0.22, the two averaged below g; scripts/results/2026-12-05_gpu_chunk3.md)
+    unet-fast-gpu) fit unet-fast-gpu unet halfres-fast "${GPU_STEPS:-1800}" "${GPU_BATCH:-16}" "${GPU_CROP:-192}" "${GPU_LR:-3e-4}" \
+                     "${GPU_SEED:-269}" "${gpu_material[@]}" "${content[@]}" --smooth-fraction "${GPU_SMOOTH:-0.5}" \
+                     --init-from "${FASTG_INIT:-$OUT/unet-fast-hr7}" --warmup 100 --checkpoint-every 500
+                   ship unet-fast-gpu unet-fast ;;
     # white noise stored as 4:2:0 H.264 (2026-12-05, the 2-core CPU; weights/unet-h264, what no number runs on
     # white noise in a lossy 4:2:0 video): from the default (H264_INIT, default the unet-hw-gpu2 run; as run, the
     # shipped copy, H264_INIT=stdit_cli/weights/unet), a fresh 600-step cosine at lr 8e-5, seed 229, every white-noise
@@ -364,7 +380,7 @@ for model in "${MODELS[@]}"; do
     # run from the sixth stage's shipped weights (FAST_HR7_INIT=stdit_cli/weights/unet-fast, the same file)
     unet-fast-hr7) fit unet-fast-hr7 unet halfres-fast 2500 4 128 8e-5 227 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
                      --init-from "${FAST_HR7_INIT:-$OUT/unet-fast-hr6}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16
-                   ship unet-fast-hr7 unet-fast ;;
+                   ship unet-fast-hr7 unet-fast ;;  # weights/unet-fast until unet-fast-gpu
     # an eighth stage (2026-12-05, measured, not shipped: flat content up, texture down; scripts/results/2026-12-05_fast_halfres8.md):
     # 2500 steps at lr 6e-5 with 60% flat or smooth clips
     unet-fast-hr8) fit unet-fast-hr8 unet halfres-fast 2500 4 128 6e-5 229 "${native[@]}" "${content[@]}" --smooth-fraction 0.6 \

@@ -196,7 +196,15 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     fast_real = calls[outs.index("runs/x/unet-fast-real")]
     assert option(fast_real, "--init-from") == "runs/x/unet-fast-hr7" and option(fast_real, "--camera-fraction") == "1.0"
     assert (tmp_path / "stdit_cli" / "weights" / "unet-fast-real" / "stdit.json").is_file()
-    assert shipped == {"unet": "runs/x/unet-hw-gpu2", "unet-fast": "runs/x/unet-fast-hr7", "stdit": "runs/x/stdit",
+    # the third GPU chunks: the default's after every stage that slices or starts from the shipped default,
+    # --fast's from its seventh CPU stage and after the real-noise stages that start from that one
+    third = calls[outs.index("runs/x/unet-hw-gpu3")]
+    assert option(calls[outs.index("runs/x/unet-hw-gpu3-dry")], "--init-from") == "runs/x/unet-hw-gpu2"
+    assert option(third, "--init-from") == "runs/x/unet-hw-gpu3-dry" and option(third, "--stop-at") == "1500"
+    assert outs.index("runs/x/unet-fast-hr") < outs.index("runs/x/unet-hw-gpu3")
+    assert outs.index("runs/x/unet-fast-real2") < outs.index("runs/x/unet-fast-gpu")
+    assert option(calls[outs.index("runs/x/unet-fast-gpu")], "--init-from") == "runs/x/unet-fast-hr7"
+    assert shipped == {"unet": "runs/x/unet-hw-gpu3", "unet-fast": "runs/x/unet-fast-gpu", "stdit": "runs/x/stdit",
                        "diffuser": "runs/x/diffuser", "segdit": "runs/x/segdit"}  # fmt: skip
 
 
@@ -447,3 +455,33 @@ def test_slim_weights_slices_the_default_into_the_fast_preset_group_by_group_and
     failed = subprocess.run([sys.executable, str(SCRIPTS / "slim_weights.py"), str(teacher_dir), "fast", "--out", str(tmp_path / "bad")],
                             capture_output=True, text=True)  # fmt: skip
     assert failed.returncode != 0 and "patch_size differs" in failed.stderr and not (tmp_path / "bad").exists()
+
+
+FAKE_STDIT_RATES = FAKE_STDIT.replace("import json, os, sys", "import json, os, sys  # and a calibration run's rate lines") + """
+if args[args.index("--steps") + 1] == "120":  # the --fast preset trains twice as fast as the default's
+    fast = 2 if args[args.index("--config") + 1] == "halfres-fast" else 1
+    print(f"step 50: loss 0.1, {2 * fast:.2f} steps/s")
+    print(f"step 100: loss 0.1, {2.5 * fast:.2f} steps/s")
+"""
+
+
+def test_gpu_hw_stage_sizes_each_variant_by_its_own_rate_trains_its_stage_and_never_ships(tmp_path):
+    env = _training_tree(tmp_path, "train_defaults.sh", "gpu_hw_stage.sh", fakes=(("stdit", FAKE_STDIT_RATES),))
+    for model in ("unet", "unet-fast"):
+        (tmp_path / "stdit_cli" / "weights" / model).mkdir(parents=True)
+        (tmp_path / "stdit_cli" / "weights" / model / "stdit.json").write_text("committed")
+    variants = "e 2e-4 271 0.4;g 3e-4 269 0.5 unet-fast-gpu"
+    run_env = {**env, "SKIP_SPEED": "1", "VARIANTS": variants, "DATA": str(tmp_path / "data")}
+    subprocess.run(["bash", str(tmp_path / "scripts" / "gpu_hw_stage.sh"), str(tmp_path / "back"), "1000"], env=run_env, check=True)
+
+    trained = [c for c in _recorded_calls(tmp_path) if option(c, "--steps") != "120"]
+    by_out = {option(c, "--out"): c for c in trained}
+    default, fast = by_out["runs/gpu-e/unet-hw-gpu"], by_out["runs/gpu-g/unet-fast-gpu"]
+    # rate 50 / (100 / 2.5 - 50 / 2) = 3.33 steps/s (the --fast run 6.67) x 1000 s x CAL_FACTOR 0.7, in hundreds
+    assert (option(default, "--steps"), option(fast, "--steps")) == ("2300", "4600")
+    assert (option(default, "--config"), option(default, "--init-from"), option(default, "--seed")) == ("halfres-wide", "runs/hwg-init", "271")
+    assert (option(fast, "--config"), option(fast, "--init-from"), option(fast, "--lr")) == ("halfres-fast", "runs/fastg-init", "3e-4")
+    assert option(fast, "--smooth-fraction") == "0.5" and option(default, "--smooth-fraction") == "0.4"
+    assert sorted(p.name for p in (tmp_path / "back").iterdir()) == ["e.safetensors", "g.safetensors", "logs.tar.gz"]
+    for model in ("unet", "unet-fast"):  # the runs (and a dry run here) leave the committed weights alone
+        assert (tmp_path / "stdit_cli" / "weights" / model / "stdit.json").read_text() == "committed"
