@@ -5,7 +5,8 @@
 # (scripts/gpu_model_speed.py). Each run's EMA weights (fp32, 12 MB) and one tarball of logs,
 # configs and speed figures land in OUTDIR (a device command brings back 8 files of 16 MiB).
 #
-#   scripts/stage_gpu_data.sh .gpudata                 # here: the material, 62 MiB with the tree
+#   scripts/stage_gpu_data.sh .gpudata                 # here: the material, 44 MiB
+#   scripts/device_tree.sh out                         # here: the tree trimmed to 2 MiB, .wts made (then: back)
 #   DATA=.gpudata scripts/gpu_hw_stage.sh "$OUT" 320   # there
 #
 # The device command of 2026-12-04 (carry [".gpudata", ".whl"], timeout 570 s; .whl held the diffusers and

@@ -485,3 +485,26 @@ def test_gpu_hw_stage_sizes_each_variant_by_its_own_rate_trains_its_stage_and_ne
     assert sorted(p.name for p in (tmp_path / "back").iterdir()) == ["e.safetensors", "g.safetensors", "logs.tar.gz"]
     for model in ("unet", "unet-fast"):  # the runs (and a dry run here) leave the committed weights alone
         assert (tmp_path / "stdit_cli" / "weights" / model / "stdit.json").read_text() == "committed"
+
+
+def test_device_tree_moves_all_but_the_two_trained_weights_out_and_puts_everything_back(tmp_path):
+    env = _training_tree(tmp_path, "device_tree.sh", fakes=(("python", FAKE_CONVERTER),))
+    files = {f"stdit_cli/weights/{m}/stdit.json": m for m in ("unet", "unet-fast", "unet-real", "noise-estimator")}
+    files |= {"stdit_cli/samples/clip.mp4": "video", "scripts/results/a.json": "{}", "scripts/results/a.md": "# a"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    env = {**env, "STASH": str(tmp_path / "stash")}
+    script = str(tmp_path / "scripts" / "device_tree.sh")
+
+    subprocess.run(["bash", script, "out"], env=env, check=True, capture_output=True)
+    assert sorted(p.name for p in (tmp_path / "stdit_cli" / "weights").iterdir()) == ["noise-estimator"]
+    assert sorted(p.name for p in (tmp_path / ".wts").iterdir()) == ["unet", "unet-fast"]  # what device_setup.sh puts back
+    assert not (tmp_path / "stdit_cli" / "samples").exists() and [p.name for p in (tmp_path / "scripts" / "results").iterdir()] == ["a.md"]
+    again = subprocess.run(["bash", script, "out"], env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "back" in again.stderr  # a second `out` would stash over the first
+
+    subprocess.run(["bash", script, "back"], env=env, check=True, capture_output=True)
+    assert {name: (tmp_path / name).read_text() for name in files} == files and not (tmp_path / "stash").exists()
