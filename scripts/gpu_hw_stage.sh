@@ -31,15 +31,15 @@
 # CAL_FACTOR (default 0.7) scales the calibrated steps down for that reason.
 #
 # Then, here: the validation suite on both (scripts/benchmark_quality.py --variant), ship the better
-# only if it beats weights/unet on the mean and on the worst clip. The stage writes to weights/unet on
-# the device machine (ship): only OUTDIR comes back, so nothing changes here until you copy a run.
+# only if it beats the committed weights on the mean and on the worst clip. The runs never write into
+# stdit_cli/weights (NO_SHIP): only OUTDIR comes back, so nothing changes here until you copy a run.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 out=${1:?usage: gpu_hw_stage.sh OUTDIR [SECONDS]}
 seconds=${2:-320}
 # NO_SHIP: the runs never write into stdit_cli/weights (a dry run here would replace the committed default)
 export DEVICE=${DEVICE:-cuda} PRECISION=bf16 DATA=${DATA:-.gpudata} PYTHONUNBUFFERED=1 NO_SHIP=1
-# from the committed default (every lent GPU adds to it), copied first: each run ships into weights/unet
+# from the committed default and --fast weights (every lent GPU adds to them), copied first
 mkdir -p "$out" runs
 if [ -z "${HWG_INIT:-}" ]; then rm -rf runs/hwg-init && cp -r stdit_cli/weights/unet runs/hwg-init && HWG_INIT=runs/hwg-init; fi
 if [ -z "${FASTG_INIT:-}" ]; then rm -rf runs/fastg-init && cp -r stdit_cli/weights/unet-fast runs/fastg-init && FASTG_INIT=runs/fastg-init; fi
