@@ -52,11 +52,11 @@ def camera(shot: float) -> CameraNoise:
     return CameraNoise(shot=shot, read=float(np.exp(2.18 * np.log(shot) + 1.20)), red_gain=2.1, blue_gain=1.7, ccm=ccm)
 
 
-def encode_h264(frames: np.ndarray, path: Path) -> Path:
-    """``[T, H, W, 3]`` uint8 -> H.264 CRF 20 4:2:0 (a phone's video), through a raw pipe."""
+def encode_h264(frames: np.ndarray, path: Path, crf: int = CRF) -> Path:
+    """``[T, H, W, 3]`` uint8 -> H.264 at ``crf`` (default 20), 4:2:0 (a phone's video), through a raw pipe."""
     height, width = frames.shape[1:3]
     command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
-               "-r", str(FPS), "-i", "-", "-c:v", "libx264", "-crf", str(CRF), "-preset", "medium", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+               "-r", str(FPS), "-i", "-", "-c:v", "libx264", "-crf", str(crf), "-preset", "medium", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
     subprocess.run(command, input=frames.tobytes(), check=True)
     return path
 

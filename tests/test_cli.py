@@ -86,6 +86,25 @@ def test_lossless_identity_round_trip_is_bit_exact(tmp_path, identity_checkpoint
     assert (info.width, info.height, info.num_frames, info.fps, info.has_audio) == (45, 33, 7, Fraction(30000, 1001), True)
 
 
+def test_output_is_stored_as_the_input_was(tmp_path, identity_checkpoint):
+    # a lossless source (x264 -qp 0 in RGB, as the quality benchmarks store noisy clips) stays lossless
+    # unasked; --lossy gives H.264 with the source's full-resolution colour; a 4:2:0 camera file gives 4:2:0
+    source = make_video(tmp_path / "in.mp4", frames=5, size="48x32", lossless=True)
+    camera = tmp_path / "camera-in.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", str(camera)], check=True)  # fmt: skip
+    runs = {"auto": (source, []), "lossy": (source, ["--lossy"]), "camera": (camera, [])}
+    records = {}
+    for name, (clip, extra) in runs.items():
+        result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--sigma", "20", "-o", tmp_path / f"{name}.mp4",
+                      "--quiet", "--json", *extra)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        records[name] = json.loads(result.output.strip().splitlines()[-1])
+    assert [records[name]["lossless"] for name in runs] == [True, False, False]
+    assert np.array_equal(_frames(tmp_path / "auto.mp4"), _frames(source))
+    assert [probe_video(tmp_path / f"{name}.mp4").pix_fmt for name in runs] == ["gbrp", "yuv444p", "yuv420p"]
+
+
 def test_denoise_default_output_name_json_and_no_overwrite(tmp_path, trained_like_checkpoint):
     clip = make_video(tmp_path / "my clip.mp4", frames=3)
     before = _sha(clip)

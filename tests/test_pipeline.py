@@ -64,7 +64,7 @@ def test_non_finite_reduced_precision_is_rerun_in_fp32(tmp_path, identity_checkp
     assert np.array_equal(_frames(tmp_path / "out.mkv"), _frames(clip))  # fp32 rerun = identity
 
 
-@pytest.mark.parametrize("fast,x264_settings", [(False, b"crf=14.0"), (True, b"crf=11.0")])
+@pytest.mark.parametrize("fast,x264_settings", [(False, b"crf=10.0"), (True, b"crf=9.0")])
 def test_fast_encodes_with_the_cheaper_x264_settings(tmp_path, identity_checkpoint, fast, x264_settings):
     # x264 writes its settings into the stream (an SEI message): the file says how it was made
     clip = make_video(tmp_path / "in.mp4", frames=3, size="64x48")

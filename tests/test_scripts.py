@@ -508,3 +508,22 @@ def test_device_tree_moves_all_but_the_two_trained_weights_out_and_puts_everythi
 
     subprocess.run(["bash", script, "back"], env=env, check=True, capture_output=True)
     assert {name: (tmp_path / name).read_text() for name in files} == files and not (tmp_path / "stash").exists()
+
+
+def test_phone_noise_is_correlated_colour_blotches_on_a_sharpened_reference():
+    sys.path.insert(0, str(SCRIPTS))
+    from benchmark_phone_noise import PHONES, phone_noise, sharpened_reference
+
+    flat = np.full((2, 64, 96, 3), 128, np.uint8)
+    _, shot, read, blur = PHONES[-1]
+    noise = phone_noise(flat, np.random.default_rng(0), shot, read, blur).astype(np.float64) - sharpened_reference(flat)
+    assert 10 < noise.std() < 40  # a phone at night
+    # spatially correlated (white noise: about 0), and coloured: the channels do not move together
+    grey = noise.mean(axis=3)
+    neighbours = np.corrcoef(grey[:, :, :-1].ravel(), grey[:, :, 1:].ravel())[0, 1]
+    chroma = noise - noise.mean(axis=3, keepdims=True)
+    chroma_neighbours = np.corrcoef(chroma[:, :, :-1, 0].ravel(), chroma[:, :, 1:, 0].ravel())[0, 1]
+    assert neighbours > 0.3 and chroma_neighbours > 0.8
+    assert chroma.std() > 0.5 * grey.std()
+    # fresh noise per frame
+    assert abs(np.corrcoef(noise[0].ravel(), noise[1].ravel())[0, 1]) < 0.1

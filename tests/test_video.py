@@ -523,7 +523,8 @@ def test_cheap_sample_frames_are_the_frames_at_those_indices(clips, backend):
         (["-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p"], False, True),  # every camera and web video
         (["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"], True, True),  # x264's lossless mode
         (["-c:v", "ffv1", "-pix_fmt", "yuv420p"], True, True),
-        (["-c:v", "libx264rgb", "-qp", "0", "-pix_fmt", "rgb24"], False, False),  # its profile says nothing
+        (["-c:v", "libx264rgb", "-qp", "0", "-pix_fmt", "rgb24"], True, False),  # its profile says nothing, x264's settings do
+        (["-c:v", "libx264", "-crf", "14", "-pix_fmt", "yuv444p"], False, False),  # the same profile, lossy
     ],
 )
 def test_probe_tells_a_lossless_stream_from_a_lossy_one(tmp_path, codec_args, lossless, subsampled):
@@ -532,6 +533,7 @@ def test_probe_tells_a_lossless_stream_from_a_lossy_one(tmp_path, codec_args, lo
                     "-frames:v", "2", *codec_args, str(path)], check=True)  # fmt: skip
     info = probe_video(path)
     assert (info.lossless, info.chroma_subsampled) == (lossless, subsampled)
+    assert info.full_resolution_colour == (not subsampled)
     from stdit_cli.pipeline.noise_kind import stored_lossily
 
     assert stored_lossily(info) == (subsampled and not lossless)

@@ -52,14 +52,16 @@ STILL_ENSEMBLE = 2
 #: time (one view with one shared frame was the default until 2026-11-30)
 DEFAULT_WINDOW_OVERLAP = 0
 
-#: x264 (preset, CRF) of a lossy output, measured by ``scripts/benchmark_encoder.py`` on 60 denoised
-#: frames of 854x480 (``scripts/results/2026-12-03_encoder_854x480.md``). The encoder shares the
-#: CPU with the model, so its CPU time is the whole process's. Default since 2026-12-03: veryfast
-#: at CRF 14, +0.11 dB against the frames encoded and a third of the CPU of medium at CRF 16
-#: (21 vs 63 ms a frame) for 1.22x the bytes; its 10-frame lookahead (medium: 40) also leaves
-#: less to encode after the last window. ``--fast``: superfast at CRF 11 (15 ms a frame, 1.6x the bytes)
-ENCODE = ("veryfast", 14)
-FAST_ENCODE = ("superfast", 11)
+#: x264 (preset, CRF) of a lossy output. The encoder shares the CPU with the model, so its CPU time
+#: is the whole process's. veryfast since 2026-12-03 (a third of the CPU of medium, a 10-frame
+#: lookahead that leaves little to encode after the last window: ``scripts/benchmark_encoder.py``,
+#: ``scripts/results/2026-12-03_encoder_854x480.md``). CRF 10 since 2026-12-05 (was 14): on
+#: denoised 4:2:0 clips against their clean frames, +0.30 dB at sigma 10 and +0.06 at sigma 25
+#: for the same CPU time and 1.5x the bytes, still no more than the noisy H.264 CRF 20 input took
+#: (``scripts/benchmark_output_encode.py``, ``scripts/results/2026-12-05_output_encode.md``).
+#: ``--fast``: superfast at CRF 9 (was 11), the same fidelity for 0.8x the CPU and 1.2x the bytes.
+ENCODE = ("veryfast", 10)
+FAST_ENCODE = ("superfast", 9)
 
 #: forward passes between two hand-backs of free heap memory to the OS (``malloc_trim``). After
 #: every pass, each activation of the next one was page-faulted back in (600 frames of 854x480:
@@ -310,8 +312,10 @@ class VideoDenoiser:
                 device=self.device if self.device.type == "cuda" else "cpu",
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
-            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path,
-                             lossless=options.lossless, crf=crf, preset=preset) as writer:  # fmt: skip
+            lossless = options.output_lossless(info.lossless)
+            # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10)
+            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path, lossless=lossless,
+                             crf=crf, preset=preset, full_chroma=info.full_resolution_colour) as writer:  # fmt: skip
                 with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:
@@ -336,4 +340,5 @@ class VideoDenoiser:
             checkpoint=self.checkpoint.source,
             strength=options.strength,
             noise=options.noise,
+            lossless=lossless,
         )

@@ -28,7 +28,7 @@ class DenoiseOptions:
     compile: bool = False
     device: str = "auto"
     precision: str = "auto"
-    lossless: bool = False
+    lossless: bool | None = None  # None: as the input (see output_lossless)
     ensemble: int | None = None  # views averaged per window (stdit_cli.pipeline.ensemble); None = DEFAULT_ENSEMBLE (--fast: FAST_ENSEMBLE)
     strength: float = 1.0  # see Strength
     noise: str = "auto"  # NOISE_MODES; see resolve_noise
@@ -38,6 +38,11 @@ class DenoiseOptions:
             raise ValueError(f"strength must be within 0..{MAX_STRENGTH:g}, got {self.strength:g}")
         if self.noise not in NOISE_MODES:
             raise ValueError(f"noise must be one of {', '.join(NOISE_MODES)}, got {self.noise!r}")
+
+    def output_lossless(self, input_lossless: bool) -> bool:
+        """Whether the output is stored losslessly: ``--lossless`` / ``--lossy`` when given, else as
+        the input was (a lossless source, e.g. FFV1 or x264 ``-qp 0``, is not turned lossy unasked)."""
+        return input_lossless if self.lossless is None else self.lossless
 
     def resolve_noise(self, real_ships: bool) -> str:
         """``--noise`` as run: ``"real"`` or ``"gaussian"``.
@@ -102,6 +107,7 @@ class DenoiseResult:
     checkpoint: str = ""  # where the weights came from (--fast picks a model's cheaper shipped checkpoint)
     strength: float = 1.0  # --strength (Strength): grain kept below 1, harder denoising above
     noise: str = "gaussian"  # --noise as run (DenoiseOptions.resolve_noise)
+    lossless: bool = False  # the output is stored losslessly (DenoiseOptions.output_lossless)
 
     @property
     def fps(self) -> float:

@@ -49,6 +49,7 @@ class VideoInfo:
     rotation_deg: float = 0.0  # clockwise display rotation, FFmpeg's convention (-display_rotation 90 reads 270)
     pix_fmt: str = ""  # the stream's pixel format, e.g. "yuv420p", "yuv420p10le", "gray"
     profile: str = ""  # the codec profile, e.g. "High", "High 4:4:4 Predictive" (x264's lossless mode)
+    x264_lossless: bool = False  # the x264 settings in the first packet say `-qp 0` (see `_x264_settings`)
 
     @property
     def coded_size(self) -> tuple[int, int]:
@@ -71,12 +72,23 @@ class VideoInfo:
         return any(c.width < 16 or c.height < 16 for c in components)
 
     @property
+    def full_resolution_colour(self) -> bool:
+        """True for RGB and 4:4:4 streams: colour stored at the resolution of luma (not grayscale)."""
+        try:
+            components = av.VideoFormat(self.pix_fmt, 16, 16).components
+        except (ValueError, av.FFmpegError):
+            return False
+        return len(components) >= 3 and all(c.width == 16 and c.height == 16 for c in components)
+
+    @property
     def lossless(self) -> bool:
         """True where the stream is known to be lossless: a lossless-only codec (FFV1, Ut Video,
-        PNG, raw ...), or H.264 with subsampled chroma in the High 4:4:4 Predictive profile (x264
-        takes it for ``-qp 0``; a lossy 4:2:0 encode is High). A 4:4:4 or RGB H.264 stream is in that
-        profile either way, so it is not known lossless. Nearly every camera and web video is lossy."""
-        if self.codec in LOSSLESS_CODECS:
+        PNG, raw ...), H.264 whose x264 settings say ``qp=0`` (``libx264 -qp 0``, ``libx264rgb -qp 0``),
+        or H.264 with subsampled chroma in the High 4:4:4 Predictive profile (x264 takes it for
+        ``-qp 0``; a lossy 4:2:0 encode is High). A 4:4:4 or RGB H.264 stream is in that profile
+        either way, so without x264's settings it is not known lossless. Nearly every camera and web
+        video is lossy."""
+        if self.codec in LOSSLESS_CODECS or self.x264_lossless:
             return True
         return self.codec == "h264" and "4:4:4 Predictive" in self.profile and self.chroma_subsampled
 
@@ -131,6 +143,24 @@ def _index_packets(container: av.container.InputContainer, stream) -> list[tuple
     return [(p.pts, bool(p.is_keyframe)) for p in container.demux(stream) if p.size > 0]
 
 
+#: x264's settings string, which it stores as SEI user data in the first access unit
+_X264_SETTINGS = re.compile(rb"x264 - core \d+[^\x00]{0,4096}")
+#: constant-quantiser rate control at quantiser 0: x264's lossless mode
+_X264_LOSSLESS = re.compile(rb"\brc=cqp\b.*\bqp=0\b")
+
+
+def _x264_settings(path: Path) -> bytes:
+    """The x264 settings string of the first video packet (``b""`` when there is none or it cannot be read)."""
+    try:
+        with _open_container(path) as container:
+            for packet in container.demux(_video_stream(container, path)):
+                match = _X264_SETTINGS.search(bytes(packet))
+                return match.group(0) if match else b""
+    except (VideoError, av.FFmpegError):
+        pass
+    return b""
+
+
 def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Read a video's size, frame count and exact frame rate from its container.
 
@@ -163,6 +193,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         codec = stream.codec_context.name
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
+    x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
     width, height = display_size(width, height, orientation)
@@ -179,4 +210,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         rotation_deg=rotation_deg,
         pix_fmt=pix_fmt,
         profile=profile,
+        x264_lossless=x264_lossless,
     )

@@ -5,10 +5,11 @@ rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kep
 
 Output containers: .mp4, .m4v, .mov and .mkv. Codecs:
 - default: H.264 (libx264, `-crf 16 -preset medium` here; `stdit denoise` asks for `veryfast` at
-  CRF 14), tagged BT.709, `yuv420p` for the widest playback support. H.264 cannot store 4:2:0
+  CRF 10), tagged BT.709, `yuv420p` for the widest playback support. H.264 cannot store 4:2:0
   video of odd width or height, so odd sizes are encoded `yuv444p` (High 4:4:4 profile) rather
   than padded or rescaled: the size stays exact,
   at the cost of players without 4:4:4 support (some browsers and hardware decoders).
+  `full_chroma=True` asks for `yuv444p` at any size (`stdit denoise` does for RGB and 4:4:4 sources).
 - lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
 
 Audio: every audio stream of `audio_source` is stream-copied. The video is encoded first into a
@@ -96,14 +97,14 @@ def resolve_output_path(
 
 
 def _video_codec_args(
-    suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str
+    suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False
 ) -> list[str]:
     """FFmpeg output options for the video stream (see the module docstring for the choices)."""
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0"]
     if lossless:
         return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24"]
-    pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+    pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 and not full_chroma else "yuv444p"
     # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
     # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
     to_bt709 = (
@@ -178,6 +179,8 @@ class VideoWriter:
         lossless: bit-exact RGB (libx264rgb in .mp4/.m4v/.mov, FFV1 in .mkv). Default False.
         crf: libx264 quality when not lossless, 0..51, lower is better. Default 16.
         preset: libx264 speed/size preset. Default "medium".
+        full_chroma: when not lossless, keep colour at full resolution (``yuv444p``, for a source
+            stored in RGB or 4:4:4) instead of ``yuv420p``. Default False.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -192,6 +195,7 @@ class VideoWriter:
         lossless: bool = False,
         crf: int = 16,
         preset: str = "medium",
+        full_chroma: bool = False,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -215,12 +219,12 @@ class VideoWriter:
         self._stderr = None
         self._closed = False
         try:
-            self._start_encoder(suffix, lossless, crf, preset)
+            self._start_encoder(suffix, lossless, crf, preset, full_chroma)
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
             raise
 
-    def _start_encoder(self, suffix: str, lossless: bool, crf: int, preset: str) -> None:
+    def _start_encoder(self, suffix: str, lossless: bool, crf: int, preset: str, full_chroma: bool) -> None:
         """Create the temporary file and start FFmpeg encoding piped frames into it."""
         self._video_path = self._new_temp_path()
         faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
@@ -228,7 +232,7 @@ class VideoWriter:
             *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
-            "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset),
+            "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset, full_chroma),
             *faststart, str(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Phone-like noise that no checkpoint trains on: a cross-check of the real-noise path.
+
+``benchmark_camera_noise.py`` noises clips with the camera model the real-noise weights train on
+(``stdit_cli.train.camera_noise``), so it measures the video side, not how far that model reaches.
+This script noises the same held-out clips the way a phone's pipeline leaves noise, written
+independently of the training code and never used to choose anything before it was measured:
+
+1. sRGB -> linear (gamma 2.2);
+2. Poisson-Gaussian sensor noise drawn at twice the video's resolution and box-averaged 2x2 (a
+   12-megapixel sensor recording 1080p or less), independent per colour;
+3. the ISP's noise reduction: the noise's luma part low-passed (Gaussian, ``luma_blur`` px) and the
+   chroma part drawn at a quarter of the resolution and upsampled (the blotchy colour noise phones
+   leave), each scaled to keep its variance's share;
+4. gamma back, an unsharp mask on luma (amount 0.6, radius 1 px: phones sharpen), 8-bit;
+5. H.264 CRF 23 4:2:0 (a phone's video bitrate).
+
+The reference is the clean clip through the same unsharp mask (as a real benchmark's reference
+went through the phone's own processing): a denoiser should remove the noise, not the sharpening.
+
+Methods: stdit as a user runs it (no number), ffmpeg ``nlmeans`` at several strengths and the best
+one per clip (an oracle). PSNR (8-bit RGB) against the clean frames; the worst clip is reported.
+
+    python scripts/benchmark_phone_noise.py --out scripts/results/DATE_phone_noise
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import gaussian_filter, zoom
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmark_camera_noise import CLIPS, NLMEANS_STRENGTHS, encode_h264, psnr, run_nlmeans, run_stdit  # noqa: E402
+from benchmark_common import read_video  # noqa: E402
+from validation_suite import load_clip  # noqa: E402
+
+#: (label, shot gain, read variance, luma noise blur in px) on the linear 0..1 scale of one sensor pixel
+PHONES = (("bright", 1.5e-3, 6e-6, 0.5), ("indoor", 4e-3, 2e-5, 0.6), ("dark", 1.2e-2, 8e-5, 0.8), ("night", 3e-2, 3e-4, 1.0))
+#: BT.601 luma weights; the chroma directions are the two unit vectors orthogonal to grey
+LUMA = np.array([0.299, 0.587, 0.114])
+CRF = 23
+
+
+def _chroma_basis() -> np.ndarray:
+    """``[2, 3]``: two orthonormal RGB directions orthogonal to grey (1, 1, 1)."""
+    first = np.array([1.0, -1.0, 0.0]) / np.sqrt(2.0)
+    second = np.array([1.0, 1.0, -2.0]) / np.sqrt(6.0)
+    return np.stack([first, second])
+
+
+def sharpen(frames: np.ndarray) -> np.ndarray:
+    """A phone's unsharp mask on luma (amount 0.6, radius 1 px): ``[H, W, 3]`` float in 0..1 -> the same, unclipped."""
+    # [H, W, 3] -> [H, W] luma
+    luma = frames @ LUMA
+    return frames + 0.6 * (luma - gaussian_filter(luma, 1.0))[..., None]
+
+
+def to_uint8(frames: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
+
+
+def sharpened_reference(clean: np.ndarray) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8 -> the clean frames as the phone would store them without noise."""
+    return np.stack([to_uint8(sharpen(frame.astype(np.float64) / 255.0)) for frame in clean])
+
+
+def phone_noise(clean: np.ndarray, rng: np.random.Generator, shot: float, read: float, luma_blur: float) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8 (even H, W) -> the same frames with phone-like noise, sharpened, uint8."""
+    frames, height, width, _ = clean.shape
+    linear = (clean.astype(np.float64) / 255.0) ** 2.2
+    basis = _chroma_basis()
+    out = np.empty_like(clean)
+    for index in range(frames):
+        # sensor noise at 2x: [2H, 2W, 3], box-averaged back to [H, W, 3] (variance / 4)
+        sensor = np.repeat(np.repeat(linear[index], 2, axis=0), 2, axis=1)
+        noise = rng.standard_normal(sensor.shape) * np.sqrt(shot * sensor + read)
+        noise = noise.reshape(height, 2, width, 2, 3).mean(axis=(1, 3))
+        # split into luma (along grey) and chroma (orthogonal to grey)
+        grey = noise.mean(axis=2, keepdims=True)
+        luma_part = gaussian_filter(grey[..., 0], luma_blur)
+        luma_part *= grey.std() / max(luma_part.std(), 1e-12)
+        chroma_std = (noise - grey).std()
+        small = rng.standard_normal((2, (height + 3) // 4, (width + 3) // 4))
+        # [2, h/4, w/4] -> [2, H, W] (bicubic) -> [H, W, 3] along the chroma directions
+        blotches = np.stack([zoom(plane, 4, order=3)[:height, :width] for plane in small])
+        blotches *= chroma_std * 1.5 / max(blotches.std(), 1e-12)
+        colour_noise = np.einsum("khw,kc->hwc", blotches, basis)
+        noisy = np.clip(linear[index] + luma_part[..., None] + colour_noise, 0.0, 1.0) ** (1 / 2.2)
+        out[index] = to_uint8(sharpen(noisy))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--frames", type=int, default=5)
+    parser.add_argument("--clips", nargs="+", default=list(CLIPS), metavar="CLIP")
+    parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS", help='stdit runs (default: "default=")')
+    parser.add_argument("--work", type=Path, default=Path("runs/phone_noise"))
+    parser.add_argument("--out", type=Path, default=Path("runs/phone_noise/result"))
+    args = parser.parse_args()
+    runs = [entry.partition("=")[::2] for entry in (args.stdit or ["default="])]
+
+    cases: dict[str, tuple[Path, np.ndarray]] = {}
+    for index, name in enumerate(args.clips):
+        clean = load_clip(args.data, name, args.frames)
+        clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]
+        reference = sharpened_reference(clean)
+        for level, (label, shot, read, blur) in enumerate(PHONES):
+            case = f"{name.replace('/', '_')}_{label}"
+            path = args.work / "noisy" / f"{case}_{args.frames}f.mp4"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                encode_h264(phone_noise(clean, np.random.default_rng([index, level, 11]), shot, read, blur), path, CRF)
+            cases[case] = (path, reference)
+
+    rows: dict[str, dict[str, float]] = {"noisy input (H.264)": {c: psnr(read_video(p), clean) for c, (p, clean) in cases.items()}}
+    for strength in NLMEANS_STRENGTHS:
+        rows[f"nlmeans s={strength:g}"] = {c: psnr(run_nlmeans(strength, p, args.work), clean) for c, (p, clean) in cases.items()}
+    nl_keys = [f"nlmeans s={s:g}" for s in NLMEANS_STRENGTHS]
+    best_fixed = max(nl_keys, key=lambda key: statistics.mean(rows[key].values()))
+    oracle = {c: max(rows[key][c] for key in nl_keys) for c in cases}
+    sigmas = {}
+    for label, options in runs:
+        outputs, used, _ = run_stdit(label, options, [p for p, _ in cases.values()], args.work)
+        key = f"stdit {label}" + (f" ({options})" if options else " (no options)")
+        rows[key] = {c: psnr(outputs[str(p)], clean) for c, (p, clean) in cases.items()}
+        sigmas[key] = {c: used[str(p)] for c, (p, _) in cases.items()}
+
+    table = {"noisy input (H.264)": rows["noisy input (H.264)"], f"{best_fixed} (best single strength)": rows[best_fixed],
+             "nlmeans, best s per clip (oracle)": oracle, **{k: v for k, v in rows.items() if k.startswith("stdit")}}  # fmt: skip
+    lines = [
+        f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
+        "",
+        f"{len(args.clips)} held-out clips x {len(PHONES)} phone levels "
+        f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for l, s, r, b in PHONES)}), first {args.frames} frames, "
+        f"phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the clean frames. "
+        f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
+        "",
+        "| method | mean | " + " | ".join(label for label, *_ in PHONES) + " | worst clip | clips above the nlmeans oracle | level read (median) |",
+        "|---|---:|" + "---:|" * len(PHONES) + "---:|---:|---:|",
+    ]
+    for key, values in table.items():
+        per_level = [statistics.mean(v for c, v in values.items() if c.endswith(f"_{label}")) for label, *_ in PHONES]
+        worst = min(values, key=values.get)
+        above = sum(values[c] > oracle[c] for c in cases)
+        level = f"{statistics.median(sigmas[key].values()):.1f}" if key in sigmas else "—"
+        lines.append(f"| {key} | {statistics.mean(values.values()):.2f} | " + " | ".join(f"{v:.2f}" for v in per_level)
+                     + f" | {values[worst]:.2f} ({worst}) | {above} / {len(cases)} | {level} |")  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "psnr": rows, "oracle_nlmeans": oracle,
+                                                         "sigmas": sigmas}, indent=1))  # fmt: skip
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
