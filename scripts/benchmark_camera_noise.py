@@ -89,6 +89,8 @@ def run_stdit(label: str, options: str, clips: list[Path], work: Path) -> tuple[
 def run_nlmeans(strength: float, clip: Path, work: Path) -> np.ndarray:
     out = work / "nlmeans" / f"{clip.stem}-s{strength:g}.mkv"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_file() and out.stat().st_mtime >= clip.stat().st_mtime:  # from an earlier run on the same noisy clip
+        return read_video(out)
     command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-i", str(clip), "-vf", ffmpeg_chain(TOOLS["nlmeans"], strength),
                "-c:v", "ffv1", "-level", "3", str(out)]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True)
