@@ -535,3 +535,23 @@ def test_convolution_plus_falls_back_to_two_calls_where_onednn_refuses(monkeypat
         torch.testing.assert_close(out, residual + convolve(inputs, weight, bias))
         assert not unet_stic._fused_residual_ok  # not tried again
         assert not unet_stic._fuses_residual(inputs, residual)
+
+
+def test_temporal_attention_runs_its_few_tokens_as_matmuls_at_inference_with_the_same_sums(monkeypatch):
+    from stdit_cli.models.unet_attention import TemporalSelfAttention
+
+    torch.manual_seed(0)
+    layer = TemporalSelfAttention(32, 2, 16, norm_num_groups=8).eval()
+    with torch.no_grad():
+        for param in layer.parameters():
+            param.normal_(std=0.2)
+    calls = []
+    kernel = torch.nn.functional.scaled_dot_product_attention
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", lambda *a, **k: calls.append(1) or kernel(*a, **k))
+    frames = torch.randn(6, 32, 5, 7)
+    with torch.no_grad():
+        fast = layer(frames, num_frames=3)
+    assert calls == []  # inference: two batched matmuls, no attention kernel
+    trained = layer(frames, num_frames=3)  # autograd: diffusers' processor as it is
+    assert calls
+    torch.testing.assert_close(fast, trained.detach())
