@@ -20,14 +20,14 @@ from torch.nn import functional as F
 
 class FewTokensAttnProcessor(AttnProcessor2_0):
     """diffusers' ``AttnProcessor2_0`` (the same sums) with self-attention over a few tokens as two
-    batched matmuls at inference.
+    batched matmuls at CPU inference.
 
     The unet's temporal attention attends over the ``T`` frames at each pixel: thousands of
     sequences of 5 tokens, for which PyTorch's CPU attention kernel (tiled for long sequences) is
     slow in bf16. As one batched ``q k^T``, a softmax and one batched product with ``v``, the
     attention of a temporal layer at the lowest level of a 640x272 window (3192 pixels x 3 heads),
     projections included, takes 5.2 ms instead of 8.2 (2026-12-05, Intel Xeon with AMX, 2 threads),
-    as far from the fp32 result as before. Anything else (training, masks, cross-attention,
+    as far from the fp32 result as before. Anything else (training, GPUs, masks, cross-attention,
     normalised queries, longer sequences) goes to ``AttnProcessor2_0``.
     """
 
@@ -38,6 +38,7 @@ class FewTokensAttnProcessor(AttnProcessor2_0):
                  attention_mask: torch.Tensor | None = None, temb: torch.Tensor | None = None, *args, **kwargs) -> torch.Tensor:  # fmt: skip
         if (
             torch.is_grad_enabled()
+            or hidden_states.device.type != "cpu"  # measured on CPUs only; GPUs keep their attention kernels
             or encoder_hidden_states is not None
             or attention_mask is not None
             or hidden_states.ndim != 3
