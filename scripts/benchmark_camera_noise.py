@@ -140,15 +140,31 @@ def main() -> None:
             cases[case] = (path, clean)
 
     noisy_key = "noisy input (lossless)" if args.still else "noisy input (H.264)"
+    description = (
+        f"{len(args.clips)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
+        + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
+           f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
+        + ("Bayer phase per clip and camera (index + camera) mod 4; " if args.cfa_phase == "mixed" else "Bayer phase RGGB from the top-left pixel; ")
+        + "PSNR (dB) against the clean frames. "
+    )  # fmt: skip
+    compare(cases, [label for label, _, _ in CAMERAS], runs, noisy_key, description, args.work, args.out)
+
+
+def compare(cases: dict[str, tuple[Path, np.ndarray]], levels: list[str], runs: list[tuple[str, str]], noisy_key: str,
+            description: str, work: Path, out: Path) -> None:  # fmt: skip
+    """Score the noisy input, nlmeans at each of ``NLMEANS_STRENGTHS`` and its per-clip best (an
+    oracle), and each stdit run (``(label, options)``) on ``cases`` (name ending ``_<level>`` ->
+    (noisy clip, reference frames)); write ``out``.md (a table per method: mean, per level, worst
+    clip, clips above the oracle, median level read) and ``out``.json, and print the table."""
     rows: dict[str, dict[str, float]] = {noisy_key: {c: psnr(read_video(p), clean) for c, (p, clean) in cases.items()}}
     for strength in NLMEANS_STRENGTHS:
-        rows[f"nlmeans s={strength:g}"] = {c: psnr(run_nlmeans(strength, p, args.work), clean) for c, (p, clean) in cases.items()}
+        rows[f"nlmeans s={strength:g}"] = {c: psnr(run_nlmeans(strength, p, work), clean) for c, (p, clean) in cases.items()}
     nl_keys = [f"nlmeans s={s:g}" for s in NLMEANS_STRENGTHS]
     best_fixed = max(nl_keys, key=lambda key: statistics.mean(rows[key].values()))
     oracle = {c: max(rows[key][c] for key in nl_keys) for c in cases}
     sigmas, seconds = {}, {}
     for label, options in runs:
-        outputs, used, took = run_stdit(label, options, [p for p, _ in cases.values()], args.work)
+        outputs, used, took = run_stdit(label, options, [p for p, _ in cases.values()], work)
         key = f"stdit {label}" + (f" ({options})" if options else " (no options)")
         rows[key] = {c: psnr(outputs[str(p)], clean) for c, (p, clean) in cases.items()}
         sigmas[key], seconds[key] = {c: used[str(p)] for c, (p, _) in cases.items()}, took
@@ -158,28 +174,23 @@ def main() -> None:
     lines = [
         f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
         "",
-        f"{len(args.clips)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
-        + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
-           f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
-        + ("Bayer phase per clip and camera (index + camera) mod 4; " if args.cfa_phase == "mixed" else "Bayer phase RGGB from the top-left pixel; ")
-        + "PSNR (dB) against the clean frames. "
-        f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
+        description + f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
         "",
-        "| method | mean | " + " | ".join(label for label, _, _ in CAMERAS) + " | worst clip | clips above the nlmeans oracle | level read (median) |",
-        "|---|---:|" + "---:|" * len(CAMERAS) + "---:|---:|---:|",
+        "| method | mean | " + " | ".join(levels) + " | worst clip | clips above the nlmeans oracle | level read (median) |",
+        "|---|---:|" + "---:|" * len(levels) + "---:|---:|---:|",
     ]
     for key, values in table.items():
-        per_camera = [statistics.mean(v for c, v in values.items() if c.endswith(f"_{label}")) for label, _, _ in CAMERAS]
+        per_level = [statistics.mean(v for c, v in values.items() if c.endswith(f"_{level}")) for level in levels]
         worst = min(values, key=values.get)
         above = sum(values[c] > oracle[c] for c in cases)
         level = f"{statistics.median(sigmas[key].values()):.1f}" if key in sigmas else "—"
-        lines.append(f"| {key} | {statistics.mean(values.values()):.2f} | " + " | ".join(f"{v:.2f}" for v in per_camera)
+        lines.append(f"| {key} | {statistics.mean(values.values()):.2f} | " + " | ".join(f"{v:.2f}" for v in per_level)
                      + f" | {values[worst]:.2f} ({worst}) | {above} / {len(cases)} | {level} |")  # fmt: skip
     text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "psnr": rows, "oracle_nlmeans": oracle,
-                                                         "sigmas": sigmas, "seconds": seconds}, indent=1))  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "psnr": rows, "oracle_nlmeans": oracle,
+                                                    "sigmas": sigmas, "seconds": seconds}, indent=1))  # fmt: skip
     print(text)
 
 

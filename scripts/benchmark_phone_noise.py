@@ -27,9 +27,6 @@ one per clip (an oracle). PSNR (8-bit RGB) against the clean frames; the worst c
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import statistics
 import sys
 from pathlib import Path
 
@@ -37,8 +34,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter, zoom
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_camera_noise import CLIPS, NLMEANS_STRENGTHS, encode_h264, psnr, run_nlmeans, run_stdit  # noqa: E402
-from benchmark_common import read_video  # noqa: E402
+from benchmark_camera_noise import CLIPS, compare, encode_h264  # noqa: E402
 from validation_suite import load_clip  # noqa: E402
 
 #: (label, shot gain, read variance, luma noise blur in px) on the linear 0..1 scale of one sensor pixel
@@ -121,45 +117,12 @@ def main() -> None:
                 encode_h264(phone_noise(clean, np.random.default_rng([index, level, 11]), shot, read, blur), path, CRF)
             cases[case] = (path, reference)
 
-    rows: dict[str, dict[str, float]] = {"noisy input (H.264)": {c: psnr(read_video(p), clean) for c, (p, clean) in cases.items()}}
-    for strength in NLMEANS_STRENGTHS:
-        rows[f"nlmeans s={strength:g}"] = {c: psnr(run_nlmeans(strength, p, args.work), clean) for c, (p, clean) in cases.items()}
-    nl_keys = [f"nlmeans s={s:g}" for s in NLMEANS_STRENGTHS]
-    best_fixed = max(nl_keys, key=lambda key: statistics.mean(rows[key].values()))
-    oracle = {c: max(rows[key][c] for key in nl_keys) for c in cases}
-    sigmas = {}
-    for label, options in runs:
-        outputs, used, _ = run_stdit(label, options, [p for p, _ in cases.values()], args.work)
-        key = f"stdit {label}" + (f" ({options})" if options else " (no options)")
-        rows[key] = {c: psnr(outputs[str(p)], clean) for c, (p, clean) in cases.items()}
-        sigmas[key] = {c: used[str(p)] for c, (p, _) in cases.items()}
-
-    table = {"noisy input (H.264)": rows["noisy input (H.264)"], f"{best_fixed} (best single strength)": rows[best_fixed],
-             "nlmeans, best s per clip (oracle)": oracle, **{k: v for k, v in rows.items() if k.startswith("stdit")}}  # fmt: skip
-    lines = [
-        f"Command: `python {' '.join(shlex.quote(a) for a in sys.argv)}`",
-        "",
+    description = (
         f"{len(args.clips)} held-out clips x {len(PHONES)} phone levels "
         f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for l, s, r, b in PHONES)}), first {args.frames} frames, "
-        f"phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the clean frames. "
-        f"nlmeans: ffmpeg `nlmeans=s=S:p=7:r=15`, S in {NLMEANS_STRENGTHS}.",
-        "",
-        "| method | mean | " + " | ".join(label for label, *_ in PHONES) + " | worst clip | clips above the nlmeans oracle | level read (median) |",
-        "|---|---:|" + "---:|" * len(PHONES) + "---:|---:|---:|",
-    ]
-    for key, values in table.items():
-        per_level = [statistics.mean(v for c, v in values.items() if c.endswith(f"_{label}")) for label, *_ in PHONES]
-        worst = min(values, key=values.get)
-        above = sum(values[c] > oracle[c] for c in cases)
-        level = f"{statistics.median(sigmas[key].values()):.1f}" if key in sigmas else "—"
-        lines.append(f"| {key} | {statistics.mean(values.values()):.2f} | " + " | ".join(f"{v:.2f}" for v in per_level)
-                     + f" | {values[worst]:.2f} ({worst}) | {above} / {len(cases)} | {level} |")  # fmt: skip
-    text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "psnr": rows, "oracle_nlmeans": oracle,
-                                                         "sigmas": sigmas}, indent=1))  # fmt: skip
-    print(text)
+        f"phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the sharpened clean frames. "
+    )  # fmt: skip
+    compare(cases, [label for label, *_ in PHONES], runs, "noisy input (H.264)", description, args.work, args.out)
 
 
 if __name__ == "__main__":
