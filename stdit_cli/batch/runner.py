@@ -38,6 +38,7 @@ from stdit_cli.batch.report import Record, ReportWriter, rank_report_path, rank_
 from stdit_cli.batch.sharding import RankGroup, Shard, ShardError
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
 from stdit_cli.video import VideoError, VideoWarning, probe_video
+from stdit_cli.video.image_writer import check_image_output
 
 if TYPE_CHECKING:
     from stdit_cli.pipeline.denoiser import VideoDenoiser
@@ -197,6 +198,7 @@ def _process(batch: _Batch, item: BatchItem) -> Record:
     info = probe_video(item.input)  # a bad input fails here, before any folder is made or model loaded
     job = batch.job
     output_path = prepare_output(item, batch.plan, overwrite=job.overwrite or job.skip_existing)
+    check_image_output(output_path, info.num_frames, job.options.lossless)  # one frame, not --lossless JPEG
     if job.skip_existing:
         frames = finished_frames(output_path)
         if frames is not None and frames >= info.num_frames:

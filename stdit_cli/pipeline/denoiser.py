@@ -25,7 +25,7 @@ from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
-from stdit_cli.video import VideoReader, VideoWriter
+from stdit_cli.video import VideoReader, VideoWriter, open_writer
 from stdit_cli.weights import Checkpoint
 
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
@@ -312,10 +312,11 @@ class VideoDenoiser:
                 device=self.device if self.device.type == "cuda" else "cpu",
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
-            lossless = options.output_lossless(info.lossless)
-            # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10)
-            with VideoWriter(output_path, info.width, info.height, info.fps, audio_source=input_path, lossless=lossless,
-                             crf=crf, preset=preset, full_chroma=info.full_resolution_colour) as writer:  # fmt: skip
+            # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10);
+            # an image extension (a photo in, a photo out) writes the one frame as a picture
+            with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
+                             lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
+                             full_chroma=info.full_resolution_colour) as writer:  # fmt: skip
                 with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:
@@ -340,5 +341,5 @@ class VideoDenoiser:
             checkpoint=self.checkpoint.source,
             strength=options.strength,
             noise=options.noise,
-            lossless=lossless,
+            lossless=writer.lossless,
         )

@@ -10,9 +10,11 @@ Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch
 - `reader`: `VideoReader` (decord by default, PyAV fallback), `decord_available`,
   `cheap_frame_sample` (frames spread over a video that decode without long seeks).
 - `writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio copy, atomic rename),
+  `open_writer` (a video, or for an image extension one frame as a picture),
   `default_output_path`, `resolve_output_path`, `OutputExistsError`.
+- `image_writer`: `ImageWriter` (a one-frame input written back as a PNG, JPEG... atomically).
 
-Imports point one way: orientation ← probe ← caveats ← reader; probe ← writer.
+Imports point one way: orientation ← probe ← caveats ← reader; probe ← image_writer ← writer.
 Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
 """
 
@@ -24,6 +26,7 @@ from stdit_cli.video.writer import (
     OutputExistsError,
     VideoWriter,
     default_output_path,
+    open_writer,
     resolve_output_path,
 )
 
@@ -38,6 +41,7 @@ __all__ = [
     "VideoWriter",
     "decord_available",
     "default_output_path",
+    "open_writer",
     "probe_video",
     "resolve_output_path",
 ]

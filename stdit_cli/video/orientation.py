@@ -11,6 +11,10 @@ Orientations are named after FFmpeg's filters: `clock` (`transpose=clock`, 90° 
 `cclock`, `cclock_flip` (plain transposition), `clock_flip` (anti-transposition), `hflip`,
 `vflip`, `rot180`, and `none`. Rotations that are not a multiple of 90° (FFmpeg would rotate
 by an arbitrary angle, with black corners) are left as stored, and reported by the caller.
+
+A photo (JPEG, TIFF, PNG, WebP) says the same in its EXIF `Orientation` tag, which FFmpeg's image
+decoders leave alone: :func:`orientation_from_exif` reads it, so a phone photo taken upright is
+denoised, and written back, upright (the output carries no EXIF to turn it again).
 """
 
 from __future__ import annotations
@@ -81,6 +85,26 @@ def orientation_from_matrix(matrix: np.ndarray | None) -> tuple[str, float]:
     if abs(theta) < 1:
         return ("vflip" if matrix[4] < 0 else NONE), theta
     return NONE, theta
+
+
+#: EXIF `Orientation` (TIFF tag 274) -> the transform that shows the stored picture upright
+#: (values 1-8 as Pillow's `ImageOps.exif_transpose` turns them)
+EXIF_ORIENTATIONS = {1: NONE, 2: "hflip", 3: "rot180", 4: "vflip", 5: "cclock_flip", 6: "clock", 7: "clock_flip",
+                     8: "cclock"}  # fmt: skip
+_EXIF_ORIENTATION_TAG = 0x0112
+
+
+def orientation_from_exif(path) -> str:
+    """The orientation an image file's EXIF `Orientation` tag asks for (`none` without one, or
+    when the file is not an image Pillow reads)."""
+    from PIL import Image, UnidentifiedImageError  # only for a still's start-up
+
+    try:
+        with Image.open(path) as image:
+            value = image.getexif().get(_EXIF_ORIENTATION_TAG, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # SyntaxError: Pillow's broken-file signal
+        return NONE
+    return EXIF_ORIENTATIONS.get(value, NONE)
 
 
 def _display_matrix(frame: av.VideoFrame) -> np.ndarray | None:

@@ -19,13 +19,19 @@ from pathlib import Path
 
 import av
 
-from stdit_cli.video.orientation import NONE, display_size, read_orientation
+from stdit_cli.video.orientation import NONE, display_size, orientation_from_exif, read_orientation
 
 
 
 class VideoError(Exception):
     """A video that cannot be read or written; the message is one line naming the file and cause."""
 
+
+
+def _is_image(container: av.container.InputContainer) -> bool:
+    """Whether FFmpeg opened the file as a picture (``image2``, ``jpeg_pipe``, ``png_pipe``...), not a video container."""
+    names = container.format.name.split(",")
+    return any(name == "image2" or name.endswith("_pipe") for name in names)
 
 
 #: decoders of codecs that only store losslessly
@@ -196,6 +202,8 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
+        if orientation == NONE and _is_image(container):  # a photo: its EXIF says
+            orientation = orientation_from_exif(path)
     width, height = display_size(width, height, orientation)
     return VideoInfo(
         path=path,

@@ -3,7 +3,8 @@
 Frames are piped as raw RGB into the FFmpeg binary that ships with imageio-ffmpeg, with the frame
 rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly.
 
-Output containers: .mp4, .m4v, .mov and .mkv. Codecs:
+Output containers: .mp4, .m4v, .mov and .mkv (an image extension, `.png` or `.jpg` say, writes one
+frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`open_writer`). Codecs:
 - default: H.264 (libx264, `-crf 16 -preset medium` here; `stdit denoise` asks for `veryfast` at
   CRF 10), tagged BT.709, `yuv420p` for the widest playback support. H.264 cannot store 4:2:0
   video of odd width or height, so odd sizes are encoded `yuv444p` (High 4:4:4 profile) rather
@@ -41,9 +42,12 @@ import imageio_ffmpeg
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
+from stdit_cli.video.image_writer import IMAGE_SUFFIXES, ImageWriter, is_image_path
 from stdit_cli.video.probe import VideoError, _open_container, _video_stream
 
-OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+#: every output extension: the video containers, and the image formats a one-frame input can go to
+OUTPUT_SUFFIXES = VIDEO_SUFFIXES + IMAGE_SUFFIXES
 _MP4_LIKE = (".mp4", ".m4v", ".mov")
 _MP4_PLAYABLE_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # copied as they are
 
@@ -57,9 +61,11 @@ def _unsupported_suffix(path: Path) -> VideoError:
 
 
 def default_output_path(input_path: str | os.PathLike) -> Path:
-    """`<stem>.denoised.mp4` beside the input."""
+    """`<stem>.denoised.mp4` beside the input; for an image (`.png`, `.jpg`...), `<stem>.denoised`
+    with the input's own extension: a photo comes back as a photo."""
     input_path = Path(input_path)
-    return input_path.with_name(f"{input_path.stem}.denoised.mp4")
+    suffix = input_path.suffix if is_image_path(input_path) else ".mp4"
+    return input_path.with_name(f"{input_path.stem}.denoised{suffix}")
 
 
 def resolve_output_path(
@@ -68,7 +74,7 @@ def resolve_output_path(
     """Where to write the denoised video for `input_path`.
 
     `output` None means `default_output_path(input_path)`; an existing folder, or a path ending
-    in a separator, means `<folder>/<stem>.denoised.mp4`; anything else is the file itself.
+    in a separator, means `<folder>/` and that name; anything else is the file itself.
     Raises `OutputExistsError` when the file exists and `overwrite` is False, and `VideoError`
     when the folder is missing, the extension is not a supported container, or the output would
     be the input itself (compared after resolving links, and by inode), whatever `overwrite` says.
@@ -171,7 +177,7 @@ class VideoWriter:
     """Write uint8 RGB frames `[t, H, W, 3]` to a video file, atomically, as a context manager.
 
     Args:
-        path: the output file; .mp4, .m4v, .mov or .mkv.
+        path: the output file; .mp4, .m4v, .mov or .mkv (:func:`open_writer` also takes images).
         width, height: frame size in pixels, kept exactly (odd sizes included, see module doc).
         fps: exact frame rate, a `Fraction` or int (floats are refused: 29.97 is not 30000/1001).
         audio_source: a file whose audio streams are copied into the output; None, or a file
@@ -199,7 +205,7 @@ class VideoWriter:
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
-        if suffix not in OUTPUT_SUFFIXES:
+        if suffix not in VIDEO_SUFFIXES:
             raise _unsupported_suffix(self.path)
         if isinstance(fps, float) or not isinstance(fps, (Fraction, int)):
             raise TypeError(f"fps must be a Fraction or int, got {fps!r}")
@@ -210,6 +216,7 @@ class VideoWriter:
         if not 0 <= crf <= 51:
             raise ValueError(f"crf must be in 0..51, got {crf}")
         self.width, self.height, self.fps = int(width), int(height), Fraction(fps)
+        self.lossless = bool(lossless)  # whether the file stores the frames bit-exactly
         self.frames_written = 0
         self._audio_source = Path(audio_source) if audio_source is not None else None
         self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
@@ -387,3 +394,15 @@ class VideoWriter:
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
             self.abort()
+
+
+def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
+                lossless: bool = False, crf: int = 16, preset: str = "medium",
+                full_chroma: bool = False) -> VideoWriter | ImageWriter:  # fmt: skip
+    """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
+    :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
+    settings apply). Arguments as :class:`VideoWriter`'s."""
+    if is_image_path(path):
+        return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma)
+    return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
+                       full_chroma=full_chroma)  # fmt: skip

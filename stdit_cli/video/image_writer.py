@@ -1,0 +1,146 @@
+"""Write a denoised still as an image file, atomically: a photo in, a photo out.
+
+`stdit denoise photo.png` reads the picture as a one-frame video; what a user expects back is
+`photo.denoised.png`, not a one-frame MP4. :class:`ImageWriter` takes the place of
+:class:`~stdit_cli.video.writer.VideoWriter` for an output named `.png`, `.jpg`/`.jpeg`,
+`.tif`/`.tiff`, `.bmp` or `.webp`, with the same interface (``write``, ``close``, ``abort``, a
+context manager) and the same guarantee: the file appears, complete, only when everything
+succeeded (a temporary file beside it, then ``os.replace``).
+
+Formats (Pillow): PNG, TIFF (deflate) and BMP are lossless; WebP is lossless when asked (as for
+a lossless input), else quality 95; JPEG is always lossy (quality 95, its colour at full
+resolution for an RGB or 4:4:4 source, else 4:2:0 like most cameras' JPEGs): a JPEG output named
+by the user is what they asked for, and only an explicit ``--lossless`` is refused
+(:func:`check_image_output`, before any work). Pixels are written upright as decoded; the input's metadata (EXIF, colour
+profile) is not copied.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from stdit_cli.batch.interrupts import shielded
+from stdit_cli.video.probe import VideoError
+
+#: output extensions written as one image; each maps to (Pillow format, always lossless)
+IMAGE_FORMATS = {
+    ".png": ("PNG", True),
+    ".tif": ("TIFF", True),
+    ".tiff": ("TIFF", True),
+    ".bmp": ("BMP", True),
+    ".webp": ("WEBP", False),
+    ".jpg": ("JPEG", False),
+    ".jpeg": ("JPEG", False),
+}
+IMAGE_SUFFIXES = tuple(IMAGE_FORMATS)
+#: quality of the lossy formats (JPEG, lossy WebP): visually transparent, about 2 bits a pixel
+LOSSY_QUALITY = 95
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names an image output (by its extension)."""
+    return Path(path).suffix.lower() in IMAGE_FORMATS
+
+
+def check_image_output(path: str | os.PathLike, num_frames: int, lossless: bool | None = None) -> None:
+    """Raise `VideoError` (one line) when ``path`` is an image output that cannot hold this result:
+    more than one frame, or ``lossless`` (``--lossless`` given) asked of a JPEG. Nothing to check
+    for a video output."""
+    path = Path(path)
+    if not is_image_path(path):
+        return
+    if num_frames != 1:
+        raise VideoError(f"{path}: an image holds one frame and the input has {num_frames} "
+                         f"(name the output .mp4, .mkv, .mov or .m4v)")  # fmt: skip
+    if lossless and IMAGE_FORMATS[path.suffix.lower()][0] == "JPEG":
+        raise VideoError(f"{path}: JPEG cannot store the output losslessly (name it .png, or drop --lossless)")
+
+
+class ImageWriter:
+    """Write one uint8 RGB frame ``[1, H, W, 3]`` to an image file, atomically, as a context manager.
+
+    Args:
+        path: the output file; one of :data:`IMAGE_SUFFIXES`.
+        width, height: the frame size, checked on ``write``.
+        lossless: for WebP, lossless instead of quality 95; PNG, TIFF and BMP are lossless and JPEG
+            lossy whatever it says (:attr:`lossless` says what was written).
+        full_chroma: for JPEG, colour at full resolution (4:4:4) instead of 4:2:0.
+    """
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int, lossless: bool = False,
+                 full_chroma: bool = False):  # fmt: skip
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in IMAGE_FORMATS:
+            raise VideoError(f"{self.path}: not an image extension (use one of {', '.join(IMAGE_SUFFIXES)})")
+        self.format, always_lossless = IMAGE_FORMATS[suffix]
+        #: whether the file stores the frame bit-exactly
+        self.lossless = always_lossless or (lossless and self.format == "WEBP")
+        self.width, self.height = int(width), int(height)
+        self.full_chroma = full_chroma
+        self.frames_written = 0
+        self._frame: np.ndarray | None = None
+        self._closed = False
+        if not self.path.parent.is_dir():
+            raise VideoError(f"{self.path}: the output folder {self.path.parent} does not exist")
+
+    def write(self, frames_uint8: np.ndarray) -> None:
+        """Take the frame, uint8 RGB ``[1, H, W, 3]`` (a second frame is an error)."""
+        if self._closed:
+            raise ValueError("write() on a closed ImageWriter")
+        expected = (self.height, self.width, 3)
+        if not isinstance(frames_uint8, np.ndarray) or frames_uint8.dtype != np.uint8 or frames_uint8.shape[1:] != expected:
+            got = getattr(frames_uint8, "shape", type(frames_uint8).__name__)
+            raise ValueError(f"frames must be a uint8 numpy array [t, {self.height}, {self.width}, 3], got {got}")
+        if self.frames_written + len(frames_uint8) > 1:
+            raise VideoError(f"{self.path}: an image holds one frame")
+        if len(frames_uint8):
+            self._frame = np.ascontiguousarray(frames_uint8[0])
+            self.frames_written = 1
+
+    def _save_options(self) -> dict:
+        if self.format == "JPEG":
+            return {"quality": LOSSY_QUALITY, "subsampling": 0 if self.full_chroma else 2}
+        if self.format == "WEBP":
+            return {"lossless": True} if self.lossless else {"quality": LOSSY_QUALITY}
+        if self.format == "TIFF":
+            return {"compression": "tiff_deflate"}
+        return {}
+
+    def close(self) -> None:
+        """Encode the frame into a temporary file beside the output, then move it into place."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._frame is None:
+            raise VideoError(f"{self.path}: no frames were written")
+        from PIL import Image  # with imageio: only where an image is written
+
+        temp_path = self.path.parent / f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
+        try:
+            try:
+                Image.fromarray(self._frame, "RGB").save(temp_path, format=self.format, **self._save_options())
+            except OSError as e:
+                raise VideoError(f"{self.path}: cannot write the image ({e.strerror or e})") from e
+            with shielded():  # the output appears and the temporary file goes, together
+                os.replace(temp_path, self.path)
+        finally:
+            temp_path.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        """Drop the frame; no output appears (nothing is on disk before ``close``). Safe to call twice."""
+        self._closed = True
+        self._frame = None
+
+    def __enter__(self) -> "ImageWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,111 @@
+"""A photo in, a photo out: image outputs, EXIF orientation, and the CLI on a still."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageOps, JpegImagePlugin
+
+from stdit_cli.cli import main
+from stdit_cli.video import VideoError, VideoReader, default_output_path, open_writer, probe_video
+from stdit_cli.video.image_writer import ImageWriter, check_image_output
+from stdit_cli.video.orientation import EXIF_ORIENTATIONS
+
+
+def _picture(height=30, width=44, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    base = np.stack([xx * 5, yy * 7, (xx + yy) * 3], -1)
+    return ((base + rng.integers(0, 40, base.shape)) % 256).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("shot.png", "shot.denoised.png"), ("IMG_1.JPG", "IMG_1.denoised.JPG"), ("scan.tiff", "scan.denoised.tiff"),
+    ("clip.mkv", "clip.denoised.mp4"), ("clip.MOV", "clip.denoised.mp4"),
+])  # fmt: skip
+def test_an_image_comes_back_with_its_own_extension_and_a_video_as_mp4(tmp_path, name, expected):
+    assert default_output_path(tmp_path / name) == tmp_path / expected
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".bmp", ".webp"])
+def test_lossless_image_formats_store_the_frame_bit_exactly(tmp_path, suffix):
+    frame = _picture()
+    out = tmp_path / f"out{suffix}"
+    with open_writer(out, 44, 30, 25, lossless=True) as writer:
+        assert isinstance(writer, ImageWriter)
+        writer.write(frame[None])
+    assert writer.lossless
+    np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), frame)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
+
+
+def test_jpeg_is_lossy_but_close_and_keeps_full_colour_when_asked(tmp_path):
+    frame = _picture()
+    out = tmp_path / "out.jpg"
+    with open_writer(out, 44, 30, 25, lossless=True, full_chroma=True) as writer:  # as-input lossless: JPEG anyway
+        writer.write(frame[None])
+    assert not writer.lossless
+    with Image.open(out) as image:
+        assert image.format == "JPEG" and JpegImagePlugin.get_sampling(image) == 0  # 4:4:4
+        error = np.abs(np.asarray(image.convert("RGB")).astype(int) - frame.astype(int)).mean()
+    assert 0 < error < 6
+
+
+def test_an_image_appears_only_when_complete(tmp_path):
+    out = tmp_path / "out.png"
+    with pytest.raises(RuntimeError):
+        with ImageWriter(out, 44, 30) as writer:
+            writer.write(_picture()[None])
+            raise RuntimeError("stopped")
+    assert not out.exists()
+    with pytest.raises(VideoError, match="no frames"):
+        ImageWriter(out, 44, 30).close()
+    writer = ImageWriter(out, 44, 30)
+    writer.write(_picture()[None])
+    with pytest.raises(VideoError, match="one frame"):
+        writer.write(_picture()[None])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_image_output_is_refused_for_a_video_or_a_lossless_jpeg(tmp_path):
+    check_image_output(tmp_path / "out.png", 1, True)
+    check_image_output(tmp_path / "out.mp4", 40, True)
+    check_image_output(tmp_path / "out.jpg", 1, None)
+    with pytest.raises(VideoError, match="holds one frame and the input has 6"):
+        check_image_output(tmp_path / "out.png", 6)
+    with pytest.raises(VideoError, match="JPEG cannot store"):
+        check_image_output(tmp_path / "out.jpeg", 1, True)
+
+
+@pytest.mark.parametrize("tag", sorted(EXIF_ORIENTATIONS))
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path, tag):
+    path = tmp_path / "photo.png"
+    exif = Image.Exif()
+    exif[0x0112] = tag
+    Image.fromarray(_picture()).save(path, exif=exif)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+    info = probe_video(path)
+    assert (info.height, info.width) == upright.shape[:2]
+    with VideoReader(path) as reader:
+        np.testing.assert_array_equal(reader.read(0, 1)[0], upright)
+
+
+def test_the_cli_denoises_a_png_into_a_png_and_refuses_an_image_for_a_video(tmp_path, identity_checkpoint):
+    frame = _picture(32, 48)
+    Image.fromarray(frame).save(tmp_path / "photo.png")
+    runner = CliRunner()
+    result = runner.invoke(main, ["denoise", str(tmp_path / "photo.png"), "--checkpoint", str(identity_checkpoint),
+                                  "--sigma", "10", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "photo.denoised.png"
+    np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), frame)  # identity model, lossless PNG
+
+    from conftest import make_video
+
+    clip = make_video(tmp_path / "clip.mp4", frames=3, size="32x24")
+    result = runner.invoke(main, ["denoise", str(clip), "-o", str(tmp_path / "still.png"), "--checkpoint",
+                                  str(identity_checkpoint), "--sigma", "10", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 1
+    assert "an image holds one frame and the input has 3" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "still.png").exists()
