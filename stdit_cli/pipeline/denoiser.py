@@ -312,11 +312,11 @@ class VideoDenoiser:
                 device=self.device if self.device.type == "cuda" else "cpu",
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
-            # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10);
-            # an image extension (a photo in, a photo out) writes the one frame as a picture
+            # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
+            # HDR (HLG, PQ) video its BT.2020 signal and tags; an image extension (a photo in, a photo out) writes the one frame as a picture
             with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
-                             full_chroma=info.full_resolution_colour) as writer:  # fmt: skip
+                             full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer) as writer:  # fmt: skip
                 with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:

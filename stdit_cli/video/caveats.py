@@ -43,7 +43,8 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None) -> list[str]
     if info.bits_per_sample > 8:
         messages.append(
             f"{info.pix_fmt} has {info.bits_per_sample} bits per sample; stdit reads and writes 8-bit RGB, "
-            "so the output is 8-bit"
+            "so the output is 8-bit" + ("" if info.hdr_transfer is None else
+                                         f" ({'HLG' if info.hdr_transfer == 'arib-std-b67' else 'PQ'} HDR kept, BT.2020; smooth gradients may band)")
         )
     if info.orientation == NONE and abs(info.rotation_deg) >= 1:
         messages.append(

@@ -34,6 +34,10 @@ def _is_image(container: av.container.InputContainer) -> bool:
     return any(name == "image2" or name.endswith("_pipe") for name in names)
 
 
+#: FFmpeg's AVColorTransferCharacteristic values of high-dynamic-range video -> their names (what
+#: iPhones record by default since 2020: HEVC 10-bit, BT.2020, HLG; HDR10 streams use PQ)
+HDR_TRANSFERS = {16: "smpte2084", 18: "arib-std-b67"}
+
 #: decoders of codecs that only store losslessly
 LOSSLESS_CODECS = frozenset({"ffv1", "ffvhuff", "huffyuv", "utvideo", "magicyuv", "rawvideo", "png", "apng", "qtrle",
                              "r210", "v210", "v410", "y41p", "yuv4", "zlib", "lagarith"})  # fmt: skip
@@ -56,6 +60,10 @@ class VideoInfo:
     pix_fmt: str = ""  # the stream's pixel format, e.g. "yuv420p", "yuv420p10le", "gray"
     profile: str = ""  # the codec profile, e.g. "High", "High 4:4:4 Predictive" (x264's lossless mode)
     x264_lossless: bool = False  # the x264 settings in the first packet say `-qp 0` (see `_x264_settings`)
+    #: the HDR transfer function the stream is tagged with (``"arib-std-b67"``: HLG, ``"smpte2084"``:
+    #: PQ), in BT.2020 colour; None for SDR video. Frames are read as that signal's R'G'B', and the
+    #: output is written and tagged the same way, so players show it as the input (`writer`)
+    hdr_transfer: str | None = None
 
     @property
     def coded_size(self) -> tuple[int, int]:
@@ -199,6 +207,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         codec = stream.codec_context.name
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
+        hdr_transfer = HDR_TRANSFERS.get(int(stream.codec_context.color_trc or 0))
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
@@ -219,4 +228,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         pix_fmt=pix_fmt,
         profile=profile,
         x264_lossless=x264_lossless,
+        hdr_transfer=hdr_transfer,
     )

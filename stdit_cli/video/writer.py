@@ -11,6 +11,9 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
   than padded or rescaled: the size stays exact,
   at the cost of players without 4:4:4 support (some browsers and hardware decoders).
   `full_chroma=True` asks for `yuv444p` at any size (`stdit denoise` does for RGB and 4:4:4 sources).
+  `hdr_transfer` (HLG `arib-std-b67` or PQ `smpte2084`, the input's) writes BT.2020 instead, tagged
+  with that transfer: frames read from HDR video hold its BT.2020 HLG/PQ signal, and tagged BT.709
+  a player would show them washed out. The output is 8-bit: smooth HDR gradients may band.
 - lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
 
 Audio: every audio stream of `audio_source` is stream-copied. The video is encoded first into a
@@ -103,21 +106,27 @@ def resolve_output_path(
 
 
 def _video_codec_args(
-    suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False
+    suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False,
+    hdr_transfer: str | None = None,
 ) -> list[str]:
     """FFmpeg output options for the video stream (see the module docstring for the choices)."""
+    # RGB outputs carry the HDR signal's primaries and transfer as tags (their matrix is GBR); set on
+    # the frames, where FFmpeg 7 takes them from (`-color_trc` as an output option is overridden)
+    rgb_tags = [] if hdr_transfer is None else ["-vf", f"setparams=color_primaries=bt2020:color_trc={hdr_transfer}"]
     if lossless and suffix == ".mkv":
-        return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0"]
+        return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", *rgb_tags]
     if lossless:
-        return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24"]
+        return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24", *rgb_tags]
     pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 and not full_chroma else "yuv444p"
     # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
     # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
-    to_bt709 = (
-        f"scale=out_color_matrix=bt709:out_range=tv,format={pix_fmt},"
-        "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
+    # HDR input: the BT.2020 matrix, primaries and the input's transfer instead.
+    matrix, space, primaries, transfer = ("bt709",) * 4 if hdr_transfer is None else ("bt2020", "bt2020nc", "bt2020", hdr_transfer)
+    to_yuv = (
+        f"scale=out_color_matrix={matrix}:out_range=tv,format={pix_fmt},"
+        f"setparams=colorspace={space}:color_primaries={primaries}:color_trc={transfer}:range=tv"
     )
-    return ["-vf", to_bt709, "-c:v", "libx264", "-crf", str(crf), "-preset", preset]
+    return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset]
 
 
 def _audio_start_offset_s(source: Path) -> float:
@@ -187,6 +196,9 @@ class VideoWriter:
         preset: libx264 speed/size preset. Default "medium".
         full_chroma: when not lossless, keep colour at full resolution (``yuv444p``, for a source
             stored in RGB or 4:4:4) instead of ``yuv420p``. Default False.
+        hdr_transfer: the frames are an HDR signal in BT.2020 with this transfer (``"arib-std-b67"``
+            HLG, ``"smpte2084"`` PQ; `VideoInfo.hdr_transfer`): written and tagged as such. Default
+            None: SDR, BT.709.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -202,6 +214,7 @@ class VideoWriter:
         crf: int = 16,
         preset: str = "medium",
         full_chroma: bool = False,
+        hdr_transfer: str | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -226,12 +239,13 @@ class VideoWriter:
         self._stderr = None
         self._closed = False
         try:
-            self._start_encoder(suffix, lossless, crf, preset, full_chroma)
+            self._start_encoder(suffix, _video_codec_args(suffix, self.width, self.height, lossless, crf, preset,
+                                                          full_chroma, hdr_transfer))  # fmt: skip
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
             raise
 
-    def _start_encoder(self, suffix: str, lossless: bool, crf: int, preset: str, full_chroma: bool) -> None:
+    def _start_encoder(self, suffix: str, codec_args: list[str]) -> None:
         """Create the temporary file and start FFmpeg encoding piped frames into it."""
         self._video_path = self._new_temp_path()
         faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
@@ -239,7 +253,7 @@ class VideoWriter:
             *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
-            "-map", "0:v:0", *_video_codec_args(suffix, self.width, self.height, lossless, crf, preset, full_chroma),
+            "-map", "0:v:0", *codec_args,
             *faststart, str(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
@@ -397,12 +411,12 @@ class VideoWriter:
 
 
 def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
-                lossless: bool = False, crf: int = 16, preset: str = "medium",
-                full_chroma: bool = False) -> VideoWriter | ImageWriter:  # fmt: skip
+                lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
+                hdr_transfer: str | None = None) -> VideoWriter | ImageWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). Arguments as :class:`VideoWriter`'s."""
     if is_image_path(path):
         return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma)
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
-                       full_chroma=full_chroma)  # fmt: skip
+                       full_chroma=full_chroma, hdr_transfer=hdr_transfer)  # fmt: skip

@@ -1,0 +1,69 @@
+"""HDR (HLG, PQ) video keeps its colour: read as its BT.2020 signal, written and tagged the same way."""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from fractions import Fraction
+
+import av
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from stdit_cli.cli import main
+from stdit_cli.video import VideoReader, VideoWriter, probe_video
+
+TAGS = {"hlg": ("arib-std-b67", 18), "pq": ("smpte2084", 16)}
+
+
+def _hdr_clip(path, transfer: str):
+    """A 10-bit HEVC clip of colour bars in BT.2020 with ``transfer``, as phones record HDR video."""
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptehdbars=size=64x48:rate=25",
+                    "-frames:v", "3", "-vf", "scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le,"
+                    f"setparams=colorspace=bt2020nc:color_primaries=bt2020:color_trc={transfer}:range=tv",
+                    "-c:v", "libx265", "-x265-params", "log-level=error", "-crf", "4", str(path)], check=True)  # fmt: skip
+    return path
+
+
+def _tags(path):
+    with av.open(str(path)) as container:
+        context = container.streams.video[0].codec_context
+        return int(context.color_primaries), int(context.color_trc)
+
+
+def _frames(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the 10-bit caveat
+        with VideoReader(path) as reader:
+            return reader.read(0, len(reader)).astype(int)
+
+
+@pytest.mark.parametrize("kind", ["hlg", "pq"])
+@pytest.mark.parametrize("suffix, lossless", [(".mp4", False), (".mp4", True), (".mkv", True)])
+def test_an_hdr_video_is_written_back_as_hdr_with_its_colours(tmp_path, kind, suffix, lossless):
+    transfer, code = TAGS[kind]
+    source = _hdr_clip(tmp_path / "in.mov", transfer)
+    info = probe_video(source)
+    assert info.hdr_transfer == transfer
+    frames = _frames(source).astype(np.uint8)
+    out = tmp_path / f"out{suffix}"
+    with VideoWriter(out, info.width, info.height, Fraction(25), lossless=lossless, hdr_transfer=info.hdr_transfer) as writer:
+        writer.write(frames)
+    assert _tags(out) == (9, code)  # BT.2020 primaries, the input's transfer: what players read
+    if lossless:  # the RGB signal itself, bit for bit
+        np.testing.assert_array_equal(_frames(out), frames)
+
+
+def test_sdr_video_stays_bt709_and_the_cli_keeps_hdr_tags(tmp_path, identity_checkpoint):
+    sdr = tmp_path / "sdr.mp4"
+    with VideoWriter(sdr, 64, 48, Fraction(25)) as writer:
+        writer.write(np.full((2, 48, 64, 3), 90, np.uint8))
+    assert probe_video(sdr).hdr_transfer is None and _tags(sdr) == (1, 1)
+    source = _hdr_clip(tmp_path / "phone.mov", TAGS["hlg"][0])
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "5",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "HLG HDR kept" in result.output
+    assert _tags(tmp_path / "phone.denoised.mp4") == (9, 18)
