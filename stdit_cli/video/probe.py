@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -129,7 +130,8 @@ def _open_container(path: Path) -> av.container.InputContainer:
     if not path.exists():
         raise VideoError(f"{path}: no such file")
     if path.is_dir():
-        raise VideoError(f"{path}: is a folder, not a video file")
+        raise VideoError(f"{path}: is a folder, not a video file (for every video in it: "
+                         f"find {shlex.quote(str(path))} -name '*.mp4' | stdit denoise --inputs-from - -o OUT/)")  # fmt: skip
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     try:
