@@ -10,9 +10,16 @@ dense clean texture for noise (``tiny/scooter-black`` clean: read as 9.7).
     python scripts/probe_temporal_level.py --static --work runs/temporal_probe
         # a still scene with fresh noise per frame, stored as H.264 CRF 20 and 28 (yuv420p)
 
+    python scripts/probe_temporal_level.py --camera          # camera noise stored losslessly
+        # against clean clips, both against the level the real-noise path runs at
+
 The second run is the counter-example: H.264 skips blocks whose change is below its quantiser,
 which freezes the noise of a static scene in place, and the bound then reads 0-1 where the frames
-still hold noise of RMS 3.7-6.3 (`scripts/results/2026-12-05_temporal_level_probe.md`).
+still hold noise of RMS 3.7-6.3 (`scripts/results/2026-12-05_temporal_level_probe.md`). The third
+is why even lossless video cannot use it (`scripts/results/2026-12-06_temporal_bound_camera.md`):
+camera noise is quiet where the tone curve flattens it (highlights), so a low quantile of the block
+bounds reads the quiet blocks, and the bound over the level the real-noise path runs at falls as
+low as it does on clean dense texture.
 """
 
 from __future__ import annotations
@@ -82,10 +89,45 @@ def static_scenes(data: Path, work: Path) -> list[str]:
     return lines
 
 
+def camera_against_clean(data: Path, frames: int = 8) -> list[str]:
+    """Bound q25 over the real-noise path's level: camera noise (lossless, 3 gains per clip) and clean clips."""
+    import warnings
+
+    from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
+    from stdit_cli.pipeline.noise_level import estimate_sigma_255
+    from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise
+    from validation_suite import SUITE
+
+    warnings.simplefilter("ignore")
+    learned = LearnedNoiseLevel.shipped()
+    rng = np.random.default_rng(11)
+    lines = ["| clip | noise | RMS | level (real path) | bound q25 | q25 / level |", "|---|---|---:|---:|---:|---:|"]
+    ratios: dict[str, list[float]] = {"camera": [], "clean": []}
+    for name in [c for c in SUITE if not c.startswith(("h264", "flat"))]:
+        clean = load_clip(data, name, frames)
+        clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]
+        cases = [("clean", clean)]
+        for shot in (3e-4, 2e-3, 1.2e-2):
+            camera = CameraNoise.random(rng, (shot, shot))
+            noisy = add_camera_noise(clean, rng, camera, noise_blur=float(rng.choice([0.0, 1.0])),
+                                     chroma_blur=float(rng.choice([0.0, 3.0])))  # fmt: skip
+            cases.append((f"camera, shot {shot:g}", noisy))
+        for label, video in cases:
+            level = blind_level(learned.estimate(video), estimate_sigma_255(video))
+            bound = float(np.quantile(block_bounds(video), 0.25))
+            rms = float(np.sqrt(np.mean((video.astype(np.float64) - clean) ** 2)))
+            ratios["clean" if label == "clean" else "camera"].append(bound / level)
+            lines.append(f"| {name} | {label} | {rms:.2f} | {level:.2f} | {bound:.2f} | {bound / level:.2f} |")
+    for kind, values in ratios.items():
+        lines.append(f"\n{kind}: q25 / level from {min(values):.2f} to {max(values):.2f} (median {np.median(values):.2f})")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clips", nargs="*", type=Path)
     parser.add_argument("--static", action="store_true", help="the still-scene H.264 counter-example")
+    parser.add_argument("--camera", action="store_true", help="lossless camera noise against clean clips")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--work", type=Path, default=Path("runs/temporal_probe"))
     args = parser.parse_args()
@@ -95,6 +137,8 @@ def main() -> None:
             print(describe(path, read_video(path)))
     if args.static:
         print("\n".join(static_scenes(args.data, args.work)))
+    if args.camera:
+        print("\n".join(camera_against_clean(args.data)))
 
 
 if __name__ == "__main__":
