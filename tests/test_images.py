@@ -109,3 +109,24 @@ def test_the_cli_denoises_a_png_into_a_png_and_refuses_an_image_for_a_video(tmp_
     assert result.exit_code == 1
     assert "an image holds one frame and the input has 3" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "still.png").exists()
+
+
+def test_a_photo_keeps_its_exif_and_colour_profile_upright(tmp_path):
+    source = tmp_path / "IMG_1.jpg"
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F], exif[0x0132] = 6, "Phone maker", "2024:05:01 10:20:30"
+    profile = b"not a real profile, but carried as it is" * 4
+    Image.fromarray(_picture()).save(source, exif=exif, icc_profile=profile, quality=92)
+    for suffix in (".jpg", ".png", ".webp", ".tif"):
+        out = tmp_path / f"out{suffix}"
+        with open_writer(out, 30, 44, 25, metadata_source=source) as writer:
+            writer.write(_picture(44, 30)[None])
+        with Image.open(out) as image:
+            copied = image.getexif()
+            assert (copied[0x010F], copied[0x0132], copied[0x0112]) == ("Phone maker", "2024:05:01 10:20:30", 1), suffix
+            assert image.info.get("icc_profile") == profile, suffix
+    with open_writer(tmp_path / "out.bmp", 30, 44, 25, metadata_source=source) as writer:  # BMP holds neither
+        writer.write(_picture(44, 30)[None])
+    with open_writer(tmp_path / "from_video.png", 30, 44, 25, metadata_source=tmp_path / "out.bmp") as writer:
+        writer.write(_picture(44, 30)[None])
+    assert not Image.open(tmp_path / "from_video.png").getexif()

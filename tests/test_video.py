@@ -537,3 +537,27 @@ def test_probe_tells_a_lossless_stream_from_a_lossy_one(tmp_path, codec_args, lo
     from stdit_cli.pipeline.noise_kind import stored_lossily
 
     assert stored_lossily(info) == (subsampled and not lossless)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+@pytest.mark.parametrize("audio", [False, True])
+def test_the_output_keeps_the_sources_container_tags(tmp_path, suffix, audio):
+    # a phone video's tags: when and where it was shot, Apple's keys among them
+    source = tmp_path / "IMG_0001.mov"
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25"]
+    if audio:
+        command += ["-f", "lavfi", "-i", "sine=frequency=440", "-c:a", "aac"]
+    command += ["-t", "0.2", "-c:v", "libx264", "-metadata", "creation_time=2024-05-01T10:20:30Z", "-metadata", "title=Trip",
+                "-metadata", "com.apple.quicktime.location.ISO6709=+48.8584+002.2945/", "-movflags", "use_metadata_tags",
+                str(source)]  # fmt: skip
+    subprocess.run(command, check=True)
+    out = tmp_path / f"out{suffix}"
+    with VideoWriter(out, 64, 48, Fraction(25), audio_source=source if audio else None, metadata_source=source) as writer:
+        writer.write(np.zeros((2, 48, 64, 3), np.uint8))
+    with av.open(str(out)) as container:
+        tags = {key.lower(): value for key, value in container.metadata.items()}
+    assert tags["title"] == "Trip"
+    assert tags["com.apple.quicktime.location.iso6709"] == "+48.8584+002.2945/"
+    assert "qt" not in tags.get("major_brand", "")  # the source file's own tags stay behind
+    if suffix == ".mp4":
+        assert tags["creation_time"].startswith("2024-05-01T10:20:30")

@@ -316,7 +316,8 @@ class VideoDenoiser:
             # HDR (HLG, PQ) video its BT.2020 signal and tags; an image extension (a photo in, a photo out) writes the one frame as a picture
             with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
-                             full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer) as writer:  # fmt: skip
+                             full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer,
+                             metadata_source=input_path) as writer:  # fmt: skip
                 with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
                     done = _stream(blender.run(chunks), writer, info.num_frames, progress)
                 if done != info.num_frames:

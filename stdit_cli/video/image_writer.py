@@ -11,8 +11,9 @@ Formats (Pillow): PNG, TIFF (deflate) and BMP are lossless; WebP is lossless whe
 a lossless input), else quality 95; JPEG is always lossy (quality 95, its colour at full
 resolution for an RGB or 4:4:4 source, else 4:2:0 like most cameras' JPEGs): a JPEG output named
 by the user is what they asked for, and only an explicit ``--lossless`` is refused
-(:func:`check_image_output`, before any work). Pixels are written upright as decoded; the input's metadata (EXIF, colour
-profile) is not copied.
+(:func:`check_image_output`, before any work). Pixels are written upright as decoded. The source
+photo's EXIF (date taken, camera, exposure, location) and colour profile (a phone's Display P3) are
+copied where the format holds them (not BMP), its `Orientation` set to 1: the pixels are upright.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ IMAGE_FORMATS = {
     ".jpeg": ("JPEG", False),
 }
 IMAGE_SUFFIXES = tuple(IMAGE_FORMATS)
+#: EXIF `Orientation` (TIFF tag 274)
+_ORIENTATION = 0x0112
 #: quality of the lossy formats (JPEG, lossy WebP): visually transparent, about 2 bits a pixel
 LOSSY_QUALITY = 95
 
@@ -69,10 +72,12 @@ class ImageWriter:
         lossless: for WebP, lossless instead of quality 95; PNG, TIFF and BMP are lossless and JPEG
             lossy whatever it says (:attr:`lossless` says what was written).
         full_chroma: for JPEG, colour at full resolution (4:4:4) instead of 4:2:0.
+        exif_source: an image whose EXIF and colour profile the output takes (None, or a file that
+            is not an image Pillow reads: none).
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, lossless: bool = False,
-                 full_chroma: bool = False):  # fmt: skip
+                 full_chroma: bool = False, exif_source: str | os.PathLike | None = None):  # fmt: skip
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in IMAGE_FORMATS:
@@ -82,6 +87,7 @@ class ImageWriter:
         self.lossless = always_lossless or (lossless and self.format == "WEBP")
         self.width, self.height = int(width), int(height)
         self.full_chroma = full_chroma
+        self.exif_source = exif_source
         self.frames_written = 0
         self._frame: np.ndarray | None = None
         self._closed = False
@@ -101,6 +107,21 @@ class ImageWriter:
         if len(frames_uint8):
             self._frame = np.ascontiguousarray(frames_uint8[0])
             self.frames_written = 1
+
+    def _source_metadata(self) -> dict:
+        """``exif`` and ``icc_profile`` save options from :attr:`exif_source` (nothing for BMP)."""
+        if self.exif_source is None or self.format == "BMP":
+            return {}
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(self.exif_source) as source:
+                exif, icc = source.getexif(), source.info.get("icc_profile")
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image (a video): nothing to copy
+            return {}
+        if _ORIENTATION in exif:
+            exif[_ORIENTATION] = 1  # written upright
+        return {**({"exif": exif.tobytes()} if len(exif) else {}), **({"icc_profile": icc} if icc else {})}
 
     def _save_options(self) -> dict:
         if self.format == "JPEG":
@@ -123,7 +144,8 @@ class ImageWriter:
         temp_path = self.path.parent / f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
         try:
             try:
-                Image.fromarray(self._frame, "RGB").save(temp_path, format=self.format, **self._save_options())
+                options = {**self._save_options(), **self._source_metadata()}
+                Image.fromarray(self._frame, "RGB").save(temp_path, format=self.format, **options)
             except OSError as e:
                 raise VideoError(f"{self.path}: cannot write the image ({e.strerror or e})") from e
             with shielded():  # the output appears and the temporary file goes, together

@@ -23,6 +23,12 @@ AAC. In .mp4/.m4v, codecs players rarely accept there (PCM, which FFmpeg 7 would
 directly. No `-shortest`: the output keeps the full length of both video and audio, as the source
 had them, and the video starts as late after the audio as it did in the source (`-itsoffset`).
 
+Metadata: the container tags of `metadata_source` (`stdit denoise` gives the input) are copied:
+creation time, title, a phone's location, make and model (in .mp4/.m4v/.mov as `mdta` keys too,
+`-movflags use_metadata_tags`, where Apple's `com.apple.quicktime.*` keys live), so a photo library
+files the output with the original. Stream-level side data (a display matrix: the frames are
+already upright) is not copied.
+
 Atomicity: FFmpeg writes `.<stem>.stdit-tmp-XXXXXXXX<ext>` in the target folder (same file
 system, the extension picks the muxer), renamed into place with `os.replace` only when everything
 succeeded. Any exception, KeyboardInterrupt included, kills FFmpeg and removes the temporary files.
@@ -129,6 +135,22 @@ def _video_codec_args(
     return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset]
 
 
+#: container tags that describe the source file, not its content: not copied
+_FILE_TAGS = ("major_brand", "minor_version", "compatible_brands", "encoder")
+
+
+def _copied_metadata(input_index: int) -> list[str]:
+    """FFmpeg options that copy the container tags of input ``input_index`` but the file's own."""
+    return ["-map_metadata", str(input_index), *(arg for tag in _FILE_TAGS for arg in ("-metadata", f"{tag}="))]
+
+
+def _movflags(suffix: str, faststart: bool, tags: bool) -> list[str]:
+    """``-movflags`` for an .mp4/.m4v/.mov output: the index first (``faststart``, on the pass that
+    writes the container), and any container tag, Apple's keys included, as an ``mdta`` key."""
+    flags = ("+faststart" if faststart else "") + ("+use_metadata_tags" if tags else "")
+    return ["-movflags", flags] if flags and suffix in _MP4_LIKE else []
+
+
 def _audio_start_offset_s(source: Path) -> float:
     """How long after the start of `source` its video begins (FFmpeg rebases inputs to 0)."""
     with _open_container(source) as container:
@@ -199,6 +221,8 @@ class VideoWriter:
         hdr_transfer: the frames are an HDR signal in BT.2020 with this transfer (``"arib-std-b67"``
             HLG, ``"smpte2084"`` PQ; `VideoInfo.hdr_transfer`): written and tagged as such. Default
             None: SDR, BT.709.
+        metadata_source: a file whose container tags (creation time, location, title ...) the
+            output takes; None: none.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -215,6 +239,7 @@ class VideoWriter:
         preset: str = "medium",
         full_chroma: bool = False,
         hdr_transfer: str | None = None,
+        metadata_source: str | os.PathLike | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -234,6 +259,7 @@ class VideoWriter:
         self._audio_source = Path(audio_source) if audio_source is not None else None
         self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
         self._with_audio = len(self._audio_codecs) > 0
+        self._metadata_source = Path(metadata_source) if metadata_source is not None else None
         self._process = None
         self._temp_paths: list[Path] = []
         self._stderr = None
@@ -248,13 +274,16 @@ class VideoWriter:
     def _start_encoder(self, suffix: str, codec_args: list[str]) -> None:
         """Create the temporary file and start FFmpeg encoding piped frames into it."""
         self._video_path = self._new_temp_path()
-        faststart = ["-movflags", "+faststart"] if suffix in _MP4_LIKE and not self._with_audio else []
+        # the last pass writes the container: this one unless the audio is muxed in after it
+        last_pass = not self._with_audio
+        tags = self._metadata_source is not None and last_pass
+        metadata = ["-i", str(self._metadata_source), *_copied_metadata(1)] if tags else []
         command = [
             *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
-            "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0",
+            "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0", *metadata,
             "-map", "0:v:0", *codec_args,
-            *faststart, str(self._video_path),
+            *_movflags(suffix, faststart=last_pass, tags=tags), str(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
         try:
@@ -347,7 +376,10 @@ class VideoWriter:
         """Copy the source's audio next to the encoded video; AAC when the container refuses a copy."""
         muxed_path = self._new_temp_path()
         offset_s = _audio_start_offset_s(self._audio_source)
-        faststart = ["-movflags", "+faststart"] if self.path.suffix.lower() in _MP4_LIKE else []
+        # the container tags come from the metadata source when it is the audio source (`stdit
+        # denoise`: the input), else from none
+        tags = self._metadata_source is not None and self._metadata_source == self._audio_source
+        metadata = _copied_metadata(1) if tags else ["-map_metadata", "-1"]
         attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
         in_mp4 = self.path.suffix.lower() in (".mp4", ".m4v")
         if in_mp4 and not set(self._audio_codecs) <= _MP4_PLAYABLE_AUDIO:
@@ -356,7 +388,8 @@ class VideoWriter:
             command = [
                 *_ffmpeg_quiet(),
                 "-itsoffset", f"{offset_s:.6f}", "-i", str(self._video_path), "-i", str(self._audio_source),
-                "-map", "0:v:0", "-map", "1:a", "-c:v", "copy", *audio_codec, *faststart, str(muxed_path),
+                "-map", "0:v:0", "-map", "1:a", *metadata, "-c:v", "copy", *audio_codec,
+                *_movflags(self.path.suffix.lower(), faststart=True, tags=tags), str(muxed_path),
             ]  # fmt: skip
             self._stderr.seek(0)
             self._stderr.truncate()
@@ -412,11 +445,11 @@ class VideoWriter:
 
 def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
-                hdr_transfer: str | None = None) -> VideoWriter | ImageWriter:  # fmt: skip
+                hdr_transfer: str | None = None, metadata_source=None) -> VideoWriter | ImageWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). Arguments as :class:`VideoWriter`'s."""
     if is_image_path(path):
-        return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma)
+        return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma, exif_source=metadata_source)
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
-                       full_chroma=full_chroma, hdr_transfer=hdr_transfer)  # fmt: skip
+                       full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source)  # fmt: skip
