@@ -460,3 +460,14 @@ def test_probe_keeps_the_exact_rate_of_a_rotated_clip(zoo):
     assert info.coded_size == (48, 32) and (info.width, info.height) == (32, 48)
     with av.open(str(zoo.files["rotated"])) as container:  # the file itself is not rotated
         assert (container.streams.video[0].codec_context.width, container.streams.video[0].codec_context.height) == (48, 32)
+
+
+def test_names_with_a_colon_are_files_not_urls(tmp_path, monkeypatch, identity_checkpoint):
+    # FFmpeg reads "10:20:30.mp4" as a URL of protocol "10" unless given as a path it cannot mistake
+    clip = lavfi_clip(tmp_path / "10:20:30.mp4", "-c:v", "libx264rgb", "-qp", "0")
+    monkeypatch.chdir(tmp_path)
+    result = denoise("10:20:30.mp4", "-o", "out:put.mp4", "--checkpoint", identity_checkpoint, "--sigma", "10",
+                     "--lossless", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with VideoReader("out:put.mp4") as out, VideoReader(clip) as source:
+        np.testing.assert_array_equal(out.read(0, len(out)), source.read(0, len(source)))

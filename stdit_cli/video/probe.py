@@ -125,6 +125,13 @@ def _video_stream(container: av.container.InputContainer, path: Path) -> av.vide
     raise VideoError(f"{path}: no video stream (found: {', '.join(kinds)})")
 
 
+def ffmpeg_path(path: str | os.PathLike) -> str:
+    """``path`` as FFmpeg (the CLI, PyAV, decord) must be given it: absolute. FFmpeg reads a name
+    such as ``10:20:30.mp4`` or ``.clip:1.mp4`` as a URL whose protocol is the part before the colon
+    ("Protocol not found"); an absolute path starts with ``/`` and is always a file."""
+    return os.path.abspath(path)
+
+
 def _open_container(path: Path) -> av.container.InputContainer:
     """Open with PyAV, turning the usual ways a path is not a video into one-line VideoErrors."""
     if not path.exists():
@@ -135,7 +142,7 @@ def _open_container(path: Path) -> av.container.InputContainer:
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     try:
-        return av.open(str(path), metadata_errors="ignore")
+        return av.open(ffmpeg_path(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
         raise VideoError(f"{path}: not a readable video ({_one_line(e)})") from e
 

@@ -49,7 +49,7 @@ import numpy as np
 
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
 from stdit_cli.video.orientation import apply_orientation
-from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, probe_video
+from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path, probe_video
 
 BACKENDS = ("auto", "decord", "pyav")
 
@@ -86,7 +86,7 @@ class _DecordFrames:
 
         self.info = info
         try:
-            self._reader = decord.VideoReader(str(info.path), ctx=decord.cpu(0))
+            self._reader = decord.VideoReader(ffmpeg_path(info.path), ctx=decord.cpu(0))
         except Exception as e:  # decord raises RuntimeError or its own DECORDError
             raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
         self.num_frames = len(self._reader)  # decord counts the packets it indexed at open
@@ -118,7 +118,7 @@ class _PyAVFrames:
     def __init__(self, info: VideoInfo):
         self.info = info
         try:
-            with av.open(str(info.path)) as container:
+            with av.open(ffmpeg_path(info.path)) as container:
                 stream = _video_stream(container, info.path)
                 self._time_base = stream.time_base
                 packets = _index_packets(container, stream)
@@ -139,7 +139,7 @@ class _PyAVFrames:
     def _restart(self) -> None:
         if self._container is not None:
             self._container.close()
-        self._container = av.open(str(self.info.path))
+        self._container = av.open(ffmpeg_path(self.info.path))
         self._stream = _video_stream(self._container, self.info.path)
         self._stream.thread_type = "AUTO"
         self._frames = self._container.decode(self._stream)

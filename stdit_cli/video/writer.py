@@ -52,7 +52,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.image_writer import IMAGE_SUFFIXES, ImageWriter, is_image_path
-from stdit_cli.video.probe import VideoError, _open_container, _video_stream
+from stdit_cli.video.probe import VideoError, _open_container, _video_stream, ffmpeg_path
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
 #: every output extension: the video containers, and the image formats a one-frame input can go to
@@ -277,13 +277,13 @@ class VideoWriter:
         # the last pass writes the container: this one unless the audio is muxed in after it
         last_pass = not self._with_audio
         tags = self._metadata_source is not None and last_pass
-        metadata = ["-i", str(self._metadata_source), *_copied_metadata(1)] if tags else []
+        metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1)] if tags else []
         command = [
             *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0", *metadata,
             "-map", "0:v:0", *codec_args,
-            *_movflags(suffix, faststart=last_pass, tags=tags), str(self._video_path),
+            *_movflags(suffix, faststart=last_pass, tags=tags), ffmpeg_path(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
         try:
@@ -387,9 +387,9 @@ class VideoWriter:
         for audio_codec in attempts:
             command = [
                 *_ffmpeg_quiet(),
-                "-itsoffset", f"{offset_s:.6f}", "-i", str(self._video_path), "-i", str(self._audio_source),
+                "-itsoffset", f"{offset_s:.6f}", "-i", ffmpeg_path(self._video_path), "-i", ffmpeg_path(self._audio_source),
                 "-map", "0:v:0", "-map", "1:a", *metadata, "-c:v", "copy", *audio_codec,
-                *_movflags(self.path.suffix.lower(), faststart=True, tags=tags), str(muxed_path),
+                *_movflags(self.path.suffix.lower(), faststart=True, tags=tags), ffmpeg_path(muxed_path),
             ]  # fmt: skip
             self._stderr.seek(0)
             self._stderr.truncate()
