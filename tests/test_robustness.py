@@ -471,3 +471,13 @@ def test_names_with_a_colon_are_files_not_urls(tmp_path, monkeypatch, identity_c
     assert result.exit_code == 0, result.output
     with VideoReader("out:put.mp4") as out, VideoReader(clip) as source:
         np.testing.assert_array_equal(out.read(0, len(out)), source.read(0, len(source)))
+
+
+def test_subtitles_that_are_not_copied_are_said(tmp_path):
+    clip = lavfi_clip(tmp_path / "plain.mp4", "-c:v", "libx264rgb", "-qp", "0")
+    subtitles = tmp_path / "film.srt"
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:00,100\nHello\n", encoding="utf-8")
+    film = tmp_path / "film.mkv"
+    ffmpeg("-i", clip, "-i", subtitles, "-map", "0", "-map", "1", "-c", "copy", film)
+    with pytest.warns(VideoWarning, match="1 subtitle stream not copied"):
+        VideoReader(film).close()

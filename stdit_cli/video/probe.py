@@ -65,6 +65,8 @@ class VideoInfo:
     #: PQ), in BT.2020 colour; None for SDR video. Frames are read as that signal's R'G'B', and the
     #: output is written and tagged the same way, so players show it as the input (`writer`)
     hdr_transfer: str | None = None
+    #: subtitle streams in the container (not copied to the output: `caveats` says so)
+    subtitle_streams: int = 0
 
     @property
     def coded_size(self) -> tuple[int, int]:
@@ -213,6 +215,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         else:
             duration_s = float(num_frames / fps)
         has_audio = len(container.streams.audio) > 0
+        subtitle_streams = len(container.streams.subtitles)
         codec = stream.codec_context.name
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
@@ -238,4 +241,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         profile=profile,
         x264_lossless=x264_lossless,
         hdr_transfer=hdr_transfer,
+        subtitle_streams=subtitle_streams,
     )
