@@ -26,6 +26,7 @@ from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWriter, open_writer
+from stdit_cli.video.fields import split_chunks, weave_chunks
 from stdit_cli.weights import Checkpoint
 
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
@@ -267,7 +268,7 @@ class VideoDenoiser:
     def learned_of(self, opening: Opening) -> float:
         """The learned level of an opening's sample (read once, kept on the opening)."""
         if opening.learned is None:
-            opening.learned = self.learned_level.estimate(opening.sample)
+            opening.learned = self.learned_level.estimate(opening.level_frames)
         return opening.learned
 
     def reads_as_white(self, opening: Opening) -> bool:
@@ -305,7 +306,9 @@ class VideoDenoiser:
             strength = Strength.from_user(options.strength)
             model_sigma = sigma_255 * strength.sigma_scale
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
-            batch_size = self.batch_size_for(info.height, info.width)
+            # interlaced video is denoised field by field: a stream of half-height fields at twice the rate
+            order = info.field_order if info.interlaced else None
+            batch_size = self.batch_size_for(info.height // 2 if order else info.height, info.width)
             views = self.views_for(opening)
             blender = StreamingBlender(
                 self._unit_denoiser(model_sigma, generator, strength.keep_input, views), self.plan, self.tile, self.tile_overlap, batch_size,
@@ -313,13 +316,17 @@ class VideoDenoiser:
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
-            # HDR (HLG, PQ) video its BT.2020 signal and tags; an image extension (a photo in, a photo out) writes the one frame as a picture
+            # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order; an image extension (a photo in, a photo out) writes the one frame as a picture
             with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
                              full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer,
-                             metadata_source=input_path) as writer:  # fmt: skip
+                             field_order=order, metadata_source=input_path) as writer:  # fmt: skip
                 with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
-                    done = _stream(blender.run(chunks), writer, info.num_frames, progress)
+                    if order is None:
+                        done = _stream(blender.run(chunks), writer, info.num_frames, progress)
+                    else:
+                        fields = blender.run(split_chunks(chunks, order))
+                        done = _stream(weave_chunks(fields, order), writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")
         return DenoiseResult(

@@ -25,7 +25,8 @@ from stdit_cli.batch.interrupts import shielded
 from stdit_cli.host_memory import limit_malloc_arenas
 from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
-from stdit_cli.video import VideoReader, cheap_frame_sample
+from stdit_cli.video import VideoInfo, VideoReader, cheap_frame_sample
+from stdit_cli.video.fields import split_fields
 
 #: frames sampled across the video: its noise level when no ``--sigma N`` is given, and whether it is a still
 SIGMA_SAMPLE_FRAMES = 8
@@ -71,6 +72,12 @@ class Opening:
         return same_picture(self.sample)
 
     @property
+    def level_frames(self) -> np.ndarray:
+        """The sample as the model will see it, for its noise level: the frames, or for interlaced
+        video their fields (`stdit_cli.video.fields`)."""
+        return level_frames(self.sample, self.reader.info)
+
+    @property
     def leading(self) -> np.ndarray:
         """The sampled frames that open the video (0, 1, ... k-1): the streaming pass starts after them
         instead of decoding them again. On a short clip that is the whole sample."""
@@ -89,6 +96,11 @@ def same_picture(frames_uint8: np.ndarray) -> bool:
     return True
 
 
+def level_frames(sample: np.ndarray, info: VideoInfo) -> np.ndarray:
+    """``sample`` as the model sees it: interlaced video as its fields."""
+    return split_fields(sample, info.field_order) if info.interlaced else sample
+
+
 def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
     """Decode the level sample of an open video (a few frames near keyframes: no long seeks) and,
     with ``measure``, measure its white noise."""
@@ -98,9 +110,10 @@ def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
     if not measure:
         return Opening(reader, sample, picks, white=None)
     estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
-    white = estimate(sample)
+    measured = level_frames(sample, reader.info)
+    white = estimate(measured)
     try:
-        binned = estimate(binned_2x2(sample))
+        binned = estimate(binned_2x2(measured))
     except ValueError:  # frames too small once binned: the noise's kind is not read
         binned = None
     return Opening(reader, sample, picks, white=white, binned=binned)

@@ -119,15 +119,23 @@ def _display_matrix(frame: av.VideoFrame) -> np.ndarray | None:
     return np.frombuffer(bytes(side_data), dtype=np.int32)
 
 
-def read_orientation(container: av.container.InputContainer, stream) -> tuple[str, float]:
-    """Decode the stream's first frame and return its (orientation, angle in degrees).
-
-    A stream whose first frame does not decode reports `none`: the reader says what is wrong
-    with it when it gets there.
-    """
+def first_frame(container: av.container.InputContainer, stream) -> av.VideoFrame | None:
+    """The stream's first decoded frame, or None where it does not decode (the reader says what
+    is wrong with it when it gets there)."""
     try:
         for frame in container.decode(stream):
-            return orientation_from_matrix(_display_matrix(frame))
+            return frame
     except (av.FFmpegError, OSError, ValueError):
         pass
-    return NONE, 0.0
+    return None
+
+
+def read_orientation(frame: av.VideoFrame | None) -> tuple[str, float]:
+    """The (orientation, angle in degrees) a stream's first frame carries; `none` without a frame."""
+    if frame is None:
+        return NONE, 0.0
+    try:
+        matrix = _display_matrix(frame)
+    except ValueError:  # PyAV cannot list side data of a type it does not know (a PNG's EXIF: 31)
+        return NONE, 0.0
+    return orientation_from_matrix(matrix)

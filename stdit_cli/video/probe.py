@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 
-from stdit_cli.video.orientation import NONE, display_size, orientation_from_exif, read_orientation
+from stdit_cli.video.orientation import NONE, display_size, first_frame, orientation_from_exif, read_orientation
 
 
 
@@ -67,6 +68,13 @@ class VideoInfo:
     hdr_transfer: str | None = None
     #: subtitle streams in the container (not copied to the output: `caveats` says so)
     subtitle_streams: int = 0
+    #: how the frames were scanned: "progressive", or interlaced with the top ("tff") or bottom
+    #: ("bff") field first in time (`fields`: the pipeline denoises such video field by field)
+    field_order: str = "progressive"
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order != "progressive"
 
     @property
     def coded_size(self) -> tuple[int, int]:
@@ -125,6 +133,40 @@ def _video_stream(container: av.container.InputContainer, path: Path) -> av.vide
             return stream
     kinds = sorted({s.type for s in container.streams}) or ["no streams"]
     raise VideoError(f"{path}: no video stream (found: {', '.join(kinds)})")
+
+
+#: FFmpeg's AVFieldOrder: 1 progressive; 2 TT and 4 TB (top field coded and shown first); 3 BB and 5 BT
+_FIELD_ORDERS = {1: "progressive", 2: "tff", 3: "bff", 4: "tff", 5: "bff"}
+
+
+def _first_field_shown(path: Path) -> str | None:
+    """"tff" or "bff" as the first frame's own flags say (FFmpeg's ``showinfo``: PyAV does not
+    expose a frame's top-field-first flag), None where that cannot be read."""
+    import imageio_ffmpeg  # the FFmpeg binary the writer uses
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path), "-map", "0:v:0",
+               "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"]  # fmt: skip
+    try:
+        shown = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=60).stderr
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r" i:([TB])\b", shown)
+    return None if match is None else {"T": "tff", "B": "bff"}[match.group(1)]
+
+
+def _field_order(path: Path, context_order: int, codec: str, frame: av.VideoFrame | None) -> str:
+    """"progressive", "tff" or "bff". Interlaced where the first frame or the stream says so; the
+    order the first frame's flags give (an H.264 stream's own field order reads "top first" for
+    bottom-first frames), else the stream's, else the codec's usual one (DV bottom first, HD top)."""
+    flagged = frame is not None and getattr(frame, "interlaced_frame", False)
+    if not flagged and _FIELD_ORDERS.get(context_order, "progressive") == "progressive":
+        return "progressive"
+    shown = _first_field_shown(path)
+    if shown is not None:
+        return shown
+    if context_order in _FIELD_ORDERS and context_order != 1:
+        return _FIELD_ORDERS[context_order]
+    return "bff" if codec == "dvvideo" else "tff"
 
 
 def ffmpeg_path(path: str | os.PathLike) -> str:
@@ -220,11 +262,14 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
         hdr_transfer = HDR_TRANSFERS.get(int(stream.codec_context.color_trc or 0))
+        context_field_order = int(getattr(stream.codec_context, "field_order", 0) or 0)
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
-        orientation, rotation_deg = read_orientation(container, _video_stream(container, path))
+        frame = first_frame(container, _video_stream(container, path))
+        orientation, rotation_deg = read_orientation(frame)
         if orientation == NONE and _is_image(container):  # a photo: its EXIF says
             orientation = orientation_from_exif(path)
+    field_order = _field_order(path, context_field_order, codec, frame)
     width, height = display_size(width, height, orientation)
     return VideoInfo(
         path=path,
@@ -242,4 +287,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         x264_lossless=x264_lossless,
         hdr_transfer=hdr_transfer,
         subtitle_streams=subtitle_streams,
+        field_order=field_order,
     )

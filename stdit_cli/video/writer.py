@@ -113,26 +113,32 @@ def resolve_output_path(
 
 def _video_codec_args(
     suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False,
-    hdr_transfer: str | None = None,
+    hdr_transfer: str | None = None, field_order: str | None = None,
 ) -> list[str]:
     """FFmpeg output options for the video stream (see the module docstring for the choices)."""
+    # interlaced frames: flagged with their field order and, in H.264, coded as fields (x264's
+    # interlaced mode follows the frames' field flags)
+    fields = [] if field_order is None else [f"field_mode={field_order}"]
+    interlaced = [] if field_order is None else ["-flags", "+ilme+ildct"]
     # RGB outputs carry the HDR signal's primaries and transfer as tags (their matrix is GBR); set on
     # the frames, where FFmpeg 7 takes them from (`-color_trc` as an output option is overridden)
-    rgb_tags = [] if hdr_transfer is None else ["-vf", f"setparams=color_primaries=bt2020:color_trc={hdr_transfer}"]
+    rgb_params = fields + ([] if hdr_transfer is None else ["color_primaries=bt2020", f"color_trc={hdr_transfer}"])
+    rgb_tags = ["-vf", "setparams=" + ":".join(rgb_params)] if rgb_params else []
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", *rgb_tags]
     if lossless:
-        return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24", *rgb_tags]
+        return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24", *rgb_tags, *interlaced]
     pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 and not full_chroma else "yuv444p"
     # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
     # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
     # HDR input: the BT.2020 matrix, primaries and the input's transfer instead.
     matrix, space, primaries, transfer = ("bt709",) * 4 if hdr_transfer is None else ("bt2020", "bt2020nc", "bt2020", hdr_transfer)
     to_yuv = (
-        f"scale=out_color_matrix={matrix}:out_range=tv,format={pix_fmt},"
+        f"scale=out_color_matrix={matrix}:out_range=tv:interl={1 if field_order else 0},format={pix_fmt},"
         f"setparams=colorspace={space}:color_primaries={primaries}:color_trc={transfer}:range=tv"
+        + "".join(f":{param}" for param in fields)
     )
-    return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset]
+    return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset, *interlaced]
 
 
 #: container tags that describe the source file, not its content: not copied
@@ -223,6 +229,9 @@ class VideoWriter:
             None: SDR, BT.709.
         metadata_source: a file whose container tags (creation time, location, title ...) the
             output takes; None: none.
+        field_order: ``"tff"`` or ``"bff"``: the frames are interlaced (woven fields, `fields`), and
+            are stored and flagged so (x264's interlaced mode), with that field first; None:
+            progressive.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -240,6 +249,7 @@ class VideoWriter:
         full_chroma: bool = False,
         hdr_transfer: str | None = None,
         metadata_source: str | os.PathLike | None = None,
+        field_order: str | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -266,7 +276,7 @@ class VideoWriter:
         self._closed = False
         try:
             self._start_encoder(suffix, _video_codec_args(suffix, self.width, self.height, lossless, crf, preset,
-                                                          full_chroma, hdr_transfer))  # fmt: skip
+                                                          full_chroma, hdr_transfer, field_order))  # fmt: skip
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
             raise
@@ -445,11 +455,13 @@ class VideoWriter:
 
 def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
-                hdr_transfer: str | None = None, metadata_source=None) -> VideoWriter | ImageWriter:  # fmt: skip
+                hdr_transfer: str | None = None, metadata_source=None,
+                field_order: str | None = None) -> VideoWriter | ImageWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). Arguments as :class:`VideoWriter`'s."""
     if is_image_path(path):
         return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma, exif_source=metadata_source)
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
-                       full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source)  # fmt: skip
+                       full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
+                       field_order=field_order)  # fmt: skip
