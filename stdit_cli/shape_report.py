@@ -14,6 +14,7 @@ from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.presets import load_preset
 from stdit_cli.video import VideoReader
+from stdit_cli.video.fields import split_fields
 
 
 @dataclass
@@ -48,13 +49,16 @@ def _tensor_stage(stage: str, name: str, tensor: torch.Tensor | np.ndarray, layo
     return Stage(stage, name, list(tensor.shape), dtype, layout, note)
 
 
-def _input_frames(video: Path | None, frames: int, height: int, width: int, seed: int) -> tuple[np.ndarray, str]:
+def _input_frames(video: Path | None, frames: int, height: int, width: int, seed: int) -> tuple[np.ndarray, str, str | None]:
+    """The frames, where they come from, and the field order of an interlaced video (else None)."""
     if video is None:
         rng = np.random.default_rng(seed)
-        return rng.integers(0, 256, (frames, height, width, 3), dtype=np.uint8), "random frames"
+        return rng.integers(0, 256, (frames, height, width, 3), dtype=np.uint8), "random frames", None
     with VideoReader(video) as reader:
-        count = min(frames, len(reader))
-        return reader.read(0, count), f"first {count} frames of {video.name} (decoded with {reader.backend})"
+        order = reader.info.field_order if reader.info.interlaced else None
+        count = min(-(-frames // 2) if order else frames, len(reader))  # an interlaced frame holds two fields
+        source = f"first {count} frames of {video.name} (decoded with {reader.backend})"
+        return reader.read(0, count), source, order
 
 
 def build_report(
@@ -72,7 +76,11 @@ def build_report(
     torch.manual_seed(seed)
     model = adapter.model_class(**load_preset(model_name, preset)).eval()
     frames = frames or int(model.num_frames)
-    frames_uint8, source = _input_frames(video, frames, height, width, seed)
+    frames_uint8, source, field_order = _input_frames(video, frames, height, width, seed)
+    decoded = frames_uint8
+    if field_order is not None:  # interlaced: the model sees fields (stdit_cli.video.fields)
+        # [t, H, W, 3] -> [2t, H/2, W, 3], the first `frames` of them
+        frames_uint8 = split_fields(frames_uint8, field_order)[:frames]
     count, height, width = frames_uint8.shape[:3]
     report = ShapeReport(
         model=model_name,
@@ -83,7 +91,10 @@ def build_report(
         input_layout=adapter.input_layout,
     )
     stages = report.stages
-    stages.append(_tensor_stage("decode", "frames_uint8", frames_uint8, "T H W C", source))
+    stages.append(_tensor_stage("decode", "frames_uint8", decoded, "T H W C", source))
+    if field_order is not None:
+        stages.append(_tensor_stage("fields", "fields_uint8", frames_uint8, "T H W C",
+                                    f"interlaced ({field_order}): each frame's two fields in the order they were shot"))  # fmt: skip
 
     # [T, H, W, 3] uint8 -> [1, 3, T, H, W] in [-1, 1]
     video_bcthw = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2).unsqueeze(0).float() / 127.5 - 1.0

@@ -75,3 +75,13 @@ def test_interlaced_video_is_denoised_field_by_field_and_stays_interlaced(tmp_pa
     assert written.field_order == order
     with VideoReader(out) as output, VideoReader(clip) as source:  # the identity model: the frames come back exactly
         np.testing.assert_array_equal(output.read(0, 12), source.read(0, 12))
+
+
+def test_inspect_shapes_shows_the_fields_the_model_sees(tmp_path):
+    from stdit_cli.shape_report import build_report
+
+    clip = _interlaced_clip(tmp_path / "camcorder.mp4", "bff")
+    stages = {stage.stage: stage for stage in build_report("unet", frames=3, video=clip).stages}
+    assert stages["decode"].shape == [2, 32, 48, 3]
+    assert stages["fields"].shape == [3, 16, 48, 3]
+    assert stages["normalise"].shape == [1, 3, 3, 16, 48]
