@@ -15,6 +15,8 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
   with that transfer: frames read from HDR video hold its BT.2020 HLG/PQ signal, and tagged BT.709
   a player would show them washed out. The output is 8-bit: smooth HDR gradients may band.
 - lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
+- `field_order` ("tff"/"bff"): the frames are woven fields of interlaced video (`fields`); they are
+  flagged with that order, converted to 4:2:0 field by field and coded interlaced by x264.
 
 Audio: every audio stream of `audio_source` is stream-copied. The video is encoded first into a
 temporary file, then muxed with the audio in a second, copy-only FFmpeg pass; if the container
