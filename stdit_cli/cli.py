@@ -95,7 +95,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(), default=None, help="Output file (one input), or a folder, created if missing (default: <stem>.denoised.mp4 beside each input).")
+@click.option("-o", "--output", type=click.Path(), default=None, help="Output file (one input), or a folder, created if missing (default: <stem>.denoised.mp4 beside each input; a photo, .png/.jpg/.tif/.webp/.bmp, comes back as <stem>.denoised with its own extension).")
 @click.option("--inputs-from", metavar="FILE", default=None, help="Also denoise the paths listed in FILE, one per line ('-': stdin; blank lines and # comments skipped).")
 @click.option("--relative-to", type=click.Path(file_okay=False, path_type=Path), default=None, help="With -o FOLDER: recreate each input's folders below this one under FOLDER.")
 @click.option("--skip-existing", is_flag=True, help="Skip inputs whose output exists and is complete (a rerun resumes a stopped batch).")
