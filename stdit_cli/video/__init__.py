@@ -13,8 +13,10 @@ Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch
   `open_writer` (a video, or for an image extension one frame as a picture),
   `default_output_path`, `resolve_output_path`, `OutputExistsError`.
 - `image_writer`: `ImageWriter` (a one-frame input written back as a PNG, JPEG... atomically).
+- `atomic`: `PublishOnSuccess`, the writers' context manager (publish on success, else abort).
+- `fields`: interlaced frames to fields in time order and back.
 
-Imports point one way: orientation ← probe ← caveats ← reader; probe ← image_writer ← writer.
+Imports point one way: orientation ← probe ← caveats ← reader; probe, atomic ← image_writer ← writer.
 Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
 """
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
+from stdit_cli.video.atomic import PublishOnSuccess
 from stdit_cli.video.probe import VideoError
 
 #: output extensions written as one image; each maps to (Pillow format, always lossless)
@@ -63,7 +64,7 @@ def check_image_output(path: str | os.PathLike, num_frames: int, lossless: bool 
         raise VideoError(f"{path}: JPEG cannot store the output losslessly (name it .png, or drop --lossless)")
 
 
-class ImageWriter:
+class ImageWriter(PublishOnSuccess):
     """Write one uint8 RGB frame ``[1, H, W, 3]`` to an image file, atomically, as a context manager.
 
     Args:
@@ -157,12 +158,3 @@ class ImageWriter:
         """Drop the frame; no output appears (nothing is on disk before ``close``). Safe to call twice."""
         self._closed = True
         self._frame = None
-
-    def __enter__(self) -> "ImageWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

@@ -53,6 +53,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
+from stdit_cli.video.atomic import PublishOnSuccess
 from stdit_cli.video.image_writer import IMAGE_SUFFIXES, ImageWriter, is_image_path
 from stdit_cli.video.probe import VideoError, _open_container, _video_stream, ffmpeg_path
 
@@ -212,7 +213,7 @@ def _ffmpeg_quiet() -> list[str]:
     return [exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
 
 
-class VideoWriter:
+class VideoWriter(PublishOnSuccess):
     """Write uint8 RGB frames `[t, H, W, 3]` to a video file, atomically, as a context manager.
 
     Args:
@@ -441,14 +442,6 @@ class VideoWriter:
             temp_path.unlink(missing_ok=True)
         self._temp_paths = []
 
-    def __enter__(self) -> "VideoWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
