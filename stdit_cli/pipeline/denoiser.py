@@ -316,7 +316,8 @@ class VideoDenoiser:
             )
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
-            # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order; an image extension (a photo in, a photo out) writes the one frame as a picture
+            # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order, and every
+            # video its container tags; an image extension (a photo in, a photo out) writes the frame as a picture
             with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
                              full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer,
