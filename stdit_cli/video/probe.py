@@ -155,11 +155,14 @@ def _first_field_shown(path: Path) -> str | None:
 
 
 def _field_order(path: Path, context_order: int, codec: str, frame: av.VideoFrame | None) -> str:
-    """"progressive", "tff" or "bff". Interlaced where the first frame or the stream says so; the
-    order the first frame's flags give (an H.264 stream's own field order reads "top first" for
-    bottom-first frames), else the stream's, else the codec's usual one (DV bottom first, HD top)."""
-    flagged = frame is not None and getattr(frame, "interlaced_frame", False)
-    if not flagged and _FIELD_ORDERS.get(context_order, "progressive") == "progressive":
+    """"progressive", "tff" or "bff". Interlaced where the first frame says so (a stream's own
+    field order can say "interlaced" for progressive frames: film on DVD); its order as the frame's
+    flags give it (an H.264 stream's own order reads "top first" for bottom-first frames), else the
+    stream's, else the codec's usual one (DV bottom first, HD top). The stream's alone where no
+    frame decodes."""
+    if frame is None:
+        return _FIELD_ORDERS.get(context_order, "progressive")
+    if not getattr(frame, "interlaced_frame", False):
         return "progressive"
     shown = _first_field_shown(path)
     if shown is not None:
