@@ -130,3 +130,15 @@ def test_a_photo_keeps_its_exif_and_colour_profile_upright(tmp_path):
     with open_writer(tmp_path / "from_video.png", 30, 44, 25, metadata_source=tmp_path / "out.bmp") as writer:
         writer.write(_picture(44, 30)[None])
     assert not Image.open(tmp_path / "from_video.png").getexif()
+
+
+def test_a_transparent_picture_warns_that_its_alpha_is_not_kept(tmp_path):
+    from stdit_cli.video import VideoWarning
+
+    path = tmp_path / "logo.png"
+    Image.fromarray(np.dstack([_picture(), np.full((30, 44), 128, np.uint8)]), "RGBA").save(path)
+    with pytest.warns(VideoWarning, match="alpha .* not kept"):
+        VideoReader(path).close()
+    opaque = tmp_path / "opaque.png"
+    Image.fromarray(_picture()).save(opaque)
+    assert not probe_video(opaque).has_alpha

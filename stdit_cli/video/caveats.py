@@ -7,8 +7,9 @@ stdit reads frames as 8-bit RGB, numbered rather than timed, and writes them at 
 - a variable frame rate: frames are shown on a constant-rate timeline, each moved by up to the
   measured deviation (the warning gives it in milliseconds); audio is copied as it was.
 
-And a display rotation that is not a multiple of 90 degrees is left as stored, and subtitle
-streams are not copied (the output holds the video, its audio and its container tags).
+And a display rotation that is not a multiple of 90 degrees is left as stored, subtitle streams
+are not copied (the output holds the video, its audio and its container tags), and an alpha
+(transparency) plane is dropped.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None) -> list[str]
         messages.append(
             f"display rotation of {info.rotation_deg:g} degrees is not a multiple of 90; frames are kept as stored"
         )
+    if info.has_alpha:
+        messages.append(f"{info.pix_fmt} has an alpha (transparency) plane, which is not kept: the output is opaque")
     if info.subtitle_streams:
         count = info.subtitle_streams
         messages.append(f"{count} subtitle stream{'s' if count > 1 else ''} not copied to the output")

@@ -118,6 +118,14 @@ class VideoInfo:
         return self.codec == "h264" and "4:4:4 Predictive" in self.profile and self.chroma_subsampled
 
     @property
+    def has_alpha(self) -> bool:
+        """True for pixel formats with an alpha (transparency) plane: ``rgba``, ``yuva420p`` ..."""
+        try:
+            return any(component.is_alpha for component in av.VideoFormat(self.pix_fmt).components)
+        except (ValueError, av.FFmpegError):
+            return False
+
+    @property
     def bits_per_sample(self) -> int:
         """Bits of the stream's first component (8 for yuv420p, 10 for yuv420p10le)."""
         try:
