@@ -561,3 +561,27 @@ def test_the_output_keeps_the_sources_container_tags(tmp_path, suffix, audio):
     assert "qt" not in tags.get("major_brand", "")  # the source file's own tags stay behind
     if suffix == ".mp4":
         assert tags["creation_time"].startswith("2024-05-01T10:20:30")
+
+
+def test_a_writer_publishes_only_when_its_block_succeeds():
+    from stdit_cli.video.atomic import PublishOnSuccess
+
+    class Recording(PublishOnSuccess):
+        def __init__(self):
+            self.calls = []
+
+        def close(self):
+            self.calls.append("close")
+
+        def abort(self):
+            self.calls.append("abort")
+
+    with Recording() as done:
+        pass
+    assert done.calls == ["close"]
+    with pytest.raises(KeyboardInterrupt):
+        with Recording() as stopped:
+            raise KeyboardInterrupt
+    assert stopped.calls == ["abort"]
+    with pytest.raises(TypeError):  # a writer must say how it publishes and how it aborts
+        type("Incomplete", (PublishOnSuccess,), {})()
