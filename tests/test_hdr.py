@@ -65,5 +65,21 @@ def test_sdr_video_stays_bt709_and_the_cli_keeps_hdr_tags(tmp_path, identity_che
     result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "5",
                                        "--quiet"], catch_exceptions=False)  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "HLG HDR kept" in result.output
+    assert "warning" not in result.output  # its 10 bits are kept too (tests/test_deep_video.py)
     assert _tags(tmp_path / "phone.denoised.mp4") == (9, 18)
+
+
+def test_hdr_tags_hold_on_10_bit_hevc_and_an_8_bit_image_says_hdr_was_kept(tmp_path):
+    source = _hdr_clip(tmp_path / "in.mov", TAGS["pq"][0])
+    info = probe_video(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with VideoReader(source, bit_depth=None) as reader:
+            frames = reader.read(0, len(reader))
+    with VideoWriter(tmp_path / "out.mp4", info.width, info.height, Fraction(25), hdr_transfer=info.hdr_transfer, bit_depth=16) as writer:
+        writer.write(frames)
+    assert _tags(tmp_path / "out.mp4") == (9, 16)
+    from stdit_cli.video.caveats import bits_lost
+
+    assert bits_lost(info, 10, "10-bit HEVC") is None
+    assert "PQ HDR kept" in bits_lost(info, 8, "an 8-bit image")

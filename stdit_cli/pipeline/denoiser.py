@@ -25,7 +25,8 @@ from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
-from stdit_cli.video import VideoReader, VideoWriter, open_writer
+from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
+from stdit_cli.video.caveats import bits_lost
 from stdit_cli.video.fields import split_chunks, weave_chunks
 from stdit_cli.weights import Checkpoint
 
@@ -317,11 +318,15 @@ class VideoDenoiser:
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
             # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order, and every
-            # video its container tags; an image extension (a photo in, a photo out) writes the frame as a picture
+            # video its container tags, deep video (more than 8 bits per sample) its depth; an image
+            # extension (a photo in, a photo out) writes the frame as a picture
             with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
                              full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer,
-                             field_order=order, metadata_source=input_path) as writer:  # fmt: skip
+                             field_order=order, metadata_source=input_path, bit_depth=reader.bit_depth) as writer:  # fmt: skip
+                lost = bits_lost(info, writer.stored_bits, writer.stored_as)
+                if lost is not None:
+                    warnings.warn(f"{input_path}: {lost}", VideoWarning, stacklevel=1)
                 with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
                     if order is None:
                         done = _stream(blender.run(chunks), writer, info.num_frames, progress)
@@ -351,4 +356,5 @@ class VideoDenoiser:
             strength=options.strength,
             noise=options.noise,
             lossless=writer.lossless,
+            bits=writer.stored_bits,
         )

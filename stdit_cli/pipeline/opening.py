@@ -26,6 +26,7 @@ from stdit_cli.host_memory import limit_malloc_arenas
 from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.video import VideoInfo, VideoReader, cheap_frame_sample
+from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.fields import split_fields
 
 #: frames sampled across the video: its noise level when no ``--sigma N`` is given, and whether it is a still
@@ -51,7 +52,7 @@ class Opening:
     """
 
     reader: VideoReader
-    #: ``[n, H, W, 3]`` uint8 frames spread over the video
+    #: ``[n, H, W, 3]`` frames spread over the video, as the reader reads them (uint8, or uint16 for deep video)
     sample: np.ndarray
     #: their frame indices, sorted and unique
     picks: np.ndarray
@@ -69,12 +70,12 @@ class Opening:
         """Whether every sampled frame shows the same picture (a photo or a frozen frame stored as a
         video): the temporal window then holds one noisy picture several times over. False when
         nothing was sampled."""
-        return same_picture(self.sample)
+        return same_picture(to_8_bits(self.sample))
 
     @property
     def level_frames(self) -> np.ndarray:
-        """The sample as the model will see it, for its noise level: the frames, or for interlaced
-        video their fields (`stdit_cli.video.fields`)."""
+        """The sample as the model will see it, in 8 bits, for its noise level: the frames, or for
+        interlaced video their fields (`stdit_cli.video.fields`)."""
         return level_frames(self.sample, self.reader.info)
 
     @property
@@ -97,7 +98,9 @@ def same_picture(frames_uint8: np.ndarray) -> bool:
 
 
 def level_frames(sample: np.ndarray, info: VideoInfo) -> np.ndarray:
-    """``sample`` as the model sees it: interlaced video as its fields."""
+    """``sample`` as the model sees it, as uint8 (what the level estimates read: `video.depth`):
+    interlaced video as its fields."""
+    sample = to_8_bits(sample)
     return split_fields(sample, info.field_order) if info.interlaced else sample
 
 
@@ -120,9 +123,10 @@ def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
 
 
 def open_video(path: str | os.PathLike, read_level: bool) -> Opening:
-    """Open ``path`` for the streaming pass and decode its sample (:func:`read_sample`: whether it
-    is a still is read either way); with ``read_level``, measure the sample's noise too."""
-    reader = VideoReader(path, backend=STREAM_DECODER)
+    """Open ``path`` for the streaming pass, at its own bit depth (uint16 frames for more than 8 bits
+    per sample), and decode its sample (:func:`read_sample`: whether it is a still is read either
+    way); with ``read_level``, measure the sample's noise too."""
+    reader = VideoReader(path, backend=STREAM_DECODER, bit_depth=None)
     try:
         return read_sample(reader, measure=read_level)
     except BaseException:

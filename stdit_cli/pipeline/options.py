@@ -108,6 +108,7 @@ class DenoiseResult:
     strength: float = 1.0  # --strength (Strength): grain kept below 1, harder denoising above
     noise: str = "gaussian"  # --noise as run (DenoiseOptions.resolve_noise)
     lossless: bool = False  # the output is stored losslessly (DenoiseOptions.output_lossless)
+    bits: int = 8  # bits per sample the output stores (10 for a deep source's lossy video: video.depth)
 
     @property
     def fps(self) -> float:

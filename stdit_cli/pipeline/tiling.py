@@ -7,7 +7,8 @@ fall off towards window and tile borders (where the model saw the least context)
 the summed weights, so a constant video stays constant and an identity model returns its input.
 
 Frames are consumed chunk by chunk and emitted as soon as no later window touches them: memory
-holds about one window plus one chunk of frames, whatever the video's length.
+holds about one window plus one chunk of frames, whatever the video's length. Frames are uint8, or
+uint16 for video of more than 8 bits per sample (:class:`SampleFormat`); they come out as they went in.
 """
 
 from __future__ import annotations
@@ -51,6 +52,53 @@ def ramp_weights(length: int, ramp: int) -> torch.Tensor:
     position = torch.arange(length, dtype=torch.float32)
     distance = torch.minimum(position + 1, length - position)
     return torch.clamp(distance / max(ramp, 1), max=1.0)
+
+
+@dataclass(frozen=True)
+class SampleFormat:
+    """How frames of one sample type are held on the device and mapped to the model's ``[-1, 1]``.
+
+    A sample ``d`` as held maps to ``(d + offset) / half_range - 1``. uint16 frames are held as
+    int16, offset by 32768 (``v ^ 0x8000`` read as int16): every device has int16 kernels, while
+    PyTorch's uint16 has few, and the frames cross the bus at their own size.
+    """
+
+    host: type[np.unsignedinteger]  # np.uint8 or np.uint16
+    held: torch.dtype  # torch.uint8 or torch.int16
+    offset: float
+    half_range: float
+
+    @staticmethod
+    def of(dtype: np.dtype) -> "SampleFormat":
+        """The format of frames of numpy ``dtype`` (uint8 or uint16); ValueError for any other."""
+        formats = {np.dtype(np.uint8): UINT8, np.dtype(np.uint16): UINT16}
+        if np.dtype(dtype) not in formats:
+            raise ValueError(f"frames must be uint8 or uint16, got {np.dtype(dtype).name}")
+        return formats[np.dtype(dtype)]
+
+    def to_held(self, frames: np.ndarray) -> torch.Tensor:
+        """``[t, H, W, 3]`` host frames -> the same as :attr:`held` samples (CPU tensor)."""
+        if self.host is np.uint8:
+            return torch.from_numpy(np.ascontiguousarray(frames))
+        # v -> v - 32768 as int16: flipping the top bit and reading the bits as signed
+        return torch.from_numpy(np.ascontiguousarray(frames ^ np.uint16(0x8000)).view(np.int16))
+
+    def to_unit_(self, held_as_float: torch.Tensor) -> torch.Tensor:
+        """Samples as held, already float, -> ``[-1, 1]`` in place."""
+        return held_as_float.div_(self.half_range).add_(self.offset / self.half_range - 1.0)
+
+    def from_unit_(self, unit: torch.Tensor) -> torch.Tensor:
+        """``[-1, 1]`` (clamped here) -> whole samples as held, still float, in place."""
+        return unit.clamp_(-1, 1).add_(1).mul_(self.half_range).sub_(self.offset).round_()
+
+    def to_host(self, held: torch.Tensor) -> np.ndarray:
+        """Samples as held (any device) -> host frames of :attr:`host`."""
+        array = held.cpu().numpy()
+        return array if self.host is np.uint8 else array.view(np.uint16) ^ np.uint16(0x8000)
+
+
+UINT8 = SampleFormat(np.uint8, torch.uint8, offset=0.0, half_range=127.5)
+UINT16 = SampleFormat(np.uint16, torch.int16, offset=32768.0, half_range=32767.5)
 
 
 @dataclass(frozen=True)
@@ -133,8 +181,9 @@ class StreamingBlender:
         tile: spatial tile side (a frame no larger than this is one tile).
         tile_overlap: pixels shared by neighbouring tiles.
         batch_size: units per forward pass.
-        device: where frames, windows and the blending sums live. On a GPU only uint8 frames
-            cross the bus (in once, out once); windows are cut and outputs blended on the device.
+        device: where frames, windows and the blending sums live. On a GPU only the frames cross
+            the bus, at their own size (in once, out once); windows are cut and outputs blended on
+            the device.
     """
 
     def __init__(self, denoise_units: UnitDenoiser, plan: WindowPlan, tile: int, tile_overlap: int, batch_size: int,
@@ -149,7 +198,7 @@ class StreamingBlender:
         self.device = torch.device(device)
 
     def run(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Consume ``[t, H, W, 3]`` uint8 chunks, yield denoised ``[t, H, W, 3]`` uint8 chunks in order."""
+        """Consume ``[t, H, W, 3]`` uint8 or uint16 chunks, yield denoised chunks of the same dtype in order."""
         state = _StreamState(self)
         for chunk in chunks:
             state.add_frames(chunk)
@@ -166,7 +215,8 @@ class _StreamState:
         self.device = blender.device
         self.time_weights = self.plan.weights()
         self.grid: TileGrid | None = None
-        self.frames: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] uint8
+        self.samples: SampleFormat | None = None  # the first chunk's
+        self.frames: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] samples as held
         self.accum: dict[int, torch.Tensor] = {}  # frame index -> [3, H, W] weighted sum
         self.weight_sum: dict[int, torch.Tensor] = {}  # frame index -> [H, W] summed weights
         self.unit_weights: dict[int, torch.Tensor] = {}  # frame offset in a unit -> [h, w] weights
@@ -178,14 +228,17 @@ class _StreamState:
         self.emitted = 0
 
     def add_frames(self, chunk: np.ndarray) -> None:
-        if chunk.ndim != 4 or chunk.shape[-1] != 3 or chunk.dtype != np.uint8:
-            raise ValueError(f"expected uint8 frame chunks [t, H, W, 3], got {chunk.dtype} {list(chunk.shape)}")
+        if chunk.ndim != 4 or chunk.shape[-1] != 3 or chunk.dtype not in (np.uint8, np.uint16):
+            raise ValueError(f"expected uint8 or uint16 frame chunks [t, H, W, 3], got {chunk.dtype} {list(chunk.shape)}")
         if self.grid is None:
             self.grid = TileGrid.cover(chunk.shape[1], chunk.shape[2], self.blender.tile, self.blender.tile_overlap)
+            self.samples = SampleFormat.of(chunk.dtype)
         elif chunk.shape[1:3] != (self.grid.height, self.grid.width):
             raise ValueError(f"frame size changed mid-stream: {list(chunk.shape[1:3])} after {[self.grid.height, self.grid.width]}")
-        # [t, H, W, 3] -> t x [3, H, W] (one uint8 copy to the device for the whole chunk)
-        for frame in torch.from_numpy(np.ascontiguousarray(chunk)).to(self.device).permute(0, 3, 1, 2):
+        elif chunk.dtype != self.samples.host:
+            raise ValueError(f"frame dtype changed mid-stream: {chunk.dtype} after {np.dtype(self.samples.host).name}")
+        # [t, H, W, 3] -> t x [3, H, W] (one copy to the device for the whole chunk, at the samples' size)
+        for frame in self.samples.to_held(chunk).to(self.device).permute(0, 3, 1, 2):
             self.frames[self.decoded] = frame.clone()
             self.decoded += 1
 
@@ -218,12 +271,12 @@ class _StreamState:
         num_frames = self.total if self.total is not None else self.decoded
         first = self.plan.start(k, self.total)
         indices = [reflect_index(first + offset, num_frames) for offset in range(self.plan.window)]
-        # T x [3, H, W] uint8 -> [3, T, H, W] in [-1, 1]: each frame converted straight into its
+        # T x [3, H, W] samples -> [3, T, H, W] in [-1, 1]: each frame converted straight into its
         # slot of one float tensor, then scaled in place
         window = torch.empty(3, len(indices), self.grid.height, self.grid.width, device=self.device)
         for slot, index in enumerate(indices):
             window[:, slot].copy_(self.frames[index])
-        window.div_(127.5).sub_(1.0)
+        self.samples.to_unit_(window)
         grid = self.grid
         for tile_index, (top, left) in enumerate(grid.starts):
             tile = window[:, :, top : top + grid.tile_h, left : left + grid.tile_w]
@@ -285,15 +338,14 @@ class _StreamState:
         count = frontier - self.emitted
         if count <= 0:
             return
-        ready = torch.empty(count, self.grid.height, self.grid.width, 3, dtype=torch.uint8, device=self.device)
+        ready = torch.empty(count, self.grid.height, self.grid.width, 3, dtype=self.samples.held, device=self.device)
         for slot in ready:
-            # [3, H, W] weighted sum / [H, W] summed weights, to 0..255 in place
-            frame = self.accum.pop(self.emitted).div_(self.weight_sum.pop(self.emitted))
-            frame.clamp_(-1, 1).add_(1).mul_(127.5).round_()
-            # [3, H, W] float -> [H, W, 3] uint8 (the values are whole numbers in 0..255)
+            # [3, H, W] weighted sum / [H, W] summed weights, to whole samples in place
+            frame = self.samples.from_unit_(self.accum.pop(self.emitted).div_(self.weight_sum.pop(self.emitted)))
+            # [3, H, W] float -> [H, W, 3] as held (the values are whole numbers in its range)
             slot.copy_(frame.permute(1, 2, 0))
             self.emitted += 1
-        yield ready.cpu().numpy()
+        yield self.samples.to_host(ready)
 
     def _forget_old_frames(self) -> None:
         # queued windows have cut their frames already; no later window starts before this one

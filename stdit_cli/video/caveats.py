@@ -1,9 +1,10 @@
 """What an input has that stdit's output cannot keep, said as warnings when a video opens.
 
-stdit reads frames as 8-bit RGB, numbered rather than timed, and writes them at one constant rate
+stdit reads frames as RGB, numbered rather than timed, and writes them at one constant rate
 (the input's average: same frame count, same total duration). Two kinds of input lose something:
 
-- more than 8 bits per sample (10-bit HDR phone footage, 16-bit FFV1): read and written in 8 bits;
+- more than 8 bits per sample read as 8-bit frames (a reader asked for 8 bits; `stdit denoise`
+  reads such video in 16 bits, and its writer says what it keeps: :func:`bits_lost`);
 - a variable frame rate: frames are shown on a constant-rate timeline, each moved by up to the
   measured deviation (the warning gives it in milliseconds); audio is copied as it was.
 
@@ -39,15 +40,29 @@ def timeline_deviation_s(frame_times_s: np.ndarray | None, fps: Fraction) -> flo
     return float(np.abs(times_s - constant_s).max())
 
 
-def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None) -> list[str]:
-    """One line per property of the video that the 8-bit, constant-rate output cannot keep."""
+def _fewer_bits(info: VideoInfo, what: str) -> str:
+    """``yuv420p10le has 10 bits per sample; <what>``, and for HDR video that its look is kept but may band."""
+    hdr = ""
+    if info.hdr_transfer is not None:
+        name = "HLG" if info.hdr_transfer == "arib-std-b67" else "PQ"
+        hdr = f" ({name} HDR kept, BT.2020; smooth gradients may band)"
+    return f"{info.pix_fmt} has {info.bits_per_sample} bits per sample; {what}{hdr}"
+
+
+def bits_lost(info: VideoInfo, output_bits: int, output_kind: str) -> str | None:
+    """The line to warn when an output of ``output_bits`` bits per sample (``output_kind``: "an 8-bit
+    image", "10-bit HEVC" ...) keeps fewer than the source has; None when it keeps them all."""
+    if info.bits_per_sample <= output_bits:
+        return None
+    return _fewer_bits(info, f"the output is {output_kind}")
+
+
+def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: int = 8) -> list[str]:
+    """One line per property of the video that frames read at ``bit_depth`` (8 or 16) and a
+    constant-rate output cannot keep."""
     messages = []
-    if info.bits_per_sample > 8:
-        messages.append(
-            f"{info.pix_fmt} has {info.bits_per_sample} bits per sample; stdit reads and writes 8-bit RGB, "
-            "so the output is 8-bit" + ("" if info.hdr_transfer is None else
-                                         f" ({'HLG' if info.hdr_transfer == 'arib-std-b67' else 'PQ'} HDR kept, BT.2020; smooth gradients may band)")
-        )
+    if bit_depth == 8 and info.bits_per_sample > 8:
+        messages.append(_fewer_bits(info, "it is read as 8-bit RGB"))
     if info.orientation == NONE and abs(info.rotation_deg) >= 1:
         messages.append(
             f"display rotation of {info.rotation_deg:g} degrees is not a multiple of 90; frames are kept as stored"

@@ -14,6 +14,8 @@ by the user is what they asked for, and only an explicit ``--lossless`` is refus
 (:func:`check_image_output`, before any work). Pixels are written upright as decoded. The source
 photo's EXIF (date taken, camera, exposure, location) and colour profile (a phone's Display P3) are
 copied where the format holds them (not BMP), its `Orientation` set to 1: the pixels are upright.
+Every image is written in 8 bits per sample: uint16 frames (``bit_depth=16``, from a 16-bit PNG or
+TIFF) are rounded to 8 bits once, at the end (Pillow writes no 16-bit RGB).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess
+from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.probe import VideoError
 
 #: output extensions written as one image; each maps to (Pillow format, always lossless)
@@ -64,8 +67,13 @@ def check_image_output(path: str | os.PathLike, num_frames: int, lossless: bool 
         raise VideoError(f"{path}: JPEG cannot store the output losslessly (name it .png, or drop --lossless)")
 
 
+#: bits per sample of every image written
+STORED_BITS = 8
+
+
 class ImageWriter(PublishOnSuccess):
-    """Write one uint8 RGB frame ``[1, H, W, 3]`` to an image file, atomically, as a context manager.
+    """Write one RGB frame ``[1, H, W, 3]`` (uint8; uint16 with ``bit_depth=16``) to an image file,
+    atomically, as a context manager.
 
     Args:
         path: the output file; one of :data:`IMAGE_SUFFIXES`.
@@ -75,10 +83,14 @@ class ImageWriter(PublishOnSuccess):
         full_chroma: for JPEG, colour at full resolution (4:4:4) instead of 4:2:0.
         exif_source: an image whose EXIF and colour profile the output takes (None, or a file that
             is not an image Pillow reads: none).
+        bit_depth: 8 (default): a uint8 frame; 16: a uint16 frame, written rounded to 8 bits.
     """
 
+    #: bits per sample stored, and what the file is in words (the caveat when a source has more)
+    stored_bits, stored_as = STORED_BITS, "an 8-bit image"
+
     def __init__(self, path: str | os.PathLike, width: int, height: int, lossless: bool = False,
-                 full_chroma: bool = False, exif_source: str | os.PathLike | None = None):  # fmt: skip
+                 full_chroma: bool = False, exif_source: str | os.PathLike | None = None, bit_depth: int = 8):  # fmt: skip
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in IMAGE_FORMATS:
@@ -89,24 +101,28 @@ class ImageWriter(PublishOnSuccess):
         self.width, self.height = int(width), int(height)
         self.full_chroma = full_chroma
         self.exif_source = exif_source
+        if bit_depth not in (8, 16):
+            raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
+        self._dtype = np.uint8 if bit_depth == 8 else np.uint16
         self.frames_written = 0
         self._frame: np.ndarray | None = None
         self._closed = False
         if not self.path.parent.is_dir():
             raise VideoError(f"{self.path}: the output folder {self.path.parent} does not exist")
 
-    def write(self, frames_uint8: np.ndarray) -> None:
-        """Take the frame, uint8 RGB ``[1, H, W, 3]`` (a second frame is an error)."""
+    def write(self, frames: np.ndarray) -> None:
+        """Take the frame, RGB ``[1, H, W, 3]`` of the writer's dtype (a second frame is an error)."""
         if self._closed:
             raise ValueError("write() on a closed ImageWriter")
         expected = (self.height, self.width, 3)
-        if not isinstance(frames_uint8, np.ndarray) or frames_uint8.dtype != np.uint8 or frames_uint8.shape[1:] != expected:
-            got = getattr(frames_uint8, "shape", type(frames_uint8).__name__)
-            raise ValueError(f"frames must be a uint8 numpy array [t, {self.height}, {self.width}, 3], got {got}")
-        if self.frames_written + len(frames_uint8) > 1:
+        if not isinstance(frames, np.ndarray) or frames.dtype != self._dtype or frames.shape[1:] != expected:
+            got = f"{getattr(frames, 'dtype', type(frames).__name__)} {list(getattr(frames, 'shape', []))}"
+            raise ValueError(f"frames must be a {np.dtype(self._dtype).name} numpy array [t, {self.height}, {self.width}, 3], got {got}")
+        if self.frames_written + len(frames) > 1:
             raise VideoError(f"{self.path}: an image holds one frame")
-        if len(frames_uint8):
-            self._frame = np.ascontiguousarray(frames_uint8[0])
+        if len(frames):
+            frame = to_8_bits(frames[0])
+            self._frame = np.ascontiguousarray(frame)
             self.frames_written = 1
 
     def _source_metadata(self) -> dict:

@@ -1,4 +1,4 @@
-"""Probe and decode videos into uint8 RGB frames, a temporal chunk at a time.
+"""Probe and decode videos into RGB frames, uint8 (or uint16 for deep video), a temporal chunk at a time.
 
 Two backends share one interface: decord (the default) and PyAV (used automatically when decord
 cannot be imported, or on request). Containers are probed with PyAV in both cases, because decord
@@ -29,9 +29,12 @@ Orientation. A display matrix (phone videos shot upright) is honoured the way FF
 autorotate honours it (see `orientation`): `VideoInfo.width`/`height` and every frame
 returned are as displayed, whatever the backend.
 
-What the 8-bit RGB frames cannot keep is said with a `VideoWarning` when a `VideoReader` opens:
-more than 8 bits per sample (10-bit HDR phone footage is read, and written, in 8 bits), and a
-variable frame rate (frames are numbered, not timed: the output is written at the average rate,
+Bit depth. Frames are uint8 RGB by default. ``bit_depth=None`` reads them as the source holds
+them: video with more than 8 bits per sample (10-bit HDR phone footage, 10/12-bit camera and
+ProRes files, 16-bit FFV1) as uint16 RGB on the full 0..65535 scale (FFmpeg's ``rgb48le``: a
+10-bit value ``v`` reads ``v * 64 + v // 16``), 8-bit video as uint8; decord decodes 8 bits only, so
+such a reader uses PyAV. What the frames cannot keep is said with a `VideoWarning` when a
+`VideoReader` opens: more than 8 bits per sample read as 8-bit frames, and a variable frame rate (frames are numbered, not timed: the output is written at the average rate,
 same frame count and duration; the warning says how far frames move). Grayscale video is read as
 RGB with three equal channels.
 """
@@ -52,6 +55,8 @@ from stdit_cli.video.orientation import apply_orientation
 from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path, probe_video
 
 BACKENDS = ("auto", "decord", "pyav")
+#: bit depths a reader returns frames in: uint8 or uint16 RGB
+BIT_DEPTHS = (8, 16)
 
 
 def cheap_frame_sample(num_frames: int, keyframes: Sequence[int], count: int, spots: int = 4) -> np.ndarray:
@@ -115,8 +120,9 @@ class _DecordFrames:
 class _PyAVFrames:
     """PyAV backend: sequential decoding; random access seeks to the keyframe before a frame."""
 
-    def __init__(self, info: VideoInfo):
+    def __init__(self, info: VideoInfo, bit_depth: int = 8):
         self.info = info
+        self._format, self._dtype = ("rgb24", np.uint8) if bit_depth == 8 else ("rgb48le", np.uint16)
         try:
             with av.open(ffmpeg_path(info.path)) as container:
                 stream = _video_stream(container, info.path)
@@ -185,19 +191,19 @@ class _PyAVFrames:
             self._seek(start)
         coded_width, coded_height = self.info.coded_size
         shape = (coded_height, coded_width, 3)
-        frames_uint8 = np.empty((stop - start, *shape), dtype=np.uint8)  # [t, H, W, 3]
+        frames = np.empty((stop - start, *shape), dtype=self._dtype)  # [t, H, W, 3]
         for i in range(start, stop):
             frame = self._pending if self._pending is not None else self._next_frame(i)
             self._pending = None
-            rgb = frame.to_ndarray(format="rgb24")
+            rgb = frame.to_ndarray(format=self._format)
             if rgb.shape != shape:
                 raise VideoError(
                     f"{self.info.path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, the stream is "
                     f"{shape[1]}x{shape[0]} (size changes within a video are not supported)"
                 )
-            frames_uint8[i - start] = rgb
+            frames[i - start] = rgb
         self._next_index = stop
-        return frames_uint8
+        return frames
 
     def frame_times_s(self) -> np.ndarray | None:
         """Presentation time of every frame, in seconds (from the packets' pts)."""
@@ -221,12 +227,15 @@ def decord_available() -> bool:
 
 
 class VideoReader:
-    """Random access and chunked iteration over a video's frames as uint8 RGB `[t, H, W, 3]`.
+    """Random access and chunked iteration over a video's frames as RGB `[t, H, W, 3]`.
 
     Args:
         path: the video file (MP4, MKV, MOV, AVI, WebM, anything FFmpeg demuxes).
         backend: "auto" (decord; PyAV when decord is not importable or cannot open the file),
             "decord" or "pyav". `self.backend` says which one is in use.
+        bit_depth: 8 (default): uint8 frames; 16: uint16 frames on the 0..65535 scale (PyAV); None:
+            as the source holds them, 16 for more than 8 bits per sample, else 8. `self.bit_depth`
+            says which.
 
     Memory stays bounded by the chunk being read, whatever the video's length. The reader yields
     exactly `info.num_frames` frames or raises `VideoError` (see the module docstring). Frames
@@ -238,14 +247,20 @@ class VideoReader:
     of a decode. A `close` waits for the read in progress; reads after it raise `ValueError`.
     """
 
-    def __init__(self, path: str | os.PathLike, backend: str = "auto"):
+    def __init__(self, path: str | os.PathLike, backend: str = "auto", bit_depth: int | None = 8):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if bit_depth not in (*BIT_DEPTHS, None):
+            raise ValueError(f"bit_depth must be one of {BIT_DEPTHS} or None, got {bit_depth!r}")
         info = probe_video(path)
+        #: 8: uint8 frames, 16: uint16 frames
+        self.bit_depth = bit_depth if bit_depth is not None else (16 if info.bits_per_sample > 8 else 8)
         requested = backend
         if backend == "auto":
-            # decord 0.6 applies display rotations itself but gets flips wrong: PyAV for those.
-            backend = "decord" if decord_available() and not info.has_display_matrix else "pyav"
+            # decord 0.6 applies display rotations itself but gets flips wrong, and decodes 8 bits only: PyAV for those.
+            backend = "decord" if decord_available() and not info.has_display_matrix and self.bit_depth == 8 else "pyav"
+        if backend == "decord" and self.bit_depth != 8:
+            raise VideoError(f"{info.path}: decord decodes 8-bit frames only; read {self.bit_depth}-bit frames with the pyav backend")
         if backend == "decord" and not decord_available():
             raise VideoError(f"{info.path}: the decord backend was requested but decord is not installed")
         if backend == "decord" and info.has_display_matrix:
@@ -254,12 +269,12 @@ class VideoReader:
                 "inconsistently; read it with the pyav backend"
             )
         try:
-            self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info)
+            self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info, self.bit_depth)
         except VideoError:
             if requested != "auto" or backend == "pyav":
                 raise
             # decord fails outright on a bad packet while indexing; PyAV reads what it can.
-            backend, self._frames = "pyav", _PyAVFrames(info)
+            backend, self._frames = "pyav", _PyAVFrames(info, self.bit_depth)
         self.backend = backend
         self._lock = threading.Lock()  # one read or close at a time
         self._fallback = requested == "auto" and backend == "decord"
@@ -269,28 +284,33 @@ class VideoReader:
             raise _truncated(info, self._frames.num_frames)
         # The packet index is the authority where the header undercounts.
         self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
-        for message in what_is_lost(self.info, self._frames.frame_times_s()):
+        for message in what_is_lost(self.info, self._frames.frame_times_s(), self.bit_depth):
             warnings.warn(f"{self.info.path}: {message}", VideoWarning, stacklevel=2)
 
     def __len__(self) -> int:
         return self.info.num_frames
 
+    @property
+    def dtype(self) -> type[np.unsignedinteger]:
+        """The frames' dtype: ``np.uint8``, or ``np.uint16`` for a 16-bit reader."""
+        return np.uint8 if self.bit_depth == 8 else np.uint16
+
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Frames `start` (inclusive) to `stop` (exclusive) as uint8 `[stop - start, H, W, 3]`."""
+        """Frames `start` (inclusive) to `stop` (exclusive) as `[stop - start, H, W, 3]` of :attr:`dtype`."""
         if not 0 <= start < stop <= self.info.num_frames:
             raise IndexError(f"frame range [{start}, {stop}) is outside [0, {self.info.num_frames})")
         with self._lock:
             if self._frames is None:
                 raise ValueError("read() on a closed VideoReader")
             stored = self._read_stored(start, stop)
-        frames_uint8 = apply_orientation(stored, self.info.orientation)
+        frames = apply_orientation(stored, self.info.orientation)
         expected = (stop - start, self.info.height, self.info.width, 3)
-        if frames_uint8.shape != expected or frames_uint8.dtype != np.uint8:
+        if frames.shape != expected or frames.dtype != self.dtype:
             raise VideoError(
-                f"{self.info.path}: decoded frames {start}..{stop - 1} have shape {frames_uint8.shape} "
-                f"{frames_uint8.dtype}, expected {expected} uint8"
+                f"{self.info.path}: decoded frames {start}..{stop - 1} have shape {frames.shape} "
+                f"{frames.dtype}, expected {expected} {np.dtype(self.dtype).name}"
             )
-        return np.ascontiguousarray(frames_uint8)
+        return np.ascontiguousarray(frames)
 
     def _read_stored(self, start: int, stop: int) -> np.ndarray:
         """Frames as stored; with backend "auto", a decord failure hands the file over to PyAV."""
@@ -302,7 +322,7 @@ class VideoReader:
         # decord 0.6 cannot copy out some frame sizes (FFV1 at 48x32, for one): PyAV from here on.
         self._fallback = False
         self._frames.close()
-        self._frames = _PyAVFrames(self._probed)
+        self._frames = _PyAVFrames(self._probed, self.bit_depth)
         self.backend = "pyav"
         if self._frames.num_frames < self.info.num_frames:
             raise _truncated(self.info, self._frames.num_frames)

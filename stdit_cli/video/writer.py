@@ -15,6 +15,13 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
   with that transfer: frames read from HDR video hold its BT.2020 HLG/PQ signal, and tagged BT.709
   a player would show them washed out. The output is 8-bit: smooth HDR gradients may band.
 - lossless=True: bit-exact RGB, `libx264rgb -qp 0` in .mp4/.m4v/.mov, FFV1 in .mkv.
+- `bit_depth=16`: the frames are uint16 RGB from a source of more than 8 bits per sample (a phone's
+  10-bit HDR video, 10/12-bit camera files), piped as `rgb48le` and stored in more than 8 bits, so
+  smooth gradients do not band: H.264 players decode 8 bits only (Apple's, browsers', most hardware),
+  so a lossy output is HEVC Main 10 (libx265, 4:2:0 or 4:4:4 10-bit, tagged `hvc1` in .mp4/.mov for
+  Apple players) at the CRF asked, two presets faster (:func:`x265_preset`); interlaced frames H.264 High 10
+  (x265 codes no interlaced fields). Lossless: FFV1 16-bit RGB in .mkv (bit-exact), HEVC lossless
+  12-bit RGB in .mp4/.mov (what that container can hold: the frames to 1/4096).
 - `field_order` ("tff"/"bff"): the frames are woven fields of interlaced video (`fields`); they are
   flagged with that order, converted to 4:2:0 field by field and coded interlaced by x264.
 
@@ -114,9 +121,55 @@ def resolve_output_path(
     return out
 
 
+#: bits per sample of the frames a writer takes: uint8 or uint16 RGB
+BIT_DEPTHS = (8, 16)
+
+#: x264 presets from slow to fast: a deep output's x265 runs :data:`X265_PRESET_STEPS` further on
+_X264_PRESETS = ("placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast")
+#: x265 costs several times x264's CPU at the same preset name. Two steps faster and at the same CRF
+#: (x264 ``veryfast`` -> x265 ``ultrafast``) it stored denoised 10-bit DAVIS clips more faithfully
+#: than the 8-bit H.264 output (+0.14 and +0.18 dB against the clean frames) in fewer bytes (0.82-0.93x),
+#: for 2.4x the encoder's CPU; ``veryfast`` at CRF 12 was as faithful for 5.5x
+#: (``scripts/benchmark_deep_video.py``, ``scripts/results/2026-12-06_deep_video.md``)
+X265_PRESET_STEPS = 2
+X265_CRF_OFFSET = 0
+
+
+def x265_preset(x264_preset: str) -> str:
+    """The x265 preset a deep output uses where 8-bit video would use ``x264_preset``."""
+    if x264_preset not in _X264_PRESETS:
+        return x264_preset  # let x265 refuse it, in FFmpeg's words
+    return _X264_PRESETS[min(_X264_PRESETS.index(x264_preset) + X265_PRESET_STEPS, len(_X264_PRESETS) - 1)]
+
+
+def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, pix_fmt_444: bool,
+                     field_order: str | None) -> list[str]:  # fmt: skip
+    """The codec and pixel format of a deep (``bit_depth=16``) output (the colour conversion and tags
+    are :func:`_video_codec_args`'s): see the module docstring."""
+    if lossless and suffix == ".mkv":
+        return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp16le"]
+    apple = ["-tag:v", "hvc1"] if suffix in _MP4_LIKE else []  # QuickTime and iOS play HEVC tagged hvc1, not hev1
+    if lossless:
+        return ["-c:v", "libx265", "-x265-params", "lossless=1:log-level=error", "-preset", x265_preset(preset), "-pix_fmt", "gbrp12le", *apple]
+    pix_fmt = "yuv444p10le" if pix_fmt_444 else "yuv420p10le"
+    if field_order is not None:
+        return ["-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", pix_fmt, "-flags", "+ilme+ildct"]
+    return ["-c:v", "libx265", "-crf", str(crf + X265_CRF_OFFSET), "-preset", x265_preset(preset), "-x265-params", "log-level=error",
+            "-pix_fmt", pix_fmt, *apple]  # fmt: skip
+
+
+def _stored(suffix: str, lossless: bool, bit_depth: int, field_order: str | None) -> tuple[int, str]:
+    """(bits per sample, in words) of what :func:`_video_codec_args` stores."""
+    if bit_depth == 8:
+        return 8, "8-bit"
+    if lossless:
+        return (16, "16-bit FFV1") if suffix == ".mkv" else (12, "12-bit lossless HEVC")
+    return 10, "10-bit H.264" if field_order is not None else "10-bit HEVC"
+
+
 def _video_codec_args(
     suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False,
-    hdr_transfer: str | None = None, field_order: str | None = None,
+    hdr_transfer: str | None = None, field_order: str | None = None, bit_depth: int = 8,
 ) -> list[str]:
     """FFmpeg output options for the video stream (see the module docstring for the choices)."""
     # interlaced frames: flagged with their field order and, in H.264, coded as fields (x264's
@@ -127,11 +180,14 @@ def _video_codec_args(
     # the frames, where FFmpeg 7 takes them from (`-color_trc` as an output option is overridden)
     rgb_params = fields + ([] if hdr_transfer is None else ["color_primaries=bt2020", f"color_trc={hdr_transfer}"])
     rgb_tags = ["-vf", "setparams=" + ":".join(rgb_params)] if rgb_params else []
+    four_four_four = not (width % 2 == 0 and height % 2 == 0 and not full_chroma)
+    if bit_depth == 16 and lossless:
+        return [*_deep_codec_args(suffix, True, crf, preset, four_four_four, field_order), *rgb_tags]
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", *rgb_tags]
     if lossless:
         return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24", *rgb_tags, *interlaced]
-    pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 and not full_chroma else "yuv444p"
+    pix_fmt = ("yuv444p" if four_four_four else "yuv420p") + ("10le" if bit_depth == 16 else "")
     # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
     # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
     # HDR input: the BT.2020 matrix, primaries and the input's transfer instead.
@@ -141,6 +197,8 @@ def _video_codec_args(
         f"setparams=colorspace={space}:color_primaries={primaries}:color_trc={transfer}:range=tv"
         + "".join(f":{param}" for param in fields)
     )
+    if bit_depth == 16:
+        return ["-vf", to_yuv, *_deep_codec_args(suffix, False, crf, preset, four_four_four, field_order)]
     return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset, *interlaced]
 
 
@@ -214,7 +272,8 @@ def _ffmpeg_quiet() -> list[str]:
 
 
 class VideoWriter(PublishOnSuccess):
-    """Write uint8 RGB frames `[t, H, W, 3]` to a video file, atomically, as a context manager.
+    """Write RGB frames `[t, H, W, 3]` (uint8, or uint16 with ``bit_depth=16``) to a video file,
+    atomically, as a context manager.
 
     Args:
         path: the output file; .mp4, .m4v, .mov or .mkv (:func:`open_writer` also takes images).
@@ -235,6 +294,8 @@ class VideoWriter(PublishOnSuccess):
         field_order: ``"tff"`` or ``"bff"``: the frames are interlaced (woven fields, `fields`), and
             are stored and flagged so (x264's interlaced mode), with that field first; None:
             progressive.
+        bit_depth: 8 (default): uint8 frames, an 8-bit output; 16: uint16 frames (0..65535), a
+            10-bit output (lossless: 16-bit FFV1, 12-bit HEVC); see the module docstring.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -253,6 +314,7 @@ class VideoWriter(PublishOnSuccess):
         hdr_transfer: str | None = None,
         metadata_source: str | os.PathLike | None = None,
         field_order: str | None = None,
+        bit_depth: int = 8,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -266,6 +328,12 @@ class VideoWriter(PublishOnSuccess):
             raise ValueError(f"frame size must be positive, got {width}x{height}")
         if not 0 <= crf <= 51:
             raise ValueError(f"crf must be in 0..51, got {crf}")
+        if bit_depth not in BIT_DEPTHS:
+            raise ValueError(f"bit_depth must be one of {BIT_DEPTHS}, got {bit_depth!r}")
+        self.bit_depth = bit_depth
+        self._dtype = np.uint8 if bit_depth == 8 else np.uint16
+        #: bits per sample the file stores, and what it is in words (the caveat when a source has more)
+        self.stored_bits, self.stored_as = _stored(suffix, lossless, bit_depth, field_order)
         self.width, self.height, self.fps = int(width), int(height), Fraction(fps)
         self.lossless = bool(lossless)  # whether the file stores the frames bit-exactly
         self.frames_written = 0
@@ -279,7 +347,7 @@ class VideoWriter(PublishOnSuccess):
         self._closed = False
         try:
             self._start_encoder(suffix, _video_codec_args(suffix, self.width, self.height, lossless, crf, preset,
-                                                          full_chroma, hdr_transfer, field_order))  # fmt: skip
+                                                          full_chroma, hdr_transfer, field_order, bit_depth))  # fmt: skip
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
             raise
@@ -293,7 +361,7 @@ class VideoWriter(PublishOnSuccess):
         metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1)] if tags else []
         command = [
             *_ffmpeg_quiet(),
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
+            "-f", "rawvideo", "-pix_fmt", "rgb24" if self.bit_depth == 8 else "rgb48le", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0", *metadata,
             "-map", "0:v:0", *codec_args,
             *_movflags(suffix, faststart=last_pass, tags=tags), ffmpeg_path(self._video_path),
@@ -342,25 +410,26 @@ class VideoWriter(PublishOnSuccess):
             cause = lines[0] if lines else _exit_status(self._process.returncode)
         return VideoError(f"{self.path}: {what} failed: {cause}")
 
-    def write(self, frames_uint8: np.ndarray) -> None:
-        """Append frames, uint8 RGB `[t, H, W, 3]`."""
+    def write(self, frames: np.ndarray) -> None:
+        """Append frames, RGB `[t, H, W, 3]`: uint8, or uint16 for a 16-bit writer."""
         if self._closed:
             raise ValueError("write() on a closed VideoWriter")
         expected = (self.height, self.width, 3)
-        if not isinstance(frames_uint8, np.ndarray) or frames_uint8.dtype != np.uint8:
-            got = getattr(frames_uint8, "dtype", type(frames_uint8).__name__)
-            raise ValueError(f"frames must be a uint8 numpy array [t, H, W, 3], got {got}")
-        if frames_uint8.ndim != 4 or frames_uint8.shape[1:] != expected:
-            got = list(frames_uint8.shape)
+        if not isinstance(frames, np.ndarray) or frames.dtype != self._dtype:
+            got = getattr(frames, "dtype", type(frames).__name__)
+            raise ValueError(f"frames must be a {np.dtype(self._dtype).name} numpy array [t, H, W, 3], got {got}")
+        if frames.ndim != 4 or frames.shape[1:] != expected:
+            got = list(frames.shape)
             raise ValueError(f"frames must have shape [t, {self.height}, {self.width}, 3], got {got}")
         try:
-            self._process.stdin.write(np.ascontiguousarray(frames_uint8).data)
+            # rgb48le: little-endian samples, whatever this machine's byte order
+            self._process.stdin.write(np.ascontiguousarray(frames, dtype=np.dtype(self._dtype).newbyteorder("<")).data)
         except OSError as e:  # BrokenPipeError: FFmpeg has exited
             self._process.wait()
             error = self._ffmpeg_error("encoding")
             self.abort()
             raise error from e
-        self.frames_written += frames_uint8.shape[0]
+        self.frames_written += frames.shape[0]
 
     def close(self) -> None:
         """Finish encoding, add the audio, and move the file into place; abort on any failure."""
@@ -451,12 +520,13 @@ class VideoWriter(PublishOnSuccess):
 def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
                 hdr_transfer: str | None = None, metadata_source=None,
-                field_order: str | None = None) -> VideoWriter | ImageWriter:  # fmt: skip
+                field_order: str | None = None, bit_depth: int = 8) -> VideoWriter | ImageWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). Arguments as :class:`VideoWriter`'s."""
     if is_image_path(path):
-        return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma, exif_source=metadata_source)
+        return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma, exif_source=metadata_source,
+                           bit_depth=bit_depth)  # fmt: skip
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
-                       field_order=field_order)  # fmt: skip
+                       field_order=field_order, bit_depth=bit_depth)  # fmt: skip
