@@ -158,12 +158,12 @@ def main() -> None:
             row["h264 8-bit cpu"] = encode(denoised8, path, 8)
             row["h264 8-bit"], row["h264 8-bit bytes"] = psnr(read_255(path), clean), path.stat().st_size
             row["bands h264 8-bit"] = banding(read_255(path), clean)
-            for setting, name in zip(settings, names):
-                path = args.work / f"{stem}_hevc_{name.replace(' ', '')}.mp4"
-                row[f"{name} cpu"] = encode(denoised16, path, 16, setting)
+            for setting, encoding in zip(settings, names):
+                path = args.work / f"{stem}_hevc_{encoding.replace(' ', '')}.mp4"
+                row[f"{encoding} cpu"] = encode(denoised16, path, 16, setting)
                 decoded = read_255(path)
-                row[name], row[f"{name} bytes"] = psnr(decoded, clean), path.stat().st_size
-                row[f"bands {name}"] = banding(decoded, clean)
+                row[encoding], row[f"{encoding} bytes"] = psnr(decoded, clean), path.stat().st_size
+                row[f"bands {encoding}"] = banding(decoded, clean)
             rows.append(row)
             print(json.dumps(row), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import torch
 from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.sampler import DiffusionSampler
+from stdit_cli.pipeline.tiling import SampleFormat
 from stdit_cli.presets import load_preset
 from stdit_cli.video import VideoReader
 from stdit_cli.video.fields import split_fields
@@ -54,10 +55,11 @@ def _input_frames(video: Path | None, frames: int, height: int, width: int, seed
     if video is None:
         rng = np.random.default_rng(seed)
         return rng.integers(0, 256, (frames, height, width, 3), dtype=np.uint8), "random frames", None
-    with VideoReader(video) as reader:
+    with VideoReader(video, backend="pyav", bit_depth=None) as reader:  # as `stdit denoise` reads it: at its own depth
         order = reader.info.field_order if reader.info.interlaced else None
         count = min(-(-frames // 2) if order else frames, len(reader))  # an interlaced frame holds two fields
-        source = f"first {count} frames of {video.name} (decoded with {reader.backend})"
+        depth = "" if reader.bit_depth == 8 else f"; {reader.info.pix_fmt}, {reader.info.bits_per_sample} bits per sample, as uint16"
+        source = f"first {count} frames of {video.name} (decoded with {reader.backend}{depth})"
         return reader.read(0, count), source, order
 
 
@@ -76,12 +78,13 @@ def build_report(
     torch.manual_seed(seed)
     model = adapter.model_class(**load_preset(model_name, preset)).eval()
     frames = frames or int(model.num_frames)
-    frames_uint8, source, field_order = _input_frames(video, frames, height, width, seed)
-    decoded = frames_uint8
+    frames_thwc, source, field_order = _input_frames(video, frames, height, width, seed)
+    decoded = frames_thwc
     if field_order is not None:  # interlaced: the model sees fields (stdit_cli.video.fields)
         # [t, H, W, 3] -> [2t, H/2, W, 3], the first `frames` of them
-        frames_uint8 = split_fields(frames_uint8, field_order)[:frames]
-    count, height, width = frames_uint8.shape[:3]
+        frames_thwc = split_fields(frames_thwc, field_order)[:frames]
+    count, height, width = frames_thwc.shape[:3]
+    samples = SampleFormat.of(frames_thwc.dtype)  # uint8, or uint16 for video of more than 8 bits per sample
     report = ShapeReport(
         model=model_name,
         model_class=type(model).__name__,
@@ -91,13 +94,13 @@ def build_report(
         input_layout=adapter.input_layout,
     )
     stages = report.stages
-    stages.append(_tensor_stage("decode", "frames_uint8", decoded, "T H W C", source))
+    stages.append(_tensor_stage("decode", "frames", decoded, "T H W C", source))
     if field_order is not None:
-        stages.append(_tensor_stage("fields", "fields_uint8", frames_uint8, "T H W C",
+        stages.append(_tensor_stage("fields", "fields", frames_thwc, "T H W C",
                                     f"interlaced ({field_order}): each frame's two fields in the order they were shot"))  # fmt: skip
 
-    # [T, H, W, 3] uint8 -> [1, 3, T, H, W] in [-1, 1]
-    video_bcthw = torch.from_numpy(frames_uint8).permute(3, 0, 1, 2).unsqueeze(0).float() / 127.5 - 1.0
+    # [T, H, W, 3] samples -> [1, 3, T, H, W] in [-1, 1]
+    video_bcthw = samples.to_unit_(samples.to_held(frames_thwc).permute(3, 0, 1, 2).unsqueeze(0).float())
     stages.append(_tensor_stage("normalise", "video_bcthw", video_bcthw, "B C T H W", "canonical layout, [-1, 1]"))
     edge = EdgeMargin.for_model(adapter.edge_margin, model)
     # [1, 3, T, H, W] -> [1, 3, T, H + top + bottom, W + left + right], mirrored outwards
@@ -143,7 +146,7 @@ def build_report(
         # [1, 3, T, H', W'] -> [1, 3, T, H, W]: the video's own pixels
         x0 = edge.crop(x0, inside)
         stages.append(_tensor_stage("crop", "x0_bcthw", x0, "B C T H W", "the margin dropped"))
-    # [1, 3, T, H, W] -> [T, H, W, 3] uint8
-    frames_out = ((x0.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[0].permute(1, 2, 3, 0)
-    stages.append(_tensor_stage("back to frames", "frames_uint8", frames_out, "T H W C", "x0 estimate, clamped and rounded"))
+    # [1, 3, T, H, W] -> [T, H, W, 3] samples of the input's dtype
+    frames_out = samples.to_host(samples.from_unit_(x0.clone()).to(samples.held)[0].permute(1, 2, 3, 0))
+    stages.append(_tensor_stage("back to frames", "frames", frames_out, "T H W C", "x0 estimate, clamped and rounded"))
     return report

@@ -45,7 +45,7 @@ def test_inspect_shapes_json_for_every_model(model):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     stages = {s["stage"] + ":" + s["name"]: s for s in report["stages"]}
-    assert stages["decode:frames_uint8"]["shape"] == [2, 17, 23, 3]
+    assert stages["decode:frames"]["shape"] == [2, 17, 23, 3]
     assert stages["normalise:video_bcthw"]["shape"] == [1, 3, 2, 17, 23]
     # the unet sees each unit mirrored outwards (2 px at least, to whole multiples of its
     # spatial_multiple), cropped back after; the transformers see the frames as they are
@@ -56,7 +56,7 @@ def test_inspect_shapes_json_for_every_model(model):
         assert unit_hw[0] >= 17 + 4 and unit_hw[1] >= 23 + 4
         assert stages["crop:x0_bcthw"]["shape"] == [1, 3, 2, 17, 23]
     assert stages["canonical output:eps_bcthw"]["shape"] == [1, 3, 2, *unit_hw]
-    assert stages["back to frames:frames_uint8"]["shape"] == [2, 17, 23, 3]
+    assert stages["back to frames:frames"]["shape"] == [2, 17, 23, 3]
     assert report["parameters"] > 0
     model_inputs = [s for s in report["stages"] if s["stage"] == "model input" and s["shape"]]
     expected_x = {"unet": [1, 2, 3, *unit_hw], "stdit": [1, 3, 2, 17, 23], "diffuser": [1, 3, 2, 17, 23], "segdit": [2, 3, 17, 23]}

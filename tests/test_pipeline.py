@@ -180,8 +180,8 @@ def test_the_streaming_pass_decodes_on_demand_with_pyav(tmp_path, identity_check
     backends = []
 
     class SpyReader(VideoReader):
-        def __init__(self, path, backend="auto"):
-            super().__init__(path, backend)
+        def __init__(self, path, backend="auto", bit_depth=8):
+            super().__init__(path, backend, bit_depth)
             backends.append(self.backend)
 
     monkeypatch.setattr(opening_module, "VideoReader", SpyReader)

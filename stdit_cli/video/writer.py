@@ -128,9 +128,9 @@ BIT_DEPTHS = (8, 16)
 _X264_PRESETS = ("placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast")
 #: x265 costs several times x264's CPU at the same preset name. Two steps faster and at the same CRF
 #: (x264 ``veryfast`` -> x265 ``ultrafast``) it stored denoised 10-bit DAVIS clips more faithfully
-#: than the 8-bit H.264 output (+0.14 and +0.18 dB against the clean frames) in fewer bytes (0.82-0.93x),
-#: for 2.4x the encoder's CPU; ``veryfast`` at CRF 12 was as faithful for 5.5x
-#: (``scripts/benchmark_deep_video.py``, ``scripts/results/2026-12-06_deep_video.md``)
+#: than the 8-bit H.264 output (+0.13 to +0.26 dB against the clean frames) in fewer bytes
+#: (0.79-0.94x), for 2.2-2.8x the encoder's CPU; ``veryfast`` at CRF 12 gained +0.05 to +0.21 for
+#: 5.1-5.8x (``scripts/benchmark_deep_video.py``, ``scripts/results/2026-12-06_deep_video.md``)
 X265_PRESET_STEPS = 2
 X265_CRF_OFFSET = 0
 
