@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from stdit_cli.video import VideoError, default_output_path, probe_video, resolve_output_path
+from stdit_cli.video.frame_folder import count_frames
 
 
 class BatchError(ValueError):
@@ -148,11 +149,14 @@ def prepare_output(item: BatchItem, plan: OutputPlan, overwrite: bool) -> Path:
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise VideoError(f"{item.output.parent}: cannot create the output folder ({reason})") from None
-    return resolve_output_path(item.input, item.output, overwrite)
+    return resolve_output_path(item.input, item.output, overwrite, exact=True)
 
 
 def finished_frames(output: Path) -> int | None:
-    """Frames of the video at `output`, or None when there is no file there that opens as one."""
+    """Frames of the video at `output` (or pictures of the frame folder), or None when there is
+    nothing there that opens as one."""
+    if output.is_dir():
+        return count_frames(output)
     if not output.is_file():
         return None
     try:

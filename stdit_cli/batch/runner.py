@@ -37,7 +37,8 @@ from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
 from stdit_cli.batch.report import Record, ReportWriter, rank_report_path, rank_reports, summary_table, write_report
 from stdit_cli.batch.sharding import RankGroup, Shard, ShardError
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
-from stdit_cli.video import VideoError, VideoWarning, probe_video
+from stdit_cli.video import OUTPUT_SUFFIXES, VideoError, VideoWarning, probe_video
+from stdit_cli.video.frame_folder import check_folder_output
 from stdit_cli.video.image_writer import check_image_output
 
 if TYPE_CHECKING:
@@ -199,6 +200,8 @@ def _process(batch: _Batch, item: BatchItem) -> Record:
     job = batch.job
     output_path = prepare_output(item, batch.plan, overwrite=job.overwrite or job.skip_existing)
     check_image_output(output_path, info.num_frames, job.options.lossless)  # one frame, not --lossless JPEG
+    if output_path.suffix.lower() not in OUTPUT_SUFFIXES:  # pictures back into a folder: not --lossless JPEG
+        check_folder_output(info, job.options.lossless)
     if job.skip_existing:
         frames = finished_frames(output_path)
         if frames is not None and frames >= info.num_frames:

@@ -1,6 +1,7 @@
-"""Video in and out of the denoiser: probing, decoding and encoding uint8 RGB frames.
+"""Video in and out of the denoiser: probing, decoding and encoding RGB frames.
 
-Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch.
+Frames are numpy uint8 RGB arrays `[t, H, W, 3]` (uint16 for video of more than 8 bits per
+sample); nothing here knows about torch.
 
 - `probe`: `probe_video` → `VideoInfo` (size, exact frame rate, frame count, orientation from the
   container), `VideoError`, and the PyAV helpers the reader and the writer share.
@@ -13,10 +14,13 @@ Frames are numpy uint8 RGB arrays `[t, H, W, 3]`; nothing here knows about torch
   `open_writer` (a video, or for an image extension one frame as a picture),
   `default_output_path`, `resolve_output_path`, `OutputExistsError`.
 - `image_writer`: `ImageWriter` (a one-frame input written back as a PNG, JPEG... atomically).
+- `frame_folder`: a folder of numbered pictures read as a video, and written back as one.
+- `depth`: video of more than 8 bits per sample (read as uint16), and its 8-bit view.
 - `atomic`: `PublishOnSuccess`, the writers' context manager (publish on success, else abort).
 - `fields`: interlaced frames to fields in time order and back.
 
-Imports point one way: orientation ← probe ← caveats ← reader; probe, atomic ← image_writer ← writer.
+Imports point one way: orientation ← probe ← caveats ← reader; probe, atomic ← image_writer ←
+frame_folder ← reader, writer.
 Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
 """
 

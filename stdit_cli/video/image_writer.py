@@ -53,6 +53,13 @@ def is_image_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_FORMATS
 
 
+def stores_losslessly(path: str | os.PathLike, lossless: bool) -> bool:
+    """Whether an image named ``path`` is written bit-exactly: PNG, TIFF and BMP always, WebP when
+    ``lossless`` is asked, JPEG never."""
+    image_format, always = IMAGE_FORMATS[Path(path).suffix.lower()]
+    return always or (lossless and image_format == "WEBP")
+
+
 def check_image_output(path: str | os.PathLike, num_frames: int, lossless: bool | None = None) -> None:
     """Raise `VideoError` (one line) when ``path`` is an image output that cannot hold this result:
     more than one frame, or ``lossless`` (``--lossless`` given) asked of a JPEG. Nothing to check
@@ -95,9 +102,9 @@ class ImageWriter(PublishOnSuccess):
         suffix = self.path.suffix.lower()
         if suffix not in IMAGE_FORMATS:
             raise VideoError(f"{self.path}: not an image extension (use one of {', '.join(IMAGE_SUFFIXES)})")
-        self.format, always_lossless = IMAGE_FORMATS[suffix]
+        self.format = IMAGE_FORMATS[suffix][0]
         #: whether the file stores the frame bit-exactly
-        self.lossless = always_lossless or (lossless and self.format == "WEBP")
+        self.lossless = stores_losslessly(self.path, lossless)
         self.width, self.height = int(width), int(height)
         self.full_chroma = full_chroma
         self.exif_source = exif_source

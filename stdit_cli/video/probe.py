@@ -42,7 +42,7 @@ HDR_TRANSFERS = {16: "smpte2084", 18: "arib-std-b67"}
 
 #: decoders of codecs that only store losslessly
 LOSSLESS_CODECS = frozenset({"ffv1", "ffvhuff", "huffyuv", "utvideo", "magicyuv", "rawvideo", "png", "apng", "qtrle",
-                             "r210", "v210", "v410", "y41p", "yuv4", "zlib", "lagarith"})  # fmt: skip
+                             "r210", "v210", "v410", "y41p", "yuv4", "zlib", "lagarith", "tiff", "bmp"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,9 @@ class VideoInfo:
     #: how the frames were scanned: "progressive", or interlaced with the top ("tff") or bottom
     #: ("bff") field first in time (`fields`: the pipeline denoises such video field by field)
     field_order: str = "progressive"
+    #: for a frame folder (`frame_folder`: a folder of numbered pictures read as a video), its
+    #: pictures' names in frame order; () for a video file
+    frame_files: tuple[str, ...] = ()
 
     @property
     def interlaced(self) -> bool:
@@ -243,9 +246,13 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Read a video's size, frame count and exact frame rate from its container.
 
     Raises `VideoError` for a missing or empty file, a file that is not a video (text, audio
-    only) and a video without frames.
+    only) and a video without frames. A folder of pictures is read as a video (`frame_folder`).
     """
     path = Path(path)
+    if path.is_dir():  # a frame folder, or a one-line error saying what to do with a folder of videos
+        from stdit_cli.video.frame_folder import probe_frame_folder
+
+        return probe_frame_folder(path)
     with _open_container(path) as container:
         stream = _video_stream(container, path)
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate

@@ -51,6 +51,7 @@ import av
 import numpy as np
 
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
+from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.orientation import apply_orientation
 from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path, probe_video
 
@@ -256,7 +257,9 @@ class VideoReader:
         #: 8: uint8 frames, 16: uint16 frames
         self.bit_depth = bit_depth if bit_depth is not None else (16 if info.bits_per_sample > 8 else 8)
         requested = backend
-        if backend == "auto":
+        if info.frame_files:  # a frame folder: each picture decoded by PyAV (`frame_folder`)
+            backend = "pyav"
+        elif backend == "auto":
             # decord 0.6 applies display rotations itself but gets flips wrong, and decodes 8 bits only: PyAV for those.
             backend = "decord" if decord_available() and not info.has_display_matrix and self.bit_depth == 8 else "pyav"
         if backend == "decord" and self.bit_depth != 8:
@@ -269,7 +272,10 @@ class VideoReader:
                 "inconsistently; read it with the pyav backend"
             )
         try:
-            self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info, self.bit_depth)
+            if info.frame_files:
+                self._frames = FolderFrames(info, self.bit_depth)
+            else:
+                self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info, self.bit_depth)
         except VideoError:
             if requested != "auto" or backend == "pyav":
                 raise

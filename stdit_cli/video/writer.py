@@ -61,6 +61,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess
+from stdit_cli.video.frame_folder import FrameFolderWriter, default_folder_output
 from stdit_cli.video.image_writer import IMAGE_SUFFIXES, ImageWriter, is_image_path
 from stdit_cli.video.probe import VideoError, _open_container, _video_stream, ffmpeg_path
 
@@ -81,19 +82,24 @@ def _unsupported_suffix(path: Path) -> VideoError:
 
 def default_output_path(input_path: str | os.PathLike) -> Path:
     """`<stem>.denoised.mp4` beside the input; for an image (`.png`, `.jpg`...), `<stem>.denoised`
-    with the input's own extension: a photo comes back as a photo."""
+    with the input's own extension: a photo comes back as a photo; for a frame folder, the folder
+    `<name>.denoised` (`frame_folder`)."""
     input_path = Path(input_path)
+    if input_path.is_dir():
+        return default_folder_output(input_path)
     suffix = input_path.suffix if is_image_path(input_path) else ".mp4"
     return input_path.with_name(f"{input_path.stem}.denoised{suffix}")
 
 
 def resolve_output_path(
-    input_path: str | os.PathLike, output: str | os.PathLike | None, overwrite: bool = False
+    input_path: str | os.PathLike, output: str | os.PathLike | None, overwrite: bool = False, exact: bool = False
 ) -> Path:
     """Where to write the denoised video for `input_path`.
 
     `output` None means `default_output_path(input_path)`; an existing folder, or a path ending
-    in a separator, means `<folder>/` and that name; anything else is the file itself.
+    in a separator, means `<folder>/` and that name; anything else is the file itself. With
+    `exact` (a batch's planned output), `output` is the output itself: an existing frame-folder
+    output is that folder, not a folder to write into.
     Raises `OutputExistsError` when the file exists and `overwrite` is False, and `VideoError`
     when the folder is missing, the extension is not a supported container, or the output would
     be the input itself (compared after resolving links, and by inode), whatever `overwrite` says.
@@ -101,21 +107,25 @@ def resolve_output_path(
     input_path = Path(input_path)
     if output is None:
         out = default_output_path(input_path)
-    elif str(output).endswith(("/", os.sep)) or Path(output).is_dir():
+    elif not exact and (str(output).endswith(("/", os.sep)) or Path(output).is_dir()):
         out = Path(output) / default_output_path(input_path).name
     else:
         out = Path(output)
     if not out.parent.is_dir():
         raise VideoError(f"{out}: the output folder {out.parent} does not exist")
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+    # a frame folder comes back as a folder of pictures, unless a video or picture is named
+    frames_out = input_path.is_dir() and out.suffix.lower() not in OUTPUT_SUFFIXES
+    if out.suffix.lower() not in OUTPUT_SUFFIXES and not frames_out:
         raise _unsupported_suffix(out)
     same = out.resolve() == input_path.resolve()
     if not same and out.exists() and input_path.exists():
         same = os.path.samefile(out, input_path)
     if same:
         raise VideoError(f"{out}: the output would overwrite the input video")
-    if out.is_dir():
+    if out.is_dir() and not frames_out:
         raise VideoError(f"{out}: is a folder")
+    if frames_out and out.exists() and not out.is_dir():
+        raise VideoError(f"{out}: is a file, and the frames of {input_path} go to a folder")
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out}: already exists (pass --overwrite to replace it)")
     return out
@@ -520,10 +530,19 @@ class VideoWriter(PublishOnSuccess):
 def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
                 hdr_transfer: str | None = None, metadata_source=None,
-                field_order: str | None = None, bit_depth: int = 8) -> VideoWriter | ImageWriter:  # fmt: skip
+                field_order: str | None = None, bit_depth: int = 8,
+                frame_names: tuple[str, ...] = ()) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
-    settings apply). Arguments as :class:`VideoWriter`'s."""
+    settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
+    metadata sources are that folder): ``path`` without a video or image extension is the output
+    folder, written by a :class:`~stdit_cli.video.frame_folder.FrameFolderWriter` under the same
+    names. Other arguments as :class:`VideoWriter`'s."""
+    if frame_names:
+        if Path(path).suffix.lower() not in OUTPUT_SUFFIXES:
+            return FrameFolderWriter(path, width, height, frame_names, lossless=lossless, full_chroma=full_chroma,
+                                     sources=metadata_source, bit_depth=bit_depth)  # fmt: skip
+        audio_source = metadata_source = None  # pictures: no audio, no container tags
     if is_image_path(path):
         return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma, exif_source=metadata_source,
                            bit_depth=bit_depth)  # fmt: skip

@@ -1,0 +1,128 @@
+"""A folder of numbered pictures is read as a video and comes back as a folder of pictures."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from stdit_cli.cli import main
+from stdit_cli.video import VideoError, VideoReader, probe_video
+from stdit_cli.video.frame_folder import FrameFolderWriter, frame_files
+
+
+def _frames(count: int = 7, height: int = 24, width: int = 32, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (count, height, width, 3), dtype=np.uint8)
+
+
+def _folder(path, frames: np.ndarray, suffix: str = ".png", name=lambda i: f"f{i + 1}"):
+    """Pictures named f1, f2 ... f10 (natural order differs from sorted order past 9)."""
+    path.mkdir()
+    for i, frame in enumerate(frames):
+        Image.fromarray(frame).save(path / f"{name(i)}{suffix}")
+    return path
+
+
+def _read_folder(path, names) -> np.ndarray:
+    return np.stack([np.asarray(Image.open(path / name).convert("RGB")) for name in names])
+
+
+def _denoise(*args):
+    return CliRunner().invoke(main, ["denoise", *map(str, args), "--quiet", "--json"], catch_exceptions=False)
+
+
+def _record(result) -> dict:
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_a_frame_folder_is_probed_and_read_in_natural_order(tmp_path):
+    frames = _frames(count=11)
+    folder = _folder(tmp_path / "clip", frames)
+    (folder / "notes.txt").write_text("not a frame")
+    (folder / ".f99.png").write_bytes(b"a hidden file")
+    names = frame_files(folder)
+    assert names[:3] == ("f1.png", "f2.png", "f3.png") and names[-2:] == ("f10.png", "f11.png")
+    info = probe_video(folder)
+    assert (info.num_frames, info.width, info.height, info.fps, info.lossless) == (11, 32, 24, 25, True)
+    with VideoReader(folder) as reader:
+        assert reader.keyframes() == list(range(11))  # every picture decodes on its own
+        np.testing.assert_array_equal(reader.read(0, 11), frames)
+        np.testing.assert_array_equal(reader.read(9, 11), frames[9:])
+
+
+def test_folders_that_are_not_frames_fail_in_one_line(tmp_path):
+    empty = tmp_path / "videos"
+    empty.mkdir()
+    (empty / "a.mp4").write_bytes(b"")
+    with pytest.raises(VideoError, match="no pictures .* find .* stdit denoise --inputs-from -"):
+        probe_video(empty)
+    mixed = _folder(tmp_path / "mixed", _frames(2))
+    Image.fromarray(_frames(1)[0]).save(mixed / "f3.jpg")
+    with pytest.raises(VideoError, match=r"several formats \(1 \.jpg, 2 \.png\)"):
+        probe_video(mixed)
+    sizes = _folder(tmp_path / "sizes", _frames(2))
+    Image.fromarray(_frames(1, height=30)[0]).save(sizes / "f3.png")
+    with VideoReader(sizes) as reader, pytest.raises(VideoError, match="f3.png: is 32x30, the folder's first picture 32x24"):
+        reader.read(0, 3)
+
+
+def test_the_cli_writes_a_frame_folder_back_as_pictures_of_the_same_names(tmp_path, identity_checkpoint):
+    frames = _frames(count=11)
+    folder = _folder(tmp_path / "clip", frames)
+    result = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "clip.denoised"
+    record = _record(result)
+    assert (record["output"], record["frames"], record["lossless"]) == (str(out), 11, True)
+    assert sorted(os.listdir(out)) == sorted(frame_files(folder))
+    # identity model, PNG in and out: the frames back bit for bit, each under its own name
+    np.testing.assert_array_equal(_read_folder(out, frame_files(folder)), frames)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip", "clip.denoised"]  # no temporary left
+
+    again = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5")
+    assert again.exit_code == 1 and "already exists (pass --overwrite" in again.output
+    skipped = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "--skip-existing")
+    assert _record(skipped)["status"] == "skipped"
+    (out / "f1.png").unlink()  # an incomplete folder is done again
+    redone = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "--skip-existing")
+    assert _record(redone)["status"] == "ok" and len(os.listdir(out)) == 11
+
+    video = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", tmp_path / "clip.mkv")
+    assert video.exit_code == 0, video.output
+    with VideoReader(tmp_path / "clip.mkv") as reader:
+        assert reader.info.fps == 25
+        np.testing.assert_array_equal(reader.read(0, len(reader)), frames)
+
+
+def test_jpeg_frames_come_back_as_jpeg_and_refuse_lossless(tmp_path, identity_checkpoint):
+    folder = _folder(tmp_path / "scan", _frames(count=3), suffix=".jpg", name=lambda i: f"{i:04d}")
+    result = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(tmp_path / "out" / "scan.denoised")) == ["0000.jpg", "0001.jpg", "0002.jpg"]
+    assert _record(result)["lossless"] is False
+    refused = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "--overwrite", "-o", tmp_path / "out")
+    assert refused.exit_code == 1 and "JPEG frames cannot be written back losslessly" in refused.output
+
+
+def test_an_aborted_folder_leaves_nothing_and_a_replaced_one_is_swapped_whole(tmp_path):
+    frames = _frames(count=3)
+    names = ("a.png", "b.png", "c.png")
+    with pytest.raises(RuntimeError):
+        with FrameFolderWriter(tmp_path / "out", 32, 24, names) as writer:
+            writer.write(frames[:2])
+            raise RuntimeError("stopped")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(VideoError, match="wrote 2 of 3 frames"):
+        with FrameFolderWriter(tmp_path / "out", 32, 24, names) as writer:
+            writer.write(frames[:2])
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old.png").write_bytes(b"an earlier output")
+    with FrameFolderWriter(tmp_path / "out", 32, 24, names) as writer:
+        writer.write(frames)
+    assert sorted(os.listdir(tmp_path / "out")) == list(names)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
