@@ -563,6 +563,32 @@ def test_the_output_keeps_the_sources_container_tags(tmp_path, suffix, audio):
         assert tags["creation_time"].startswith("2024-05-01T10:20:30")
 
 
+@pytest.mark.parametrize("suffix", [".mov", ".mp4", ".mkv"])
+def test_a_camera_files_timecode_is_kept(tmp_path, suffix, identity_checkpoint):
+    # a camera's MOV: a QuickTime timecode track (drop-frame at 29.97), and its sound
+    source = tmp_path / "A001C003.mov"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30000/1001",
+                    "-f", "lavfi", "-i", "sine=frequency=440", "-t", "0.2", "-c:v", "libx264", "-c:a", "aac",
+                    "-timecode", "10:20:30;12", str(source)], check=True)  # fmt: skip
+    assert probe_video(source).timecode == "10:20:30;12"
+    from click.testing import CliRunner
+
+    from stdit_cli.cli import main
+
+    out = tmp_path / f"out{suffix}"
+    result = CliRunner().invoke(main, ["denoise", str(source), "-o", str(out), "--checkpoint", str(identity_checkpoint),
+                                       "--sigma", "5", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert probe_video(out).timecode == "10:20:30;12"
+    with av.open(str(out)) as container:
+        kinds = sorted(stream.type for stream in container.streams)
+    assert kinds == (["audio", "data", "video"] if suffix != ".mkv" else ["audio", "video"])  # MP4/MOV: a tmcd track
+    plain = tmp_path / "plain.mp4"
+    with VideoWriter(plain, 64, 48, Fraction(25)) as writer:
+        writer.write(np.zeros((2, 48, 64, 3), np.uint8))
+    assert probe_video(plain).timecode is None
+
+
 def test_a_writer_publishes_only_when_its_block_succeeds():
     from stdit_cli.video.atomic import PublishOnSuccess
 

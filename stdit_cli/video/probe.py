@@ -74,6 +74,10 @@ class VideoInfo:
     #: for a frame folder (`frame_folder`: a folder of numbered pictures read as a video), its
     #: pictures' names in frame order; () for a video file
     frame_files: tuple[str, ...] = ()
+    #: the SMPTE timecode of the first frame ("01:02:03:04", drop-frame "01:02:03;04") that camera
+    #: files carry (a QuickTime `tmcd` track, an MXF or Matroska tag); None where there is none.
+    #: Editors sync takes and sound by it: the output keeps it (`writer`)
+    timecode: str | None = None
 
     @property
     def interlaced(self) -> bool:
@@ -242,6 +246,19 @@ def _x264_settings(path: Path) -> bytes:
     return b""
 
 
+#: a SMPTE timecode as FFmpeg writes and reads it: HH:MM:SS:FF, drop-frame with ; or . before the frames
+_TIMECODE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.]\d{2,3}$")
+
+
+def _timecode(container: av.container.InputContainer, video) -> str | None:
+    """The first frame's timecode: the video stream's tag, a timecode (``tmcd``) track's, or the file's."""
+    for metadata in (video.metadata, *(s.metadata for s in container.streams.data), container.metadata):
+        for key, value in metadata.items():
+            if key.lower() == "timecode" and _TIMECODE.match(str(value).strip()):
+                return str(value).strip()
+    return None
+
+
 def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Read a video's size, frame count and exact frame rate from its container.
 
@@ -281,6 +298,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         profile = stream.codec_context.profile or ""
         hdr_transfer = HDR_TRANSFERS.get(int(stream.codec_context.color_trc or 0))
         context_field_order = int(getattr(stream.codec_context, "field_order", 0) or 0)
+        timecode = _timecode(container, stream)
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         frame = first_frame(container, _video_stream(container, path))
@@ -306,4 +324,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         hdr_transfer=hdr_transfer,
         subtitle_streams=subtitle_streams,
         field_order=field_order,
+        timecode=timecode,
     )

@@ -36,7 +36,8 @@ Metadata: the container tags of `metadata_source` (`stdit denoise` gives the inp
 creation time, title, a phone's location, make and model (in .mp4/.m4v/.mov as `mdta` keys too,
 `-movflags use_metadata_tags`, where Apple's `com.apple.quicktime.*` keys live), so a photo library
 files the output with the original. Stream-level side data (a display matrix: the frames are
-already upright) is not copied.
+already upright) is not copied. A camera file's timecode (`timecode`, `VideoInfo.timecode`) is
+set on the video stream, which MP4/MOV store as a QuickTime `tmcd` track and Matroska as a tag.
 
 Atomicity: FFmpeg writes `.<stem>.stdit-tmp-XXXXXXXX<ext>` in the target folder (same file
 system, the extension picks the muxer), renamed into place with `os.replace` only when everything
@@ -306,6 +307,8 @@ class VideoWriter(PublishOnSuccess):
             progressive.
         bit_depth: 8 (default): uint8 frames, an 8-bit output; 16: uint16 frames (0..65535), a
             10-bit output (lossless: 16-bit FFV1, 12-bit HEVC); see the module docstring.
+        timecode: the SMPTE timecode of the first frame ("01:02:03:04"; `VideoInfo.timecode`),
+            stored with the video; None: none.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -325,6 +328,7 @@ class VideoWriter(PublishOnSuccess):
         metadata_source: str | os.PathLike | None = None,
         field_order: str | None = None,
         bit_depth: int = 8,
+        timecode: str | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -351,6 +355,8 @@ class VideoWriter(PublishOnSuccess):
         self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
         self._with_audio = len(self._audio_codecs) > 0
         self._metadata_source = Path(metadata_source) if metadata_source is not None else None
+        # on the video stream, which the audio pass copies: MP4/MOV make it a `tmcd` track each time
+        self._timecode = [] if timecode is None else ["-metadata:s:v:0", f"timecode={timecode}"]
         self._process = None
         self._temp_paths: list[Path] = []
         self._stderr = None
@@ -373,7 +379,7 @@ class VideoWriter(PublishOnSuccess):
             *_ffmpeg_quiet(),
             "-f", "rawvideo", "-pix_fmt", "rgb24" if self.bit_depth == 8 else "rgb48le", "-s", f"{self.width}x{self.height}",
             "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0", *metadata,
-            "-map", "0:v:0", *codec_args,
+            "-map", "0:v:0", *codec_args, *self._timecode,
             *_movflags(suffix, faststart=last_pass, tags=tags), ffmpeg_path(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
@@ -530,8 +536,8 @@ class VideoWriter(PublishOnSuccess):
 def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction | int, audio_source=None,
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
                 hdr_transfer: str | None = None, metadata_source=None,
-                field_order: str | None = None, bit_depth: int = 8,
-                frame_names: tuple[str, ...] = ()) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
+                field_order: str | None = None, bit_depth: int = 8, frame_names: tuple[str, ...] = (),
+                timecode: str | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
@@ -548,4 +554,4 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                            bit_depth=bit_depth)  # fmt: skip
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
-                       field_order=field_order, bit_depth=bit_depth)  # fmt: skip
+                       field_order=field_order, bit_depth=bit_depth, timecode=timecode)  # fmt: skip
