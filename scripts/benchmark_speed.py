@@ -70,7 +70,12 @@ MODES = {
     # the original default settings (half-window overlap, fp32): the "before" of the speed changes
     "old-default": ("--window-overlap 2 --precision fp32", ["--window-overlap", "2", "--precision", "fp32"]),
     "compile": ("--compile", ["--compile"]),
+    # on a GPU the automatic batch size takes half the free memory (63-68 GiB on an H200 at 1080p):
+    # what smaller batches cost there is the next GPU session's question
+    "batch1": ("--batch-size 1", ["--batch-size", "1"]),
     "batch4": ("--batch-size 4", ["--batch-size", "4"]),
+    "batch8": ("--batch-size 8", ["--batch-size", "8"]),
+    "batch16": ("--batch-size 16", ["--batch-size", "16"]),
     # the quality operating point: a self-ensemble over symmetric views of each window
     "ensemble2": ("--ensemble 2", ["--ensemble", "2"]),
     "ensemble4": ("--ensemble 4", ["--ensemble", "4"]),

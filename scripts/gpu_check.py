@@ -17,7 +17,9 @@
 
 On a lent machine (bare: no diffusers, decord or imageio-ffmpeg) after ``. scripts/device_setup.sh``;
 the run of 2026-12-04: ``python3 scripts/gpu_check.py --data .benchdata --out /tmp/check --frames 60 300
---modes default fast --model-only`` (.benchdata: the first 20 frames of DAVIS bmx-trees).
+--modes default fast --model-only`` (.benchdata: the first 20 frames of DAVIS bmx-trees). Next:
+``--frames 120 --modes default batch4 batch8 batch16 fast``: the automatic batch size took 63-68 GiB
+of the H200 at 1080p, and what a bounded one costs in speed decides the default bound.
 
 Writes ``gpu_check.json`` (and the speed benchmark's files) under ``--out``; exits 1 if a check fails.
 """
