@@ -38,13 +38,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_common import FFMPEG  # noqa: E402
 from validation_suite import load_clip  # noqa: E402
 
-import stdit_cli.video.writer as writer_module  # noqa: E402
+import stdit_cli.video.encoding as encoding  # noqa: E402
 from stdit_cli.video import VideoReader, VideoWriter  # noqa: E402
 
 FPS = Fraction(25)
@@ -106,7 +105,7 @@ def banding(frames: np.ndarray, clean: np.ndarray, run: int = 16) -> float:
 def encode(frames_255: np.ndarray, path: Path, bit_depth: int, setting: tuple[int, int] = (2, 0)) -> float:
     """Encode as `stdit denoise` writes a lossy 4:2:0 output, a deep one with x265 ``setting`` =
     (presets faster than x264's, CRF offset); return the encoder's CPU seconds."""
-    writer_module.X265_PRESET_STEPS, writer_module.X265_CRF_OFFSET = setting
+    encoding.X265_PRESET_STEPS, encoding.X265_CRF_OFFSET = setting
     frames = (np.round(frames_255).astype(np.uint8) if bit_depth == 8
               else np.round(frames_255 * 257).astype(np.uint16))  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -133,7 +132,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/deep_video/result"))
     args = parser.parse_args()
     settings = [tuple(int(v) for v in text.split(":")) for text in args.x265]
-    names = [f"{writer_module._X264_PRESETS[writer_module._X264_PRESETS.index('veryfast') + steps]} CRF {10 + offset}"
+    names = [f"{encoding._X264_PRESETS[encoding._X264_PRESETS.index('veryfast') + steps]} CRF {10 + offset}"
              for steps, offset in settings]  # fmt: skip
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -158,12 +157,12 @@ def main() -> None:
             row["h264 8-bit cpu"] = encode(denoised8, path, 8)
             row["h264 8-bit"], row["h264 8-bit bytes"] = psnr(read_255(path), clean), path.stat().st_size
             row["bands h264 8-bit"] = banding(read_255(path), clean)
-            for setting, encoding in zip(settings, names):
-                path = args.work / f"{stem}_hevc_{encoding.replace(' ', '')}.mp4"
-                row[f"{encoding} cpu"] = encode(denoised16, path, 16, setting)
+            for setting, label in zip(settings, names):
+                path = args.work / f"{stem}_hevc_{label.replace(' ', '')}.mp4"
+                row[f"{label} cpu"] = encode(denoised16, path, 16, setting)
                 decoded = read_255(path)
-                row[encoding], row[f"{encoding} bytes"] = psnr(decoded, clean), path.stat().st_size
-                row[f"bands {encoding}"] = banding(decoded, clean)
+                row[label], row[f"{label} bytes"] = psnr(decoded, clean), path.stat().st_size
+                row[f"bands {label}"] = banding(decoded, clean)
             rows.append(row)
             print(json.dumps(row), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--crop", type=int, default=192)
     args = parser.parse_args()
     clips = {s: load_clip(s, args.frames, args.crop) for s in args.sequences}
-    print(f"| scheduler | steps | " + " | ".join(f"PSNR sigma {s:g}" for s in args.sigmas) + " |")
+    print("| scheduler | steps | " + " | ".join(f"PSNR sigma {s:g}" for s in args.sigmas) + " |")
     print("|---|---:|" + "---:|" * len(args.sigmas))
     noisy_row = []
     for sigma in args.sigmas:

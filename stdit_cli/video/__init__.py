@@ -10,9 +10,10 @@ sample); nothing here knows about torch.
   said as `VideoWarning`s.
 - `reader`: `VideoReader` (decord by default, PyAV fallback), `decord_available`,
   `cheap_frame_sample` (frames spread over a video that decode without long seeks).
-- `writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio copy, atomic rename),
-  `open_writer` (a video, or for an image extension one frame as a picture),
-  `default_output_path`, `resolve_output_path`, `OutputExistsError`.
+- `writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio and tags copied, atomic rename),
+  `open_writer` (a video, or for an image extension one frame as a picture, or a frame folder).
+- `encoding`: the output's codec, pixel format and colour tags (H.264; HEVC Main 10 for deep video).
+- `output_paths`: `default_output_path`, `resolve_output_path`, `OutputExistsError`.
 - `image_writer`: `ImageWriter` (a one-frame input written back as a PNG, JPEG... atomically).
 - `frame_folder`: a folder of numbered pictures read as a video, and written back as one.
 - `depth`: video of more than 8 bits per sample (read as uint16), and its 8-bit view.
@@ -20,21 +21,15 @@ sample); nothing here knows about torch.
 - `fields`: interlaced frames to fields in time order and back.
 
 Imports point one way: orientation ← probe ← caveats ← reader; probe, atomic ← image_writer ←
-frame_folder ← reader, writer.
+frame_folder ← output_paths, reader, writer; encoding, output_paths ← writer.
 Import from here (`from stdit_cli.video import VideoReader`); the split is only for file size.
 """
 
 from stdit_cli.video.caveats import VideoWarning
 from stdit_cli.video.probe import VideoError, VideoInfo, probe_video
 from stdit_cli.video.reader import VideoReader, cheap_frame_sample, decord_available
-from stdit_cli.video.writer import (
-    OUTPUT_SUFFIXES,
-    OutputExistsError,
-    VideoWriter,
-    default_output_path,
-    open_writer,
-    resolve_output_path,
-)
+from stdit_cli.video.output_paths import OUTPUT_SUFFIXES, OutputExistsError, default_output_path, resolve_output_path
+from stdit_cli.video.writer import VideoWriter, open_writer
 
 __all__ = [
     "OUTPUT_SUFFIXES",
