@@ -247,7 +247,7 @@ def model_only(model_name: str, width: int, height: int, device: torch.device, p
     timestep = torch.full((1,), 300, device=device)
     predict = denoiser._predict(denoiser.precision)
     with torch.inference_mode():
-        # the unet's temporal convolutions call oneDNN directly at inference (unet_stic._conv3d_over_time)
+        # the unet's temporal convolutions call oneDNN directly at inference (unet_fusions._conv3d_over_time)
         with FlopCounterMode(display=False, custom_mapping={torch.ops.aten.mkldnn_convolution: _mkldnn_conv_flop}) as counter:
             predict(unit, timestep)
         flops = counter.get_total_flops()

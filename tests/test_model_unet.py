@@ -11,7 +11,9 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from stdit_cli.models.unet_stic import TemporalConv, UNetSTIC, UNetSTICOutput, _conv3d_over_time
+from stdit_cli.models.unet_blocks import TemporalConv
+from stdit_cli.models.unet_fusions import _conv3d_over_time
+from stdit_cli.models.unet_stic import UNetSTIC, UNetSTICOutput
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "unet"
 
@@ -435,7 +437,7 @@ def test_attention_layers_match_diffusers_transformers_with_the_same_weights():
 def test_lean_resnet_block_matches_diffusers_block(in_channels, shared_temb):
     from diffusers.models.resnet import ResnetBlock2D
 
-    from stdit_cli.models.unet_stic import LeanResnetBlock2D
+    from stdit_cli.models.unet_blocks import LeanResnetBlock2D
 
     torch.manual_seed(0)
     lean = LeanResnetBlock2D(in_channels=in_channels, out_channels=8, temb_channels=16, groups=4)
@@ -486,7 +488,7 @@ def test_cross_attention_with_one_context_token_skips_the_queries_and_keeps_the_
 @pytest.mark.parametrize("autocast", [False, True])
 def test_convolution_plus_fuses_the_residual_sum_at_cpu_inference(dims, autocast):
     """conv + residual as oneDNN's post-op: the sum of the two calls (to one bf16 step), in channels-last layout."""
-    from stdit_cli.models.unet_stic import _fuses_residual, convolution_plus
+    from stdit_cli.models.unet_fusions import _fuses_residual, convolution_plus
 
     torch.manual_seed(0)
     layout = torch.channels_last if dims == 2 else torch.channels_last_3d
@@ -516,13 +518,13 @@ def test_convolution_plus_fuses_the_residual_sum_at_cpu_inference(dims, autocast
 
 
 def test_convolution_plus_falls_back_to_two_calls_where_onednn_refuses(monkeypatch):
-    import stdit_cli.models.unet_stic as unet_stic
+    import stdit_cli.models.unet_fusions as fusions
 
     def refuse(*args):
         raise RuntimeError("mkldnn::_convolution_pointwise: not supported on this build")
 
-    monkeypatch.setattr(unet_stic, "_onednn_convolution_add", refuse)
-    monkeypatch.setattr(unet_stic, "_fused_residual_ok", True)
+    monkeypatch.setattr(fusions, "_onednn_convolution_add", refuse)
+    monkeypatch.setattr(fusions, "_fused_residual_ok", True)
     torch.manual_seed(0)
     inputs, residual = (torch.randn(2, 8, 6, 10).to(memory_format=torch.channels_last) for _ in range(2))
     weight, bias = torch.randn(8, 8, 3, 3), torch.randn(8)
@@ -531,10 +533,10 @@ def test_convolution_plus_falls_back_to_two_calls_where_onednn_refuses(monkeypat
         return F.conv2d(x, w, b, padding=1)
 
     with torch.inference_mode():
-        out = unet_stic.convolution_plus(convolve, inputs, weight, bias, residual, (1, 1))
+        out = fusions.convolution_plus(convolve, inputs, weight, bias, residual, (1, 1))
         torch.testing.assert_close(out, residual + convolve(inputs, weight, bias))
-        assert not unet_stic._fused_residual_ok  # not tried again
-        assert not unet_stic._fuses_residual(inputs, residual)
+        assert not fusions._fused_residual_ok  # not tried again
+        assert not fusions._fuses_residual(inputs, residual)
 
 
 def test_temporal_attention_runs_its_few_tokens_as_matmuls_at_inference_with_the_same_sums(monkeypatch):
