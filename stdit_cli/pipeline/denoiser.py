@@ -1,4 +1,4 @@
-"""Denoise one video file: decode → windows/tiles → sampler + backbone → blend → encode.
+"""Denoise one video file: decode → shots → windows/tiles → sampler + backbone → blend → encode.
 
 ``VideoDenoiser`` holds one loaded model for many videos (one model load per batch).
 """
@@ -23,6 +23,7 @@ from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
 from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
+from stdit_cli.pipeline.shots import SignedChunk, split_shots, with_signatures
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
@@ -106,6 +107,15 @@ def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progr
             if progress is not None:
                 progress(done, total)
     return done
+
+
+def _by_shot(blender: StreamingBlender, chunks: Iterator[SignedChunk], shots: list[int]) -> Iterator[np.ndarray]:
+    """Denoised chunks, each shot a video of its own (`shots` gets each one's frame count): no window spans a cut."""
+    for shot in split_shots(chunks):
+        shots.append(0)
+        for denoised in blender.run(shot):
+            shots[-1] += len(denoised)
+            yield denoised
 
 
 class CompiledForward:
@@ -328,12 +338,16 @@ class VideoDenoiser:
                 lost = bits_lost(info, writer.stored_bits, writer.stored_as)
                 if lost is not None:
                     warnings.warn(f"{input_path}: {lost}", VideoWarning, stacklevel=1)
-                with Prefetcher(self._frame_chunks(reader, opening.leading), QUEUE_DEPTH) as chunks:
-                    if order is None:
-                        done = _stream(blender.run(chunks), writer, info.num_frames, progress)
-                    else:
-                        fields = blender.run(split_chunks(chunks, order))
-                        done = _stream(weave_chunks(fields, order), writer, info.num_frames, progress)
+                chunks = self._frame_chunks(reader, opening.leading)
+                if order is not None:  # the fields, in the order they were shot
+                    chunks = split_chunks(chunks, order)
+                shots: list[int] = []  # frames of each shot (an edited video's cuts: `shots`)
+                # decoded, and each frame's shot signature taken, in the decode thread
+                with Prefetcher(with_signatures(chunks), QUEUE_DEPTH) as signed_chunks:
+                    denoised = _by_shot(blender, signed_chunks, shots)
+                    if order is not None:
+                        denoised = weave_chunks(denoised, order)
+                    done = _stream(denoised, writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")
         return DenoiseResult(
@@ -358,4 +372,5 @@ class VideoDenoiser:
             noise=options.noise,
             lossless=writer.lossless,
             bits=writer.stored_bits,
+            shots=len(shots),
         )

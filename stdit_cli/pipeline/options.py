@@ -109,6 +109,7 @@ class DenoiseResult:
     noise: str = "gaussian"  # --noise as run (DenoiseOptions.resolve_noise)
     lossless: bool = False  # the output is stored losslessly (DenoiseOptions.output_lossless)
     bits: int = 8  # bits per sample the output stores (10 for a deep source's lossy video: video.depth)
+    shots: int = 1  # shots the video was denoised as, one after the other (cuts: pipeline.shots)
 
     @property
     def fps(self) -> float:

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Where a hard cut reads, against consecutive frames of one shot: calibrates `pipeline.shots.CUT_LEVEL`.
+
+The shot detector compares the colour histograms of consecutive frames' thumbnails
+(`pipeline.shots.frame_signature`, `shot_change`: 0 the same colours, 1 none in common). This
+measures that distance, and beside it the mean absolute luma difference of the thumbnails (what a
+detector on pixel differences would read), for
+
+- consecutive frames of one shot: every DAVIS sequence (the fastest motion here: motocross,
+  drift, scooter), Vid4 and the validation suite's cel-style animations of the five held-out
+  sequences, clean and with Gaussian noise of sigma 25 and 50 (noise that the thumbnails must
+  average out), at their size and area-downscaled to 176x144;
+- cuts: the first frame of each DAVIS sequence against the last of the one before it, and
+  consecutive Kodak24 photos (cropped to one size), with the same noise and sizes.
+
+The detector must put every "same shot" value below its level and every cut above it.
+
+With ``--denoise``, what the split buys: the five held-out DAVIS sequences of the validation suite,
+``--cut-frames`` frames each, back to back (four hard cuts), Gaussian noise of sigma 25 stored
+losslessly, through the shipped default with ``--sigma 25``, once split into shots and once as
+one stream (``pipeline.shots.CUT_LEVEL`` set above 1): PSNR of the frames next to a cut (two on
+each side) and of all frames.
+
+    python scripts/probe_shot_cuts.py --out scripts/results/2026-12-06_shot_cuts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stdit_cli.pipeline.shots import CUT_LEVEL, colour_thumbnail, frame_signature, shot_change  # noqa: E402
+
+TINY = (176, 144)
+
+
+def frames_of(folder: Path, limit: int | None = None) -> list[np.ndarray]:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg"))[:limit]
+    return [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+
+
+def variant(frame: np.ndarray, size: tuple[int, int] | None, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    if size is not None:
+        frame = np.asarray(Image.fromarray(frame).resize(size, Image.BOX))
+    if sigma:
+        frame = np.clip(np.round(frame + sigma * rng.standard_normal(frame.shape)), 0, 255).astype(np.uint8)
+    return frame
+
+
+def changes(pairs: list[tuple[np.ndarray, np.ndarray]], size, sigma: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(histogram distance, mean absolute luma difference of the thumbnails) of each pair."""
+    rng = np.random.default_rng(seed)
+    distances, luma = [], []
+    for a, b in pairs:
+        a, b = variant(a, size, sigma, rng), variant(b, size, sigma, rng)
+        distances.append(shot_change(frame_signature(a), frame_signature(b)))
+        weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        luma.append(float(np.abs((colour_thumbnail(a) - colour_thumbnail(b)) @ weights).mean()))
+    return np.array(distances), np.array(luma)
+
+
+def crop_to(frame: np.ndarray, height: int, width: int) -> np.ndarray:
+    top, left = (frame.shape[0] - height) // 2, (frame.shape[1] - width) // 2
+    return frame[top : top + height, left : left + width]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--frames", type=int, default=30, help="frames per sequence (consecutive pairs)")
+    parser.add_argument("--out", type=Path, default=Path("runs/shot_cuts"))
+    parser.add_argument("--denoise", action="store_true", help="also denoise back-to-back sequences with and without the split")
+    parser.add_argument("--cut-frames", type=int, default=8)
+    args = parser.parse_args()
+    davis = sorted(p for p in (args.data / "davis2016_val_480p").iterdir() if p.is_dir())
+    sequences = {f"davis/{p.name}": frames_of(p, args.frames) for p in davis}
+    names = list(sequences)  # DAVIS only: back to back, one another's cuts
+    cuts = [(sequences[names[i - 1]][-1], sequences[names[i]][0]) for i in range(1, len(names))]
+    sequences |= {f"vid4/{p.name}": frames_of(p, args.frames) for p in sorted((args.data / "vid4").iterdir()) if p.is_dir()}
+    same = [(a, b) for frames in sequences.values() for a, b in zip(frames[:-1], frames[1:])]
+    # cel-style animation (flat colours: the spikiest histograms), the validation suite's own clips
+    from validation_suite import load_clip
+
+    for name in HELD_OUT:
+        frames = load_clip(args.data, f"anim/{name}", args.frames)
+        same += list(zip(frames[:-1], frames[1:]))
+    kodak = [crop_to(frame, 512, 512) for frame in frames_of(args.data / "kodak24")]
+    cuts += list(zip(kodak[:-1], kodak[1:]))
+    rows = []
+    for size_name, size in (("native", None), ("176x144", TINY)):
+        for sigma in (0.0, 25.0, 50.0):
+            within, within_luma = changes(same, size, sigma, seed=1)
+            across, across_luma = changes(cuts, size, sigma, seed=2)
+            rows.append({"size": size_name, "sigma": sigma, "same_shot_pairs": len(within), "same_shot_max": float(within.max()),
+                         "same_shot_p99": float(np.percentile(within, 99)), "cut_pairs": len(across),
+                         "cut_min": float(across.min()), "cut_p5": float(np.percentile(across, 5)),
+                         "same_shot_over_level": int((within >= CUT_LEVEL).sum()), "cuts_under_level": int((across < CUT_LEVEL).sum()),
+                         "same_shot_luma_max": float(within_luma.max()), "cut_luma_min": float(across_luma.min())})  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    lines = [f"`python scripts/probe_shot_cuts.py {' '.join(sys.argv[1:])}`", "",
+             f"Histogram distance of consecutive frames' thumbnails (0..1); the detector's level: {CUT_LEVEL:g}. Beside it, the "
+             "mean absolute luma difference of the thumbnails (0..255), which no level separates.", "",
+             "| size | sigma | same-shot pairs | same shot: max / 99th percentile | cuts | cuts: min / 5th percentile | same shot read as cuts | cuts missed | luma difference: same shot max / cuts min |",
+             "|---|---:|---:|---|---:|---|---:|---:|---|"]  # fmt: skip
+    for r in rows:
+        lines.append(f"| {r['size']} | {r['sigma']:g} | {r['same_shot_pairs']} | {r['same_shot_max']:.3f} / {r['same_shot_p99']:.3f} | "
+                     f"{r['cut_pairs']} | {r['cut_min']:.3f} / {r['cut_p5']:.3f} | {r['same_shot_over_level']} | {r['cuts_under_level']} | "
+                     f"{r['same_shot_luma_max']:.1f} / {r['cut_luma_min']:.1f} |")  # fmt: skip
+    if args.denoise:
+        lines += ["", *denoise_across_cuts(args)]
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
+
+
+def denoise_across_cuts(args) -> list[str]:
+    """Rows for the back-to-back held-out sequences, split into shots and not."""
+    import stdit_cli.pipeline.shots as shots
+    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+    from stdit_cli.video import VideoReader, VideoWriter
+    from stdit_cli.weights import resolve_checkpoint
+
+    clean = np.concatenate([np.stack(frames_of(args.data / "davis2016_val_480p" / name, args.cut_frames)) for name in HELD_OUT])
+    noisy = np.clip(np.round(clean + 25.0 * np.random.default_rng(7).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
+    work = args.out.parent / "shot_cuts_work"
+    work.mkdir(parents=True, exist_ok=True)
+    with VideoWriter(work / "noisy.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
+        writer.write(noisy)
+    near = np.zeros(len(clean), bool)
+    for cut in range(args.cut_frames, len(clean), args.cut_frames):
+        near[cut - 2 : cut + 2] = True
+    denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=25.0, lossless=True))
+    rows = []
+    for label, level in (("one stream (until 2026-12-06)", 2.0), ("split into shots", shots.CUT_LEVEL)):
+        default, shots.CUT_LEVEL = shots.CUT_LEVEL, level
+        try:
+            result = denoiser.denoise_file(work / "noisy.mkv", work / "out.mkv")
+        finally:
+            shots.CUT_LEVEL = default
+        with VideoReader(work / "out.mkv") as reader:
+            out = reader.read(0, len(reader)).astype(np.float64)
+        mse = ((out - clean) ** 2).mean(axis=(1, 2, 3))
+        rows.append(f"| {label} | {result.shots} | {10 * np.log10(255**2 / mse[near].mean()):.2f} | "
+                    f"{10 * np.log10(255**2 / mse[~near].mean()):.2f} | {10 * np.log10(255**2 / mse.mean()):.2f} |")  # fmt: skip
+        print(rows[-1], flush=True)
+    return [f"{len(HELD_OUT)} held-out DAVIS sequences, {args.cut_frames} frames each, back to back; sigma 25; the shipped default, `--sigma 25`:", "",
+            "| | shots | frames next to a cut (dB) | the other frames | all |", "|---|---:|---:|---:|---:|", *rows]  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Shot boundaries: an edited video's cuts split the frame stream, and no window spans one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from click.testing import CliRunner
+
+from stdit_cli.cli import main
+from stdit_cli.pipeline.shots import frame_signature, shot_change, split_shots, with_signatures
+from stdit_cli.video import VideoReader, VideoWriter
+
+
+def _scene(count: int, tint: tuple[int, int, int], seed: int, height: int = 48, width: int = 64, speed: int = 0) -> np.ndarray:
+    """A landscape in ``tint``'s colours (smooth hills, fine random texture), panning ``speed`` pixels a frame."""
+    rng = np.random.default_rng(seed)
+    canvas_width = width + count * speed
+    y, x = np.mgrid[0:height, 0:canvas_width]
+    hills = 0.5 + 0.25 * np.sin(x / 37 + seed) + 0.2 * np.sin(y / 23 + x / 61)
+    texture = np.kron(rng.random((height // 4 + 1, canvas_width // 4 + 1)), np.ones((4, 4)))[:height, :canvas_width]
+    canvas = (0.8 * hills + 0.2 * texture)[..., None] * np.array(tint) + 30  # [H, W', 3]
+    return np.clip(np.stack([canvas[:, t * speed : t * speed + width] for t in range(count)]), 0, 255).astype(np.uint8)
+
+
+def _noisy(frames: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    noise = sigma * np.random.default_rng(seed).standard_normal(frames.shape)
+    return np.clip(np.round(frames + noise), 0, 255).astype(np.uint8)
+
+
+def _shots(frames: np.ndarray, chunk: int) -> list[int]:
+    chunks = [frames[i : i + chunk] for i in range(0, len(frames), chunk)]
+    lengths = []
+    for shot in split_shots(with_signatures(chunks)):
+        lengths.append(sum(len(c) for c in shot))
+    return lengths
+
+
+def test_a_cut_splits_the_stream_wherever_it_falls_and_keeps_every_frame():
+    video = np.concatenate([_scene(6, (200, 120, 40), 1, speed=3), _scene(7, (40, 90, 210), 2, speed=3), _scene(3, (120, 200, 60), 3)])
+    for chunk in (1, 3, 4, 6, 16):  # cuts inside chunks, on their edges, one chunk for all
+        assert _shots(video, chunk) == [6, 7, 3], chunk
+    chunks = [video[i : i + 4] for i in range(0, len(video), 4)]
+    frames = np.concatenate([c for shot in split_shots(chunks) for c in shot])  # plain chunks too
+    np.testing.assert_array_equal(frames, video)
+
+
+def test_motion_and_heavy_noise_are_no_cut_and_a_cut_reads_through_noise():
+    panning = _scene(12, (180, 140, 90), 4, height=96, width=128, speed=8)  # a sixteenth of the frame a step
+    assert _shots(panning, 4) == [12]
+    assert _shots(_noisy(panning, 50), 4) == [12]
+    video = np.concatenate([_scene(5, (200, 120, 40), 1), _scene(5, (40, 90, 210), 2)])
+    assert _shots(_noisy(video, 50), 4) == [5, 5]
+    same = frame_signature(video[0])
+    assert shot_change(same, same) == 0.0 and 0.0 < shot_change(same, frame_signature(video[-1])) <= 1.0
+    deep = frame_signature(video[0].astype(np.uint16) * 257)  # 16-bit frames read alike
+    assert shot_change(same, deep) < 1e-6
+
+
+def _denoise(*args):
+    return CliRunner().invoke(main, ["denoise", *map(str, args), "--quiet", "--json", "--lossless"], catch_exceptions=False)
+
+
+def test_frames_before_a_cut_come_out_as_if_what_follows_were_not_there(tmp_path, trained_like_checkpoint):
+    first, second = _noisy(_scene(7, (200, 120, 40), 1, speed=2), 10), _noisy(_scene(6, (40, 90, 210), 2, speed=2), 10, seed=1)
+    outputs = {}
+    for name, frames in (("first", first), ("both", np.concatenate([first, second]))):
+        with VideoWriter(tmp_path / f"{name}.mkv", 64, 48, 25, lossless=True) as writer:
+            writer.write(frames)
+        # a model that changes its input and mixes frames: what a window holds shows in its output
+        result = _denoise(tmp_path / f"{name}.mkv", "--checkpoint", trained_like_checkpoint, "--sigma", "10", "-o", tmp_path / f"{name}.out.mkv")
+        assert result.exit_code == 0, result.output
+        outputs[name] = json.loads(result.output.strip().splitlines()[-1])["shots"]
+        with VideoReader(tmp_path / f"{name}.out.mkv") as reader:
+            outputs[name + "_frames"] = reader.read(0, len(reader))
+    assert (outputs["first"], outputs["both"]) == (1, 2)
+    np.testing.assert_array_equal(outputs["both_frames"][:7], outputs["first_frames"])
+    assert not np.array_equal(outputs["first_frames"], first)  # the model did change them
