@@ -76,3 +76,24 @@ def test_frames_before_a_cut_come_out_as_if_what_follows_were_not_there(tmp_path
     assert (outputs["first"], outputs["both"]) == (1, 2)
     np.testing.assert_array_equal(outputs["both_frames"][:7], outputs["first_frames"])
     assert not np.array_equal(outputs["first_frames"], first)  # the model did change them
+
+
+def test_a_folder_of_unrelated_photos_comes_out_as_each_photo_alone(tmp_path, trained_like_checkpoint):
+    from PIL import Image
+
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    pictures = [_noisy(_scene(1, (200, 120, 40), 1), 10)[0], _noisy(_scene(1, (40, 90, 210), 2), 10, seed=1)[0],
+                _noisy(_scene(1, (120, 200, 60), 3), 10, seed=2)[0]]  # fmt: skip
+    for i, picture in enumerate(pictures):
+        Image.fromarray(picture).save(folder / f"IMG_{i}.png")
+    result = CliRunner().invoke(main, ["denoise", str(folder), "--checkpoint", str(trained_like_checkpoint), "--sigma", "10",
+                                       "--quiet", "--json"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["shots"] == 3
+    for i in range(3):  # the same photo denoised on its own (two views, as for any photo)
+        alone = CliRunner().invoke(main, ["denoise", str(folder / f"IMG_{i}.png"), "-o", str(tmp_path / f"alone_{i}.png"),
+                                          "--checkpoint", str(trained_like_checkpoint), "--sigma", "10", "--quiet"], catch_exceptions=False)  # fmt: skip
+        assert alone.exit_code == 0, alone.output
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "trip.denoised" / f"IMG_{i}.png")),
+                                      np.asarray(Image.open(tmp_path / f"alone_{i}.png")))  # fmt: skip

@@ -109,11 +109,20 @@ def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progr
     return done
 
 
-def _by_shot(blender: StreamingBlender, chunks: Iterator[SignedChunk], shots: list[int]) -> Iterator[np.ndarray]:
-    """Denoised chunks, each shot a video of its own (`shots` gets each one's frame count): no window spans a cut."""
+def _by_shot(blender: StreamingBlender, chunks: Iterator[SignedChunk], shots: list[int],
+             single_frame: StreamingBlender | None = None) -> Iterator[np.ndarray]:  # fmt: skip
+    """Denoised chunks, each shot a video of its own (`shots` gets each one's frame count): no window
+    spans a cut. A shot of one frame (a photo among unrelated ones in a frame folder) goes through
+    ``single_frame`` where given: the views a photo gets."""
     for shot in split_shots(chunks):
+        first = next(shot, None)
+        if first is None:
+            continue
+        # one frame so far: the shot's next chunk, if any, says whether it is a single picture
+        following = list(itertools.islice(shot, 1)) if len(first) == 1 else []
+        run = single_frame if single_frame is not None and len(first) == 1 and not following else blender
         shots.append(0)
-        for denoised in blender.run(shot):
+        for denoised in run.run(itertools.chain([first], following, shot)):
             shots[-1] += len(denoised)
             yield denoised
 
@@ -209,7 +218,13 @@ class VideoDenoiser:
     def views_for(self, opening: Opening) -> int:
         """Views for this video: ``--ensemble`` (or ``--fast``'s), else :data:`STILL_ENSEMBLE` for a
         still and the default for anything that moves."""
-        if self.options.ensemble is None and not self.options.fast and opening.still:
+        return self.still_views if opening.still else self.ensemble
+
+    @property
+    def still_views(self) -> int:
+        """Views for a still picture (a photo, or a one-frame shot): ``--ensemble`` (or ``--fast``'s),
+        else :data:`STILL_ENSEMBLE`."""
+        if self.options.ensemble is None and not self.options.fast:
             return STILL_ENSEMBLE
         return self.ensemble
 
@@ -321,10 +336,16 @@ class VideoDenoiser:
             order = info.field_order if info.interlaced else None
             batch_size = self.batch_size_for(info.height // 2 if order else info.height, info.width)
             views = self.views_for(opening)
+            place = self.device if self.device.type == "cuda" else "cpu"
             blender = StreamingBlender(
                 self._unit_denoiser(model_sigma, generator, strength.keep_input, views), self.plan, self.tile, self.tile_overlap, batch_size,
-                device=self.device if self.device.type == "cuda" else "cpu",
+                device=place,
             )
+            # a one-frame shot (a photo among unrelated ones) gets a photo's views
+            single_frame = None
+            if self.still_views != views:
+                single_frame = StreamingBlender(self._unit_denoiser(model_sigma, generator, strength.keep_input, self.still_views),
+                                                self.plan, self.tile, self.tile_overlap, batch_size, device=place)  # fmt: skip
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
             # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order, and every
@@ -344,7 +365,7 @@ class VideoDenoiser:
                 shots: list[int] = []  # frames of each shot (an edited video's cuts: `shots`)
                 # decoded, and each frame's shot signature taken, in the decode thread
                 with Prefetcher(with_signatures(chunks), QUEUE_DEPTH) as signed_chunks:
-                    denoised = _by_shot(blender, signed_chunks, shots)
+                    denoised = _by_shot(blender, signed_chunks, shots, single_frame)
                     if order is not None:
                         denoised = weave_chunks(denoised, order)
                     done = _stream(denoised, writer, info.num_frames, progress)
