@@ -42,7 +42,7 @@ def run() -> None:
 @click.option("--frames", type=click.IntRange(min=1), default=None, help="Frames T (default: the model's window).")
 @click.option("--height", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--width", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Take the first frames of this video instead of random data.")
+@click.option("--video", type=click.Path(path_type=Path), default=None, help="Take the first frames of this video (or frame folder) instead of random data.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def inspect_shapes(model_name, preset, frames, height, width, video, as_json) -> None:
     """Run one forward pass and show the tensor layout at every stage."""

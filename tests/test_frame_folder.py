@@ -126,3 +126,11 @@ def test_an_aborted_folder_leaves_nothing_and_a_replaced_one_is_swapped_whole(tm
         writer.write(frames)
     assert sorted(os.listdir(tmp_path / "out")) == list(names)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_inspect_shapes_reads_a_frame_folder(tmp_path):
+    folder = _folder(tmp_path / "clip", _frames(count=6))
+    result = CliRunner().invoke(main, ["inspect-shapes", "--model", "unet", "--video", str(folder), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    stages = {stage["stage"]: stage for stage in json.loads(result.output)["stages"]}
+    assert stages["decode"]["shape"][1:] == [24, 32, 3] and stages["decode"]["dtype"] == "uint8"
