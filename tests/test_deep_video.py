@@ -157,3 +157,20 @@ def test_a_16_bit_png_comes_back_as_an_8_bit_png_and_says_so(tmp_path, identity_
     assert record["bits"] == 8
     assert any("rgb48be has 16 bits per sample; the output is an 8-bit image" in w for w in record["warnings"])
     np.testing.assert_array_equal(_read(tmp_path / "scan.denoised.png"), to_8_bits(_read(image)))
+
+
+def test_interlaced_10_bit_video_comes_back_interlaced_in_h264_high_10(tmp_path, identity_checkpoint):
+    source = tmp_path / "tape.mp4"
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=50", "-frames:v", "6",
+                    "-vf", "interlace=scan=tff,setfield=tff", "-c:v", "libx264", "-pix_fmt", "yuv420p10le",
+                    "-flags", "+ilme+ildct", "-x264-params", "tff=1", str(source)], check=True)  # fmt: skip
+    result = _denoise(source, "--checkpoint", identity_checkpoint, "--sigma", "5")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["bits"] == 10
+    out = tmp_path / "tape.denoised.mp4"
+    with av.open(str(out)) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.name, context.format.name, context.profile) == ("h264", "yuv420p10le", "High 10")
+    from stdit_cli.video import probe_video
+
+    assert probe_video(out).field_order == "tff"
