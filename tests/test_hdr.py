@@ -83,3 +83,20 @@ def test_hdr_tags_hold_on_10_bit_hevc_and_an_8_bit_image_says_hdr_was_kept(tmp_p
 
     assert bits_lost(info, 10, "10-bit HEVC") is None
     assert "PQ HDR kept" in bits_lost(info, 8, "an 8-bit image")
+
+
+def test_hdr10_mastering_display_and_light_levels_are_kept(tmp_path, identity_checkpoint):
+    # an HDR10 grade: its mastering display (BT.2020 primaries, 0.0001-1000 cd/m2) and MaxCLL / MaxFALL
+    hdr10 = "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400"
+    source = tmp_path / "grade.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptehdbars=size=64x48:rate=25",
+                    "-frames:v", "3", "-vf", "scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le,"
+                    "setparams=colorspace=bt2020nc:color_primaries=bt2020:color_trc=smpte2084:range=tv",
+                    "-c:v", "libx265", "-x265-params", f"log-level=error:hdr10=1:{hdr10}", str(source)], check=True)  # fmt: skip
+    assert probe_video(source).hdr10_metadata == hdr10
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "5",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = probe_video(tmp_path / "grade.denoised.mp4")
+    assert (out.hdr_transfer, out.hdr10_metadata) == ("smpte2084", hdr10)
+    assert probe_video(_hdr_clip(tmp_path / "hlg.mov", TAGS["hlg"][0])).hdr10_metadata is None  # HLG carries none

@@ -18,7 +18,9 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
   so a lossy output is HEVC Main 10 (libx265, 4:2:0 or 4:4:4 10-bit, tagged `hvc1` in .mp4/.mov for
   Apple players) at the CRF asked, two presets faster (:func:`x265_preset`); interlaced frames H.264 High 10
   (x265 codes no interlaced fields). Lossless: FFV1 16-bit RGB in .mkv (bit-exact), HEVC lossless
-  12-bit RGB in .mp4/.mov (what that container can hold: the frames to 1/4096).
+  12-bit RGB in .mp4/.mov (what that container can hold: the frames to 1/4096). HDR10 video's
+  static metadata (mastering display, content light level: how bright it was graded) goes into
+  the HEVC stream again, so TVs tone-map it as they did the input.
 - `field_order` ("tff"/"bff"): the frames are woven fields of interlaced video (`fields`); they are
   flagged with that order, converted to 4:2:0 field by field and coded interlaced by x264.
 """
@@ -50,9 +52,10 @@ def x265_preset(x264_preset: str) -> str:
 
 
 def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, pix_fmt_444: bool,
-                     field_order: str | None) -> list[str]:  # fmt: skip
+                     field_order: str | None, hdr10: str | None = None) -> list[str]:  # fmt: skip
     """The codec and pixel format of a deep (``bit_depth=16``) output (the colour conversion and tags
-    are :func:`_video_codec_args`'s): see the module docstring."""
+    are :func:`video_codec_args`'s): see the module docstring. ``hdr10``: HDR10 static metadata
+    in x265's words (`VideoInfo.hdr10_metadata`), written as SEI into the HEVC stream."""
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp16le"]
     apple = ["-tag:v", "hvc1"] if suffix in MP4_LIKE else []  # QuickTime and iOS play HEVC tagged hvc1, not hev1
@@ -61,12 +64,13 @@ def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, pix_fmt
     pix_fmt = "yuv444p10le" if pix_fmt_444 else "yuv420p10le"
     if field_order is not None:
         return ["-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", pix_fmt, "-flags", "+ilme+ildct"]
-    return ["-c:v", "libx265", "-crf", str(crf + X265_CRF_OFFSET), "-preset", x265_preset(preset), "-x265-params", "log-level=error",
+    params = "log-level=error" + ("" if hdr10 is None else f":hdr10=1:{hdr10}")
+    return ["-c:v", "libx265", "-crf", str(crf + X265_CRF_OFFSET), "-preset", x265_preset(preset), "-x265-params", params,
             "-pix_fmt", pix_fmt, *apple]  # fmt: skip
 
 
 def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str | None) -> tuple[int, str]:
-    """(bits per sample, in words) of what :func:`_video_codec_args` stores."""
+    """(bits per sample, in words) of what :func:`video_codec_args` stores."""
     if bit_depth == 8:
         return 8, "8-bit"
     if lossless:
@@ -76,7 +80,7 @@ def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str 
 
 def video_codec_args(
     suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False,
-    hdr_transfer: str | None = None, field_order: str | None = None, bit_depth: int = 8,
+    hdr_transfer: str | None = None, field_order: str | None = None, bit_depth: int = 8, hdr10: str | None = None,
 ) -> list[str]:
     """FFmpeg output options for the video stream (see the module docstring for the choices)."""
     # interlaced frames: flagged with their field order and, in H.264, coded as fields (x264's
@@ -105,5 +109,5 @@ def video_codec_args(
         + "".join(f":{param}" for param in fields)
     )
     if bit_depth == 16:
-        return ["-vf", to_yuv, *_deep_codec_args(suffix, False, crf, preset, four_four_four, field_order)]
+        return ["-vf", to_yuv, *_deep_codec_args(suffix, False, crf, preset, four_four_four, field_order, hdr10)]
     return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset, *interlaced]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import struct
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -78,6 +79,10 @@ class VideoInfo:
     #: files carry (a QuickTime `tmcd` track, an MXF or Matroska tag); None where there is none.
     #: Editors sync takes and sound by it: the output keeps it (`writer`)
     timecode: str | None = None
+    #: HDR10 static metadata of the first frame in x265's words ("master-display=G(..)..L(..):max-cll=1000,400"):
+    #: the mastering display and content light level that HDR10 (PQ) video carries, which TVs tone-map
+    #: by; None where there is none
+    hdr10_metadata: str | None = None
 
     @property
     def interlaced(self) -> bool:
@@ -259,6 +264,31 @@ def _timecode(container: av.container.InputContainer, video) -> str | None:
     return None
 
 
+def _hdr10_metadata(frame: av.VideoFrame | None) -> str | None:
+    """A frame's mastering display and content light level side data as x265 parameters (its units:
+    chromaticity in 0.00002, luminance in 0.0001 cd/m2), or None where it has neither."""
+    if frame is None:
+        return None
+    Type = av.sidedata.sidedata.Type
+    params = []
+    for side in frame.side_data:
+        data = bytes(side)
+        if side.type == Type.MASTERING_DISPLAY_METADATA and len(data) >= 88:
+            # AVMasteringDisplayMetadata: primaries r, g, b and the white point (x, y), min and max
+            # luminance, as AVRationals (num, den int32), then has_primaries, has_luminance
+            values = struct.unpack("<22i", data[:88])
+            ratio = [values[i] / values[i + 1] if values[i + 1] else 0.0 for i in range(0, 20, 2)]
+            (rx, ry, gx, gy, bx, by, wx, wy, low, high), (has_primaries, has_luminance) = ratio, values[20:22]
+            if has_primaries and has_luminance:
+                xy = [round(v * 50000) for v in (gx, gy, bx, by, rx, ry, wx, wy)]
+                params.append("master-display=G({},{})B({},{})R({},{})WP({},{})".format(*xy)
+                              + f"L({round(high * 10000)},{round(low * 10000)})")  # fmt: skip
+        elif side.type == Type.CONTENT_LIGHT_LEVEL and len(data) >= 8:
+            max_cll, max_fall = struct.unpack("<2I", data[:8])
+            params.append(f"max-cll={max_cll},{max_fall}")
+    return ":".join(params) or None
+
+
 def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Read a video's size, frame count and exact frame rate from its container.
 
@@ -306,6 +336,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         if orientation == NONE and _is_image(container):  # a photo: its EXIF says
             orientation = orientation_from_exif(path)
     field_order = _field_order(path, context_field_order, codec, frame)
+    hdr10_metadata = _hdr10_metadata(frame) if hdr_transfer == "smpte2084" else None
     width, height = display_size(width, height, orientation)
     return VideoInfo(
         path=path,
@@ -325,4 +356,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         subtitle_streams=subtitle_streams,
         field_order=field_order,
         timecode=timecode,
+        hdr10_metadata=hdr10_metadata,
     )

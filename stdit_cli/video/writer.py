@@ -157,6 +157,8 @@ class VideoWriter(PublishOnSuccess):
             10-bit output (lossless: 16-bit FFV1, 12-bit HEVC); see the module docstring.
         timecode: the SMPTE timecode of the first frame ("01:02:03:04"; `VideoInfo.timecode`),
             stored with the video; None: none.
+        hdr10: HDR10 static metadata in x265's words (`VideoInfo.hdr10_metadata`), kept in a
+            10-bit HEVC output; None: none.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -177,6 +179,7 @@ class VideoWriter(PublishOnSuccess):
         field_order: str | None = None,
         bit_depth: int = 8,
         timecode: str | None = None,
+        hdr10: str | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -211,7 +214,7 @@ class VideoWriter(PublishOnSuccess):
         self._closed = False
         try:
             self._start_encoder(suffix, video_codec_args(suffix, self.width, self.height, lossless, crf, preset,
-                                                          full_chroma, hdr_transfer, field_order, bit_depth))  # fmt: skip
+                                                          full_chroma, hdr_transfer, field_order, bit_depth, hdr10))  # fmt: skip
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
             raise
@@ -385,7 +388,7 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
                 hdr_transfer: str | None = None, metadata_source=None,
                 field_order: str | None = None, bit_depth: int = 8, frame_names: tuple[str, ...] = (),
-                timecode: str | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
+                timecode: str | None = None, hdr10: str | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
@@ -402,4 +405,4 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                            bit_depth=bit_depth)  # fmt: skip
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
-                       field_order=field_order, bit_depth=bit_depth, timecode=timecode)  # fmt: skip
+                       field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10)  # fmt: skip
