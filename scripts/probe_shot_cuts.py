@@ -19,7 +19,10 @@ With ``--denoise``, what the split buys: the five held-out DAVIS sequences of th
 ``--cut-frames`` frames each, back to back (four hard cuts), Gaussian noise of sigma 25 stored
 losslessly, through the shipped default with ``--sigma 25``, once split into shots and once as
 one stream (``pipeline.shots.CUT_LEVEL`` set above 1): PSNR of the frames next to a cut (two on
-each side) and of all frames.
+each side) and of all frames. Then the same sequences each at its own noise level (sigma 5, 25,
+10, 40, 15: an edit of dim and bright shots) with no number given: each shot's level read from
+its own first frames (what the pipeline does when its sample shows several scenes) against the
+one level of the whole video, PSNR per shot.
 
     python scripts/probe_shot_cuts.py --out scripts/results/2026-12-06_shot_cuts
 """
@@ -154,8 +157,46 @@ def denoise_across_cuts(args) -> list[str]:
         rows.append(f"| {label} | {result.shots} | {10 * np.log10(255**2 / mse[near].mean()):.2f} | "
                     f"{10 * np.log10(255**2 / mse[~near].mean()):.2f} | {10 * np.log10(255**2 / mse.mean()):.2f} |")  # fmt: skip
         print(rows[-1], flush=True)
-    return [f"{len(HELD_OUT)} held-out DAVIS sequences, {args.cut_frames} frames each, back to back; sigma 25; the shipped default, `--sigma 25`:", "",
-            "| | shots | frames next to a cut (dB) | the other frames | all |", "|---|---:|---:|---:|---:|", *rows]  # fmt: skip
+    lines = [f"{len(HELD_OUT)} held-out DAVIS sequences, {args.cut_frames} frames each, back to back; sigma 25; the shipped default, `--sigma 25`:", "",
+             "| | shots | frames next to a cut (dB) | the other frames | all |", "|---|---:|---:|---:|---:|", *rows]  # fmt: skip
+    return lines + ["", *levels_per_shot(args, clean, work)]
+
+
+SHOT_SIGMAS = (5.0, 25.0, 10.0, 40.0, 15.0)
+
+
+def levels_per_shot(args, clean: np.ndarray, work: Path) -> list[str]:
+    """Rows for the back-to-back sequences at different noise levels, no number given."""
+    import stdit_cli.pipeline.denoiser as denoiser_module
+    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+    from stdit_cli.video import VideoReader, VideoWriter
+    from stdit_cli.weights import resolve_checkpoint
+
+    rng = np.random.default_rng(11)
+    sigmas = np.repeat(SHOT_SIGMAS, args.cut_frames)[:, None, None, None]
+    noisy = np.clip(np.round(clean + sigmas * rng.standard_normal(clean.shape)), 0, 255).astype(np.uint8)
+    with VideoWriter(work / "edit.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
+        writer.write(noisy)
+    # no number given; the white-noise weights (what no number picks for white noise)
+    denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
+    rows = []
+    for label, per_shot in (("one level for the video (until 2026-12-06)", False), ("each shot's own level", True)):
+        several = denoiser_module.several_scenes
+        denoiser_module.several_scenes = several if per_shot else (lambda frames: False)
+        try:
+            result = denoiser.denoise_file(work / "edit.mkv", work / "edit_out.mkv")
+        finally:
+            denoiser_module.several_scenes = several
+        with VideoReader(work / "edit_out.mkv") as reader:
+            out = reader.read(0, len(reader)).astype(np.float64)
+        per = [10 * np.log10(255**2 / ((out[i : i + args.cut_frames] - clean[i : i + args.cut_frames]) ** 2).mean())
+               for i in range(0, len(clean), args.cut_frames)]  # fmt: skip
+        levels = result.shot_sigmas or [result.sigma] * len(per)
+        rows.append(f"| {label} | " + " | ".join(f"{p:.2f} ({lv:.1f})" for p, lv in zip(per, levels)) + f" | {np.mean(per):.2f} |")
+        print(rows[-1], flush=True)
+    head = " | ".join(f"{name} sigma {sigma:g}" for name, sigma in zip(HELD_OUT, SHOT_SIGMAS))
+    return ["The same sequences at different noise levels, no number given (`--noise gaussian`); dB per shot, the level run in brackets:", "",
+            f"| | {head} | mean |", "|---|" + "---:|" * (len(HELD_OUT) + 1), *rows]  # fmt: skip
 
 
 if __name__ == "__main__":

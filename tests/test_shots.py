@@ -97,3 +97,23 @@ def test_a_folder_of_unrelated_photos_comes_out_as_each_photo_alone(tmp_path, tr
         assert alone.exit_code == 0, alone.output
         np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "trip.denoised" / f"IMG_{i}.png")),
                                       np.asarray(Image.open(tmp_path / f"alone_{i}.png")))  # fmt: skip
+
+
+def test_each_shot_of_an_edited_video_is_denoised_at_its_own_noise_level(tmp_path, identity_checkpoint):
+    # a dim room (sigma 25) cut to a sunny street (sigma 5), no number given
+    room = _noisy(_scene(12, (90, 60, 40), 1, height=96, width=128, speed=2), 25)
+    street = _noisy(_scene(12, (60, 150, 220), 2, height=96, width=128, speed=2), 5, seed=1)
+    for name, frames in (("edit", np.concatenate([room, street])), ("room", room)):
+        with VideoWriter(tmp_path / f"{name}.mkv", 128, 96, 25, lossless=True) as writer:
+            writer.write(frames)
+    result = CliRunner().invoke(main, ["denoise", str(tmp_path / "edit.mkv"), "--checkpoint", str(identity_checkpoint),
+                                       "--noise", "gaussian", "--quiet", "--json"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.strip().splitlines()[-1])
+    assert record["shots"] == 2
+    room_level, street_level = record["shot_sigmas"]
+    assert abs(room_level - 25) < 5 and abs(street_level - 5) < 2, record["shot_sigmas"]
+    assert street_level < record["sigma"] < room_level  # the one level of the whole video fits neither
+    one_scene = CliRunner().invoke(main, ["denoise", str(tmp_path / "room.mkv"), "--checkpoint", str(identity_checkpoint),
+                                          "--noise", "gaussian", "--quiet", "--json"], catch_exceptions=False)  # fmt: skip
+    assert json.loads(one_scene.output.strip().splitlines()[-1])["shot_sigmas"] is None  # one scene: the video's level

@@ -20,10 +20,10 @@ from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
-from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
+from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, measured, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
-from stdit_cli.pipeline.shots import SignedChunk, split_shots, with_signatures
+from stdit_cli.pipeline.shots import SignedChunk, several_scenes, split_shots, with_signatures
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
@@ -109,20 +109,31 @@ def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progr
     return done
 
 
-def _by_shot(blender: StreamingBlender, chunks: Iterator[SignedChunk], shots: list[int],
-             single_frame: StreamingBlender | None = None) -> Iterator[np.ndarray]:  # fmt: skip
+#: first frames of a shot its level is read from, where each shot's is (`pipeline.shots.several_scenes`)
+SHOT_LEVEL_FRAMES = 8
+
+#: ``blender_for(first_frames, single_picture)``: the blender that denoises a shot, given its first frames
+BlenderFor = Callable[[np.ndarray, bool], StreamingBlender]
+
+
+def _by_shot(blender_for: BlenderFor, chunks: Iterator[SignedChunk], shots: list[int]) -> Iterator[np.ndarray]:
     """Denoised chunks, each shot a video of its own (`shots` gets each one's frame count): no window
-    spans a cut. A shot of one frame (a photo among unrelated ones in a frame folder) goes through
-    ``single_frame`` where given: the views a photo gets."""
+    spans a cut. Each shot's blender comes from its first frames (up to :data:`SHOT_LEVEL_FRAMES`),
+    and from whether the shot is a single picture (a photo among unrelated ones in a frame folder)."""
     for shot in split_shots(chunks):
-        first = next(shot, None)
-        if first is None:
-            continue
-        # one frame so far: the shot's next chunk, if any, says whether it is a single picture
-        following = list(itertools.islice(shot, 1)) if len(first) == 1 else []
-        run = single_frame if single_frame is not None and len(first) == 1 and not following else blender
+        head, count = [], 0
+        for chunk in shot:
+            head.append(chunk)
+            count += len(chunk)
+            if count >= SHOT_LEVEL_FRAMES:
+                break
+        else:  # the shot ended within its first frames
+            if not head:
+                continue
+        # fewer than SHOT_LEVEL_FRAMES frames means the loop ran to the shot's end: one frame is a single picture
+        blender = blender_for(np.concatenate(head) if len(head) > 1 else head[0], count == 1)
         shots.append(0)
-        for denoised in run.run(itertools.chain([first], following, shot)):
+        for denoised in blender.run(itertools.chain(head, shot)):
             shots[-1] += len(denoised)
             yield denoised
 
@@ -337,15 +348,20 @@ class VideoDenoiser:
             batch_size = self.batch_size_for(info.height // 2 if order else info.height, info.width)
             views = self.views_for(opening)
             place = self.device if self.device.type == "cuda" else "cpu"
-            blender = StreamingBlender(
-                self._unit_denoiser(model_sigma, generator, strength.keep_input, views), self.plan, self.tile, self.tile_overlap, batch_size,
-                device=place,
-            )
-            # a one-frame shot (a photo among unrelated ones) gets a photo's views
-            single_frame = None
-            if self.still_views != views:
-                single_frame = StreamingBlender(self._unit_denoiser(model_sigma, generator, strength.keep_input, self.still_views),
-                                                self.plan, self.tile, self.tile_overlap, batch_size, device=place)  # fmt: skip
+            # an edited video whose sample shows several scenes (a dim room, a sunny street) may differ in
+            # noise from shot to shot: each shot's level is read from its own first frames
+            per_shot = estimated and order is None and several_scenes(opening.sample)
+            shot_levels: list[float] = []
+
+            def blender_for(first_frames: np.ndarray, single_picture: bool) -> StreamingBlender:
+                level = sigma_255
+                if per_shot:
+                    level = self.level_of(measured(reader, first_frames))
+                    shot_levels.append(round(level, 3))
+                # a one-frame shot (a photo among unrelated ones) gets a photo's views
+                shot_views = self.still_views if single_picture else views
+                denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views)
+                return StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, batch_size, device=place)
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
             # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order, and every
@@ -365,7 +381,7 @@ class VideoDenoiser:
                 shots: list[int] = []  # frames of each shot (an edited video's cuts: `shots`)
                 # decoded, and each frame's shot signature taken, in the decode thread
                 with Prefetcher(with_signatures(chunks), QUEUE_DEPTH) as signed_chunks:
-                    denoised = _by_shot(blender, signed_chunks, shots, single_frame)
+                    denoised = _by_shot(blender_for, signed_chunks, shots)
                     if order is not None:
                         denoised = weave_chunks(denoised, order)
                     done = _stream(denoised, writer, info.num_frames, progress)
@@ -394,4 +410,5 @@ class VideoDenoiser:
             lossless=writer.lossless,
             bits=writer.stored_bits,
             shots=len(shots),
+            shot_sigmas=shot_levels or None,
         )

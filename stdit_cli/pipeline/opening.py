@@ -112,14 +112,22 @@ def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
     sample = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
     if not measure:
         return Opening(reader, sample, picks, white=None)
+    return measured(reader, sample, picks)
+
+
+def measured(reader: VideoReader, frames: np.ndarray, picks: np.ndarray | None = None) -> Opening:
+    """An opening of ``reader`` whose sample is ``frames`` (its indices ``picks``; default 0, 1, ...),
+    their white noise measured (patch PCA at full resolution and binned 2x2). The pipeline reads
+    the level of each shot of an edited video this way, from its first frames (`pipeline.shots`)."""
+    picks = np.arange(len(frames)) if picks is None else picks
     estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
-    measured = level_frames(sample, reader.info)
-    white = estimate(measured)
+    frames_seen = level_frames(frames, reader.info)
+    white = estimate(frames_seen)
     try:
-        binned = estimate(binned_2x2(measured))
+        binned = estimate(binned_2x2(frames_seen))
     except ValueError:  # frames too small once binned: the noise's kind is not read
         binned = None
-    return Opening(reader, sample, picks, white=white, binned=binned)
+    return Opening(reader, frames, picks, white=white, binned=binned)
 
 
 def open_video(path: str | os.PathLike, read_level: bool) -> Opening:

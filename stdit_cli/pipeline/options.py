@@ -110,6 +110,7 @@ class DenoiseResult:
     lossless: bool = False  # the output is stored losslessly (DenoiseOptions.output_lossless)
     bits: int = 8  # bits per sample the output stores (10 for a deep source's lossy video: video.depth)
     shots: int = 1  # shots the video was denoised as, one after the other (cuts: pipeline.shots)
+    shot_sigmas: list[float] | None = None  # each shot's level, where each was read on its own (pipeline.shots)
 
     @property
     def fps(self) -> float:

@@ -67,6 +67,15 @@ def frame_signature(frame: np.ndarray) -> np.ndarray:
     return colour_histogram(colour_thumbnail(frame))
 
 
+def several_scenes(frames: np.ndarray, cut_level: float | None = None) -> bool:
+    """Whether frames spread over a video (its level sample, in order) show more than one scene: two
+    consecutive ones as far apart as a cut. Then its shots may differ in noise too (a vlog's dim
+    room and sunny street), and the pipeline reads each shot's level from its own first frames."""
+    cut_level = CUT_LEVEL if cut_level is None else cut_level
+    signatures = [frame_signature(frame) for frame in frames]
+    return any(shot_change(a, b) >= cut_level for a, b in zip(signatures[:-1], signatures[1:]))
+
+
 @dataclass(frozen=True)
 class SignedChunk:
     """A chunk of frames ``[t, H, W, 3]`` with each frame's :func:`frame_signature` ``[t, 3 * BINS]``."""
