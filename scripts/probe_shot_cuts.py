@@ -22,7 +22,9 @@ one stream (``pipeline.shots.CUT_LEVEL`` set above 1): PSNR of the frames next t
 each side) and of all frames. Then the same sequences each at its own noise level (sigma 5, 25,
 10, 40, 15: an edit of dim and bright shots) with no number given: each shot's level read from
 its own first frames (what the pipeline does when its sample shows several scenes) against the
-one level of the whole video, PSNR per shot.
+one level of the whole video, PSNR per shot. And a fade from black (28 of 40 frames of DAVIS
+`dog` ramping from 2% to full brightness, sigma 15), which reads as cuts frame by frame: one
+stream at one level against what the pipeline does now.
 
     python scripts/probe_shot_cuts.py --out scripts/results/2026-12-06_shot_cuts
 """
@@ -159,7 +161,41 @@ def denoise_across_cuts(args) -> list[str]:
         print(rows[-1], flush=True)
     lines = [f"{len(HELD_OUT)} held-out DAVIS sequences, {args.cut_frames} frames each, back to back; sigma 25; the shipped default, `--sigma 25`:", "",
              "| | shots | frames next to a cut (dB) | the other frames | all |", "|---|---:|---:|---:|---:|", *rows]  # fmt: skip
-    return lines + ["", *levels_per_shot(args, clean, work)]
+    return lines + ["", *levels_per_shot(args, clean, work), "", *fade_from_black(args, work)]
+
+
+def fade_from_black(args, work: Path) -> list[str]:
+    """Rows for a fade from black through the pipeline as one stream and as it runs now."""
+    import stdit_cli.pipeline.denoiser as denoiser_module
+    import stdit_cli.pipeline.shots as shots
+    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+    from stdit_cli.video import VideoReader, VideoWriter
+    from stdit_cli.weights import resolve_checkpoint
+
+    clean = np.stack(frames_of(args.data / "davis2016_val_480p" / "dog", 40)).astype(np.float64)
+    clean[:28] *= np.linspace(0.02, 1.0, 28)[:, None, None, None]
+    noisy = np.clip(np.round(clean + 15.0 * np.random.default_rng(3).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
+    clean = np.clip(np.round(clean), 0, 255)
+    with VideoWriter(work / "fade.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
+        writer.write(noisy)
+    denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
+    rows = []
+    for label, now in (("one stream, one level (until 2026-12-06)", False), ("as now", True)):
+        default, several = shots.CUT_LEVEL, denoiser_module.several_scenes
+        shots.CUT_LEVEL = default if now else 2.0
+        denoiser_module.several_scenes = several if now else (lambda frames: False)
+        try:
+            result = denoiser.denoise_file(work / "fade.mkv", work / "fade_out.mkv")
+        finally:
+            shots.CUT_LEVEL, denoiser_module.several_scenes = default, several
+        with VideoReader(work / "fade_out.mkv") as reader:
+            out = reader.read(0, len(reader)).astype(np.float64)
+        psnr = [10 * np.log10(255**2 / ((out[part] - clean[part]) ** 2).mean()) for part in (slice(0, 28), slice(28, None), slice(None))]
+        levels = result.shot_sigmas or [result.sigma]
+        rows.append(f"| {label} | {result.shots} | {min(levels):.1f}-{max(levels):.1f} | " + " | ".join(f"{p:.2f}" for p in psnr) + " |")
+        print(rows[-1], flush=True)
+    return ["A fade from black (28 of 40 frames of `dog`), sigma 15, no number given (`--noise gaussian`):", "",
+            "| | shots | levels run | the fade (dB) | after it | all |", "|---|---:|---|---:|---:|---:|", *rows]  # fmt: skip
 
 
 SHOT_SIGMAS = (5.0, 25.0, 10.0, 40.0, 15.0)
