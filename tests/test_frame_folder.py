@@ -64,6 +64,10 @@ def test_folders_that_are_not_frames_fail_in_one_line(tmp_path):
     Image.fromarray(_frames(1)[0]).save(mixed / "f3.jpg")
     with pytest.raises(VideoError, match=r"several formats \(1 \.jpg, 2 \.png\)"):
         probe_video(mixed)
+    card = _folder(tmp_path / "100CANON", _frames(2), suffix=".jpg", name=lambda i: f"IMG_{i:04d}")
+    (card / "MVI_0003.MOV").write_bytes(b"a clip")
+    with pytest.raises(VideoError, match="holds videos beside its 2 pictures"):
+        probe_video(card)
     sizes = _folder(tmp_path / "sizes", _frames(2))
     Image.fromarray(_frames(1, height=30)[0]).save(sizes / "f3.png")
     with VideoReader(sizes) as reader, pytest.raises(VideoError, match="f3.png: is 32x30, the folder's first picture 32x24"):

@@ -4,7 +4,8 @@ Research footage is passed around as frame folders (Vid4 and SIDD as PNG, DAVIS 
 developers' exports as TIFF), and a film scan or a render arrives the same way. `stdit denoise
 frames/` reads such a folder as a video: its pictures of one extension (:data:`FRAME_SUFFIXES`),
 in natural order (``f2.png`` before ``f10.png``), at :data:`FOLDER_FPS` frames/s (pictures carry no
-timing). Other files in the folder (a README, a `.txt` list) are left alone. The output is a folder
+timing). Other files in the folder (a README, a `.txt` list) are left alone; a folder that also
+holds videos (a camera card's DCIM folder) is refused with a hint, not read as frames. The output is a folder
 beside it, ``frames.denoised/``, with a picture of the same name and format for every input picture
 (written by :class:`~stdit_cli.video.image_writer.ImageWriter`, so PNG, TIFF and BMP are lossless,
 JPEG quality 95, each picture's EXIF kept), or a video with ``-o name.mp4``.
@@ -36,6 +37,9 @@ from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, ffmpeg_path
 FRAME_SUFFIXES = tuple(IMAGE_FORMATS)
 #: frame rate of a frame folder, whose pictures carry no timing (FFmpeg's image2 default)
 FOLDER_FPS = Fraction(25)
+#: video extensions (`scripts/denoise_dir.sh`'s): a folder holding any is no frame folder (a camera
+#: card's DCIM folder holds photos and clips; its photos are not frames of one video)
+VIDEO_EXTENSIONS = frozenset(f".{e}" for e in "mp4 m4v mov mkv webm avi mts m2ts ts mpg mpeg wmv flv 3gp".split())
 
 
 def _natural_key(name: str) -> list:
@@ -45,16 +49,23 @@ def _natural_key(name: str) -> list:
 
 def frame_files(folder: Path) -> tuple[str, ...]:
     """The names of the pictures in ``folder`` that make its frames, in natural order; () when it
-    holds none. Raises `VideoError` when it mixes picture formats (``.png`` and ``.jpg``)."""
+    holds none. Raises `VideoError` when it mixes picture formats (``.png`` and ``.jpg``), or holds
+    videos beside its pictures (a camera card's folder, not a video's frames)."""
     by_suffix: dict[str, list[str]] = {}
+    videos = 0
     for entry in os.scandir(folder):
         suffix = os.path.splitext(entry.name)[1].lower()
+        videos += suffix in VIDEO_EXTENSIONS and not entry.name.startswith(".")
         if suffix in FRAME_SUFFIXES and not entry.name.startswith(".") and entry.is_file():
             by_suffix.setdefault(".jpg" if suffix == ".jpeg" else ".tif" if suffix == ".tiff" else suffix, []).append(entry.name)
     if len(by_suffix) > 1:
         counts = ", ".join(f"{len(names)} {suffix}" for suffix, names in sorted(by_suffix.items()))
         raise VideoError(f"{folder}: its pictures are of several formats ({counts}); a frame folder holds one")
     names = next(iter(by_suffix.values()), [])
+    if names and videos:
+        raise VideoError(f"{folder}: holds videos beside its {len(names)} pictures, so it is not read as frames "
+                         f"(for every video in it: find {shlex.quote(str(folder))} -name '*.mp4' | stdit denoise --inputs-from - -o OUT/; "
+                         f"for every picture: stdit denoise {shlex.quote(str(folder))}/*{os.path.splitext(names[0])[1]} -o OUT/)")  # fmt: skip
     return tuple(sorted(names, key=_natural_key))
 
 
