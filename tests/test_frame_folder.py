@@ -138,3 +138,15 @@ def test_inspect_shapes_reads_a_frame_folder(tmp_path):
     assert result.exit_code == 0, result.output
     stages = {stage["stage"]: stage for stage in json.loads(result.output)["stages"]}
     assert stages["decode"]["shape"][1:] == [24, 32, 3] and stages["decode"]["dtype"] == "uint8"
+
+
+def test_pictures_keep_their_exif_orientation_since_they_are_written_as_stored(tmp_path, identity_checkpoint):
+    folder = _folder(tmp_path / "phone", _frames(count=2), suffix=".jpg", name=lambda i: f"IMG_{i}")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shot upright: viewers turn it 90 degrees
+    Image.fromarray(_frames(count=1)[0]).save(folder / "IMG_1.jpg", exif=exif.tobytes())
+    result = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "phone.denoised"
+    assert Image.open(out / "IMG_1.jpg").getexif().get(0x0112) == 6
+    assert Image.open(out / "IMG_1.jpg").size == (32, 24)  # as stored

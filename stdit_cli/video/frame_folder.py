@@ -209,7 +209,9 @@ class FrameFolderWriter(PublishOnSuccess):
         for frame in frames:
             name = self.names[self.frames_written]
             source = None if self._sources is None else self._sources / name
-            with ImageWriter(self._temp / name, self.width, self.height, exif_source=source, **self._options) as picture:
+            # pictures are read as stored (no EXIF turn: a frame folder's frames share one size), so each
+            # keeps its source's `Orientation`, and viewers turn it as they turned the input
+            with ImageWriter(self._temp / name, self.width, self.height, exif_source=source, upright=False, **self._options) as picture:
                 picture.write(frame[None])
             self.frames_written += 1
 

@@ -91,13 +91,16 @@ class ImageWriter(PublishOnSuccess):
         exif_source: an image whose EXIF and colour profile the output takes (None, or a file that
             is not an image Pillow reads: none).
         bit_depth: 8 (default): a uint8 frame; 16: a uint16 frame, written rounded to 8 bits.
+        upright: the frame is written upright, so the copied EXIF `Orientation` is set to 1 (default);
+            False: as the source stored it (a frame folder's pictures), its `Orientation` kept.
     """
 
     #: bits per sample stored, and what the file is in words (the caveat when a source has more)
     stored_bits, stored_as = STORED_BITS, "an 8-bit image"
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, lossless: bool = False,
-                 full_chroma: bool = False, exif_source: str | os.PathLike | None = None, bit_depth: int = 8):  # fmt: skip
+                 full_chroma: bool = False, exif_source: str | os.PathLike | None = None, bit_depth: int = 8,
+                 upright: bool = True):  # fmt: skip
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in IMAGE_FORMATS:
@@ -108,6 +111,7 @@ class ImageWriter(PublishOnSuccess):
         self.width, self.height = int(width), int(height)
         self.full_chroma = full_chroma
         self.exif_source = exif_source
+        self.upright = upright
         if bit_depth not in (8, 16):
             raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
         self._dtype = np.uint8 if bit_depth == 8 else np.uint16
@@ -143,7 +147,7 @@ class ImageWriter(PublishOnSuccess):
                 exif, icc = source.getexif(), source.info.get("icc_profile")
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image (a video): nothing to copy
             return {}
-        if _ORIENTATION in exif:
+        if _ORIENTATION in exif and self.upright:
             exif[_ORIENTATION] = 1  # written upright
         return {**({"exif": exif.tobytes()} if len(exif) else {}), **({"icc_profile": icc} if icc else {})}
 
