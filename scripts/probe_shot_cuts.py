@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/shot_cuts"))
     parser.add_argument("--denoise", action="store_true", help="also denoise back-to-back sequences with and without the split")
     parser.add_argument("--cut-frames", type=int, default=8)
+    parser.add_argument("--work", type=Path, default=Path("runs/shot_cuts"), help="where the --denoise clips are written")
     args = parser.parse_args()
     davis = sorted(p for p in (args.data / "davis2016_val_480p").iterdir() if p.is_dir())
     sequences = {f"davis/{p.name}": frames_of(p, args.frames) for p in davis}
@@ -138,7 +139,7 @@ def denoise_across_cuts(args) -> list[str]:
 
     clean = np.concatenate([np.stack(frames_of(args.data / "davis2016_val_480p" / name, args.cut_frames)) for name in HELD_OUT])
     noisy = np.clip(np.round(clean + 25.0 * np.random.default_rng(7).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
-    work = args.out.parent / "shot_cuts_work"
+    work = args.work
     work.mkdir(parents=True, exist_ok=True)
     with VideoWriter(work / "noisy.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
         writer.write(noisy)
