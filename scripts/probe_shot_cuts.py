@@ -130,11 +130,28 @@ def main() -> None:
 HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
 
 
+def denoise_as(denoiser, source: Path, out: Path, cuts: bool, levels: bool):
+    """``denoiser`` on ``source``, with the split at cuts and the per-shot levels each on or off
+    (off: as until 2026-12-06); returns its result and the frames written, as float."""
+    import stdit_cli.pipeline.denoiser as denoiser_module
+    import stdit_cli.pipeline.shots as shots
+    from stdit_cli.video import VideoReader
+
+    cut_level, several = shots.CUT_LEVEL, denoiser_module.several_scenes
+    shots.CUT_LEVEL = cut_level if cuts else 2.0  # above 1: never a cut
+    denoiser_module.several_scenes = several if levels else (lambda frames: False)
+    try:
+        result = denoiser.denoise_file(source, out)
+    finally:
+        shots.CUT_LEVEL, denoiser_module.several_scenes = cut_level, several
+    with VideoReader(out) as reader:
+        return result, reader.read(0, len(reader)).astype(np.float64)
+
+
 def denoise_across_cuts(args) -> list[str]:
     """Rows for the back-to-back held-out sequences, split into shots and not."""
-    import stdit_cli.pipeline.shots as shots
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.video import VideoReader, VideoWriter
+    from stdit_cli.video import VideoWriter
     from stdit_cli.weights import resolve_checkpoint
 
     clean = np.concatenate([np.stack(frames_of(args.data / "davis2016_val_480p" / name, args.cut_frames)) for name in HELD_OUT])
@@ -148,14 +165,8 @@ def denoise_across_cuts(args) -> list[str]:
         near[cut - 2 : cut + 2] = True
     denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=25.0, lossless=True))
     rows = []
-    for label, level in (("one stream (until 2026-12-06)", 2.0), ("split into shots", shots.CUT_LEVEL)):
-        default, shots.CUT_LEVEL = shots.CUT_LEVEL, level
-        try:
-            result = denoiser.denoise_file(work / "noisy.mkv", work / "out.mkv")
-        finally:
-            shots.CUT_LEVEL = default
-        with VideoReader(work / "out.mkv") as reader:
-            out = reader.read(0, len(reader)).astype(np.float64)
+    for label, cuts in (("one stream (until 2026-12-06)", False), ("split into shots", True)):
+        result, out = denoise_as(denoiser, work / "noisy.mkv", work / "out.mkv", cuts=cuts, levels=False)
         mse = ((out - clean) ** 2).mean(axis=(1, 2, 3))
         rows.append(f"| {label} | {result.shots} | {10 * np.log10(255**2 / mse[near].mean()):.2f} | "
                     f"{10 * np.log10(255**2 / mse[~near].mean()):.2f} | {10 * np.log10(255**2 / mse.mean()):.2f} |")  # fmt: skip
@@ -167,10 +178,8 @@ def denoise_across_cuts(args) -> list[str]:
 
 def fade_from_black(args, work: Path) -> list[str]:
     """Rows for a fade from black through the pipeline as one stream and as it runs now."""
-    import stdit_cli.pipeline.denoiser as denoiser_module
-    import stdit_cli.pipeline.shots as shots
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.video import VideoReader, VideoWriter
+    from stdit_cli.video import VideoWriter
     from stdit_cli.weights import resolve_checkpoint
 
     clean = np.stack(frames_of(args.data / "davis2016_val_480p" / "dog", 40)).astype(np.float64)
@@ -182,15 +191,7 @@ def fade_from_black(args, work: Path) -> list[str]:
     denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
     rows = []
     for label, now in (("one stream, one level (until 2026-12-06)", False), ("as now", True)):
-        default, several = shots.CUT_LEVEL, denoiser_module.several_scenes
-        shots.CUT_LEVEL = default if now else 2.0
-        denoiser_module.several_scenes = several if now else (lambda frames: False)
-        try:
-            result = denoiser.denoise_file(work / "fade.mkv", work / "fade_out.mkv")
-        finally:
-            shots.CUT_LEVEL, denoiser_module.several_scenes = default, several
-        with VideoReader(work / "fade_out.mkv") as reader:
-            out = reader.read(0, len(reader)).astype(np.float64)
+        result, out = denoise_as(denoiser, work / "fade.mkv", work / "fade_out.mkv", cuts=now, levels=now)
         psnr = [10 * np.log10(255**2 / ((out[part] - clean[part]) ** 2).mean()) for part in (slice(0, 28), slice(28, None), slice(None))]
         levels = result.shot_sigmas or [result.sigma]
         rows.append(f"| {label} | {result.shots} | {min(levels):.1f}-{max(levels):.1f} | " + " | ".join(f"{p:.2f}" for p in psnr) + " |")
@@ -204,9 +205,8 @@ SHOT_SIGMAS = (5.0, 25.0, 10.0, 40.0, 15.0)
 
 def levels_per_shot(args, clean: np.ndarray, work: Path) -> list[str]:
     """Rows for the back-to-back sequences at different noise levels, no number given."""
-    import stdit_cli.pipeline.denoiser as denoiser_module
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.video import VideoReader, VideoWriter
+    from stdit_cli.video import VideoWriter
     from stdit_cli.weights import resolve_checkpoint
 
     rng = np.random.default_rng(11)
@@ -218,14 +218,7 @@ def levels_per_shot(args, clean: np.ndarray, work: Path) -> list[str]:
     denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
     rows = []
     for label, per_shot in (("one level for the video (until 2026-12-06)", False), ("each shot's own level", True)):
-        several = denoiser_module.several_scenes
-        denoiser_module.several_scenes = several if per_shot else (lambda frames: False)
-        try:
-            result = denoiser.denoise_file(work / "edit.mkv", work / "edit_out.mkv")
-        finally:
-            denoiser_module.several_scenes = several
-        with VideoReader(work / "edit_out.mkv") as reader:
-            out = reader.read(0, len(reader)).astype(np.float64)
+        result, out = denoise_as(denoiser, work / "edit.mkv", work / "edit_out.mkv", cuts=True, levels=per_shot)
         per = [10 * np.log10(255**2 / ((out[i : i + args.cut_frames] - clean[i : i + args.cut_frames]) ** 2).mean())
                for i in range(0, len(clean), args.cut_frames)]  # fmt: skip
         levels = result.shot_sigmas or [result.sigma] * len(per)
