@@ -23,7 +23,7 @@ from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
 from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, measured, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
-from stdit_cli.pipeline.shots import SignedChunk, several_scenes, split_shots, with_signatures
+from stdit_cli.pipeline.shots import denoise_by_shot, several_scenes, with_signatures
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
@@ -107,35 +107,6 @@ def _stream(frames: Iterator[np.ndarray], writer: VideoWriter, total: int, progr
             if progress is not None:
                 progress(done, total)
     return done
-
-
-#: first frames of a shot its level is read from, where each shot's is (`pipeline.shots.several_scenes`)
-SHOT_LEVEL_FRAMES = 8
-
-#: ``blender_for(first_frames, single_picture)``: the blender that denoises a shot, given its first frames
-BlenderFor = Callable[[np.ndarray, bool], StreamingBlender]
-
-
-def _by_shot(blender_for: BlenderFor, chunks: Iterator[SignedChunk], shots: list[int]) -> Iterator[np.ndarray]:
-    """Denoised chunks, each shot a video of its own (`shots` gets each one's frame count): no window
-    spans a cut. Each shot's blender comes from its first frames (up to :data:`SHOT_LEVEL_FRAMES`),
-    and from whether the shot is a single picture (a photo among unrelated ones in a frame folder)."""
-    for shot in split_shots(chunks):
-        head, count = [], 0
-        for chunk in shot:
-            head.append(chunk)
-            count += len(chunk)
-            if count >= SHOT_LEVEL_FRAMES:
-                break
-        else:  # the shot ended within its first frames
-            if not head:
-                continue
-        # fewer than SHOT_LEVEL_FRAMES frames means the loop ran to the shot's end: one frame is a single picture
-        blender = blender_for(np.concatenate(head) if len(head) > 1 else head[0], count == 1)
-        shots.append(0)
-        for denoised in blender.run(itertools.chain(head, shot)):
-            shots[-1] += len(denoised)
-            yield denoised
 
 
 class CompiledForward:
@@ -353,7 +324,7 @@ class VideoDenoiser:
             per_shot = estimated and order is None and several_scenes(opening.sample)
             shot_levels: list[float] = []
 
-            def blender_for(first_frames: np.ndarray, single_picture: bool) -> StreamingBlender:
+            def blender_for(first_frames: np.ndarray, single_picture: bool) -> StreamingBlender:  # shots.BlenderFor
                 level = sigma_255
                 if per_shot:
                     level = self.level_of(measured(reader, first_frames))
@@ -381,7 +352,7 @@ class VideoDenoiser:
                 shots: list[int] = []  # frames of each shot (an edited video's cuts: `shots`)
                 # decoded, and each frame's shot signature taken, in the decode thread
                 with Prefetcher(with_signatures(chunks), QUEUE_DEPTH) as signed_chunks:
-                    denoised = _by_shot(blender_for, signed_chunks, shots)
+                    denoised = denoise_by_shot(blender_for, signed_chunks, shots)
                     if order is not None:
                         denoised = weave_chunks(denoised, order)
                     done = _stream(denoised, writer, info.num_frames, progress)

@@ -23,10 +23,13 @@ inside a shot costs the frames around it their neighbours on one side.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
+
+from stdit_cli.pipeline.tiling import StreamingBlender
 
 #: histogram distance (0: the same colours, 1: none in common) of consecutive thumbnails from which
 #: frames are in two shots
@@ -133,3 +136,32 @@ def split_shots(chunks: Iterable[SignedChunk | np.ndarray], cut_level: float | N
         if first is None:
             return
         yield one_shot(first)
+
+
+#: first frames of a shot its level is read from, where each shot's is (:func:`several_scenes`)
+SHOT_LEVEL_FRAMES = 8
+
+#: ``blender_for(first_frames, single_picture)``: the blender that denoises a shot, given its first frames
+BlenderFor = Callable[[np.ndarray, bool], StreamingBlender]
+
+
+def denoise_by_shot(blender_for: BlenderFor, chunks: Iterator[SignedChunk], shots: list[int]) -> Iterator[np.ndarray]:
+    """Denoised chunks, each shot a video of its own (`shots` gets each one's frame count): no window
+    spans a cut. Each shot's blender comes from its first frames (up to :data:`SHOT_LEVEL_FRAMES`),
+    and from whether the shot is a single picture (a photo among unrelated ones in a frame folder)."""
+    for shot in split_shots(chunks):
+        head, count = [], 0
+        for chunk in shot:
+            head.append(chunk)
+            count += len(chunk)
+            if count >= SHOT_LEVEL_FRAMES:
+                break
+        else:  # the shot ended within its first frames
+            if not head:
+                continue
+        # fewer than SHOT_LEVEL_FRAMES frames means the loop ran to the shot's end: one frame is a single picture
+        blender = blender_for(np.concatenate(head) if len(head) > 1 else head[0], count == 1)
+        shots.append(0)
+        for denoised in blender.run(itertools.chain(head, shot)):
+            shots[-1] += len(denoised)
+            yield denoised
