@@ -155,6 +155,23 @@ def dark_flicker(sequences: dict[str, list[np.ndarray]]) -> list[str]:
             "the flicker a frame, sigma 8:", "", "| gain | flicker | same-shot pairs | distance max | read as cuts |", "|---:|---:|---:|---:|---:|", *rows]  # fmt: skip
 
 
+def write_lossless(path: Path, frames: np.ndarray) -> Path:
+    """``frames`` as a lossless clip (FFV1) at ``path``."""
+    from stdit_cli.video import VideoWriter
+
+    with VideoWriter(path, frames.shape[2], frames.shape[1], 25, lossless=True) as writer:
+        writer.write(frames)
+    return path
+
+
+def blind_white_denoiser():
+    """The shipped default with no number given, on its white-noise weights (what no number picks for white noise)."""
+    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+    from stdit_cli.weights import resolve_checkpoint
+
+    return VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
+
+
 def denoise_as(denoiser, source: Path, out: Path, cuts: bool, levels: bool):
     """``denoiser`` on ``source``, with the split at cuts and the per-shot levels each on or off
     (off: as until 2026-12-06); returns its result and the frames written, as float."""
@@ -176,15 +193,13 @@ def denoise_as(denoiser, source: Path, out: Path, cuts: bool, levels: bool):
 def denoise_across_cuts(args) -> list[str]:
     """Rows for the back-to-back held-out sequences, split into shots and not."""
     from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.video import VideoWriter
     from stdit_cli.weights import resolve_checkpoint
 
     clean = np.concatenate([np.stack(frames_of(args.data / "davis2016_val_480p" / name, args.cut_frames)) for name in HELD_OUT])
     noisy = np.clip(np.round(clean + 25.0 * np.random.default_rng(7).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    with VideoWriter(work / "noisy.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
-        writer.write(noisy)
+    write_lossless(work / "noisy.mkv", noisy)
     near = np.zeros(len(clean), bool)
     for cut in range(args.cut_frames, len(clean), args.cut_frames):
         near[cut - 2 : cut + 2] = True
@@ -203,17 +218,12 @@ def denoise_across_cuts(args) -> list[str]:
 
 def fade_from_black(args, work: Path) -> list[str]:
     """Rows for a fade from black through the pipeline as one stream and as it runs now."""
-    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.video import VideoWriter
-    from stdit_cli.weights import resolve_checkpoint
-
     clean = np.stack(frames_of(args.data / "davis2016_val_480p" / "dog", 40)).astype(np.float64)
     clean[:28] *= np.linspace(0.02, 1.0, 28)[:, None, None, None]
     noisy = np.clip(np.round(clean + 15.0 * np.random.default_rng(3).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
     clean = np.clip(np.round(clean), 0, 255)
-    with VideoWriter(work / "fade.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
-        writer.write(noisy)
-    denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
+    write_lossless(work / "fade.mkv", noisy)
+    denoiser = blind_white_denoiser()
     rows = []
     for label, now in (("one stream, one level (until 2026-12-06)", False), ("as now", True)):
         result, out = denoise_as(denoiser, work / "fade.mkv", work / "fade_out.mkv", cuts=now, levels=now)
@@ -230,17 +240,11 @@ SHOT_SIGMAS = (5.0, 25.0, 10.0, 40.0, 15.0)
 
 def levels_per_shot(args, clean: np.ndarray, work: Path) -> list[str]:
     """Rows for the back-to-back sequences at different noise levels, no number given."""
-    from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
-    from stdit_cli.video import VideoWriter
-    from stdit_cli.weights import resolve_checkpoint
-
     rng = np.random.default_rng(11)
     sigmas = np.repeat(SHOT_SIGMAS, args.cut_frames)[:, None, None, None]
     noisy = np.clip(np.round(clean + sigmas * rng.standard_normal(clean.shape)), 0, 255).astype(np.uint8)
-    with VideoWriter(work / "edit.mkv", clean.shape[2], clean.shape[1], 25, lossless=True) as writer:
-        writer.write(noisy)
-    # no number given; the white-noise weights (what no number picks for white noise)
-    denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=None, lossless=True, noise="gaussian"))
+    write_lossless(work / "edit.mkv", noisy)
+    denoiser = blind_white_denoiser()
     rows = []
     for label, per_shot in (("one level for the video (until 2026-12-06)", False), ("each shot's own level", True)):
         result, out = denoise_as(denoiser, work / "edit.mkv", work / "edit_out.mkv", cuts=True, levels=per_shot)
