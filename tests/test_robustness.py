@@ -185,10 +185,8 @@ def test_batch_over_every_kind_of_input(zoo, identity_checkpoint, tmp_path):
     assert (records[f["wide"].name]["width"], records[f["wide"].name]["height"]) == (4096, 64)
     assert (records[f["small"].name]["width"], records[f["small"].name]["height"]) == (16, 16)
     assert (records[f["rotated"].name]["width"], records[f["rotated"].name]["height"]) == (32, 48)
-    assert any("variable frame rate" in w for w in records[f["vfr"].name]["warnings"])
-    assert "warning:" in result.output and "variable frame rate" in result.output
-    quiet_ones = set(ok) - {"vfr"}  # 10 bits are kept: no warning
-    assert all(records[f[key].name]["warnings"] == [] for key in quiet_ones)
+    # 10 bits and a variable frame rate are kept: no warning
+    assert all(records[f[key].name]["warnings"] == [] for key in ok)
     assert leftovers(out) == []
     assert_untouched(zoo)
 
@@ -214,21 +212,36 @@ def test_ten_bit_input_warns_and_keeps_its_colours_in_8_bits(tmp_path):
         assert np.abs(frames_uint8.reshape(-1, 3).astype(int) - (0x33, 0x66, 0xCC)).max() <= 3, backend
 
 
-def test_variable_frame_rate_warns_and_keeps_frames_and_duration(zoo, identity_checkpoint, tmp_path):
-    source = zoo.files["vfr"]
-    info = probe_video(source)
-    with pytest.warns(VideoWarning, match=r"variable frame rate: frames are up to \d+ ms away"):
-        VideoReader(source).close()
-    out = tmp_path / "vfr.denoised.mkv"
+def shown_at_s(path: Path) -> np.ndarray:
+    """Each frame's presentation time in seconds, from the stored packets."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return np.array(sorted(float(p.pts * stream.time_base) for p in container.demux(stream) if p.size))
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_variable_frame_rate_keeps_each_frames_time(zoo, identity_checkpoint, tmp_path, recwarn, suffix):
+    source = zoo.files["vfr"]  # 5 frames 40 ms apart, then 3 more 120 ms apart
+    times_s = shown_at_s(source)
+    assert np.diff(times_s) == pytest.approx([0.04] * 4 + [0.12] * 3, abs=1e-6)  # the clip is what it says
+    for backend in ("decord", "pyav") if decord_available() else ("pyav",):
+        with VideoReader(source, backend=backend) as reader:
+            assert reader.frame_times().seconds() == pytest.approx(times_s - times_s[0], abs=1e-6), backend
+    assert [w for w in recwarn if issubclass(w.category, VideoWarning)] == []  # nothing is lost: no warning
+    out = tmp_path / f"vfr.denoised{suffix}"
     result = denoise(source, "--checkpoint", identity_checkpoint, "--lossless", "--sigma", "5", "-o", out, "--json")
     assert result.exit_code == 0, result.output
-    record = json.loads(result.output.splitlines()[-1])
-    assert "variable frame rate" in record["warnings"][0] and str(source) in record["warnings"][0]
-    written = probe_video(out)
-    assert written.num_frames == info.num_frames == 8
-    assert written.fps == info.fps  # the average rate: the same total duration
-    assert written.duration_s == pytest.approx(info.num_frames / float(info.fps), abs=0.05)
+    assert json.loads(result.output.splitlines()[-1])["warnings"] == []
+    np.testing.assert_array_equal(read_all(out), read_all(source))
+    # each frame shown when it was in the input (Matroska stores milliseconds), and for as long in all
+    assert shown_at_s(out) == pytest.approx(times_s - times_s[0], abs=1e-3 if suffix == ".mkv" else 1e-6)
+    assert probe_video(out).duration_s == pytest.approx(probe_video(source).duration_s, abs=1e-3)
     assert_untouched(zoo)
+
+
+def test_constant_rate_video_has_no_frame_times(zoo):
+    with VideoReader(zoo.files["unicode"]) as reader:
+        assert reader.frame_times() is None  # written at its constant rate, as before
 
 
 def test_constant_rate_clips_do_not_warn(zoo, recwarn):

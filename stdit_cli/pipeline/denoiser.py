@@ -336,13 +336,15 @@ class VideoDenoiser:
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
             # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order, and every
-            # video its container tags and timecode, deep video (more than 8 bits per sample) its depth; an image
+            # video its container tags and timecode, deep video (more than 8 bits per sample) its depth, a
+            # variable-frame-rate video each frame's time; an image
             # extension (a photo in, a photo out) writes the frame as a picture, a frame folder comes back as one
             with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
                              full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer,
                              field_order=order, metadata_source=input_path, bit_depth=reader.bit_depth,
-                             frame_names=info.frame_files, timecode=info.timecode, hdr10=info.hdr10_metadata) as writer:  # fmt: skip
+                             frame_names=info.frame_files, timecode=info.timecode, hdr10=info.hdr10_metadata,
+                             frame_times=reader.frame_times()) as writer:  # fmt: skip
                 lost = bits_lost(info, writer.stored_bits, writer.stored_as)
                 if lost is not None:
                     warnings.warn(f"{input_path}: {lost}", VideoWarning, stacklevel=1)

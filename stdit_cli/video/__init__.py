@@ -6,8 +6,10 @@ sample); nothing here knows about torch.
 - `probe`: `probe_video` → `VideoInfo` (size, exact frame rate, frame count, orientation from the
   container), `VideoError`, and the PyAV helpers the reader and the writer share.
 - `orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
-- `caveats`: what an 8-bit, constant-rate output cannot keep (bit depth, variable frame rate),
-  said as `VideoWarning`s.
+- `caveats`: what the output cannot keep (bit depth read as 8 bits, subtitles, alpha ...), said as
+  `VideoWarning`s.
+- `timeline`: `FrameTimes`, a variable-frame-rate video's frame times, which the output keeps;
+  `timed_pipe`: the frames stamped with them on their way to FFmpeg.
 - `reader`: `VideoReader` (decord by default, PyAV fallback), `decord_available`,
   `cheap_frame_sample` (frames spread over a video that decode without long seeks).
 - `writer`: `VideoWriter` (FFmpeg, exact fractional rates, audio and tags copied, atomic rename),

@@ -1,12 +1,13 @@
 """What an input has that stdit's output cannot keep, said as warnings when a video opens.
 
-stdit reads frames as RGB, numbered rather than timed, and writes them at one constant rate
-(the input's average: same frame count, same total duration). Two kinds of input lose something:
+Two kinds of input lose something:
 
 - more than 8 bits per sample read as 8-bit frames (a reader asked for 8 bits; `stdit denoise`
   reads such video in 16 bits, and its writer says what it keeps: :func:`bits_lost`);
-- a variable frame rate: frames are shown on a constant-rate timeline, each moved by up to the
-  measured deviation (the warning gives it in milliseconds); audio is copied as it was.
+- a variable frame rate whose frame times cannot be kept (two frames at the same time: the
+  reader's `frame_times` is None): frames are shown on a constant-rate timeline at the average
+  rate, each moved by up to the measured deviation (the warning gives it in milliseconds); audio
+  is copied as it was. Usable frame times are kept (`timeline`): no warning.
 
 And a display rotation that is not a multiple of 90 degrees is left as stored, subtitle streams
 are not copied (the output holds the video, its audio and its container tags), and an alpha
@@ -15,29 +16,14 @@ are not copied (the output holds the video, its audio and its container tags), a
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 from stdit_cli.video.orientation import NONE
 from stdit_cli.video.probe import VideoInfo
-
-#: a frame further than this many frame intervals from a constant-rate timeline makes the video
-#: "variable frame rate" (half an interval: it would be shown in another slot at the average rate)
-VFR_TOLERANCE_FRAMES = 0.5
-
+from stdit_cli.video.timeline import is_variable_rate, timeline_deviation_s
 
 class VideoWarning(UserWarning):
     """A readable video with something the output cannot keep (bit depth, variable frame rate)."""
-
-
-def timeline_deviation_s(frame_times_s: np.ndarray | None, fps: Fraction) -> float:
-    """How far (seconds) the frames are from where a constant `fps` would show them."""
-    if frame_times_s is None or len(frame_times_s) < 3 or not np.isfinite(frame_times_s).all():
-        return 0.0
-    times_s = np.sort(frame_times_s)
-    constant_s = times_s[0] + np.arange(len(times_s)) / float(fps)
-    return float(np.abs(times_s - constant_s).max())
 
 
 def _fewer_bits(info: VideoInfo, what: str) -> str:
@@ -58,8 +44,8 @@ def bits_lost(info: VideoInfo, output_bits: int, output_kind: str) -> str | None
 
 
 def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: int = 8) -> list[str]:
-    """One line per property of the video that frames read at ``bit_depth`` (8 or 16) and a
-    constant-rate output cannot keep."""
+    """One line per property of the video that frames read at ``bit_depth`` (8 or 16) cannot keep;
+    ``frame_times_s``: the frame times a constant-rate output would lose (None: none lost)."""
     messages = []
     if bit_depth == 8 and info.bits_per_sample > 8:
         messages.append(_fewer_bits(info, "it is read as 8-bit RGB"))
@@ -72,8 +58,8 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
     if info.subtitle_streams:
         count = info.subtitle_streams
         messages.append(f"{count} subtitle stream{'s' if count > 1 else ''} not copied to the output")
-    deviation_s = timeline_deviation_s(frame_times_s, info.fps)
-    if deviation_s > VFR_TOLERANCE_FRAMES / float(info.fps):
+    if is_variable_rate(frame_times_s, info.fps):
+        deviation_s = timeline_deviation_s(frame_times_s, info.fps)
         rate = f"{float(info.fps):.4g} fps"
         messages.append(
             f"variable frame rate: frames are up to {deviation_s * 1000:.0f} ms away from a constant {rate}; "

@@ -34,9 +34,13 @@ them: video with more than 8 bits per sample (10-bit HDR phone footage, 10/12-bi
 ProRes files, 16-bit FFV1) as uint16 RGB on the full 0..65535 scale (FFmpeg's ``rgb48le``: a
 10-bit value ``v`` reads ``v * 64 + v // 16``), 8-bit video as uint8; decord decodes 8 bits only, so
 such a reader uses PyAV. What the frames cannot keep is said with a `VideoWarning` when a
-`VideoReader` opens: more than 8 bits per sample read as 8-bit frames, and a variable frame rate (frames are numbered, not timed: the output is written at the average rate,
-same frame count and duration; the warning says how far frames move). Grayscale video is read as
+`VideoReader` opens: more than 8 bits per sample read as 8-bit frames. Grayscale video is read as
 RGB with three equal channels.
+
+Timing. Frames are numbered; a variable-frame-rate video's reader also gives each frame's
+presentation time (:meth:`VideoReader.frame_times`, `timeline`), which the writer stamps on the
+denoised frames. Only where those times cannot time the frames one by one (two frames at the same
+time) does opening warn that the output is written at the average rate.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from stdit_cli.video.caveats import VideoWarning, what_is_lost
 from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.orientation import apply_orientation
 from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path, probe_video
+from stdit_cli.video.timeline import FrameTimes, is_variable_rate
 
 BACKENDS = ("auto", "decord", "pyav")
 #: bit depths a reader returns frames in: uint8 or uint16 RGB
@@ -218,6 +223,21 @@ class _PyAVFrames:
             self._container = None
 
 
+def _frame_times(info: VideoInfo, num_frames: int) -> FrameTimes | None:
+    """Each frame's time, exactly, from the stream's packets (a demux pass, no decoding: decord's
+    index holds float32 seconds); None where the packets cannot time the ``num_frames`` frames."""
+    try:
+        with av.open(ffmpeg_path(info.path)) as container:
+            stream = _video_stream(container, info.path)
+            packets = [(p.pts, p.duration) for p in container.demux(stream) if p.size > 0]
+            time_base = stream.time_base
+    except (av.FFmpegError, VideoError):
+        return None
+    if len(packets) != num_frames or not time_base:
+        return None
+    return FrameTimes.from_packets([pts for pts, _ in packets], [duration for _, duration in packets], time_base)
+
+
 def decord_available() -> bool:
     """True when decord imports (it has no wheels for some platforms)."""
     try:
@@ -241,7 +261,7 @@ class VideoReader:
     Memory stays bounded by the chunk being read, whatever the video's length. The reader yields
     exactly `info.num_frames` frames or raises `VideoError` (see the module docstring). Frames
     are upright (display matrix applied); opening warns (`VideoWarning`) about a bit depth over 8
-    and a variable frame rate.
+    read as 8 bits. A variable-frame-rate video's frame times: :meth:`frame_times`.
 
     Reads and `close` may come from different threads (a decode thread reads, the caller closes):
     they take turns, because FFmpeg crashes the process when a container is closed in the middle
@@ -290,7 +310,12 @@ class VideoReader:
             raise _truncated(info, self._frames.num_frames)
         # The packet index is the authority where the header undercounts.
         self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
-        for message in what_is_lost(self.info, self._frames.frame_times_s(), self.bit_depth):
+        times_s = self._frames.frame_times_s()
+        self._timeline = None  # a variable-frame-rate video's frame times, kept in its output
+        if is_variable_rate(times_s, info.fps):
+            self._timeline = _frame_times(info, self._frames.num_frames)
+        # times the output keeps are not lost: no warning for them
+        for message in what_is_lost(self.info, times_s if self._timeline is None else None, self.bit_depth):
             warnings.warn(f"{self.info.path}: {message}", VideoWarning, stacklevel=2)
 
     def __len__(self) -> int:
@@ -333,6 +358,11 @@ class VideoReader:
         if self._frames.num_frames < self.info.num_frames:
             raise _truncated(self.info, self._frames.num_frames)
         return self._frames.read(start, stop)
+
+    def frame_times(self) -> FrameTimes | None:
+        """Each frame's presentation time, for a variable-frame-rate video (frames further than half
+        an interval from an even spacing: `timeline`); None for evenly spaced video and pictures."""
+        return self._timeline
 
     def keyframes(self) -> list[int]:
         """Indices of the frames decoding can start from (random access costs up to the next one)."""

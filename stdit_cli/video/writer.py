@@ -1,7 +1,9 @@
 """Encode RGB frames with FFmpeg, copy the source's audio and tags, and publish the file atomically.
 
 Frames are piped as raw RGB into the FFmpeg binary that ships with imageio-ffmpeg, with the frame
-rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly.
+rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly. A
+variable-frame-rate video's frames (`frame_times`, `timeline`) go in NUT instead, each stamped with
+its input frame's time (`timed_pipe`), and are encoded at those times.
 
 Output containers: .mp4, .m4v, .mov and .mkv (an image extension, `.png` or `.jpg` say, writes one
 frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`open_writer`). The
@@ -57,6 +59,10 @@ from stdit_cli.video.output_paths import (  # noqa: F401 (re-exported: the write
     unsupported_suffix,
 )
 from stdit_cli.video.probe import VideoError, _open_container, _video_stream, ffmpeg_path
+from stdit_cli.video.timed_pipe import INPUT_ARGS as TIMED_INPUT
+from stdit_cli.video.timed_pipe import OUTPUT_ARGS as TIMED_OUTPUT
+from stdit_cli.video.timed_pipe import TimedFramePipe
+from stdit_cli.video.timeline import FrameTimes
 
 _MP4_PLAYABLE_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # copied as they are
 
@@ -159,6 +165,9 @@ class VideoWriter(PublishOnSuccess):
             stored with the video; None: none.
         hdr10: HDR10 static metadata in x265's words (`VideoInfo.hdr10_metadata`), kept in a
             10-bit HEVC output; None: none.
+        frame_times: each frame's presentation time (a variable-frame-rate source's,
+            `VideoReader.frame_times`): frame ``i`` is shown at ``frame_times.pts_of(i)`` and ``fps``
+            is only the average; None (default): frames at a constant ``fps``.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -180,6 +189,7 @@ class VideoWriter(PublishOnSuccess):
         bit_depth: int = 8,
         timecode: str | None = None,
         hdr10: str | None = None,
+        frame_times: FrameTimes | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -208,6 +218,8 @@ class VideoWriter(PublishOnSuccess):
         self._metadata_source = Path(metadata_source) if metadata_source is not None else None
         # on the video stream, which the audio pass copies: MP4/MOV make it a `tmcd` track each time
         self._timecode = [] if timecode is None else ["-metadata:s:v:0", f"timecode={timecode}"]
+        self._frame_times = frame_times
+        self._timed_pipe: TimedFramePipe | None = None  # frames with their times, when frame_times is given
         self._process = None
         self._temp_paths: list[Path] = []
         self._stderr = None
@@ -226,11 +238,16 @@ class VideoWriter(PublishOnSuccess):
         last_pass = not self._with_audio
         tags = self._metadata_source is not None and last_pass
         metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1)] if tags else []
+        pix_fmt = "rgb24" if self.bit_depth == 8 else "rgb48le"
+        if self._frame_times is None:  # bare frames at a constant rate
+            frames_in = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{self.width}x{self.height}",
+                         "-framerate", f"{self.fps.numerator}/{self.fps.denominator}"]  # fmt: skip
+            timing = []
+        else:  # each frame with its own time
+            frames_in, timing = [*TIMED_INPUT], [*TIMED_OUTPUT]
         command = [
-            *_ffmpeg_quiet(),
-            "-f", "rawvideo", "-pix_fmt", "rgb24" if self.bit_depth == 8 else "rgb48le", "-s", f"{self.width}x{self.height}",
-            "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "pipe:0", *metadata,
-            "-map", "0:v:0", *codec_args, *self._timecode,
+            *_ffmpeg_quiet(), *frames_in, "-i", "pipe:0", *metadata,
+            "-map", "0:v:0", *timing, *codec_args, *self._timecode,
             *_movflags(suffix, faststart=last_pass, tags=tags), ffmpeg_path(self._video_path),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()
@@ -245,6 +262,9 @@ class VideoWriter(PublishOnSuccess):
                 )  # fmt: skip
         except OSError as e:
             raise VideoError(f"{self.path}: cannot start ffmpeg ({e})") from e
+        if self._frame_times is not None:
+            self._timed_pipe = TimedFramePipe(self._process.stdin, self.width, self.height, pix_fmt,
+                                              self._frame_times, self.fps)  # fmt: skip
 
     def _new_temp_path(self) -> Path:
         """Create an empty `.<stem>.stdit-tmp-XXXXXXXX<ext>` beside the output.
@@ -290,7 +310,11 @@ class VideoWriter(PublishOnSuccess):
             raise ValueError(f"frames must have shape [t, {self.height}, {self.width}, 3], got {got}")
         try:
             # rgb48le: little-endian samples, whatever this machine's byte order
-            self._process.stdin.write(np.ascontiguousarray(frames, dtype=np.dtype(self._dtype).newbyteorder("<")).data)
+            samples = np.ascontiguousarray(frames, dtype=np.dtype(self._dtype).newbyteorder("<"))
+            if self._timed_pipe is not None:
+                self._timed_pipe.write(samples)
+            else:
+                self._process.stdin.write(samples.data)
         except OSError as e:  # BrokenPipeError: FFmpeg has exited
             self._process.wait()
             error = self._ffmpeg_error("encoding")
@@ -306,6 +330,8 @@ class VideoWriter(PublishOnSuccess):
             if self.frames_written == 0:
                 raise VideoError(f"{self.path}: no frames were written")
             try:
+                if self._timed_pipe is not None:
+                    self._timed_pipe.close()
                 self._process.stdin.close()
             except OSError:
                 pass  # FFmpeg has exited: its status and stderr say why
@@ -388,13 +414,15 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                 lossless: bool = False, crf: int = 16, preset: str = "medium", full_chroma: bool = False,
                 hdr_transfer: str | None = None, metadata_source=None,
                 field_order: str | None = None, bit_depth: int = 8, frame_names: tuple[str, ...] = (),
-                timecode: str | None = None, hdr10: str | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
+                timecode: str | None = None, hdr10: str | None = None,
+                frame_times: FrameTimes | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
     metadata sources are that folder): ``path`` without a video or image extension is the output
     folder, written by a :class:`~stdit_cli.video.frame_folder.FrameFolderWriter` under the same
-    names. Other arguments as :class:`VideoWriter`'s."""
+    names (pictures have no timing: ``frame_times`` applies to videos only). Other arguments as
+    :class:`VideoWriter`'s."""
     if frame_names:
         if Path(path).suffix.lower() not in OUTPUT_SUFFIXES:
             return FrameFolderWriter(path, width, height, frame_names, lossless=lossless, full_chroma=full_chroma,
@@ -405,4 +433,5 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                            bit_depth=bit_depth)  # fmt: skip
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
-                       field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10)  # fmt: skip
+                       field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10,
+                       frame_times=frame_times)  # fmt: skip
