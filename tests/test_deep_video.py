@@ -116,12 +116,34 @@ def test_a_lossy_16_bit_output_is_10_bit_hevc_and_keeps_a_gradient_that_8_bits_w
     assert np.abs(decoded / 257.0 - gradient / 257.0).max() < 0.5  # within half an 8-bit level everywhere
 
 
-def test_a_16_bit_image_is_written_in_8_bits(tmp_path):
-    frame = np.full((1, 8, 8, 3), 257 * 100 + 128, np.uint16)
-    with ImageWriter(tmp_path / "out.png", 8, 8, bit_depth=16) as writer:
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_16_bit_png_or_tiff_is_written_in_16_bits_with_its_metadata(tmp_path, suffix):
+    from PIL import Image
+
+    frame = np.random.default_rng(0).integers(0, 2**16, (1, 12, 10, 3), dtype=np.uint16)
+    tags = Image.Exif()
+    tags.update({270: "roll 12, frame 4", 271: "Nikon", 272: "Coolscan", 274: 6, 306: "2026:01:02 03:04:05"})
+    profile = b"\x00" * 128 + b"a scanner's colour profile"
+    source = tmp_path / f"scan{suffix}"  # Pillow writes the tags and profile as a scanner would
+    Image.new("RGB", (10, 12)).save(source, exif=tags.tobytes(), icc_profile=profile)
+    out = tmp_path / f"out{suffix}"
+    with ImageWriter(out, 10, 12, bit_depth=16, exif_source=source, upright=False) as writer:
         writer.write(frame)
-    assert writer.stored_bits == 8
-    assert (_read(tmp_path / "out.png") == 100).all()
+    assert (writer.stored_bits, writer.stored_as) == (16, "a 16-bit image")
+    with av.open(str(out)) as container:  # as stored (a reader would turn it as `Orientation` 6 says)
+        stored = next(container.decode(video=0)).to_ndarray(format="rgb48le")
+    np.testing.assert_array_equal(stored, frame[0])  # every bit of every sample
+    with Image.open(out) as written:
+        assert written.info["icc_profile"] == profile
+        assert {tag: written.getexif().get(tag) for tag in tags} == dict(tags)
+
+
+def test_a_16_bit_frame_as_jpeg_is_rounded_to_8_bits(tmp_path):
+    frame = np.full((1, 8, 8, 3), 257 * 100 + 100, np.uint16)
+    with ImageWriter(tmp_path / "out.jpg", 8, 8, bit_depth=16) as writer:
+        writer.write(frame)
+    assert (writer.stored_bits, writer.stored_as) == (8, "an 8-bit image")
+    assert np.abs(_read(tmp_path / "out.jpg").astype(int) - 100).max() <= 1
 
 
 def _denoise(*args):
@@ -149,14 +171,35 @@ def test_the_cli_denoises_10_bit_video_in_16_bits_end_to_end(tmp_path, identity_
     assert _finer_than_8_bits(_read(out)[0, 16, 8:-8, 1]) > 1.5  # more levels than 8 bits hold in that range
 
 
-def test_a_16_bit_png_comes_back_as_an_8_bit_png_and_says_so(tmp_path, identity_checkpoint):
+def test_a_16_bit_png_comes_back_in_16_bits_and_as_jpeg_says_so(tmp_path, identity_checkpoint):
     image = _pipe(_gradient_10_bit(frames=1), tmp_path / "scan.png", "-c:v", "png", "-pix_fmt", "rgb48be", "-frames:v", "1")
     result = _denoise(image, "--checkpoint", identity_checkpoint, "--sigma", "5")
     assert result.exit_code == 0, result.output
     record = json.loads(result.output.strip().splitlines()[-1])
+    assert (record["bits"], record["warnings"]) == (16, [])
+    # identity model: the 16-bit samples back, bit for bit (8 bits would round them)
+    np.testing.assert_array_equal(_read(tmp_path / "scan.denoised.png"), _read(image))
+
+    result = _denoise(image, "--checkpoint", identity_checkpoint, "--sigma", "5", "-o", tmp_path / "scan.jpg")
+    record = json.loads(result.output.strip().splitlines()[-1])
     assert record["bits"] == 8
     assert any("rgb48be has 16 bits per sample; the output is an 8-bit image" in w for w in record["warnings"])
-    np.testing.assert_array_equal(_read(tmp_path / "scan.denoised.png"), to_8_bits(_read(image)))
+
+
+def test_a_folder_of_16_bit_tiff_scans_comes_back_in_16_bits(tmp_path, identity_checkpoint):
+    scans = tmp_path / "roll"
+    scans.mkdir()
+    frames = _gradient_10_bit(frames=3)
+    for i, frame in enumerate(frames):
+        _pipe(frame[None], scans / f"scan_{i + 1}.tif", "-c:v", "tiff", "-pix_fmt", "rgb48le", "-frames:v", "1")
+    result = _denoise(scans, "--checkpoint", identity_checkpoint, "--sigma", "5")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.strip().splitlines()[-1])
+    assert (record["bits"], record["warnings"]) == (16, [])
+    out = tmp_path / "roll.denoised"
+    assert sorted(p.name for p in out.iterdir()) == ["scan_1.tif", "scan_2.tif", "scan_3.tif"]
+    for i, frame in enumerate(frames):
+        np.testing.assert_array_equal(_read(out / f"scan_{i + 1}.tif")[0], frame)
 
 
 def test_interlaced_10_bit_video_comes_back_interlaced_in_h264_high_10(tmp_path, identity_checkpoint):

@@ -91,6 +91,22 @@ def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path, tag):
         np.testing.assert_array_equal(reader.read(0, 1)[0], upright)
 
 
+def test_a_png_with_exif_and_a_colour_profile_is_read_upright(tmp_path, identity_checkpoint):
+    # FFmpeg 8 gives such a PNG's frame a side data type PyAV 18 does not know: reading the frame's
+    # side data raised, then crashed the process (until 2026-12-06)
+    path = tmp_path / "screenshot.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(_picture()).save(path, exif=exif, icc_profile=b"a colour profile, carried as it is" * 4)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+    with VideoReader(path) as reader:
+        np.testing.assert_array_equal(reader.read(0, 1)[0], upright)
+    result = CliRunner().invoke(main, ["denoise", str(path), "--checkpoint", str(identity_checkpoint), "--sigma", "10",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "screenshot.denoised.png").convert("RGB")), upright)
+
+
 def test_the_cli_denoises_a_png_into_a_png_and_refuses_an_image_for_a_video(tmp_path, identity_checkpoint):
     frame = _picture(32, 48)
     Image.fromarray(frame).save(tmp_path / "photo.png")

@@ -19,6 +19,7 @@ sample); nothing here knows about torch.
 - `image_writer`: `ImageWriter` (a one-frame input written back as a PNG, JPEG... atomically).
 - `frame_folder`: a folder of numbered pictures read as a video, and written back as one.
 - `depth`: video of more than 8 bits per sample (read as uint16), and its 8-bit view.
+- `deep_image`: 16-bit PNG and TIFF written back in 16 bits, metadata included.
 - `atomic`: `PublishOnSuccess`, the writers' context manager (publish on success, else abort).
 - `fields`: interlaced frames to fields in time order and back.
 

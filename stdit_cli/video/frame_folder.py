@@ -30,7 +30,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess
-from stdit_cli.video.image_writer import IMAGE_FORMATS, ImageWriter, stores_losslessly
+from stdit_cli.video.image_writer import IMAGE_FORMATS, ImageWriter, stored_bits, stores_losslessly
 from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, ffmpeg_path
 
 #: picture extensions a frame folder may hold (what :class:`ImageWriter` writes back)
@@ -169,9 +169,6 @@ class FrameFolderWriter(PublishOnSuccess):
         sources: the input folder, whose picture of the same name gives each output its EXIF.
     """
 
-    #: bits per sample stored, and what the output is in words (the caveat when a source has more)
-    stored_bits, stored_as = 8, "8-bit pictures"
-
     def __init__(self, path: str | os.PathLike, width: int, height: int, names: tuple[str, ...], lossless: bool = False,
                  full_chroma: bool = False, sources: str | os.PathLike | None = None, bit_depth: int = 8):  # fmt: skip
         self.path = Path(path)
@@ -185,6 +182,9 @@ class FrameFolderWriter(PublishOnSuccess):
         self._temp = self._make_temp_folder()
         #: whether every picture stores its frame bit-exactly
         self.lossless = stores_losslessly(names[0], lossless)
+        #: bits per sample stored, and what the output is in words (the caveat when a source has more)
+        self.stored_bits = stored_bits(names[0], bit_depth)
+        self.stored_as = f"{self.stored_bits}-bit pictures"
 
     def _make_temp_folder(self) -> Path:
         for _ in range(100):

@@ -14,8 +14,10 @@ by the user is what they asked for, and only an explicit ``--lossless`` is refus
 (:func:`check_image_output`, before any work). Pixels are written upright as decoded. The source
 photo's EXIF (date taken, camera, exposure, location) and colour profile (a phone's Display P3) are
 copied where the format holds them (not BMP), its `Orientation` set to 1: the pixels are upright.
-Every image is written in 8 bits per sample: uint16 frames (``bit_depth=16``, from a 16-bit PNG or
-TIFF) are rounded to 8 bits once, at the end (Pillow writes no 16-bit RGB).
+uint16 frames (``bit_depth=16``, from a 16-bit PNG or TIFF: a film scan, a render) are written as
+16-bit PNG or TIFF, metadata included (`deep_image`: Pillow has no 16-bit RGB mode); JPEG, WebP and
+BMP hold 8 bits, so there they are rounded to 8 bits once, at the end. Until 2026-12-06 every
+image was written in 8 bits.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess
+from stdit_cli.video.deep_image import DEEP_FORMATS, save_16_bit
 from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.probe import VideoError
 
@@ -74,8 +77,10 @@ def check_image_output(path: str | os.PathLike, num_frames: int, lossless: bool 
         raise VideoError(f"{path}: JPEG cannot store the output losslessly (name it .png, or drop --lossless)")
 
 
-#: bits per sample of every image written
-STORED_BITS = 8
+def stored_bits(path: str | os.PathLike, bit_depth: int) -> int:
+    """Bits per sample an image named ``path`` stores of frames of ``bit_depth``: 16 for 16-bit
+    frames in PNG or TIFF, else 8."""
+    return 16 if bit_depth == 16 and IMAGE_FORMATS[Path(path).suffix.lower()][0] in DEEP_FORMATS else 8
 
 
 class ImageWriter(PublishOnSuccess):
@@ -90,13 +95,11 @@ class ImageWriter(PublishOnSuccess):
         full_chroma: for JPEG, colour at full resolution (4:4:4) instead of 4:2:0.
         exif_source: an image whose EXIF and colour profile the output takes (None, or a file that
             is not an image Pillow reads: none).
-        bit_depth: 8 (default): a uint8 frame; 16: a uint16 frame, written rounded to 8 bits.
+        bit_depth: 8 (default): a uint8 frame; 16: a uint16 frame, written in 16 bits as PNG or
+            TIFF, rounded to 8 bits in the other formats (:attr:`stored_bits` says which).
         upright: the frame is written upright, so the copied EXIF `Orientation` is set to 1 (default);
             False: as the source stored it (a frame folder's pictures), its `Orientation` kept.
     """
-
-    #: bits per sample stored, and what the file is in words (the caveat when a source has more)
-    stored_bits, stored_as = STORED_BITS, "an 8-bit image"
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, lossless: bool = False,
                  full_chroma: bool = False, exif_source: str | os.PathLike | None = None, bit_depth: int = 8,
@@ -115,6 +118,9 @@ class ImageWriter(PublishOnSuccess):
         if bit_depth not in (8, 16):
             raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
         self._dtype = np.uint8 if bit_depth == 8 else np.uint16
+        #: bits per sample stored, and what the file is in words (the caveat when a source has more)
+        self.stored_bits = stored_bits(self.path, bit_depth)
+        self.stored_as = "a 16-bit image" if self.stored_bits == 16 else "an 8-bit image"
         self.frames_written = 0
         self._frame: np.ndarray | None = None
         self._closed = False
@@ -132,7 +138,7 @@ class ImageWriter(PublishOnSuccess):
         if self.frames_written + len(frames) > 1:
             raise VideoError(f"{self.path}: an image holds one frame")
         if len(frames):
-            frame = to_8_bits(frames[0])
+            frame = frames[0] if self.stored_bits == 16 else to_8_bits(frames[0])
             self._frame = np.ascontiguousarray(frame)
             self.frames_written = 1
 
@@ -172,8 +178,11 @@ class ImageWriter(PublishOnSuccess):
         temp_path = self.path.parent / f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
         try:
             try:
-                options = {**self._save_options(), **self._source_metadata()}
-                Image.fromarray(self._frame, "RGB").save(temp_path, format=self.format, **options)
+                if self.stored_bits == 16:
+                    save_16_bit(temp_path, self._frame, self.format, **self._source_metadata())
+                else:
+                    options = {**self._save_options(), **self._source_metadata()}
+                    Image.fromarray(self._frame, "RGB").save(temp_path, format=self.format, **options)
             except OSError as e:
                 raise VideoError(f"{self.path}: cannot write the image ({e.strerror or e})") from e
             with shielded():  # the output appears and the temporary file goes, together

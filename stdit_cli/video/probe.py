@@ -332,9 +332,13 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         frame = first_frame(container, _video_stream(container, path))
-        orientation, rotation_deg = read_orientation(frame)
-        if orientation == NONE and _is_image(container):  # a photo: its EXIF says
-            orientation = orientation_from_exif(path)
+        if _is_image(container):
+            # a photo: its EXIF says. Not the frame's side data: FFmpeg 8 attaches a type PyAV 18 does
+            # not know to a PNG with both EXIF and a colour profile, and reading it raises, then
+            # crashes the process when the frame is freed
+            orientation, rotation_deg = orientation_from_exif(path), 0.0
+        else:
+            orientation, rotation_deg = read_orientation(frame)
     field_order = _field_order(path, context_field_order, codec, frame)
     hdr10_metadata = _hdr10_metadata(frame) if hdr_transfer == "smpte2084" else None
     width, height = display_size(width, height, orientation)
