@@ -159,6 +159,7 @@ def test_many_inputs_one_failure_does_not_stop_the_others(tmp_path, identity_che
     assert all(n in r["input"] and "\n" not in (r.get("error") or "") for n, r in zip(names, records))
     assert sorted(p.name for p in outdir.iterdir()) == ["good.denoised.mp4"]
     assert text.read_text() == "this is not a video\n" and empty.read_bytes() == b""
+    assert not missing.exists() and probe_video(good).num_frames == 3  # nothing made up, the good input intact
 
 
 def test_bad_inputs_give_one_line_errors(tmp_path, identity_checkpoint):
