@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -81,6 +82,23 @@ def _parse_sigma(ctx, param, value: str) -> float | None:
     return sigma
 
 
+#: frame rates written as decimals that mean the NTSC fractions (as cameras and editors label them)
+_NTSC_RATES = {"23.976": Fraction(24000, 1001), "23.98": Fraction(24000, 1001), "29.97": Fraction(30000, 1001),
+               "47.952": Fraction(48000, 1001), "59.94": Fraction(60000, 1001), "119.88": Fraction(120000, 1001)}  # fmt: skip
+
+
+def _parse_frame_rate(ctx, param, value: str | None) -> Fraction | None:
+    if value is None:
+        return None
+    try:
+        rate = _NTSC_RATES.get(value.strip()) or Fraction(value.strip())
+    except (ValueError, ZeroDivisionError):
+        raise click.BadParameter(f"expected a rate such as 24, 29.97 or 30000/1001, got {value!r}") from None
+    if not 0 < rate <= 1000:
+        raise click.BadParameter(f"the frame rate must be within (0, 1000] frames/s, got {value}")
+    return rate
+
+
 def _parse_batch_size(ctx, param, value: str) -> int | None:
     if value == "auto":
         return None
@@ -121,13 +139,15 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True, help="Autocast precision. auto: bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX), fp32 elsewhere.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: $OMP_NUM_THREADS if set, else every core).")
 @click.option("--lossless/--lossy", default=None, help="Bit-exact RGB output (libx264rgb -qp 0, or FFV1 in .mkv), or H.264 (x264 veryfast at CRF 10; --fast: superfast at CRF 9). Default: lossless when the input is stored losslessly (FFV1, x264 -qp 0, PNG...), else H.264, 4:4:4 for an RGB or 4:4:4 input, 4:2:0 otherwise.")
+@click.option("--frame-rate", "frame_rate", callback=_parse_frame_rate, default=None, metavar="RATE", help="The rate of the video a folder of pictures is read as, frames/s (default 25): 24, 30000/1001, or 29.97 and the other NTSC decimals, read as 30000/1001 and so on. It sets the output video's rate with -o clip.mp4. Videos keep their own rate.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per video on stdout.")
 def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, overwrite, model_name, checkpoint, noise, sigma, strength, steps, scheduler, eta, seed, tile, tile_overlap,
-            window_overlap, batch_size, fast, ensemble, compile_model, device, precision, threads, lossless, quiet, as_json) -> None:  # fmt: skip
+            window_overlap, batch_size, fast, ensemble, compile_model, device, precision, threads, lossless, frame_rate, quiet,
+            as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report).
 
-    An input may also be a photo, or a folder of numbered pictures read as a 25 fps video."""
+    An input may also be a photo, or a folder of numbered pictures read as a 25 fps video (--frame-rate)."""
     from stdit_cli.batch.interrupts import exit_after_signal
     from stdit_cli.batch.runner import DenoiseJob, run_denoise
     from stdit_cli.pipeline import DenoiseOptions
@@ -136,6 +156,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
         sigma_255=sigma, strength=strength, steps=steps, scheduler=scheduler, eta=eta, seed=seed, tile=tile, tile_overlap=tile_overlap,
         window_overlap=window_overlap, batch_size=batch_size, fast=fast, compile=compile_model, device=device,
         precision=precision, lossless=lossless, ensemble=None if ensemble is None else int(ensemble), noise=noise,
+        frame_rate=frame_rate,
     )  # fmt: skip
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
                      checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json,

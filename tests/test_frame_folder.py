@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -100,6 +101,24 @@ def test_the_cli_writes_a_frame_folder_back_as_pictures_of_the_same_names(tmp_pa
     with VideoReader(tmp_path / "clip.mkv") as reader:
         assert reader.info.fps == 25
         np.testing.assert_array_equal(reader.read(0, len(reader)), frames)
+
+
+@pytest.mark.parametrize(("asked", "rate"), [("24", Fraction(24)), ("29.97", Fraction(30000, 1001)), ("12.5", Fraction(25, 2))])
+def test_a_frame_folder_becomes_a_video_at_the_rate_asked(tmp_path, identity_checkpoint, asked, rate):
+    folder = _folder(tmp_path / "render", _frames(count=3))
+    out = tmp_path / "render.mp4"
+    result = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "--frame-rate", asked, "-o", out)
+    assert result.exit_code == 0, result.output
+    info = probe_video(out)
+    assert (info.fps, info.num_frames) == (rate, 3)
+    assert info.duration_s == pytest.approx(3 / rate, abs=1e-3)
+
+
+@pytest.mark.parametrize("asked", ["fast", "0", "-24", "1/0"])
+def test_a_frame_rate_that_is_no_rate_is_refused_in_one_line(tmp_path, asked):
+    result = CliRunner().invoke(main, ["denoise", str(tmp_path), "--frame-rate", asked])
+    assert result.exit_code == 2 and "Invalid value for '--frame-rate'" in result.output
+    assert "Traceback" not in result.output and list(tmp_path.iterdir()) == []
 
 
 def test_jpeg_frames_come_back_as_jpeg_and_refuse_lossless(tmp_path, identity_checkpoint):

@@ -339,7 +339,9 @@ class VideoDenoiser:
             # video its container tags and timecode, deep video (more than 8 bits per sample) its depth, a
             # variable-frame-rate video each frame's time; an image
             # extension (a photo in, a photo out) writes the frame as a picture, a frame folder comes back as one
-            with open_writer(output_path, info.width, info.height, info.fps, audio_source=input_path,
+            # a folder of pictures has no rate of its own: the one asked for (`--frame-rate`), else 25
+            fps = options.frame_rate if info.frame_files and options.frame_rate is not None else info.fps
+            with open_writer(output_path, info.width, info.height, fps, audio_source=input_path,
                              lossless=options.output_lossless(info.lossless), crf=crf, preset=preset,
                              full_chroma=info.full_resolution_colour, hdr_transfer=info.hdr_transfer,
                              field_order=order, metadata_source=input_path, bit_depth=reader.bit_depth,

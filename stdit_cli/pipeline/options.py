@@ -7,6 +7,7 @@ file fails in a fraction of a second.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from stdit_cli.choices import MAX_STRENGTH, NOISE_MODES
 
@@ -32,6 +33,7 @@ class DenoiseOptions:
     ensemble: int | None = None  # views averaged per window (stdit_cli.pipeline.ensemble); None = DEFAULT_ENSEMBLE (--fast: FAST_ENSEMBLE)
     strength: float = 1.0  # see Strength
     noise: str = "auto"  # NOISE_MODES; see resolve_noise
+    frame_rate: Fraction | None = None  # a frame folder's rate as a video; None = FOLDER_FPS (videos keep their own)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= MAX_STRENGTH:
