@@ -22,6 +22,7 @@ from stdit_cli.video.orientation import NONE
 from stdit_cli.video.probe import VideoInfo
 from stdit_cli.video.timeline import is_variable_rate, timeline_deviation_s
 
+
 class VideoWarning(UserWarning):
     """A readable video with something the output cannot keep (bit depth, variable frame rate)."""
 
