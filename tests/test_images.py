@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -158,3 +160,36 @@ def test_a_transparent_picture_warns_that_its_alpha_is_not_kept(tmp_path):
     opaque = tmp_path / "opaque.png"
     Image.fromarray(_picture()).save(opaque)
     assert not probe_video(opaque).has_alpha
+    # RGBA opaque everywhere (a screenshot), and a CMYK JPEG (FFmpeg decodes it with an opaque
+    # alpha): nothing to lose, nothing said
+    screenshot = tmp_path / "screenshot.png"
+    Image.fromarray(np.dstack([_picture(), np.full((30, 44), 255, np.uint8)]), "RGBA").save(screenshot)
+    print_job = tmp_path / "print.jpg"
+    Image.fromarray(_picture()).convert("CMYK").save(print_job)
+    assert probe_video(print_job).pix_fmt == "gbrap"
+    for path in (screenshot, print_job):
+        assert not probe_video(path).has_alpha
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", VideoWarning)
+            VideoReader(path).close()
+
+
+def test_a_cmyk_tiff_comes_back_as_a_readable_rgb_tiff(tmp_path, identity_checkpoint):
+    # its EXIF is its first IFD, which lays out four samples: copied, the RGB output was unreadable
+    scan = tmp_path / "scan.tif"
+    Image.fromarray(_picture()).convert("CMYK").save(scan)
+    result = CliRunner().invoke(main, ["denoise", str(scan), "--checkpoint", str(identity_checkpoint), "--sigma", "10",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "scan.denoised.tif") as written:
+        assert (written.mode, written.size) == ("RGB", (44, 30))
+        expected = np.asarray(Image.open(scan).convert("RGB")).astype(int)
+        assert np.abs(np.asarray(written).astype(int) - expected).max() <= 2  # FFmpeg's and Pillow's CMYK -> RGB
+
+
+def test_an_animated_webp_is_refused_with_what_to_do(tmp_path):
+    frames = [Image.fromarray(_picture(seed=seed)) for seed in range(3)]
+    path = tmp_path / "sticker.webp"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=40, loop=0)
+    with pytest.raises(VideoError, match="an animated WebP, which FFmpeg cannot decode .* denoise the folder"):
+        probe_video(path)

@@ -47,6 +47,13 @@ IMAGE_FORMATS = {
 IMAGE_SUFFIXES = tuple(IMAGE_FORMATS)
 #: EXIF `Orientation` (TIFF tag 274)
 _ORIENTATION = 0x0112
+#: TIFF tags that lay out a TIFF's pixels (size, samples, compression, strips, tiles, colour model,
+#: subsampling): a TIFF source's EXIF (its first IFD) holds them, and copied into the output they
+#: would describe the source's pixels, not the written ones (a CMYK scan's four samples made the
+#: RGB output unreadable). Pillow's own values for the written picture stay.
+_TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281,
+                               284, 292, 293, 317, 320, 322, 323, 324, 325, 330, 332, 338, 339, 340, 341, 347,
+                               512, 513, 514, 515, 517, 518, 519, 520, 521, 529, 530, 531, 532})  # fmt: skip
 #: quality of the lossy formats (JPEG, lossy WebP): visually transparent, about 2 bits a pixel
 LOSSY_QUALITY = 95
 
@@ -153,6 +160,8 @@ class ImageWriter(PublishOnSuccess):
                 exif, icc = source.getexif(), source.info.get("icc_profile")
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image (a video): nothing to copy
             return {}
+        for tag in _TIFF_LAYOUT_TAGS & set(exif):
+            del exif[tag]
         if _ORIENTATION in exif and self.upright:
             exif[_ORIENTATION] = 1  # written upright
         return {**({"exif": exif.tobytes()} if len(exif) else {}), **({"icc_profile": icc} if icc else {})}

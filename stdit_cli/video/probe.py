@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 from stdit_cli.video.orientation import NONE, display_size, first_frame, orientation_from_exif, read_orientation
 
@@ -83,6 +84,9 @@ class VideoInfo:
     #: the mastering display and content light level that HDR10 (PQ) video carries, which TVs tone-map
     #: by; None where there is none
     hdr10_metadata: str | None = None
+    #: a picture whose alpha plane is opaque everywhere (a screenshot saved as RGBA; a CMYK JPEG,
+    #: which FFmpeg decodes with an opaque alpha): the output loses no transparency
+    opaque_alpha: bool = False
 
     @property
     def interlaced(self) -> bool:
@@ -131,11 +135,9 @@ class VideoInfo:
 
     @property
     def has_alpha(self) -> bool:
-        """True for pixel formats with an alpha (transparency) plane: ``rgba``, ``yuva420p`` ..."""
-        try:
-            return any(component.is_alpha for component in av.VideoFormat(self.pix_fmt).components)
-        except (ValueError, av.FFmpegError):
-            return False
+        """True for pixel formats with an alpha (transparency) plane (``rgba``, ``yuva420p`` ...),
+        but for a picture whose alpha is opaque everywhere (:attr:`opaque_alpha`)."""
+        return _has_alpha_plane(self.pix_fmt) and not self.opaque_alpha
 
     @property
     def bits_per_sample(self) -> int:
@@ -144,6 +146,24 @@ class VideoInfo:
             return av.VideoFormat(self.pix_fmt).components[0].bits
         except (ValueError, IndexError, av.FFmpegError):
             return 8
+
+
+def _has_alpha_plane(pix_fmt: str) -> bool:
+    try:
+        return any(component.is_alpha for component in av.VideoFormat(pix_fmt).components)
+    except (ValueError, av.FFmpegError):
+        return False
+
+
+def _alpha_is_opaque(frame: av.VideoFrame | None) -> bool:
+    """Whether ``frame`` (of a pixel format with alpha) is opaque everywhere."""
+    if frame is None:
+        return False
+    try:
+        alpha = frame.to_ndarray(format="rgba64le" if frame.format.components[0].bits > 8 else "rgba")[..., 3]
+    except (ValueError, av.FFmpegError):
+        return False
+    return bool((alpha == np.iinfo(alpha.dtype).max).all())
 
 
 def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
@@ -307,6 +327,9 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             raise VideoError(f"{path}: the container gives no frame rate")
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
+            if stream.codec_context.name == "webp":  # FFmpeg decodes still WebP only
+                raise VideoError(f"{path}: an animated WebP, which FFmpeg cannot decode (save its frames as "
+                                 f"PNG pictures in a folder and denoise the folder)")  # fmt: skip
             raise VideoError(f"{path}: the video stream has no frame size")
         num_frames = stream.frames
         if num_frames <= 0:
@@ -337,7 +360,9 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             # not know to a PNG with both EXIF and a colour profile, and reading it raises, then
             # crashes the process when the frame is freed
             orientation, rotation_deg = orientation_from_exif(path), 0.0
+            opaque_alpha = _has_alpha_plane(pix_fmt) and _alpha_is_opaque(frame)
         else:
+            opaque_alpha = False  # a video: its first frame does not speak for the others
             orientation, rotation_deg = read_orientation(frame)
     field_order = _field_order(path, context_field_order, codec, frame)
     hdr10_metadata = _hdr10_metadata(frame) if hdr_transfer == "smpte2084" else None
@@ -361,4 +386,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         field_order=field_order,
         timecode=timecode,
         hdr10_metadata=hdr10_metadata,
+        opaque_alpha=opaque_alpha,
     )
