@@ -239,6 +239,21 @@ def test_variable_frame_rate_keeps_each_frames_time(zoo, identity_checkpoint, tm
     assert_untouched(zoo)
 
 
+def test_an_avi_that_dropped_frames_is_not_taken_for_a_truncated_file(tmp_path, identity_checkpoint):
+    # an AVI header counts time slots at its constant rate: a capture that dropped frames holds
+    # fewer frames than it declares, with gaps in their timestamps (a cut-short file has no gaps)
+    source = tmp_path / "capture.avi"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x32:rate=30", "-frames:v", "12",
+           "-vf", "setpts='if(lt(N,6),N,8+2*(N-6))'", "-fps_mode", "vfr", "-c:v", "ffv1", source)  # fmt: skip
+    assert probe_video(source).num_frames > 12  # the header's slots
+    out = tmp_path / "capture.mkv"
+    result = denoise(source, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[-1])["frames"] == 12
+    np.testing.assert_array_equal(read_all(out), read_all(source))
+    assert shown_at_s(out) == pytest.approx(shown_at_s(source), abs=1e-3)  # the gaps kept
+
+
 def test_constant_rate_video_has_no_frame_times(zoo):
     with VideoReader(zoo.files["unicode"]) as reader:
         assert reader.frame_times() is None  # written at its constant rate, as before

@@ -223,6 +223,17 @@ class _PyAVFrames:
             self._container = None
 
 
+def _frames_were_dropped(times_s: np.ndarray | None, info: VideoInfo) -> bool:
+    """Whether the frames present, fewer than the header declares, span its count at the constant
+    rate: an AVI header counts time slots, and a capture that dropped frames (a webcam, a screen
+    recorder, a phone in low light) leaves gaps in the timestamps, not a file cut short. The
+    frames are then read as a variable-frame-rate video (`frame_times`)."""
+    if times_s is None or len(times_s) < 2 or not np.isfinite(times_s).all():
+        return False
+    slots = round(float(times_s.max() - times_s.min()) * float(info.fps)) + 1
+    return slots >= info.num_frames
+
+
 def _frame_times(info: VideoInfo, num_frames: int) -> FrameTimes | None:
     """Each frame's time, exactly, from the stream's packets (a demux pass, no decoding: decord's
     index holds float32 seconds); None where the packets cannot time the ``num_frames`` frames."""
@@ -305,10 +316,10 @@ class VideoReader:
         self._lock = threading.Lock()  # one read or close at a time
         self._fallback = requested == "auto" and backend == "decord"
         self._probed = info
-        if self._frames.num_frames < info.num_frames:
+        if self._frames.num_frames < info.num_frames and not _frames_were_dropped(self._frames.frame_times_s(), info):
             self._frames.close()
             raise _truncated(info, self._frames.num_frames)
-        # The packet index is the authority where the header undercounts.
+        # The packet index is the authority where the header undercounts (or counts dropped frames).
         self.info = dataclasses.replace(info, num_frames=self._frames.num_frames)
         times_s = self._frames.frame_times_s()
         self._timeline = None  # a variable-frame-rate video's frame times, kept in its output
