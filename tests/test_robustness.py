@@ -254,6 +254,43 @@ def test_an_avi_that_dropped_frames_is_not_taken_for_a_truncated_file(tmp_path, 
     assert shown_at_s(out) == pytest.approx(shown_at_s(source), abs=1e-3)  # the gaps kept
 
 
+def _first_shown_s(path: Path) -> tuple[float, float]:
+    """(first decoded video frame, audio start) in seconds."""
+    with av.open(str(path)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        first = next(container.decode(video))
+        return float(first.pts * video.time_base), float(audio.start_time * audio.time_base)
+
+
+def test_mpeg_ts_recordings_whole_and_cut_mid_gop_are_read(tmp_path, identity_checkpoint):
+    # broadcast and camcorder .ts: FFmpeg seeks in it by estimated byte positions and landed past the
+    # keyframe asked for (a whole two-GOP file failed); a recording cut part-way through a GOP starts
+    # with packets no decoder turns into frames (counted as frames, every read ended early)
+    whole = tmp_path / "recording.ts"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "3",
+           "-c:v", "libx264", "-g", "25", "-bf", "2", "-c:a", "mp2", whole)  # fmt: skip
+    sequential = read_all(whole, backend="pyav")
+    assert len(sequential) == 75
+    with VideoReader(whole, backend="pyav") as reader:
+        assert reader.keyframes() == [0]  # no random access where it lands wrong
+        for start in (40, 10, 60):  # asked for anyway: decoded forward, the same frames
+            np.testing.assert_array_equal(reader.read(start, start + 3), sequential[start : start + 3])
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.ts"
+    cut.write_bytes(data[(len(data) // 188 // 3) * 188 :])  # from a transport packet a third of the way in
+    for source in (whole, cut):
+        out = tmp_path / f"{source.stem}.denoised.mkv"
+        result = denoise(source, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json")
+        assert result.exit_code == 0, result.output
+        frames = json.loads(result.output.splitlines()[-1])["frames"]
+        with av.open(str(source)) as container:  # the frames a decoder gives (FFmpeg's command line
+            decodable = sum(1 for _ in container.decode(video=0))  # would repeat the first to fill the gap)
+        assert frames == decodable and (frames == 75) == (source == whole), (source.name, frames, decodable)
+        # the video starts as long after the audio as the first frame a decoder gives did in the input
+        (video_in, audio_in), (video_out, audio_out) = _first_shown_s(source), _first_shown_s(out)
+        assert video_out - audio_out == pytest.approx(video_in - audio_in, abs=0.002)
+
+
 def test_constant_rate_video_has_no_frame_times(zoo):
     with VideoReader(zoo.files["unicode"]) as reader:
         assert reader.frame_times() is None  # written at its constant rate, as before

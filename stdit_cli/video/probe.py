@@ -87,6 +87,9 @@ class VideoInfo:
     #: a picture whose alpha plane is opaque everywhere (a screenshot saved as RGBA; a CMYK JPEG,
     #: which FFmpeg decodes with an opaque alpha): the output loses no transparency
     opaque_alpha: bool = False
+    #: False where FFmpeg seeks by estimating byte positions (:data:`UNINDEXED_FORMATS`: MPEG-TS and
+    #: -PS, raw streams): the readers then decode such a video from its start only
+    seeks_by_index: bool = True
 
     @property
     def interlaced(self) -> bool:
@@ -146,6 +149,20 @@ class VideoInfo:
             return av.VideoFormat(self.pix_fmt).components[0].bits
         except (ValueError, IndexError, av.FFmpegError):
             return 8
+
+
+#: containers FFmpeg seeks in by estimating byte positions, not by an index (MPEG transport and
+#: program streams: broadcast and camcorder .ts/.m2ts/.mts, DVD .vob/.mpg; raw elementary streams):
+#: a seek there may land past the keyframe it asked for, where nothing decodes until the next one
+#: (a two-GOP .ts failed with "the stream ended after 50 of 100 frames"). Such a video is read
+#: from its start only: no random access (its level sample comes from its first frames).
+UNINDEXED_FORMATS = frozenset({"mpegts", "mpegtsraw", "mpeg", "mpegvideo", "h264", "hevc", "vvc", "m4v", "vc1",
+                               "cavsvideo", "avs2", "dirac"})  # fmt: skip
+
+
+def _seeks_by_index(container: av.container.InputContainer) -> bool:
+    """Whether random access in ``container`` lands where it asks (see :data:`UNINDEXED_FORMATS`)."""
+    return not UNINDEXED_FORMATS.intersection(container.format.name.split(","))
 
 
 def _has_alpha_plane(pix_fmt: str) -> bool:
@@ -249,8 +266,30 @@ def _count_packets(container: av.container.InputContainer, stream) -> list:
 
 
 def _index_packets(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool]]:
-    """Demux (no decoding) the stream's packets: ``(pts, is_keyframe)`` in file order."""
-    return [(p.pts, bool(p.is_keyframe)) for p in container.demux(stream) if p.size > 0]
+    """Demux (no decoding) the stream's packets that decode into frames: ``(pts, is_keyframe)`` in
+    file order (:func:`decodable_packets`)."""
+    return [(pts, key) for pts, key, _ in index_packets_timed(container, stream)]
+
+
+def index_packets_timed(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool, int | None]]:
+    """:func:`_index_packets` with each packet's duration: ``(pts, is_keyframe, duration)``."""
+    return decodable_packets([(p.pts, bool(p.is_keyframe), p.duration) for p in container.demux(stream) if p.size > 0])
+
+
+def decodable_packets(packets: list[tuple]) -> list[tuple]:
+    """The packets (``(pts, is_keyframe, ...)``, file order) a decoder turns into frames.
+
+    A stream cut part-way through a GOP (a broadcast .ts recording, or one cut with a byte-level
+    tool) starts with packets that need frames the file does not hold: decoders drop them, and
+    the pictures shown before the first keyframe with them. Counted as frames, they made every
+    read of such a file end early ("the stream ended after 50 of 65 frames"). Where the first
+    packet is a keyframe (or no packet says it is one), all are kept.
+    """
+    first = next((i for i, packet in enumerate(packets) if packet[1]), 0)
+    if first == 0 or packets[first][0] is None:
+        return packets
+    start = packets[first][0]
+    return [packet for packet in packets[first:] if packet[0] is None or packet[0] >= start]
 
 
 #: x264's settings string, which it stores as SEI user data in the first access unit
@@ -352,6 +391,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         hdr_transfer = HDR_TRANSFERS.get(int(stream.codec_context.color_trc or 0))
         context_field_order = int(getattr(stream.codec_context, "field_order", 0) or 0)
         timecode = _timecode(container, stream)
+        seeks_by_index = _seeks_by_index(container)
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         frame = first_frame(container, _video_stream(container, path))
@@ -387,4 +427,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         timecode=timecode,
         hdr10_metadata=hdr10_metadata,
         opaque_alpha=opaque_alpha,
+        seeks_by_index=seeks_by_index,
     )

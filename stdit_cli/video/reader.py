@@ -57,7 +57,8 @@ import numpy as np
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
 from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.orientation import apply_orientation
-from stdit_cli.video.probe import VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path, probe_video
+from stdit_cli.video.probe import (VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path,
+                                   index_packets_timed, probe_video)  # fmt: skip
 from stdit_cli.video.timeline import FrameTimes, is_variable_rate
 
 BACKENDS = ("auto", "decord", "pyav")
@@ -101,7 +102,10 @@ class _DecordFrames:
         except Exception as e:  # decord raises RuntimeError or its own DECORDError
             raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
         self.num_frames = len(self._reader)  # decord counts the packets it indexed at open
-        self.keyframes = [int(k) for k in self._reader.get_key_indices()] or [0]
+        # where FFmpeg seeks by estimated byte positions, decord's random access returns neighbouring
+        # frames in place of the ones asked for: read from the start only (`VideoInfo.seeks_by_index`)
+        keys = [int(k) for k in self._reader.get_key_indices()] if info.seeks_by_index else []
+        self.keyframes = keys or [0]
 
     def read(self, start: int, stop: int) -> np.ndarray:
         try:
@@ -124,7 +128,8 @@ class _DecordFrames:
 
 
 class _PyAVFrames:
-    """PyAV backend: sequential decoding; random access seeks to the keyframe before a frame."""
+    """PyAV backend: sequential decoding; random access seeks to the keyframe before a frame (in a
+    container that seeks by index), else decodes forward."""
 
     def __init__(self, info: VideoInfo, bit_depth: int = 8):
         self.info = info
@@ -140,7 +145,7 @@ class _PyAVFrames:
         self.num_frames = len(pts)
         # Frame i is the i-th smallest pts; without pts (some AVI) random access decodes from 0.
         self._pts = sorted(pts) if None not in pts else None
-        if self._pts is None:
+        if self._pts is None or not info.seeks_by_index:
             self.keyframes = [0]
         else:
             index_of = {p: i for i, p in enumerate(self._pts)}
@@ -172,25 +177,39 @@ class _PyAVFrames:
 
     def _seek(self, index: int) -> None:
         """Position the decoder so that the next frame it returns is frame `index`."""
-        if self._pts is not None and index > 0:
-            target = self._pts[index]
+        if self._pts is not None and self.info.seeks_by_index and index > 0:
             try:
-                self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            except av.FFmpegError as e:
-                raise VideoError(f"{self.info.path}: cannot seek to frame {index} ({_one_line(e)})") from e
-            self._frames = self._container.decode(self._stream)
-            frame = self._next_frame(index)
-            while frame.pts is not None and frame.pts < target:
-                frame = self._next_frame(index)
-            if frame.pts == target:
-                self._pending = frame
-                self._next_index = index
-                return
-        # No pts, or the seek landed past the target: decode forward from the first frame.
-        self._restart()
-        for i in range(index):
+                if self._seek_by_index(index):
+                    return
+            except VideoError:
+                pass  # nothing decoded up to the frame after the seek: from the start, below
+        # No pts, no index to seek by, or the seek landed past the target: decode forward, from
+        # where the decoder is if the frame is ahead, else from the first frame.
+        if index < self._next_index or self._next_index < 0:
+            self._restart()
+        if self._pending is not None and self._next_index < index:
+            self._pending, self._next_index = None, self._next_index + 1
+        for i in range(self._next_index, index):
             self._next_frame(i)
         self._next_index = index
+
+    def _seek_by_index(self, index: int) -> bool:
+        """Seek to the keyframe before frame `index` and decode up to it; False where the seek landed
+        past it. The decoder's position is unknown afterwards unless this returns True."""
+        target = self._pts[index]
+        self._next_index, self._pending = -1, None  # unknown until the frame is found
+        try:
+            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        except av.FFmpegError as e:
+            raise VideoError(f"{self.info.path}: cannot seek to frame {index} ({_one_line(e)})") from e
+        self._frames = self._container.decode(self._stream)
+        frame = self._next_frame(index)
+        while frame.pts is not None and frame.pts < target:
+            frame = self._next_frame(index)
+        if frame.pts != target:
+            return False
+        self._pending, self._next_index = frame, index
+        return True
 
     def read(self, start: int, stop: int) -> np.ndarray:
         if start != self._next_index:
@@ -240,7 +259,7 @@ def _frame_times(info: VideoInfo, num_frames: int) -> FrameTimes | None:
     try:
         with av.open(ffmpeg_path(info.path)) as container:
             stream = _video_stream(container, info.path)
-            packets = [(p.pts, p.duration) for p in container.demux(stream) if p.size > 0]
+            packets = [(pts, duration) for pts, _, duration in index_packets_timed(container, stream)]
             time_base = stream.time_base
     except (av.FFmpegError, VideoError):
         return None
