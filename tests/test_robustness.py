@@ -291,6 +291,29 @@ def test_mpeg_ts_recordings_whole_and_cut_mid_gop_are_read(tmp_path, identity_ch
         assert video_out - audio_out == pytest.approx(video_in - audio_in, abs=0.002)
 
 
+def test_a_video_trimmed_without_reencoding_keeps_only_its_shown_frames(tmp_path, identity_checkpoint):
+    # a phone's or QuickTime's Trim (or ffmpeg -ss -c copy) keeps the GOP before the cut as an edit
+    # list's pre-roll: decoded, never shown. Counted as frames it failed the read ("the stream ended
+    # after 81 of 120 frames"), and decord returns it as frames
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30", "-t", "4", "-c:v", "libx264", "-g", "60", "-bf", "2", whole)
+    trimmed = tmp_path / "trimmed.mp4"
+    ffmpeg("-ss", "1.3", "-i", whole, "-c", "copy", trimmed)
+    with av.open(str(trimmed)) as container:
+        shown = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    assert 60 < len(shown) < 90  # from 1.3 s on: the pre-roll from the keyframe at 0 s is not shown
+    info = probe_video(trimmed)
+    assert info.preroll and info.num_frames == len(shown)
+    if decord_available():
+        with pytest.raises(VideoError, match="edit list's pre-roll .* read it with the pyav backend"):
+            VideoReader(trimmed, backend="decord")
+    out = tmp_path / "trimmed.mkv"
+    result = denoise(trimmed, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(read_all(out), shown)
+    assert not probe_video(whole).preroll
+
+
 def test_constant_rate_video_has_no_frame_times(zoo):
     with VideoReader(zoo.files["unicode"]) as reader:
         assert reader.frame_times() is None  # written at its constant rate, as before

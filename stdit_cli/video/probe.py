@@ -90,6 +90,9 @@ class VideoInfo:
     #: False where FFmpeg seeks by estimating byte positions (:data:`UNINDEXED_FORMATS`: MPEG-TS and
     #: -PS, raw streams): the readers then decode such a video from its start only
     seeks_by_index: bool = True
+    #: the stream starts with an edit list's pre-roll (an MP4/MOV trimmed without re-encoding): frames
+    #: decoded but not shown, which decord would return as frames (`reader` reads such video with PyAV)
+    preroll: bool = False
 
     @property
     def interlaced(self) -> bool:
@@ -266,14 +269,27 @@ def _count_packets(container: av.container.InputContainer, stream) -> list:
 
 
 def _index_packets(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool]]:
-    """Demux (no decoding) the stream's packets that decode into frames: ``(pts, is_keyframe)`` in
-    file order (:func:`decodable_packets`)."""
+    """Demux (no decoding) the stream's packets that decode into frames shown: ``(pts, is_keyframe)``
+    in file order (no edit list's pre-roll, :func:`decodable_packets`)."""
     return [(pts, key) for pts, key, _ in index_packets_timed(container, stream)]
 
 
 def index_packets_timed(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool, int | None]]:
     """:func:`_index_packets` with each packet's duration: ``(pts, is_keyframe, duration)``."""
-    return decodable_packets([(p.pts, bool(p.is_keyframe), p.duration) for p in container.demux(stream) if p.size > 0])
+    packets = [(p.pts, bool(p.is_keyframe), p.duration, bool(p.is_discard)) for p in container.demux(stream) if p.size > 0]
+    # the edit list's pre-roll decodes (the frames after it refer to it) but is not shown: not a frame
+    return [(pts, key, duration) for pts, key, duration, discard in decodable_packets(packets) if not discard]
+
+
+def _starts_with_preroll(container: av.container.InputContainer, stream) -> bool:
+    """Whether the stream starts with packets its decoder discards: the pre-roll of an edit list (an
+    MP4/MOV trimmed without re-encoding, by a phone's or QuickTime's Trim or ``ffmpeg -ss -c copy``,
+    keeps the GOP before the cut and marks its frames as not shown). Demuxes up to the first packet
+    that is shown."""
+    for packet in container.demux(stream):
+        if packet.size > 0:
+            return bool(packet.is_discard)
+    return False
 
 
 def decodable_packets(packets: list[tuple]) -> list[tuple]:
@@ -371,11 +387,13 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
                                  f"PNG pictures in a folder and denoise the folder)")  # fmt: skip
             raise VideoError(f"{path}: the video stream has no frame size")
         num_frames = stream.frames
-        if num_frames <= 0:
-            try:
+        try:
+            preroll = _starts_with_preroll(container, stream)
+            if num_frames <= 0 or preroll:  # no count, or one that counts the pre-roll the decoder drops
+                container.seek(0)
                 num_frames = len(_count_packets(container, stream))
-            except av.FFmpegError as e:
-                raise VideoError(f"{path}: corrupt video ({_one_line(e)})") from e
+        except av.FFmpegError as e:
+            raise VideoError(f"{path}: corrupt video ({_one_line(e)})") from e
         if num_frames <= 0:
             raise VideoError(f"{path}: the video stream has no frames")
         fps = Fraction(fps)
@@ -428,4 +446,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         hdr10_metadata=hdr10_metadata,
         opaque_alpha=opaque_alpha,
         seeks_by_index=seeks_by_index,
+        preroll=preroll,
     )

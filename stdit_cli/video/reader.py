@@ -311,11 +311,16 @@ class VideoReader:
             backend = "pyav"
         elif backend == "auto":
             # decord 0.6 applies display rotations itself but gets flips wrong, and decodes 8 bits only: PyAV for those.
-            backend = "decord" if decord_available() and not info.has_display_matrix and self.bit_depth == 8 else "pyav"
+            # decord 0.6 also returns an edit list's pre-roll as frames: PyAV for a trimmed MP4/MOV.
+            decord_reads_it = not info.has_display_matrix and not info.preroll and self.bit_depth == 8
+            backend = "decord" if decord_available() and decord_reads_it else "pyav"
         if backend == "decord" and self.bit_depth != 8:
             raise VideoError(f"{info.path}: decord decodes 8-bit frames only; read {self.bit_depth}-bit frames with the pyav backend")
         if backend == "decord" and not decord_available():
             raise VideoError(f"{info.path}: the decord backend was requested but decord is not installed")
+        if backend == "decord" and info.preroll:
+            raise VideoError(f"{info.path}: starts with an edit list's pre-roll (trimmed without re-encoding), "
+                             "which decord returns as frames; read it with the pyav backend")  # fmt: skip
         if backend == "decord" and info.has_display_matrix:
             raise VideoError(
                 f"{info.path}: has a display matrix ({info.orientation}), which decord applies "
