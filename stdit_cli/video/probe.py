@@ -388,9 +388,11 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             raise VideoError(f"{path}: the video stream has no frame size")
         num_frames = stream.frames
         try:
-            preroll = _starts_with_preroll(container, stream)
-            if num_frames <= 0 or preroll:  # no count, or one that counts the pre-roll the decoder drops
+            # a count (MP4, MOV: where edit lists live) may include the pre-roll the decoder drops
+            preroll = num_frames > 0 and _starts_with_preroll(container, stream)
+            if preroll:
                 container.seek(0)
+            if num_frames <= 0 or preroll:
                 num_frames = len(_count_packets(container, stream))
         except av.FFmpegError as e:
             raise VideoError(f"{path}: corrupt video ({_one_line(e)})") from e
