@@ -43,6 +43,8 @@ def test_input_list_format():
     assert [str(p) for p in paths[:3]] == ["a.mp4", "sub dir/b c.mov", "not#comment.mkv"]
     assert os.fsencode(paths[3]) == b"\xff\xfe odd.mp4"  # bytes that are not UTF-8 survive
     assert len(paths) == 4
+    # a list saved by Windows Notepad: a UTF-8 byte-order mark before the first path, CRLF endings
+    assert parse_input_list(b"\xef\xbb\xbfclip one.mp4\r\nclip two.mp4\r\n") == [Path("clip one.mp4"), Path("clip two.mp4")]
 
 
 def test_read_input_list_from_stdin_and_errors(tmp_path):

@@ -1,7 +1,8 @@
 """A batch of videos: the input list, where each input's output goes, and what is already done.
 
 Inputs are the command line's, then those of `--inputs-from FILE` (`-` reads stdin): one path per
-line, surrounding whitespace stripped (CRLF lists work), blank lines and lines starting with `#`
+line, surrounding whitespace stripped (CRLF lists work, and a UTF-8 byte-order mark at the start,
+which Windows Notepad writes, is dropped), blank lines and lines starting with `#`
 skipped, relative paths taken from the current folder, names decoded like the file system's own
 (bytes that are not UTF-8 survive). An input named twice (or through a link) is denoised once.
 
@@ -37,6 +38,7 @@ class BatchError(ValueError):
 def parse_input_list(data: bytes) -> list[Path]:
     """Paths from the bytes of an input list (see the module docstring for the format)."""
     paths = []
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (Notepad's): not part of the first path
     for raw_line in data.split(b"\n"):
         line = os.fsdecode(raw_line).strip()
         if line and not line.startswith("#"):
