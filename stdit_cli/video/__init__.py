@@ -8,6 +8,8 @@ sample); nothing here knows about torch.
 - `orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
 - `caveats`: what the output cannot keep (bit depth read as 8 bits, subtitles, alpha ...), said as
   `VideoWarning`s.
+- `packets`: which of a stream's packets are frames (no edit-list pre-roll, no cut GOP's head),
+  and whether seeks land where asked (MPEG-TS does not).
 - `timeline`: `FrameTimes`, a variable-frame-rate video's frame times, which the output keeps;
   `timed_pipe`: the frames stamped with them on their way to FFmpeg.
 - `reader`: `VideoReader` (decord by default, PyAV fallback), `decord_available`,

@@ -23,8 +23,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from stdit_cli.video import packets
 from stdit_cli.video.orientation import NONE, display_size, first_frame, orientation_from_exif, read_orientation
-
 
 
 class VideoError(Exception):
@@ -87,7 +87,7 @@ class VideoInfo:
     #: a picture whose alpha plane is opaque everywhere (a screenshot saved as RGBA; a CMYK JPEG,
     #: which FFmpeg decodes with an opaque alpha): the output loses no transparency
     opaque_alpha: bool = False
-    #: False where FFmpeg seeks by estimating byte positions (:data:`UNINDEXED_FORMATS`: MPEG-TS and
+    #: False where FFmpeg seeks by estimating byte positions (:data:`packets.UNINDEXED_FORMATS`: MPEG-TS and
     #: -PS, raw streams): the readers then decode such a video from its start only
     seeks_by_index: bool = True
     #: the stream starts with an edit list's pre-roll (an MP4/MOV trimmed without re-encoding): frames
@@ -152,20 +152,6 @@ class VideoInfo:
             return av.VideoFormat(self.pix_fmt).components[0].bits
         except (ValueError, IndexError, av.FFmpegError):
             return 8
-
-
-#: containers FFmpeg seeks in by estimating byte positions, not by an index (MPEG transport and
-#: program streams: broadcast and camcorder .ts/.m2ts/.mts, DVD .vob/.mpg; raw elementary streams):
-#: a seek there may land past the keyframe it asked for, where nothing decodes until the next one
-#: (a two-GOP .ts failed with "the stream ended after 50 of 100 frames"). Such a video is read
-#: from its start only: no random access (its level sample comes from its first frames).
-UNINDEXED_FORMATS = frozenset({"mpegts", "mpegtsraw", "mpeg", "mpegvideo", "h264", "hevc", "vvc", "m4v", "vc1",
-                               "cavsvideo", "avs2", "dirac"})  # fmt: skip
-
-
-def _seeks_by_index(container: av.container.InputContainer) -> bool:
-    """Whether random access in ``container`` lands where it asks (see :data:`UNINDEXED_FORMATS`)."""
-    return not UNINDEXED_FORMATS.intersection(container.format.name.split(","))
 
 
 def _has_alpha_plane(pix_fmt: str) -> bool:
@@ -263,51 +249,6 @@ def _one_line(error: BaseException) -> str:
     return re.sub(r"^\[[\d:]+\] \S+:\d+: (Error: )?", "", text)  # "[01:00:39] video_reader.cc:486: "
 
 
-def _count_packets(container: av.container.InputContainer, stream) -> list:
-    """Demux (no decoding) the stream's packets and return their pts, in file order."""
-    return [pts for pts, _ in _index_packets(container, stream)]
-
-
-def _index_packets(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool]]:
-    """Demux (no decoding) the stream's packets that decode into frames shown: ``(pts, is_keyframe)``
-    in file order (no edit list's pre-roll, :func:`decodable_packets`)."""
-    return [(pts, key) for pts, key, _ in index_packets_timed(container, stream)]
-
-
-def index_packets_timed(container: av.container.InputContainer, stream) -> list[tuple[int | None, bool, int | None]]:
-    """:func:`_index_packets` with each packet's duration: ``(pts, is_keyframe, duration)``."""
-    packets = [(p.pts, bool(p.is_keyframe), p.duration, bool(p.is_discard)) for p in container.demux(stream) if p.size > 0]
-    # the edit list's pre-roll decodes (the frames after it refer to it) but is not shown: not a frame
-    return [(pts, key, duration) for pts, key, duration, discard in decodable_packets(packets) if not discard]
-
-
-def _starts_with_preroll(container: av.container.InputContainer, stream) -> bool:
-    """Whether the stream starts with packets its decoder discards: the pre-roll of an edit list (an
-    MP4/MOV trimmed without re-encoding, by a phone's or QuickTime's Trim or ``ffmpeg -ss -c copy``,
-    keeps the GOP before the cut and marks its frames as not shown). Demuxes up to the first packet
-    that is shown."""
-    for packet in container.demux(stream):
-        if packet.size > 0:
-            return bool(packet.is_discard)
-    return False
-
-
-def decodable_packets(packets: list[tuple]) -> list[tuple]:
-    """The packets (``(pts, is_keyframe, ...)``, file order) a decoder turns into frames.
-
-    A stream cut part-way through a GOP (a broadcast .ts recording, or one cut with a byte-level
-    tool) starts with packets that need frames the file does not hold: decoders drop them, and
-    the pictures shown before the first keyframe with them. Counted as frames, they made every
-    read of such a file end early ("the stream ended after 50 of 65 frames"). Where the first
-    packet is a keyframe (or no packet says it is one), all are kept.
-    """
-    first = next((i for i, packet in enumerate(packets) if packet[1]), 0)
-    if first == 0 or packets[first][0] is None:
-        return packets
-    start = packets[first][0]
-    return [packet for packet in packets[first:] if packet[0] is None or packet[0] >= start]
-
-
 #: x264's settings string, which it stores as SEI user data in the first access unit
 _X264_SETTINGS = re.compile(rb"x264 - core \d+[^\x00]{0,4096}")
 #: constant-quantiser rate control at quantiser 0: x264's lossless mode
@@ -389,11 +330,11 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         num_frames = stream.frames
         try:
             # a count (MP4, MOV: where edit lists live) may include the pre-roll the decoder drops
-            preroll = num_frames > 0 and _starts_with_preroll(container, stream)
+            preroll = num_frames > 0 and packets.starts_with_preroll(container, stream)
             if preroll:
                 container.seek(0)
             if num_frames <= 0 or preroll:
-                num_frames = len(_count_packets(container, stream))
+                num_frames = packets.count_packets(container, stream)
         except av.FFmpegError as e:
             raise VideoError(f"{path}: corrupt video ({_one_line(e)})") from e
         if num_frames <= 0:
@@ -411,7 +352,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         hdr_transfer = HDR_TRANSFERS.get(int(stream.codec_context.color_trc or 0))
         context_field_order = int(getattr(stream.codec_context, "field_order", 0) or 0)
         timecode = _timecode(container, stream)
-        seeks_by_index = _seeks_by_index(container)
+        seeks_by_index = packets.seeks_by_index(container)
     x264_lossless = codec == "h264" and _X264_LOSSLESS.search(_x264_settings(path)) is not None
     with _open_container(path) as container:  # from the start again, to decode the first frame
         frame = first_frame(container, _video_stream(container, path))

@@ -57,8 +57,8 @@ import numpy as np
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
 from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.orientation import apply_orientation
-from stdit_cli.video.probe import (VideoError, VideoInfo, _index_packets, _one_line, _video_stream, ffmpeg_path,
-                                   index_packets_timed, probe_video)  # fmt: skip
+from stdit_cli.video.packets import index_packets, index_packets_timed
+from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, _video_stream, ffmpeg_path, probe_video
 from stdit_cli.video.timeline import FrameTimes, is_variable_rate
 
 BACKENDS = ("auto", "decord", "pyav")
@@ -138,7 +138,7 @@ class _PyAVFrames:
             with av.open(ffmpeg_path(info.path)) as container:
                 stream = _video_stream(container, info.path)
                 self._time_base = stream.time_base
-                packets = _index_packets(container, stream)
+                packets = index_packets(container, stream)
         except av.FFmpegError as e:
             raise VideoError(f"{info.path}: cannot decode, truncated or corrupt? ({_one_line(e)})") from e
         pts = [p for p, _ in packets]

@@ -58,6 +58,7 @@ from stdit_cli.video.output_paths import (  # noqa: F401 (re-exported: the write
     resolve_output_path,
     unsupported_suffix,
 )
+from stdit_cli.video.packets import first_shown_pts
 from stdit_cli.video.probe import VideoError, _open_container, _video_stream, ffmpeg_path
 from stdit_cli.video.timed_pipe import INPUT_ARGS as TIMED_INPUT
 from stdit_cli.video.timed_pipe import OUTPUT_ARGS as TIMED_OUTPUT
@@ -92,27 +93,11 @@ def _audio_start_offset_s(source: Path) -> float:
             video = _video_stream(container, source)
         except VideoError:
             return 0.0
-        start = _first_shown_pts(container, video)
+        start = first_shown_pts(container, video)
         if start is None:
             return 0.0
         video_start_s = float(start * video.time_base)
         return max(0.0, video_start_s - container.start_time / av.time_base)
-
-
-def _first_shown_pts(container: av.container.InputContainer, video) -> int | None:
-    """When the first frame a decoder gives is shown: the stream's start, or where the stream was cut
-    part-way through a GOP (`probe.decodable_packets`), its first keyframe's."""
-    for packet in container.demux(video):
-        if packet.size == 0:
-            continue
-        if packet.is_keyframe or packet.pts is None:
-            return video.start_time
-        break
-    container.seek(0)  # a stream cut mid-GOP: its first keyframe
-    for packet in container.demux(video):
-        if packet.size and packet.is_keyframe:
-            return packet.pts
-    return video.start_time
 
 
 def _audio_codecs(source: Path) -> list[str]:
