@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,15 @@ def test_an_animated_webp_is_refused_with_what_to_do(tmp_path):
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=40, loop=0)
     with pytest.raises(VideoError, match="an animated WebP, which FFmpeg cannot decode .* denoise the folder"):
         probe_video(path)
+
+
+def test_a_photo_stored_as_tiles_is_refused_not_cropped_to_its_first_tile(tmp_path):
+    # tests/data/grid_2x2.heic: a 128x96 gradient saved by pillow-heif with tile_size=64, as phones
+    # save photos (HEIF tile grid): PyAV shows four 64x64 tile streams, and the first one was denoised
+    # as if it were the photo
+    grid = Path(__file__).parent / "data" / "grid_2x2.heic"
+    with pytest.raises(VideoError, match=r"stored as 4 tiles .* convert it first \(ffmpeg -i grid_2x2.heic grid_2x2.png\)"):
+        probe_video(grid)
+    result = CliRunner().invoke(main, ["denoise", str(grid), "--sigma", "10", "-o", str(tmp_path / "out.mp4")])
+    assert result.exit_code == 1 and "stored as 4 tiles" in result.output and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -173,7 +173,17 @@ def _alpha_is_opaque(frame: av.VideoFrame | None) -> bool:
 
 
 def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
-    """The first real video stream (cover art in audio files is a video stream too: skip it)."""
+    """The first real video stream (cover art in audio files is a video stream too: skip it).
+
+    A photo stored as a grid of tiles (HEIF/AVIF: how iPhones save every photo, 512x512 tiles) shows
+    its tiles as streams that only make the picture together (FFmpeg's stream group, which PyAV does
+    not expose): read as one, the first tile was denoised as if it were the photo. Refused in one
+    line with the conversion to make instead."""
+    tiles = [s for s in container.streams.video if s.disposition & av.stream.Disposition.dependent]
+    if len(tiles) > 1:
+        raise VideoError(f"{path}: a picture stored as {len(tiles)} tiles (a HEIF/AVIF tile grid, as phones save photos), "
+                         f"which stdit cannot assemble yet; convert it first (ffmpeg -i {path.name} {path.stem}.png) "
+                         f"and denoise that")  # fmt: skip
     for stream in container.streams.video:
         if not stream.disposition & av.stream.Disposition.attached_pic:
             return stream
