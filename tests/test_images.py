@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
 import warnings
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -196,13 +199,27 @@ def test_an_animated_webp_is_refused_with_what_to_do(tmp_path):
         probe_video(path)
 
 
-def test_a_photo_stored_as_tiles_is_refused_not_cropped_to_its_first_tile(tmp_path):
-    # tests/data/grid_2x2.heic: a 128x96 gradient saved by pillow-heif with tile_size=64, as phones
-    # save photos (HEIF tile grid): PyAV shows four 64x64 tile streams, and the first one was denoised
-    # as if it were the photo
-    grid = Path(__file__).parent / "data" / "grid_2x2.heic"
-    with pytest.raises(VideoError, match=r"stored as 4 tiles .* convert it first \(ffmpeg -i grid_2x2.heic grid_2x2.png\)"):
-        probe_video(grid)
-    result = CliRunner().invoke(main, ["denoise", str(grid), "--sigma", "10", "-o", str(tmp_path / "out.mp4")])
-    assert result.exit_code == 1 and "stored as 4 tiles" in result.output and "Traceback" not in result.output
-    assert list(tmp_path.iterdir()) == []
+def _ffmpeg_shows(path: Path) -> np.ndarray:
+    """The picture as FFmpeg's command line shows it (a HEIF grid assembled, turned upright)."""
+    png = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-frames:v", "1", "-f", "image2pipe",
+                          "-c:v", "png", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.mark.parametrize(("name", "size"), [("grid_2x2.heic", (128, 96)), ("grid_2x2_turned.heic", (96, 128))])
+def test_a_heic_photo_stored_as_tiles_is_read_whole_and_upright(tmp_path, identity_checkpoint, name, size):
+    # tests/data: a 128x96 gradient saved by pillow-heif with tile_size=64, as phones save photos (a HEIF
+    # tile grid), the second with EXIF Orientation 6 (pillow-heif stores it as the grid's rotation). PyAV
+    # shows the four 64x64 tiles as streams: the first one was denoised as if it were the photo
+    source = tmp_path / name
+    source.write_bytes((Path(__file__).parent / "data" / name).read_bytes())
+    info = probe_video(source)
+    assert ((info.width, info.height), info.num_frames, info.heif_tiles) == (size, 1, 4)
+    shown = _ffmpeg_shows(source)
+    with VideoReader(source) as reader:
+        np.testing.assert_array_equal(reader.read(0, 1)[0], shown)
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "10",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = tmp_path / f"{source.stem}.denoised.png"  # stdit writes no HEIF: PNG keeps every sample
+    np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), shown)

@@ -8,6 +8,7 @@ sample); nothing here knows about torch.
 - `orientation`: display matrices (phone rotation) applied the way FFmpeg's autorotate does.
 - `caveats`: what the output cannot keep (bit depth read as 8 bits, subtitles, alpha ...), said as
   `VideoWarning`s.
+- `heif`: HEIF/AVIF photos (an iPhone's tiled HEIC) read whole and upright through FFmpeg.
 - `packets`: which of a stream's packets are frames (no edit-list pre-roll, no cut GOP's head),
   and whether seeks land where asked (MPEG-TS does not).
 - `timeline`: `FrameTimes`, a variable-frame-rate video's frame times, which the output keeps;

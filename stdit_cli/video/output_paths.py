@@ -11,6 +11,9 @@ from stdit_cli.video.image_writer import IMAGE_SUFFIXES, is_image_path
 from stdit_cli.video.probe import VideoError
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+#: photo formats stdit reads but does not write (an iPhone's HEIC): they come back as PNG, which
+#: keeps every sample, a 10-bit HDR photo's included (`heif`)
+READ_ONLY_PHOTO_SUFFIXES = (".heic", ".heif")
 #: every output extension: the video containers, and the image formats a one-frame input can go to
 OUTPUT_SUFFIXES = VIDEO_SUFFIXES + IMAGE_SUFFIXES
 
@@ -25,12 +28,14 @@ def unsupported_suffix(path: Path) -> VideoError:
 
 def default_output_path(input_path: str | os.PathLike) -> Path:
     """`<stem>.denoised.mp4` beside the input; for an image (`.png`, `.jpg`...), `<stem>.denoised`
-    with the input's own extension: a photo comes back as a photo; for a frame folder, the folder
-    `<name>.denoised` (`frame_folder`)."""
+    with the input's own extension: a photo comes back as a photo (a HEIC as PNG); for a frame
+    folder, the folder `<name>.denoised` (`frame_folder`)."""
     input_path = Path(input_path)
     if input_path.is_dir():
         return default_folder_output(input_path)
     suffix = input_path.suffix if is_image_path(input_path) else ".mp4"
+    if input_path.suffix.lower() in READ_ONLY_PHOTO_SUFFIXES:
+        suffix = ".png"
     return input_path.with_name(f"{input_path.stem}.denoised{suffix}")
 
 

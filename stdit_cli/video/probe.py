@@ -84,6 +84,9 @@ class VideoInfo:
     #: the mastering display and content light level that HDR10 (PQ) video carries, which TVs tone-map
     #: by; None where there is none
     hdr10_metadata: str | None = None
+    #: a HEIF/AVIF photo (an iPhone's HEIC), stored as this many tiles (1: one image), read assembled
+    #: and upright (`heif`); 0 for anything else
+    heif_tiles: int = 0
     #: a picture whose alpha plane is opaque everywhere (a screenshot saved as RGBA; a CMYK JPEG,
     #: which FFmpeg decodes with an opaque alpha): the output loses no transparency
     opaque_alpha: bool = False
@@ -148,10 +151,14 @@ class VideoInfo:
     @property
     def bits_per_sample(self) -> int:
         """Bits of the stream's first component (8 for yuv420p, 10 for yuv420p10le)."""
-        try:
-            return av.VideoFormat(self.pix_fmt).components[0].bits
-        except (ValueError, IndexError, av.FFmpegError):
-            return 8
+        return _bits_of(self.pix_fmt)
+
+
+def _bits_of(pix_fmt: str) -> int:
+    try:
+        return av.VideoFormat(pix_fmt).components[0].bits
+    except (ValueError, IndexError, av.FFmpegError):
+        return 8
 
 
 def _has_alpha_plane(pix_fmt: str) -> bool:
@@ -175,15 +182,8 @@ def _alpha_is_opaque(frame: av.VideoFrame | None) -> bool:
 def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
     """The first real video stream (cover art in audio files is a video stream too: skip it).
 
-    A photo stored as a grid of tiles (HEIF/AVIF: how iPhones save every photo, 512x512 tiles) shows
-    its tiles as streams that only make the picture together (FFmpeg's stream group, which PyAV does
-    not expose): read as one, the first tile was denoised as if it were the photo. Refused in one
-    line with the conversion to make instead."""
-    tiles = [s for s in container.streams.video if s.disposition & av.stream.Disposition.dependent]
-    if len(tiles) > 1:
-        raise VideoError(f"{path}: a picture stored as {len(tiles)} tiles (a HEIF/AVIF tile grid, as phones save photos), "
-                         f"which stdit cannot assemble yet; convert it first (ffmpeg -i {path.name} {path.stem}.png) "
-                         f"and denoise that")  # fmt: skip
+    A photo stored as a grid of tiles shows its tiles as video streams too (`heif`: the probe
+    reads such a photo whole, never through this)."""
     for stream in container.streams.video:
         if not stream.disposition & av.stream.Disposition.attached_pic:
             return stream
@@ -315,6 +315,19 @@ def _hdr10_metadata(frame: av.VideoFrame | None) -> str | None:
     return ":".join(params) or None
 
 
+def _probe_heif(path: Path, container: av.container.InputContainer) -> VideoInfo:
+    """A HEIF/AVIF photo (`heif`), as its assembled, upright picture shows it."""
+    from stdit_cli.video.heif import assembled_picture, heif_tiles
+
+    tile = container.streams.video[0]
+    pix_fmt = tile.format.name if tile.format is not None else ""
+    deep = _bits_of(pix_fmt) > 8
+    height, width = assembled_picture(path, deep).shape[:2]
+    return VideoInfo(path=path, width=width, height=height, num_frames=1, fps=Fraction(25), has_audio=False,
+                     codec=tile.codec_context.name, duration_s=0.04, pix_fmt=pix_fmt,
+                     heif_tiles=heif_tiles(container))  # fmt: skip
+
+
 def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Read a video's size, frame count and exact frame rate from its container.
 
@@ -327,6 +340,10 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
 
         return probe_frame_folder(path)
     with _open_container(path) as container:
+        from stdit_cli.video.heif import heif_tiles  # imports this module
+
+        if heif_tiles(container):
+            return _probe_heif(path, container)
         stream = _video_stream(container, path)
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate
         if not fps:

@@ -59,6 +59,7 @@ from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.orientation import apply_orientation
 from stdit_cli.video.packets import index_packets, index_packets_timed
 from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, _video_stream, ffmpeg_path, probe_video
+from stdit_cli.video.heif import HeifFrames
 from stdit_cli.video.timeline import FrameTimes, is_variable_rate
 
 BACKENDS = ("auto", "decord", "pyav")
@@ -307,7 +308,7 @@ class VideoReader:
         #: 8: uint8 frames, 16: uint16 frames
         self.bit_depth = bit_depth if bit_depth is not None else (16 if info.bits_per_sample > 8 else 8)
         requested = backend
-        if info.frame_files:  # a frame folder: each picture decoded by PyAV (`frame_folder`)
+        if info.frame_files or info.heif_tiles:  # a frame folder, a HEIF photo: pictures decoded by PyAV
             backend = "pyav"
         elif backend == "auto":
             # decord 0.6 applies display rotations itself but gets flips wrong, and decodes 8 bits only: PyAV for those.
@@ -329,6 +330,8 @@ class VideoReader:
         try:
             if info.frame_files:
                 self._frames = FolderFrames(info, self.bit_depth)
+            elif info.heif_tiles:
+                self._frames = HeifFrames(info, self.bit_depth)
             else:
                 self._frames = _DecordFrames(info) if backend == "decord" else _PyAVFrames(info, self.bit_depth)
         except VideoError:
