@@ -314,6 +314,27 @@ def test_a_video_trimmed_without_reencoding_keeps_only_its_shown_frames(tmp_path
     assert not probe_video(whole).preroll
 
 
+def test_a_stream_whose_picture_size_changes_is_scaled_to_its_first_size(tmp_path, identity_checkpoint):
+    # a recording that switched quality part-way, or clips joined: FFmpeg's command line scales the
+    # frames of another size to the first; stdit refused the whole video
+    parts = []
+    for size in ("64x48", "32x24"):
+        part = tmp_path / f"{size}.ts"
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10", "-t", "1", "-c:v", "libx264", "-qp", "0", part)
+        parts.append(part.read_bytes())
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(parts))
+    out = tmp_path / "joined.mkv"
+    result = denoise(joined, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output.splitlines()[-1])
+    assert record["frames"] == 20 and (record["width"], record["height"]) == (64, 48)
+    assert any("the picture size changes at frame 10, from 64x48 to 32x24" in w for w in record["warnings"])
+    written = read_all(out)
+    assert written.shape == (20, 48, 64, 3)
+    np.testing.assert_array_equal(written[:10], read_all(tmp_path / "64x48.ts"))
+
+
 def test_constant_rate_video_has_no_frame_times(zoo):
     with VideoReader(zoo.files["unicode"]) as reader:
         assert reader.frame_times() is None  # written at its constant rate, as before

@@ -152,7 +152,18 @@ class _PyAVFrames:
             index_of = {p: i for i, p in enumerate(self._pts)}
             self.keyframes = sorted(index_of[p] for p, key in packets if key) or [0]
         self._container = None
+        self._sizes_said: set[tuple[int, int]] = set()  # other picture sizes met (warned about once)
         self._restart()
+
+    def _say_resized(self, index: int, frame: av.VideoFrame) -> None:
+        """Warn, once per size, that frames of another size are scaled to the stream's."""
+        size = (frame.width, frame.height)
+        if size in self._sizes_said:
+            return
+        self._sizes_said.add(size)
+        width, height = self.info.coded_size
+        warnings.warn(f"{self.info.path}: the picture size changes at frame {index}, from {width}x{height} to "
+                      f"{size[0]}x{size[1]}: such frames are scaled to {width}x{height}", VideoWarning, stacklevel=3)  # fmt: skip
 
     def _restart(self) -> None:
         if self._container is not None:
@@ -221,12 +232,12 @@ class _PyAVFrames:
         for i in range(start, stop):
             frame = self._pending if self._pending is not None else self._next_frame(i)
             self._pending = None
+            if (frame.width, frame.height) != (coded_width, coded_height):
+                # the picture size changes part-way (a stream that switched quality, clips joined,
+                # a screen recording resized): scaled to the first size, as FFmpeg's command line does
+                self._say_resized(i, frame)
+                frame = frame.reformat(width=coded_width, height=coded_height)
             rgb = frame.to_ndarray(format=self._format)
-            if rgb.shape != shape:
-                raise VideoError(
-                    f"{self.info.path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, the stream is "
-                    f"{shape[1]}x{shape[0]} (size changes within a video are not supported)"
-                )
             frames[i - start] = rgb
         self._next_index = stop
         return frames
