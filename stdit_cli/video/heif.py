@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import subprocess
 from pathlib import Path
 
 import av
+import imageio_ffmpeg
 import numpy as np
 
 from stdit_cli.video.probe import VideoError, VideoInfo
-
 
 #: ISO base media brands of HEIF/AVIF still images (not their image sequences: ``msf1``, ``avis``)
 STILL_BRANDS = frozenset({"heic", "heix", "heim", "heis", "mif1", "mif2", "avif"})
@@ -51,12 +50,10 @@ def assembled_picture(path: Path, deep: bool) -> np.ndarray:
 
 @functools.lru_cache(maxsize=2)  # the probe and the reader of one photo decode it once
 def _assembled(path: str, mtime_ns: int, size: int, deep: bool) -> np.ndarray:
-    import imageio_ffmpeg
-
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", path, "-frames:v", "1",
                "-f", "image2pipe", "-c:v", "png", "-pix_fmt", "rgb48be" if deep else "rgb24", "pipe:1"]  # fmt: skip
     try:
-        done = subprocess.run(command, capture_output=True, check=False, env={**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"})
+        done = subprocess.run(command, capture_output=True, check=False)
     except OSError as e:
         raise VideoError(f"{path}: cannot start ffmpeg to read the photo ({e})") from e
     if done.returncode != 0 or not done.stdout:
