@@ -330,6 +330,7 @@ def test_a_stream_whose_picture_size_changes_is_scaled_to_its_first_size(tmp_pat
     record = json.loads(result.output.splitlines()[-1])
     assert record["frames"] == 20 and (record["width"], record["height"]) == (64, 48)
     assert any("the picture size changes at frame 10, from 64x48 to 32x24" in w for w in record["warnings"])
+    assert any("its timestamps start again part-way" in w for w in record["warnings"])  # each part's start at 1.4 s
     written = read_all(out)
     assert written.shape == (20, 48, 64, 3)
     np.testing.assert_array_equal(written[:10], read_all(tmp_path / "64x48.ts"))

@@ -48,10 +48,12 @@ def test_variable_rate_is_half_an_interval_off_an_even_spacing():
     assert is_variable_rate(np.r_[even[:5], even[5:] + 0.021], Fraction(25))  # a frame 21 ms late
 
 
-def test_irregular_times_that_cannot_be_kept_are_warned_about(tmp_path):
+def test_times_that_cannot_be_kept_are_warned_about(tmp_path):
     info = probe_video(_clip(tmp_path / "even.mp4", [i / 25 for i in range(6)]))
-    (message,) = what_is_lost(info, np.array([0, 0.04, 0.04, 0.3, 0.34, 0.38]))
-    assert message.startswith("variable frame rate: frames are up to")
+    (message,) = what_is_lost(info, np.array([0, 0.04, 0.08, 0.3, 0.34, 0.38]))
+    assert message.startswith("variable frame rate: frames are up to 180 ms away from a constant 25 fps")
+    (message,) = what_is_lost(info, np.array([0, 0.04, 0.08, 0, 0.04, 0.08]))  # two clips joined
+    assert message.startswith("its timestamps start again part-way (clips joined into one stream)")
 
 
 def _clip(path, times_s, size=(32, 24), time_base=Fraction(1, 12800)):

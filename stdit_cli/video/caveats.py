@@ -4,10 +4,11 @@ Two kinds of input lose something:
 
 - more than 8 bits per sample read as 8-bit frames (a reader asked for 8 bits; `stdit denoise`
   reads such video in 16 bits, and its writer says what it keeps: :func:`bits_lost`);
-- a variable frame rate whose frame times cannot be kept (two frames at the same time: the
-  reader's `frame_times` is None): frames are shown on a constant-rate timeline at the average
-  rate, each moved by up to the measured deviation (the warning gives it in milliseconds); audio
-  is copied as it was. Usable frame times are kept (`timeline`): no warning.
+- a variable frame rate whose frame times cannot be kept (the reader's `frame_times` is None):
+  frames are shown on a constant-rate timeline at the average rate, each moved by up to the
+  measured deviation (the warning gives it in milliseconds); audio is copied as it was. Usable
+  frame times are kept (`timeline`): no warning. Times that repeat (clips joined into one stream,
+  each starting again) are said as such, and written at the constant rate.
 
 And a display rotation that is not a multiple of 90 degrees is left as stored, subtitle streams
 are not copied (the output holds the video, its audio and its container tags), and an alpha
@@ -59,9 +60,14 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
     if info.subtitle_streams:
         count = info.subtitle_streams
         messages.append(f"{count} subtitle stream{'s' if count > 1 else ''} not copied to the output")
-    if is_variable_rate(frame_times_s, info.fps):
+    rate = f"{float(info.fps):.4g} fps"
+    if frame_times_s is not None and len(np.unique(frame_times_s)) < len(frame_times_s):
+        # clips joined into one stream (a .ts recording resumed, segments concatenated): each part's
+        # times start again, so no one timeline holds them
+        messages.append(f"its timestamps start again part-way (clips joined into one stream): the output is a "
+                        f"constant {rate} with the same frames")  # fmt: skip
+    elif is_variable_rate(frame_times_s, info.fps):
         deviation_s = timeline_deviation_s(frame_times_s, info.fps)
-        rate = f"{float(info.fps):.4g} fps"
         messages.append(
             f"variable frame rate: frames are up to {deviation_s * 1000:.0f} ms away from a constant {rate}; "
             f"the output is a constant {rate} with the same frames and total duration, so frames are "
