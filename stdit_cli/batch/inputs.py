@@ -15,7 +15,8 @@ one fails), so `--skip-existing` can never mistake one video's result for anothe
 
 Complete outputs (`--skip-existing`): outputs only ever appear by an atomic rename once FFmpeg
 has finished, so an output file at the final name is a finished one; it is skipped when it also
-opens as a video with at least the input's frame count. Anything else at that name (a file from
+opens as a video with at least the input's frame count (or, for an input whose header counts
+time slots, as an AVI that dropped frames does, fewer frames spanning its whole duration). Anything else at that name (a file from
 somewhere else, a result for a since-replaced input) is denoised again and replaced.
 """
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from stdit_cli.video import VideoError, default_output_path, probe_video, resolve_output_path
+from stdit_cli.video import VideoError, VideoInfo, default_output_path, probe_video, resolve_output_path
 from stdit_cli.video.frame_folder import count_frames
 
 
@@ -165,3 +166,21 @@ def finished_frames(output: Path) -> int | None:
         return probe_video(output).num_frames
     except VideoError:
         return None
+
+
+def is_finished(output: Path, source: VideoInfo) -> tuple[bool, int | None]:
+    """(whether `output` is a finished result for the input `source` describes, its frames).
+
+    Finished: as many frames as the input declares, or fewer that span the input's whole duration
+    (an AVI that dropped frames declares its time slots; its result holds the frames there were, at
+    their times)."""
+    frames = finished_frames(output)
+    if frames is None or frames >= source.num_frames:
+        return frames is not None, frames
+    if output.is_dir():
+        return False, frames
+    try:
+        spans = probe_video(output).duration_s >= source.duration_s - 0.5 / float(source.fps)
+    except VideoError:
+        spans = False
+    return spans, frames

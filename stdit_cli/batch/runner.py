@@ -27,7 +27,7 @@ from stdit_cli.batch.inputs import (
     BatchError,
     BatchItem,
     OutputPlan,
-    finished_frames,
+    is_finished,
     plan_batch,
     prepare_output,
     read_input_list,
@@ -203,8 +203,8 @@ def _process(batch: _Batch, item: BatchItem) -> Record:
     if output_path.suffix.lower() not in OUTPUT_SUFFIXES:  # pictures back into a folder: not --lossless JPEG
         check_folder_output(info, job.options.lossless)
     if job.skip_existing:
-        frames = finished_frames(output_path)
-        if frames is not None and frames >= info.num_frames:
+        finished, frames = is_finished(output_path, info)
+        if finished:
             return Record(item.index, str(item.input), str(output_path), "skipped", frames=frames, rank=rank)
         if output_path.exists():
             found = "does not open as a video" if frames is None else f"has {frames} of {info.num_frames} frames"
