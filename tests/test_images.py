@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import warnings
 from pathlib import Path
@@ -223,3 +224,31 @@ def test_a_heic_photo_stored_as_tiles_is_read_whole_and_upright(tmp_path, identi
     assert result.exit_code == 0, result.output
     out = tmp_path / f"{source.stem}.denoised.png"  # stdit writes no HEIF: PNG keeps every sample
     np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), shown)
+
+
+def test_a_heic_photo_keeps_its_colour_profile_and_exif_where_pillow_heif_reads_them(tmp_path, identity_checkpoint,
+                                                                                      monkeypatch):  # fmt: skip
+    pillow_heif = pytest.importorskip("pillow_heif")  # the [heic] extra; the dev extra installs it
+    from stdit_cli.video import heif
+
+    pillow_heif.register_heif_opener()
+    profile = b"\x00" * 128 + b"a phone's Display P3, carried as it is"
+    exif = Image.Exif()
+    exif.update({0x0112: 6, 0x010F: "Apple", 0x0132: "2026:01:02 03:04:05"})
+    source = tmp_path / "IMG_0001.heic"
+    Image.fromarray(_picture(96, 128)).save(source, quality=90, tile_size=64, icc_profile=profile, exif=exif.tobytes())
+    assert probe_video(source).heif_tiles == 4
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "10",
+                                       "--json", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0 and json.loads(result.output.splitlines()[-1])["warnings"] == []
+    with Image.open(tmp_path / "IMG_0001.denoised.png") as written:
+        assert written.size == (96, 128)  # turned upright, so Orientation says 1
+        assert written.info["icc_profile"] == profile
+        assert (written.getexif()[0x010F], written.getexif()[0x0132], written.getexif()[0x0112]) == ("Apple", "2026:01:02 03:04:05", 1)
+    # without pillow-heif nothing here reads them: the output says so
+    monkeypatch.setattr(heif, "pillow_reads_heif", lambda: False)
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "10",
+                                       "--json", "--quiet", "--overwrite"], catch_exceptions=False)  # fmt: skip
+    (warning,) = json.loads(result.output.splitlines()[-1])["warnings"]
+    assert "its colour profile (a phone's Display P3) and EXIF are not kept: install pillow-heif" in warning
+

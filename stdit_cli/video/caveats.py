@@ -57,6 +57,12 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
         )
     if info.has_alpha:
         messages.append(f"{info.pix_fmt} has an alpha (transparency) plane, which is not kept: the output is opaque")
+    if info.heif_tiles:
+        from stdit_cli.video.heif import pillow_reads_heif
+
+        if not pillow_reads_heif():
+            messages.append('its colour profile (a phone\'s Display P3) and EXIF are not kept: install pillow-heif '
+                            '(pip install "stdit-cli[heic]") to keep them')  # fmt: skip
     if info.subtitle_streams:
         count = info.subtitle_streams
         messages.append(f"{count} subtitle stream{'s' if count > 1 else ''} not copied to the output")

@@ -9,7 +9,10 @@ Here the FFmpeg binary that ships with imageio-ffmpeg assembles the photo, uprig
 memory (16-bit for a deep source: a 10-bit HDR HEIC keeps its depth), which PyAV then decodes: the
 picture is read as a one-frame video (`probe`, `reader`) and written back as a picture
 (`output_paths`: a HEIC comes back as PNG, the format that keeps every sample; stdit writes no
-HEIF). Its EXIF (date, place) is not copied: neither PyAV nor Pillow reads HEIF metadata.
+HEIF). FFmpeg's PNG holds neither the photo's colour profile (an iPhone's Display P3: without it the
+PNG would read as sRGB, its colours duller) nor its EXIF (date, place); where pillow-heif is
+installed (``pip install "stdit-cli[heic]"``) Pillow reads both from the HEIF and the writer copies
+them (`image_writer`), else the probe says they are not kept (`caveats`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ from stdit_cli.video.probe import VideoError, VideoInfo
 
 #: ISO base media brands of HEIF/AVIF still images (not their image sequences: ``msf1``, ``avis``)
 STILL_BRANDS = frozenset({"heic", "heix", "heim", "heis", "mif1", "mif2", "avif"})
+
+
+@functools.cache
+def pillow_reads_heif() -> bool:
+    """Whether Pillow opens HEIF/AVIF files (pillow-heif installed: its opener is registered here)."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
 
 
 def tile_streams(container: av.container.InputContainer) -> int:

@@ -155,6 +155,9 @@ class ImageWriter(PublishOnSuccess):
             return {}
         from PIL import Image, UnidentifiedImageError
 
+        from stdit_cli.video.heif import pillow_reads_heif
+
+        pillow_reads_heif()  # a HEIC's profile and EXIF, where pillow-heif is installed
         try:
             with Image.open(self.exif_source) as source:
                 exif, icc = source.getexif(), source.info.get("icc_profile")
