@@ -242,6 +242,9 @@ def _open_container(path: Path) -> av.container.InputContainer:
     if path.is_dir():
         raise VideoError(f"{path}: is a folder, not a video file (for every video in it: "
                          f"find {shlex.quote(str(path))} -name '*.mp4' | stdit denoise --inputs-from - -o OUT/)")  # fmt: skip
+    if not path.is_file():  # a pipe (`cat clip.mp4 | stdit denoise /dev/stdin`), a device
+        raise VideoError(f"{path}: not a regular file; stdit reads a video more than once (its noise level, then "
+                         f"its frames): save it to a file first")  # fmt: skip
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     try:
