@@ -39,8 +39,8 @@ RGB with three equal channels.
 
 Timing. Frames are numbered; a variable-frame-rate video's reader also gives each frame's
 presentation time (:meth:`VideoReader.frame_times`, `timeline`), which the writer stamps on the
-denoised frames. Only where those times cannot time the frames one by one (two frames at the same
-time) does opening warn that the output is written at the average rate.
+denoised frames. Only where those times cannot time the frames one by one (clips joined into one
+stream, each starting again) does opening warn that the output is written at a constant rate.
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ import numpy as np
 
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
 from stdit_cli.video.frame_folder import FolderFrames
+from stdit_cli.video.heif import HeifFrames
 from stdit_cli.video.orientation import apply_orientation
 from stdit_cli.video.packets import index_packets, index_packets_timed
 from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, _video_stream, ffmpeg_path, probe_video
-from stdit_cli.video.heif import HeifFrames
 from stdit_cli.video.timeline import FrameTimes, is_variable_rate
 
 BACKENDS = ("auto", "decord", "pyav")

@@ -2,8 +2,8 @@
 
 Frames are piped as raw RGB into the FFmpeg binary that ships with imageio-ffmpeg, with the frame
 rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly. A
-variable-frame-rate video's frames (`frame_times`, `timeline`) go in NUT instead, each stamped with
-its input frame's time (`timed_pipe`), and are encoded at those times.
+variable-frame-rate video's frames (`frame_times`, `timeline`) go in fragmented QuickTime instead,
+each stamped with its input frame's time (`timed_pipe`), and are encoded at those times.
 
 Output containers: .mp4, .m4v, .mov and .mkv (an image extension, `.png` or `.jpg` say, writes one
 frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`open_writer`). The
