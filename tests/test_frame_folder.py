@@ -73,6 +73,11 @@ def test_folders_that_are_not_frames_fail_in_one_line(tmp_path):
     Image.fromarray(_frames(1, height=30)[0]).save(sizes / "f3.png")
     with VideoReader(sizes) as reader, pytest.raises(VideoError, match="f3.png: is 32x30, the folder's first picture 32x24"):
         reader.read(0, 3)
+    phone = tmp_path / "iPhone photos"  # photos, each one its own: the hint says how to take them
+    phone.mkdir()
+    (phone / "IMG_0001.HEIC").write_bytes(b"a photo")
+    with pytest.raises(VideoError, match=r"holds \.HEIC photos, which are not read as frames .* stdit denoise '.*iPhone photos'/\*\.HEIC"):
+        probe_video(phone)
 
 
 def test_the_cli_writes_a_frame_folder_back_as_pictures_of_the_same_names(tmp_path, identity_checkpoint):

@@ -69,7 +69,16 @@ def frame_files(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(names, key=_natural_key))
 
 
+#: photo formats read one by one, not as frames (an iPhone's HEIC: `heif`)
+PHOTO_ONLY_SUFFIXES = (".heic", ".heif", ".avif")
+
+
 def _not_frames(folder: Path) -> VideoError:
+    photos = sorted({os.path.splitext(e.name)[1] for e in os.scandir(folder)
+                     if os.path.splitext(e.name)[1].lower() in PHOTO_ONLY_SUFFIXES and not e.name.startswith(".")})  # fmt: skip
+    if photos:  # a phone's photos: each one denoised on its own
+        return VideoError(f"{folder}: holds {photos[0]} photos, which are not read as frames of a video "
+                          f"(for every photo: stdit denoise {shlex.quote(str(folder))}/*{photos[0]} -o OUT/)")  # fmt: skip
     return VideoError(f"{folder}: is a folder with no pictures ({', '.join(FRAME_SUFFIXES)}) to read as frames "
                       f"(for every video in it: find {shlex.quote(str(folder))} -name '*.mp4' | "
                       "stdit denoise --inputs-from - -o OUT/)")  # fmt: skip
