@@ -23,8 +23,10 @@ each side) and of all frames. Then the same sequences each at its own noise leve
 10, 40, 15: an edit of dim and bright shots) with no number given: each shot's level read from
 its own first frames (what the pipeline does when its sample shows several scenes) against the
 one level of the whole video, PSNR per shot. And a fade from black (28 of 40 frames of DAVIS
-`dog` ramping from 2% to full brightness, sigma 15), which reads as cuts frame by frame: one
-stream at one level against what the pipeline does now.
+`dog` ramping from 2% to full brightness, sigma 15): one stream at one level against what the
+pipeline does now. And light that flickers at full brightness (two held-out sequences, 40 frames,
+the gain moved by up to 5% a frame, sigma 15), read by the detector until 2026-12-06 (histograms as
+the frames are) and now (exposure evened out too).
 
     python scripts/probe_shot_cuts.py --out scripts/results/2026-12-06_shot_cuts
 """
@@ -132,14 +134,15 @@ HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
 
 
 def dark_flicker(sequences: dict[str, list[np.ndarray]]) -> list[str]:
-    """Rows for dim footage whose brightness wavers (a night scene, auto-exposure hunting): every
-    DAVIS sequence scaled to a mean level of about 9, 16 or 33, its gain moved by up to 3% or 5% a
-    frame, noise of sigma 8; the largest distance between consecutive frames, and how many read as cuts."""
+    """Rows for footage whose brightness wavers (a dim room with auto-exposure hunting, lamps that
+    flicker): every DAVIS sequence scaled to a mean level of about 9, 16 or 33 or as it is, its gain
+    moved by up to 3%, 5% or 10% a frame, noise of sigma 8; the largest distance between consecutive
+    frames and how many read as cuts, by the detector now and by the one until 2026-12-06."""
     rng = np.random.default_rng(5)
     rows = []
-    for gain in (0.06, 0.12, 0.25):
-        for flicker in (0.0, 0.03, 0.05):
-            distances = []
+    for gain in (0.06, 0.12, 0.25, 1.0):
+        for flicker in (0.0, 0.03, 0.05, 0.1):
+            distances, as_is = [], []
             for name, frames in sequences.items():
                 if not name.startswith("davis/"):
                     continue
@@ -148,11 +151,16 @@ def dark_flicker(sequences: dict[str, list[np.ndarray]]) -> list[str]:
                 clip = np.clip(np.round(clip * gains + 8.0 * rng.standard_normal(clip.shape)), 0, 255).astype(np.uint8)
                 signatures = [frame_signature(frame) for frame in clip]
                 distances += [shot_change(a, b) for a, b in zip(signatures[:-1], signatures[1:])]
-            distances = np.array(distances)
-            rows.append(f"| {gain:g} | {flicker:.0%} | {len(distances)} | {distances.max():.3f} | {int((distances >= CUT_LEVEL).sum())} |")
+                as_is += [as_is_histograms_only(a, b) for a, b in zip(signatures[:-1], signatures[1:])]
+            distances, as_is = np.array(distances), np.array(as_is)
+            rows.append(f"| {gain:g} | {flicker:.0%} | {len(distances)} | {as_is.max():.3f} | {int((as_is >= CUT_LEVEL).sum())} | "
+                        f"{distances.max():.3f} | {int((distances >= CUT_LEVEL).sum())} |")  # fmt: skip
             print(rows[-1], flush=True)
-    return ["Dim footage whose brightness wavers: DAVIS scaled by a gain (mean level 9 / 16 / 33 of 255), the gain moved by up to "
-            "the flicker a frame, sigma 8:", "", "| gain | flicker | same-shot pairs | distance max | read as cuts |", "|---:|---:|---:|---:|---:|", *rows]  # fmt: skip
+    return ["Footage whose brightness wavers: DAVIS scaled by a gain (mean level 9 / 16 / 33 of 255, or as it is, clipped), the gain "
+            "moved by up to the flicker a frame, sigma 8; the detector until 2026-12-06 (histograms as the frames are) and now "
+            "(the smaller of that and the distance with the exposure evened out):", "",
+            "| gain | flicker | same-shot pairs | until 2026-12-06: distance max | read as cuts | now: distance max | read as cuts |",
+            "|---:|---:|---:|---:|---:|---:|---:|", *rows]  # fmt: skip
 
 
 def write_lossless(path: Path, frames: np.ndarray) -> Path:
@@ -213,7 +221,45 @@ def denoise_across_cuts(args) -> list[str]:
         print(rows[-1], flush=True)
     lines = [f"{len(HELD_OUT)} held-out DAVIS sequences, {args.cut_frames} frames each, back to back; sigma 25; the shipped default, `--sigma 25`:", "",
              "| | shots | frames next to a cut (dB) | the other frames | all |", "|---|---:|---:|---:|---:|", *rows]  # fmt: skip
-    return lines + ["", *levels_per_shot(args, clean, work), "", *fade_from_black(args, work)]
+    return lines + ["", *levels_per_shot(args, clean, work), "", *fade_from_black(args, work), "", *flickering_light(args, work)]
+
+
+def as_is_histograms_only(previous: np.ndarray, current: np.ndarray) -> float:
+    """The detector until 2026-12-06: the histograms as the frames are, no exposure evened out."""
+    from stdit_cli.pipeline.shots import histogram_distance
+
+    return histogram_distance(previous.reshape(2, -1)[0], current.reshape(2, -1)[0])
+
+
+def flickering_light(args, work: Path) -> list[str]:
+    """Rows for light that flickers at full brightness (5% a frame at most, as in :func:`dark_flicker`):
+    two held-out sequences, 40 frames, sigma 15, ``--sigma 15``, read by the detector until 2026-12-06 and now."""
+    import stdit_cli.pipeline.shots as shots
+
+    denoiser = None
+    rows = []
+    for name in ("dog", "kite-surf"):
+        clean = np.stack(frames_of(args.data / "davis2016_val_480p" / name, 40)).astype(np.float64)
+        clean = np.clip(np.round(clean * (1 + 0.05 * np.sin(np.arange(len(clean)) * 2.1))[:, None, None, None]), 0, 255)
+        noisy = np.clip(np.round(clean + 15.0 * np.random.default_rng(11).standard_normal(clean.shape)), 0, 255).astype(np.uint8)
+        write_lossless(work / "flicker.mkv", noisy)
+        if denoiser is None:
+            from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
+            from stdit_cli.weights import resolve_checkpoint
+
+            denoiser = VideoDenoiser(resolve_checkpoint("unet", None), DenoiseOptions(sigma_255=15.0, lossless=True))
+        cells = []
+        for detector in (as_is_histograms_only, shots.shot_change):
+            shots.shot_change, kept = detector, shots.shot_change
+            try:
+                result, out = denoise_as(denoiser, work / "flicker.mkv", work / "flicker_out.mkv", cuts=True, levels=True)
+            finally:
+                shots.shot_change = kept
+            cells.append(f"{result.shots} | {10 * np.log10(255**2 / ((out - clean) ** 2).mean()):.2f}")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+        print(rows[-1], flush=True)
+    return ["Light that flickers (5% a frame at most, full brightness), 40 frames of two held-out sequences, sigma 15, `--sigma 15`:", "",
+            "| clip | shots until 2026-12-06 | dB | shots now | dB |", "|---|---:|---:|---:|---:|", *rows]  # fmt: skip
 
 
 def fade_from_black(args, work: Path) -> list[str]:

@@ -179,6 +179,34 @@ def test_a_transparent_picture_warns_that_its_alpha_is_not_kept(tmp_path):
             VideoReader(path).close()
 
 
+def test_an_animated_gif_warns_about_its_alpha_only_where_it_is_transparent(tmp_path):
+    from stdit_cli.video import VideoWarning
+
+    # FFmpeg decodes every GIF with an alpha plane; a GIF's frames after the first leave unchanged
+    # pixels transparent, and the decoder fills them in from the frame before: opaque as shown
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    frames = [base.copy() for _ in range(6)]
+    for index, frame in enumerate(frames):
+        frame[8:16, 4 * index : 4 * index + 8] = 255  # a block that moves; the rest unchanged
+    opaque = tmp_path / "opaque.gif"
+    Image.fromarray(frames[0]).save(opaque, save_all=True, append_images=[Image.fromarray(f) for f in frames[1:]], duration=40)
+    assert probe_video(opaque).pix_fmt == "bgra" and not probe_video(opaque).has_alpha
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", VideoWarning)
+        VideoReader(opaque).close()
+    # a sticker (flat colours, as GIF stickers are) on a transparent background
+    holes = [np.full((32, 48, 4), (40 * index, 120, 200, 255), np.uint8) for index in range(6)]
+    for hole in holes:
+        hole[:, :10, 3] = 0
+    sticker = tmp_path / "sticker.gif"
+    Image.fromarray(holes[0], "RGBA").save(sticker, save_all=True, append_images=[Image.fromarray(f, "RGBA") for f in holes[1:]],
+                                           duration=40, disposal=2)  # fmt: skip
+    assert probe_video(sticker).has_alpha
+    with pytest.warns(VideoWarning, match="alpha .* not kept"):
+        VideoReader(sticker).close()
+
+
 def test_a_cmyk_tiff_comes_back_as_a_readable_rgb_tiff(tmp_path, identity_checkpoint):
     # its EXIF is its first IFD, which lays out four samples: copied, the RGB output was unreadable
     scan = tmp_path / "scan.tif"

@@ -57,6 +57,17 @@ def test_motion_and_heavy_noise_are_no_cut_and_a_cut_reads_through_noise():
     assert shot_change(same, deep) < 1e-6
 
 
+def test_light_that_changes_only_the_exposure_is_no_cut_and_a_cut_under_other_light_still_is():
+    scene = _scene(24, (180, 140, 90), 4, height=96, width=128, speed=2).astype(np.float64)
+    flicker = 1 + 0.08 * np.sin(np.arange(24) * 2.1)  # lamps against the shutter: up to 16% from frame to frame
+    assert _shots(_noisy(scene * flicker[:, None, None, None], 8), 4) == [24]
+    fade = np.linspace(0.0, 1.0, 24)  # a fade from black
+    assert _shots(_noisy(scene * fade[:, None, None, None], 8), 4) == [24]
+    # a cut to another scene that is also darker: still a cut
+    other = 0.6 * _scene(8, (40, 90, 210), 2, height=96, width=128).astype(np.float64)
+    assert _shots(_noisy(np.concatenate([scene[:8], other]), 8), 4) == [8, 8]
+
+
 def _denoise(*args):
     return CliRunner().invoke(main, ["denoise", *map(str, args), "--quiet", "--json", "--lossless"], catch_exceptions=False)
 
