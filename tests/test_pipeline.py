@@ -94,9 +94,11 @@ def test_windows_do_not_overlap_by_default_and_an_explicit_overlap_wins(identity
     assert VideoDenoiser(checkpoint, DenoiseOptions(window_overlap=1)).plan.stride == window - 1
 
 
-def test_fast_with_a_given_checkpoint_changes_only_the_encoder(tmp_path, trained_like_checkpoint):
-    # --fast picks a model's cheaper shipped checkpoint and x264 settings; both run one view, so with
-    # the checkpoint given and a lossless output the frames are the same
+def test_fast_with_a_given_checkpoint_changes_only_the_encoder(tmp_path, trained_like_checkpoint, monkeypatch):
+    # --fast picks a model's cheaper shipped checkpoint and x264 settings; both run one view on a frame
+    # of 640x272 or more (this small one would get more by default), so with the checkpoint given and
+    # a lossless output the frames are the same
+    monkeypatch.setattr("stdit_cli.pipeline.denoiser.VIEW_BUDGET_PIXELS", 64 * 48)
     clip = make_video(tmp_path / "in.mp4", frames=7, size="64x48")
     outputs = {}
     for fast in (False, True):
@@ -257,17 +259,26 @@ def _forward_passes(checkpoint_dir, clip, tmp_path, runs: dict[str, dict]) -> di
     return seen
 
 
-def test_ensemble_runs_every_view_through_the_model_one_by_default_and_with_fast(tmp_path, trained_like_checkpoint):
+def test_views_by_default_fill_the_model_time_of_one_view_at_640x272():
+    from stdit_cli.pipeline.denoiser import views_for_size
+
+    sizes = {(640, 272): 1, (1920, 1080): 1, (641, 272): 1, (352, 288): 1, (320, 240): 2, (176, 144): 4, (96, 64): 8, (16, 16): 8}
+    assert {size: views_for_size(*size) for size in sizes} == sizes
+
+
+def test_ensemble_runs_every_view_through_the_model_by_size_by_default_one_with_fast(tmp_path, trained_like_checkpoint):
     clip = make_video(tmp_path / "in.mp4", frames=5, size="48x32")
     runs = _forward_passes(trained_like_checkpoint, clip, tmp_path, {
         "one": {"ensemble": 1, "fast": True}, "two": {"ensemble": 2, "fast": True}, "default": {}, "fast": {"fast": True},
     })  # fmt: skip
     passes = runs["one"][0]
-    assert passes > 0 and [runs[n][:2] for n in ("two", "default", "fast")] == [(2 * passes, 2), (passes, 1), (passes, 1)]
+    # 48x32: eight views fit in one view's model time at 640x272
+    assert passes > 0 and [runs[n][:2] for n in ("two", "default", "fast")] == [(2 * passes, 2), (8 * passes, 8), (passes, 1)]
     assert not np.array_equal(runs["one"][2], runs["two"][2])  # the transposed view changed the estimate
 
 
-def test_a_still_gets_two_views_unless_the_views_or_fast_are_asked_for(tmp_path, trained_like_checkpoint):
+def test_a_still_gets_two_views_unless_the_views_or_fast_are_asked_for(tmp_path, trained_like_checkpoint, monkeypatch):
+    monkeypatch.setattr("stdit_cli.pipeline.denoiser.VIEW_BUDGET_PIXELS", 1)  # no more views for its small size
     still = make_still(tmp_path / "still.mkv", frames=5, size="48x32")
     runs = _forward_passes(trained_like_checkpoint, still, tmp_path, {
         "default": {}, "auto": {"sigma_255": None}, "one": {"ensemble": 1}, "fast": {"fast": True},

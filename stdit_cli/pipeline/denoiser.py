@@ -17,7 +17,7 @@ import torch
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory, reuse_freed_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
-from stdit_cli.pipeline.ensemble import Predictor, check_ensemble_size, self_ensemble
+from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
 from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, measured, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
@@ -49,6 +49,15 @@ FAST_ENSEMBLE = 1
 #: synthetic camera-noise stills 28.22 / 28.25 / 28.14 (the rotated views lose there). Two gain on
 #: both, for twice the model time (``scripts/results/2026-12-04_still_views.md``)
 STILL_ENSEMBLE = 2
+#: pixels a frame whose model time one view spends, as far as the default goes: the README speed
+#: clip's 640x272. A smaller frame gets as many views as fit in it (:func:`views_for_size`: 176x144
+#: four, 320x240 two), so a phone-call or thumbnail video spends on a better estimate what its size
+#: saves, and never more model time a frame than a 640x272 video. 176x144, 10 frames, 1 / 4 views:
+#: white noise sigma 10 / 25 / 50 33.45 / 28.61 / 25.54 -> 33.62 / 28.75 / 25.71 dB; camera noise +
+#: H.264, 4 cameras, 27.35 -> 27.44; clean footage left closer to itself (+0.1 to +0.4 dB); the
+#: loop 21 -> 61 ms a frame, against about 100 for one view at 640x272 (2-core CPU, 2026-12-06,
+#: ``scripts/results/2026-12-06_small_frame_views.md``)
+VIEW_BUDGET_PIXELS = 640 * 272
 
 #: frames shared by consecutive windows. 0: every frame goes through the model once per view.
 #: With 2 views one shared frame (1.25 passes per frame) gained 0.01 dB on Vid4 for 1.25x the model
@@ -157,6 +166,13 @@ def auto_batch_size(predict, sampler: DiffusionSampler, unit: torch.Tensor, budg
     return int(max(1, min(cap, budget * free // per_unit)))
 
 
+def views_for_size(width: int, height: int) -> int:
+    """The most views (1, 2, 4 or 8) whose model time on a ``width x height`` frame fits in one view's
+    on :data:`VIEW_BUDGET_PIXELS` pixels."""
+    fitting = [size for size in ENSEMBLE_SIZES if size * width * height <= VIEW_BUDGET_PIXELS]
+    return max(fitting, default=1)
+
+
 class VideoDenoiser:
     """A loaded checkpoint, placed on a device, ready to denoise video files."""
 
@@ -199,16 +215,20 @@ class VideoDenoiser:
 
     def views_for(self, opening: Opening) -> int:
         """Views for this video: ``--ensemble`` (or ``--fast``'s), else :data:`STILL_ENSEMBLE` for a
-        still and the default for anything that moves."""
-        return self.still_views if opening.still else self.ensemble
+        still and the default for anything that moves, or more where the frame is small (:func:`views_for_size`)."""
+        info = opening.reader.info
+        return self.still_views(info.width, info.height) if opening.still else self._sized(self.ensemble, info.width, info.height)
 
-    @property
-    def still_views(self) -> int:
-        """Views for a still picture (a photo, or a one-frame shot): ``--ensemble`` (or ``--fast``'s),
-        else :data:`STILL_ENSEMBLE`."""
-        if self.options.ensemble is None and not self.options.fast:
-            return STILL_ENSEMBLE
-        return self.ensemble
+    def still_views(self, width: int, height: int) -> int:
+        """Views for a still picture (a photo, or a one-frame shot) of ``width x height``: ``--ensemble``
+        (or ``--fast``'s), else :data:`STILL_ENSEMBLE`, or more where it is small."""
+        return self._sized(STILL_ENSEMBLE, width, height)
+
+    def _sized(self, views: int, width: int, height: int) -> int:
+        """``views`` by default, or :func:`views_for_size` if more; ``--ensemble`` and ``--fast`` decide instead."""
+        if self.options.ensemble is not None or self.options.fast:
+            return self.ensemble
+        return max(views, views_for_size(width, height))
 
     def _predict(self, precision: str, views: int | None = None) -> Predictor:
         forward = self.lowered_forward if precision == self.precision and self.lowered_forward is not None else self.forward
@@ -330,7 +350,7 @@ class VideoDenoiser:
                     level = self.level_of(measured(reader, first_frames))
                     shot_levels.append(round(level, 3))
                 # a one-frame shot (a photo among unrelated ones) gets a photo's views
-                shot_views = self.still_views if single_picture else views
+                shot_views = self.still_views(info.width, info.height) if single_picture else views
                 denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views)
                 return StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, batch_size, device=place)
             preset, crf = FAST_ENCODE if options.fast else ENCODE
