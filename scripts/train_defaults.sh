@@ -135,6 +135,13 @@ for model in "${MODELS[@]}"; do
     unet-hw3) fit unet-hw3 unet halfres-wide 1600 4 128 1e-4 127 "${native[@]}" "${content[@]}" --smooth-fraction 0.25 \
                 --init-from "${HW3_INIT:-$OUT/unet-hw2}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 --checkpoint-every 200
               ship unet-hw3 unet ;;  # weights/unet on 2026-12-04 (validation suite +0.18-0.20 dB), until unet-hw-gpu
+    # small frames (2026-12-06, the 2-core CPU; an experiment, not in the default order): the shipped default
+    # (TINY_INIT) a fresh 600-step cosine at lr 5e-5, seed 281, its crops area-downscaled 1-4x instead of 1-2x
+    # (denser texture, as in 176x144 video), 40% smooth clips as on the GPU. Not shipped: the suite -0.04 dB (21 of 66
+    # cases up: dense texture +0.1 to +0.26, flat fields -0.55; scripts/results/2026-12-06_tiny_scale_finetune.md)
+    unet-tiny) fit unet-tiny unet halfres-wide 600 4 128 5e-5 281 "${native[@]}" "${content[@]}" --smooth-fraction 0.4 \
+                 --scale-range 1 4 --init-from "${TINY_INIT:-stdit_cli/weights/unet}" --warmup $(( 30 * STEPS_SCALE )) \
+                 --precision bf16 --checkpoint-every 200 ;;
     # a fourth stage from the third (HW4_INIT, default its run): a fresh 800-step cosine at lr 8e-5 with 30%
     # smooth clips, seed 131 (an experiment of 2026-12-04: not shipped, not in the default order)
     unet-hw4) fit unet-hw4 unet halfres-wide 800 4 128 8e-5 131 "${native[@]}" "${content[@]}" --smooth-fraction 0.3 \
