@@ -55,7 +55,7 @@ STILL_ENSEMBLE = 2
 #: saves, and never more model time a frame than a 640x272 video. 176x144, 10 frames, 1 / 4 views:
 #: white noise sigma 10 / 25 / 50 33.45 / 28.61 / 25.54 -> 33.62 / 28.75 / 25.71 dB; camera noise +
 #: H.264, 4 cameras, 27.35 -> 27.44; clean footage left closer to itself (+0.1 to +0.4 dB); the
-#: loop 21 -> 61 ms a frame, against about 100 for one view at 640x272 (2-core CPU, 2026-12-06,
+#: loop 21 -> 61 ms a frame, against 93 for one view at 640x272 (2-core AMD EPYC, 2026-12-06,
 #: ``scripts/results/2026-12-06_small_frame_views.md``)
 VIEW_BUDGET_PIXELS = 640 * 272
 

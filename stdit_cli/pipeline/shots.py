@@ -16,8 +16,8 @@ pixel differences: within a shot, fast motion moves everything (consecutive DAVI
 colours; a cut changes them. And twice: as the frame is, and with its exposure evened out (the
 thumbnail scaled to a mean of :data:`EXPOSURE_MEAN`); a cut is read only where both say so, so
 light that flickers (mains-powered lamps filmed at a shutter out of step with them, auto-exposure
-hunting in a dim room) and fades move nothing but the exposure and are not read as cuts. Calibrated with ``python scripts/probe_shot_cuts.py``
-(``scripts/results/2026-12-06_shot_cuts.md``): of 801 consecutive pairs of DAVIS, Vid4 and the
+hunting in a dim room) and fades move nothing but the exposure and are not read as cuts.
+Calibrated with ``python scripts/probe_shot_cuts.py`` (``scripts/results/2026-12-06_shot_cuts.md``): of 801 consecutive pairs of DAVIS, Vid4 and the
 validation suite's cel animations, at their size and at 176x144, clean and with noise of sigma 25
 and 50, none reads as a cut (the highest 0.126), and 38-41 of 42 cuts do (DAVIS sequences back to
 back, Kodak photos). With the gain moved by up to 5% a frame (flicker), 0 of 580 DAVIS pairs read
