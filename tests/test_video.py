@@ -494,6 +494,31 @@ def test_every_frame_of_an_intra_codec_is_a_keyframe(tmp_path, backend):
         assert reader.keyframes() == list(range(6))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_camera_mjpeg_video_with_exif_in_every_frame_is_read(tmp_path, backend):
+    # older cameras record Motion JPEG whose every frame carries EXIF; FFmpeg 8 attaches it to the
+    # decoded frame as side data of a type PyAV 18 does not know (31), which raised when listed and,
+    # for a PNG, crashed the process when the frame was freed
+    from PIL import Image
+
+    frames = list(pattern_frames(6))
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 1, "Camera"  # upright, as cameras write it in a video's frames
+    for index, frame in enumerate(frames):
+        Image.fromarray(frame).save(tmp_path / f"f{index:02d}.jpg", exif=exif.tobytes(), quality=95)
+    clip = tmp_path / "camera.avi"
+    ffmpeg("-framerate", "25", "-i", tmp_path / "f%02d.jpg", "-c", "copy", clip)
+    info = probe_video(clip)
+    assert (info.codec, info.width, info.height, info.num_frames) == ("mjpeg", 64, 48, 6)
+    with VideoReader(clip, backend=backend) as reader:
+        read = reader.read(0, 6)
+    # the pictures as FFmpeg's command line decodes them (Pillow upsamples the colour otherwise)
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "f%02d.jpg"), "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    decoded = np.frombuffer(raw, np.uint8).reshape(6, 48, 64, 3)
+    assert np.abs(read.astype(int) - decoded).mean() < 1
+
+
 def test_cheap_frame_sample_reads_from_keyframes_spread_over_the_video():
     # one GOP (a short x264 clip): the first frames, not a decode of the whole clip per pick
     np.testing.assert_array_equal(cheap_frame_sample(60, [0], 8), np.arange(8))
