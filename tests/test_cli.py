@@ -39,6 +39,14 @@ def test_help_lists_commands():
         assert command in result.output
 
 
+@pytest.mark.parametrize("command", ["denoise", "inspect-shapes", "train"])
+def test_help_text_is_printed_as_written(command):
+    # Click prints help verbatim (no %-formatting): an escaped "%%" would reach the user as is
+    result = _run(command, "--help")
+    assert result.exit_code == 0
+    assert "%%" not in result.output
+
+
 @pytest.mark.parametrize("model", MODEL_NAMES)
 def test_inspect_shapes_json_for_every_model(model):
     result = _run("inspect-shapes", "--model", model, "--frames", "2", "--height", "17", "--width", "23", "--json")
