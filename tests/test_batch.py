@@ -256,7 +256,37 @@ def test_skip_existing_skips_complete_outputs_and_redoes_the_rest(clips, identit
     assert (out / "a.denoised.mp4").stat().st_mtime_ns == first["a.denoised.mp4"]  # not rewritten
     assert probe_video(out / "b.denoised.mp4").num_frames == 2 and probe_video(out / "c.denoised.mp4").num_frames == 4
     assert "replacing it, it has 1 of 2 frames" in result.output
-    assert "replacing it, it does not open as a video" in result.output
+    assert "replacing it, it does not open as a complete video" in result.output
+
+
+def test_skip_existing_redoes_an_output_cut_short(clips, identity_checkpoint, tmp_path):
+    # an MP4 whose header (written first) declares every frame, its data cut off: not complete
+    out = tmp_path / "out"
+    args = [clips["c"], "-o", f"{out}/", "--checkpoint", identity_checkpoint, "--sigma", "5", "--quiet", "--skip-existing"]
+    assert denoise(*args).exit_code == 0
+    output = out / "c.denoised.mp4"
+    data = output.read_bytes()
+    output.write_bytes(data[: len(data) * 2 // 3])
+    assert probe_video(output).num_frames == 4  # the header alone still says 4
+    result = denoise(*args)
+    assert result.exit_code == 0, result.output
+    assert "replacing it, it does not open as a complete video" in result.output
+    assert output.stat().st_size == len(data) and probe_video(output).num_frames == 4
+
+
+@pytest.mark.parametrize("target", ["input", "output", "notes"])
+def test_report_never_replaces_an_input_an_output_or_another_file(clips, identity_checkpoint, tmp_path, target):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(clips["a"].read_bytes())
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    output = tmp_path / "clip.out.mp4"
+    report = {"input": video, "output": output, "notes": notes}[target]
+    before = {path: path.read_bytes() for path in (video, notes)}
+    result = denoise(video, "-o", output, "--report", report, "--checkpoint", identity_checkpoint, "--quiet")
+    assert result.exit_code == 2 and "--report" in result.output and "Traceback" not in result.output
+    assert {path: path.read_bytes() for path in (video, notes)} == before
+    assert not output.exists()
 
 
 def test_relative_to_recreates_the_folders(clips, identity_checkpoint, tmp_path):

@@ -15,7 +15,7 @@ one fails), so `--skip-existing` can never mistake one video's result for anothe
 
 Complete outputs (`--skip-existing`): outputs only ever appear by an atomic rename once FFmpeg
 has finished, so an output file at the final name is a finished one; it is skipped when it also
-opens as a video with at least the input's frame count (or, for an input whose header counts
+opens as a video whose packets (not only its header) hold at least the input's frame count (or, for an input whose header counts
 time slots, as an AVI that dropped frames does, fewer frames spanning its whole duration). Anything else at that name (a file from
 somewhere else, a result for a since-replaced input) is denoised again and replaced.
 """
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from stdit_cli.video import VideoError, VideoInfo, default_output_path, probe_video, resolve_output_path
+from stdit_cli.video import VideoError, VideoInfo, VideoReader, default_output_path, probe_video, resolve_output_path
 from stdit_cli.video.frame_folder import count_frames
 
 
@@ -157,13 +157,18 @@ def prepare_output(item: BatchItem, plan: OutputPlan, overwrite: bool) -> Path:
 
 def finished_frames(output: Path) -> int | None:
     """Frames of the video at `output` (or pictures of the frame folder), or None when there is
-    nothing there that opens as one."""
+    nothing there that opens as a whole video.
+
+    The frames are counted from the packets, not taken from the header: an MP4 whose header
+    (written first, `faststart`) declares every frame but whose data was cut short (a copy
+    stopped halfway, a full disk elsewhere) does not open (`VideoReader` refuses it)."""
     if output.is_dir():
         return count_frames(output)
     if not output.is_file():
         return None
     try:
-        return probe_video(output).num_frames
+        with VideoReader(output, backend="pyav") as reader:  # indexes every packet; decodes none
+            return len(reader)
     except VideoError:
         return None
 

@@ -110,6 +110,36 @@ def rank_reports(report: Path) -> list[Path]:
     )  # fmt: skip
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file (after links and ``..``, or by inode where both exist)."""
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def check_report_path(report: Path, inputs: Iterable[Path], outputs: Iterable[Path]) -> None:
+    """Refuse a ``--report`` path whose writing would destroy something: an input, a planned
+    output, or any existing file that is not an earlier report (a report starts with ``{``, one
+    JSON record per line). Raises ``ValueError`` with one line; the report is opened only after."""
+    for kind, paths in (("input", inputs), ("output", outputs)):
+        for path in paths:
+            if _same_file(report, path):
+                raise ValueError(f"--report {report}: is the {kind} {path}; name another file for the report")
+    if report.is_dir():
+        raise ValueError(f"--report {report}: is a folder; name a file for the report")
+    if report.is_file():
+        try:
+            with open(report, "rb") as file:
+                start = file.read(64).lstrip()
+        except OSError as error:
+            raise ValueError(f"--report {report}: cannot read it ({error.strerror})") from None
+        if start and not start.startswith(b"{"):
+            raise ValueError(f"--report {report}: exists and is not a stdit report; it would be replaced, so name another file")
+
+
 class ReportWriter:
     """A JSONL file written one flushed line per record; a write failure is kept, not raised.
 

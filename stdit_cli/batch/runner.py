@@ -34,7 +34,9 @@ from stdit_cli.batch.inputs import (
     unique_inputs,
 )
 from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
-from stdit_cli.batch.report import Record, ReportWriter, rank_report_path, rank_reports, summary_table, write_report
+from stdit_cli.batch.report import (
+    Record, ReportWriter, check_report_path, rank_report_path, rank_reports, summary_table, write_report,
+)  # fmt: skip
 from stdit_cli.batch.sharding import RankGroup, Shard, ShardError
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
 from stdit_cli.video import OUTPUT_SUFFIXES, VideoError, VideoWarning, probe_video
@@ -207,7 +209,7 @@ def _process(batch: _Batch, item: BatchItem) -> Record:
         if finished:
             return Record(item.index, str(item.input), str(output_path), "skipped", frames=frames, rank=rank)
         if output_path.exists():
-            found = "does not open as a video" if frames is None else f"has {frames} of {info.num_frames} frames"
+            found = "does not open as a complete video" if frames is None else f"has {frames} of {info.num_frames} frames"
             warnings.warn(f"{output_path}: replacing it, it {found}", RuntimeWarning, stacklevel=1)
     with batch.guard.interruptible():
         result = _denoise_file(batch, item.input, output_path)
@@ -426,7 +428,13 @@ def _start(job: DenoiseJob) -> tuple[Shard, OutputPlan, list[BatchItem]]:
         plan = OutputPlan.from_option(job.output, len(inputs), job.relative_to)
     except BatchError as error:
         raise click.UsageError(str(error)) from None
-    return shard, plan, plan_batch(inputs, plan)
+    items = plan_batch(inputs, plan)
+    if job.report is not None:
+        try:  # before anything opens the report for writing
+            check_report_path(job.report, inputs, [item.output for item in items if item.output is not None])
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    return shard, plan, items
 
 
 def run_denoise(job: DenoiseJob) -> int:
