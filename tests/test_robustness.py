@@ -39,6 +39,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import make_video
 from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
 from stdit_cli.cli import main
 from stdit_cli.video import VideoError, VideoReader, VideoWarning, VideoWriter, decord_available, probe_video
@@ -349,6 +350,19 @@ def test_a_pipe_is_refused_in_one_line(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "not a regular file; stdit reads a video more than once" in result.output and "save it to a file" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stream.mp4"]
+
+
+def test_dev_stdin_redirected_from_a_file_is_that_file(tmp_path, identity_checkpoint):
+    # `stdit denoise /dev/stdin < clip.mp4`: the FFmpeg children (the encoder takes the input's
+    # tags and sound) have their own stdin, so they must be given the file itself
+    clip = make_video(tmp_path / "clip.mp4", frames=3, audio=True)
+    out = tmp_path / "out.mp4"
+    command = [sys.executable, "-m", "stdit_cli", "denoise", "/dev/stdin", "-o", str(out), "--sigma", "5",
+               "--checkpoint", str(identity_checkpoint), "--quiet"]  # fmt: skip
+    with open(clip, "rb") as stdin:
+        result = subprocess.run(command, stdin=stdin, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert probe_video(out).num_frames == 3 and probe_video(out).has_audio
 
 
 def test_constant_rate_video_has_no_frame_times(zoo):

@@ -256,8 +256,17 @@ def _field_order(path: Path, context_order: int, codec: str, frame: av.VideoFram
 def ffmpeg_path(path: str | os.PathLike) -> str:
     """``path`` as FFmpeg (the CLI, PyAV, decord) must be given it: absolute. FFmpeg reads a name
     such as ``10:20:30.mp4`` or ``.clip:1.mp4`` as a URL whose protocol is the part before the colon
-    ("Protocol not found"); an absolute path starts with ``/`` and is always a file."""
-    return os.path.abspath(path)
+    ("Protocol not found"); an absolute path starts with ``/`` and is always a file.
+
+    ``/dev/stdin`` (``stdit denoise /dev/stdin < clip.mp4``), ``/dev/fd/N`` and ``/proc/self/fd/N``
+    name a file through this process's descriptors; an FFmpeg child process has descriptors of its
+    own (its stdin is the pipe stdit feeds it frames through), so they become the file they stand for."""
+    absolute = os.path.abspath(path)
+    if absolute.startswith(("/dev/", "/proc/")):
+        target = os.path.realpath(absolute)
+        if target != absolute and os.path.isfile(target):
+            return target
+    return absolute
 
 
 def _open_container(path: Path) -> av.container.InputContainer:
