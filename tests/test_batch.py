@@ -47,6 +47,12 @@ def test_input_list_format():
     assert parse_input_list(b"\xef\xbb\xbfclip one.mp4\r\nclip two.mp4\r\n") == [Path("clip one.mp4"), Path("clip two.mp4")]
 
 
+def test_input_list_separated_by_nul_bytes():
+    # `find . -name '*.mp4' -print0 | stdit denoise --inputs-from -`: names exactly as found
+    data = b"./a.mp4\0./# not a comment.mp4\0./two\nlines.mp4\0 lead space.mp4\0"
+    assert parse_input_list(data) == [Path("./a.mp4"), Path("./# not a comment.mp4"), Path("./two\nlines.mp4"), Path(" lead space.mp4")]
+
+
 def test_read_input_list_from_stdin_and_errors(tmp_path):
     assert read_input_list("-", stdin=io.BytesIO(b"x.mp4\n# y\n")) == [Path("x.mp4")]
     with pytest.raises(BatchError, match="cannot read the list"):

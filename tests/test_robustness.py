@@ -352,6 +352,19 @@ def test_a_pipe_is_refused_in_one_line(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stream.mp4"]
 
 
+def test_output_names_up_to_the_file_system_limit(tmp_path, identity_checkpoint):
+    clip = make_video(tmp_path / "clip.mp4", frames=2)
+    longest = tmp_path / ("n" * (255 - len(".mp4")) + ".mp4")  # the temporary name must fit as well
+    result = denoise(clip, "-o", longest, "--sigma", "5", "--checkpoint", identity_checkpoint)
+    assert result.exit_code == 0, result.output
+    assert probe_video(longest).num_frames == 2
+    too_long = tmp_path / ("n" * 300 + ".mp4")
+    result = denoise(clip, "-o", too_long, "--sigma", "5", "--checkpoint", identity_checkpoint)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "name is longer than a file name can be (255 bytes)" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["clip.mp4", longest.name])
+
+
 def test_dev_stdin_redirected_from_a_file_is_that_file(tmp_path, identity_checkpoint):
     # `stdit denoise /dev/stdin < clip.mp4`: the FFmpeg children (the encoder takes the input's
     # tags and sound) have their own stdin, so they must be given the file itself

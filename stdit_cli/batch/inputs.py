@@ -4,7 +4,9 @@ Inputs are the command line's, then those of `--inputs-from FILE` (`-` reads std
 line, surrounding whitespace stripped (CRLF lists work, and a UTF-8 byte-order mark at the start,
 which Windows Notepad writes, is dropped), blank lines and lines starting with `#`
 skipped, relative paths taken from the current folder, names decoded like the file system's own
-(bytes that are not UTF-8 survive). An input named twice (or through a link) is denoised once.
+(bytes that are not UTF-8 survive). A list with NUL bytes in it (`find -print0`) is read as
+NUL-separated names, taken exactly as they are (spaces, newlines, a leading `#`).
+An input named twice (or through a link) is denoised once.
 
 Outputs (`-o`): none means `<stem>.denoised.mp4` beside each input; a path with a video suffix is
 the output file of a single input; anything else is a folder, created when missing (end the path
@@ -38,6 +40,8 @@ class BatchError(ValueError):
 
 def parse_input_list(data: bytes) -> list[Path]:
     """Paths from the bytes of an input list (see the module docstring for the format)."""
+    if b"\0" in data:  # `find -print0`: NUL-separated names, taken exactly as they are
+        return [Path(os.fsdecode(name)) for name in data.split(b"\0") if name]
     paths = []
     data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (Notepad's): not part of the first path
     for raw_line in data.split(b"\n"):
@@ -70,6 +74,15 @@ def unique_inputs(paths: Iterable[Path]) -> list[Path]:
     return unique
 
 
+def _is_folder(path: Path) -> bool:
+    """``path.is_dir()``, False where the path cannot even be looked up (a name too long: the
+    output's own check then says so in one line)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class OutputPlan:
     """Where outputs go: beside the inputs (`target` None), into a folder, or one file."""
@@ -86,7 +99,7 @@ class OutputPlan:
                 raise BatchError("--relative-to needs -o to name the output folder")
             return cls(None, False)
         target = Path(output)
-        is_folder = output.endswith(("/", os.sep)) or target.is_dir() or not target.suffix
+        is_folder = output.endswith(("/", os.sep)) or _is_folder(target) or not target.suffix
         if not is_folder and input_count > 1:
             raise BatchError("several inputs need -o to be a folder (or no -o)")
         if not is_folder and relative_to is not None:

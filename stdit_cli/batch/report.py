@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from rich.table import Table
+
+from stdit_cli.video.atomic import temporary_name
 
 if TYPE_CHECKING:
     from stdit_cli.pipeline import DenoiseResult
@@ -186,7 +187,7 @@ class ReportWriter:
 
 def write_report(path: Path, records: Iterable[Record]) -> None:
     """Write a whole report atomically (temporary file beside it, then rename): the merged report."""
-    temp_path = path.with_name(f".{path.name}.stdit-tmp-{secrets.token_hex(4)}")
+    temp_path = temporary_name(path, keep_suffix=False)
     try:
         with open(temp_path, "w", encoding="utf-8", errors="surrogateescape") as file:
             for record in records:

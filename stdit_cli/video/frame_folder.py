@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shlex
 import shutil
 from fractions import Fraction
@@ -29,7 +28,7 @@ import av
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
-from stdit_cli.video.atomic import PublishOnSuccess
+from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
 from stdit_cli.video.image_writer import IMAGE_FORMATS, ImageWriter, stored_bits, stores_losslessly
 from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, ffmpeg_path
 
@@ -197,7 +196,7 @@ class FrameFolderWriter(PublishOnSuccess):
 
     def _make_temp_folder(self) -> Path:
         for _ in range(100):
-            temp = self.path.parent / f".{self.path.name}.stdit-tmp-{secrets.token_hex(4)}"
+            temp = temporary_name(self.path, keep_suffix=False)
             try:
                 with shielded():  # created and recorded together, so abort() always finds it
                     temp.mkdir()
@@ -234,7 +233,7 @@ class FrameFolderWriter(PublishOnSuccess):
             replaced = None
             with shielded():  # the old output goes aside and the new one comes in, together
                 if self.path.exists():
-                    replaced = self.path.parent / f".{self.path.name}.stdit-old-{secrets.token_hex(4)}"
+                    replaced = temporary_name(self.path, "old", keep_suffix=False)
                     os.replace(self.path, replaced)
                 os.replace(self._temp, self.path)
                 self._closed = True

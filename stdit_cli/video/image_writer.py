@@ -23,13 +23,12 @@ image was written in 8 bits.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
-from stdit_cli.video.atomic import PublishOnSuccess
+from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
 from stdit_cli.video.deep_image import DEEP_FORMATS, save_16_bit
 from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.probe import VideoError
@@ -187,7 +186,7 @@ class ImageWriter(PublishOnSuccess):
             raise VideoError(f"{self.path}: no frames were written")
         from PIL import Image  # with imageio: only where an image is written
 
-        temp_path = self.path.parent / f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
+        temp_path = temporary_name(self.path)
         try:
             try:
                 if self.stored_bits == 16:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from stdit_cli.video.atomic import NAME_MAX_BYTES
 from stdit_cli.video.frame_folder import default_folder_output
 from stdit_cli.video.image_writer import IMAGE_SUFFIXES, is_image_path
 from stdit_cli.video.probe import VideoError
@@ -59,6 +60,9 @@ def resolve_output_path(
         out = Path(output) / default_output_path(input_path).name
     else:
         out = Path(output)
+    if len(os.fsencode(out.name)) > NAME_MAX_BYTES:
+        raise VideoError(f"{out.name[:40]}...{out.suffix}: the output's name is longer than a file name can be "
+                         f"({NAME_MAX_BYTES} bytes); name a shorter one with -o")  # fmt: skip
     if not out.parent.is_dir():
         raise VideoError(f"{out}: the output folder {out.parent} does not exist")
     # a frame folder comes back as a folder of pictures, unless a video or picture is named

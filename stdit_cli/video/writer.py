@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import subprocess
 import tempfile
@@ -46,7 +45,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
-from stdit_cli.video.atomic import PublishOnSuccess
+from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
 from stdit_cli.video.encoding import BIT_DEPTHS, MP4_LIKE, stored_format, video_codec_args
 from stdit_cli.video.frame_folder import FrameFolderWriter
 from stdit_cli.video.image_writer import ImageWriter, is_image_path
@@ -274,8 +273,7 @@ class VideoWriter(PublishOnSuccess):
         Created here, not by FFmpeg, so that an unwritable folder fails before any work is done.
         """
         for _ in range(100):
-            name = f".{self.path.stem}.stdit-tmp-{secrets.token_hex(4)}{self.path.suffix}"
-            temp_path = self.path.parent / name
+            temp_path = temporary_name(self.path)
             try:
                 with shielded():  # created and recorded together, so abort() always finds it
                     os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
