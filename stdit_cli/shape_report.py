@@ -13,7 +13,7 @@ from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.tiling import SampleFormat
-from stdit_cli.presets import load_preset
+from stdit_cli.presets import build_from_preset
 from stdit_cli.video import VideoReader
 from stdit_cli.video.fields import split_fields
 
@@ -76,7 +76,7 @@ def build_report(
     """Build ``model_name`` from ``preset`` and run one forward pass, recording every stage."""
     adapter = adapter_for(model_name)
     torch.manual_seed(seed)
-    model = adapter.model_class(**load_preset(model_name, preset)).eval()
+    model = build_from_preset(adapter.model_class, model_name, preset)[0].eval()
     frames = frames or int(model.num_frames)
     frames_thwc, source, field_order = _input_frames(video, frames, height, width, seed)
     decoded = frames_thwc

@@ -84,6 +84,24 @@ def test_inspect_shapes_unknown_preset_is_one_line_error():
     assert result.exit_code == 1 and "unknown preset 'huge'" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("text, message", [
+    ("block_out_channels: [48, 64\n", "not valid YAML at line 2"),
+    ("just: text\n", "UNetSTIC has no argument just"),
+    ("patch_size: two\n", "patch_size should be a number (like its default, 1), got 'two'"),
+    ("- 1\n- 2\n", "expected a mapping of constructor arguments, got list"),
+])  # fmt: skip
+@pytest.mark.parametrize("command", ["inspect-shapes", "train"])
+def test_a_bad_preset_file_is_one_line_error(tmp_path, text, message, command):
+    preset = tmp_path / "mine.yaml"
+    preset.write_text(text)
+    args = ["--model", "unet", "--config", str(preset)]
+    if command == "train":
+        args += ["--data", str(tmp_path), "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(main, [command, *args])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
 def test_lossless_identity_round_trip_is_bit_exact(tmp_path, identity_checkpoint):
     clip = make_video(tmp_path / "in.mp4", frames=7, size="45x33", rate="30000/1001", audio=True)
     out = tmp_path / "out.mp4"

@@ -21,7 +21,7 @@ from diffusers.training_utils import EMAModel
 
 from stdit_cli.pipeline.adapters import adapter_for
 from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
-from stdit_cli.presets import load_preset
+from stdit_cli.presets import build_from_preset
 from stdit_cli.train.camera_noise import CameraNoiseMix
 from stdit_cli.train.compressed_noise import CompressedNoiseMix
 from stdit_cli.train.real_pairs import RealPairMix
@@ -162,8 +162,8 @@ class Trainer:
         self.schedule = {**DEFAULT_SCHEDULE, "prediction_type": config.prediction_type}
         self.alphas_cumprod = DDPMScheduler.from_config(self.schedule).alphas_cumprod
         torch.manual_seed(config.seed)
-        self.model_config = load_preset(config.model, config.preset)
-        model = self.adapter.prepare(self.adapter.model_class(**self.model_config))
+        model, self.model_config = build_from_preset(self.adapter.model_class, config.model, config.preset)
+        model = self.adapter.prepare(model)
         if config.init_from:
             self._load_initial_weights(model, Path(config.init_from))
         self.frames = config.frames or int(model.num_frames)
