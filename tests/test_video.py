@@ -21,6 +21,7 @@ from stdit_cli.video import (
     OutputExistsError,
     VideoError,
     VideoReader,
+    VideoWarning,
     VideoWriter,
     cheap_frame_sample,
     decord_available,
@@ -636,3 +637,20 @@ def test_a_writer_publishes_only_when_its_block_succeeds():
     assert stopped.calls == ["abort"]
     with pytest.raises(TypeError):  # a writer must say how it publishes and how it aborts
         type("Incomplete", (PublishOnSuccess,), {})()
+
+
+def test_a_transparent_vp9_webm_warns_that_its_alpha_is_not_kept(tmp_path):
+    # VP9 keeps transparency beside the picture (WebM `alpha_mode` 1); FFmpeg's own VP9 decoder
+    # gives yuv420p without it, so the pixel format alone said nothing was lost
+    webm = tmp_path / "sticker.webm"
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=0.12", "-vf",
+                    "format=yuva420p,geq=lum='lum(X,Y)':cb='cb(X,Y)':cr='cr(X,Y)':a='4*X'", "-c:v", "libvpx-vp9",
+                    "-pix_fmt", "yuva420p", str(webm)], check=True)  # fmt: skip
+    info = probe_video(webm)
+    assert info.pix_fmt == "yuv420p" and info.alpha_side_channel and info.has_alpha
+    with pytest.warns(VideoWarning, match="VP9 alpha channel .* not kept"):
+        VideoReader(webm).close()
+    opaque = tmp_path / "opaque.webm"
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=0.12", "-c:v", "libvpx-vp9",
+                    "-pix_fmt", "yuv420p", str(opaque)], check=True)  # fmt: skip
+    assert not probe_video(opaque).has_alpha

@@ -56,7 +56,8 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
             f"display rotation of {info.rotation_deg:g} degrees is not a multiple of 90; frames are kept as stored"
         )
     if info.has_alpha:
-        messages.append(f"{info.pix_fmt} has an alpha (transparency) plane, which is not kept: the output is opaque")
+        stored = f"its {info.codec.upper()} alpha channel" if info.alpha_side_channel else f"{info.pix_fmt} has an alpha plane"
+        messages.append(f"{stored} (transparency), which is not kept: the output is opaque")
     if info.heif_tiles:
         from stdit_cli.video.heif import pillow_reads_heif
 

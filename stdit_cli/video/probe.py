@@ -91,6 +91,9 @@ class VideoInfo:
     #: a picture whose alpha plane is opaque everywhere (a screenshot saved as RGBA; a CMYK JPEG,
     #: which FFmpeg decodes with an opaque alpha): the output loses no transparency
     opaque_alpha: bool = False
+    #: transparency stored beside the picture, not in its pixel format: VP8/VP9 in WebM or MKV with
+    #: ``alpha_mode`` 1, whose alpha FFmpeg's own VP9 decoder does not decode (``pix_fmt`` says yuv420p)
+    alpha_side_channel: bool = False
     #: False where FFmpeg seeks by estimating byte positions (:data:`packets.UNINDEXED_FORMATS`: MPEG-TS and
     #: -PS, raw streams): the readers then decode such a video from its start only
     seeks_by_index: bool = True
@@ -147,7 +150,7 @@ class VideoInfo:
     def has_alpha(self) -> bool:
         """True for pixel formats with an alpha (transparency) plane (``rgba``, ``yuva420p`` ...),
         but for a picture whose alpha is opaque everywhere (:attr:`opaque_alpha`)."""
-        return _has_alpha_plane(self.pix_fmt) and not self.opaque_alpha
+        return (_has_alpha_plane(self.pix_fmt) or self.alpha_side_channel) and not self.opaque_alpha
 
     @property
     def bits_per_sample(self) -> int:
@@ -411,6 +414,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         has_audio = len(container.streams.audio) > 0
         subtitle_streams = len(container.streams.subtitles)
         codec = stream.codec_context.name
+        alpha_side_channel = codec in ("vp8", "vp9") and str(stream.metadata.get("alpha_mode", "")).strip() == "1"
         stream_index = stream.index
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
@@ -454,6 +458,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         timecode=timecode,
         hdr10_metadata=hdr10_metadata,
         opaque_alpha=opaque_alpha,
+        alpha_side_channel=alpha_side_channel,
         seeks_by_index=seeks_by_index,
         preroll=preroll,
     )
