@@ -360,9 +360,10 @@ def test_audio_source_without_audio_gives_silent_output(clips, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("audio_codec, suffix", [("libopus", ".mov"), ("pcm_s16le", ".mp4")])
+@pytest.mark.parametrize("audio_codec, suffix", [("libopus", ".mov"), ("pcm_s16le", ".mp4"), ("wmav2", ".mov")])
 def test_audio_is_reencoded_to_aac_when_a_copy_will_not_do(tmp_path, audio_codec, suffix):
-    # Opus cannot be copied into .mov (the copy fails, then AAC); PCM in .mp4 plays almost nowhere.
+    # Opus cannot be copied into .mov (the copy fails, then AAC); PCM in .mp4 plays almost nowhere;
+    # WMA would be copied into .mov under no codec tag, which nothing decodes.
     source = make_clip(tmp_path / "source.mkv", "-c:v", "ffv1", "-c:a", audio_codec, audio=True)
     out = write_video(tmp_path / f"out{suffix}", read_all(source), audio_source=source)
     assert stream_info(out)["audio"] == ["aac"]

@@ -14,7 +14,8 @@ Audio: every audio stream of `audio_source` is stream-copied. The video is encod
 temporary file, then muxed with the audio in a second, copy-only FFmpeg pass; if the container
 refuses the audio codec (Vorbis in .mp4, for one), that pass is rerun re-encoding the audio as
 AAC. In .mp4/.m4v, codecs players rarely accept there (PCM, which FFmpeg 7 would copy) go to AAC
-directly. No `-shortest`: the output keeps the full length of both video and audio, as the source
+directly, and so do codecs a .mov has no tag for (Windows Media Audio, which FFmpeg would copy in
+untagged). No `-shortest`: the output keeps the full length of both video and audio, as the source
 had them, and the video starts as late after the audio as it did in the source (`-itsoffset`).
 
 Metadata: the container tags of `metadata_source` (`stdit denoise` gives the input) are copied:
@@ -65,6 +66,19 @@ from stdit_cli.video.timed_pipe import TimedFramePipe
 from stdit_cli.video.timeline import FrameTimes
 
 _MP4_PLAYABLE_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # copied as they are
+#: QuickTime's own audio besides those (PCM in every layout, and the codecs it has sample entries for);
+#: anything else FFmpeg would copy into a .mov under no codec tag at all ("none": Windows Media Audio)
+_MOV_PLAYABLE_AUDIO = _MP4_PLAYABLE_AUDIO | {"mp2", "adpcm_ima_qt", "pcm_alaw", "pcm_mulaw", "amr_nb", "amr_wb", "gsm"}
+
+
+def _copies_playably(suffix: str, codecs: list[str]) -> bool:
+    """Whether every audio codec in ``codecs`` can be stream-copied into a ``suffix`` file that
+    players read. MKV takes anything, and containers that refuse a codec say so (then AAC)."""
+    if suffix in (".mp4", ".m4v"):  # FFmpeg would copy PCM into .mp4, which most players refuse
+        return set(codecs) <= _MP4_PLAYABLE_AUDIO
+    if suffix == ".mov":
+        return all(codec in _MOV_PLAYABLE_AUDIO or codec.startswith("pcm_") for codec in codecs)
+    return True
 
 
 #: container tags that describe the source file, not its content: not copied
@@ -356,9 +370,8 @@ class VideoWriter(PublishOnSuccess):
         tags = self._metadata_source is not None and self._metadata_source == self._audio_source
         metadata = _copied_metadata(1) if tags else ["-map_metadata", "-1"]
         attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
-        in_mp4 = self.path.suffix.lower() in (".mp4", ".m4v")
-        if in_mp4 and not set(self._audio_codecs) <= _MP4_PLAYABLE_AUDIO:
-            attempts = attempts[1:]  # FFmpeg would copy PCM into .mp4, which most players refuse
+        if not _copies_playably(self.path.suffix.lower(), self._audio_codecs):
+            attempts = attempts[1:]
         for audio_codec in attempts:
             command = [
                 *_ffmpeg_quiet(),
