@@ -102,6 +102,21 @@ def test_a_bad_preset_file_is_one_line_error(tmp_path, text, message, command):
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_non_square_pixels_keep_their_shape(tmp_path, identity_checkpoint, suffix):
+    # DV/DVD-style anamorphic video: 32:27 pixels; without them the output plays squeezed
+    square = make_video(tmp_path / "square.mp4", frames=3, size="48x32", audio=True)
+    wide = tmp_path / "wide.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(square), "-c:a", "copy", "-c:v", "libx264",
+                    "-vf", "setsar=32/27", str(wide)], check=True)  # fmt: skip
+    assert probe_video(wide).sample_aspect_ratio == Fraction(32, 27) and probe_video(square).sample_aspect_ratio is None
+    out = tmp_path / f"out{suffix}"
+    result = _run("denoise", wide, "--checkpoint", identity_checkpoint, "--sigma", "5", "-o", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    info = probe_video(out)
+    assert info.sample_aspect_ratio == Fraction(32, 27) and info.has_audio and (info.width, info.height) == (48, 32)
+
+
 def test_lossless_identity_round_trip_is_bit_exact(tmp_path, identity_checkpoint):
     clip = make_video(tmp_path / "in.mp4", frames=7, size="45x33", rate="30000/1001", audio=True)
     out = tmp_path / "out.mp4"

@@ -27,6 +27,8 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 #: containers of the MP4 family (QuickTime's): `-movflags`, the `hvc1` tag
 MP4_LIKE = (".mp4", ".m4v", ".mov")
 
@@ -111,3 +113,16 @@ def video_codec_args(
     if bit_depth == 16:
         return ["-vf", to_yuv, *_deep_codec_args(suffix, False, crf, preset, four_four_four, field_order, hdr10)]
     return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset, *interlaced]
+
+
+def with_pixel_shape(codec_args: list[str], sample_aspect_ratio: Fraction | None) -> list[str]:
+    """``codec_args`` whose frames carry ``sample_aspect_ratio`` (non-square pixels: DV, DVD,
+    anamorphic video), which the encoder writes into the stream and the container: the output is
+    displayed at the input's shape. Square pixels (None) leave the arguments as they are."""
+    if sample_aspect_ratio is None or sample_aspect_ratio == 1:
+        return codec_args
+    setsar = f"setsar={sample_aspect_ratio.numerator}/{sample_aspect_ratio.denominator}"
+    if "-vf" not in codec_args:
+        return [*codec_args, "-vf", setsar]
+    at = codec_args.index("-vf") + 1
+    return [*codec_args[:at], f"{codec_args[at]},{setsar}", *codec_args[at + 1 :]]

@@ -25,7 +25,9 @@ import av
 import numpy as np
 
 from stdit_cli.video import packets
-from stdit_cli.video.orientation import NONE, display_size, first_frame, orientation_from_exif, read_orientation
+from stdit_cli.video.orientation import (
+    NONE, TRANSPOSING, display_size, first_frame, orientation_from_exif, read_orientation,
+)  # fmt: skip
 
 
 class VideoError(Exception):
@@ -94,6 +96,9 @@ class VideoInfo:
     #: transparency stored beside the picture, not in its pixel format: VP8/VP9 in WebM or MKV with
     #: ``alpha_mode`` 1, whose alpha FFmpeg's own VP9 decoder does not decode (``pix_fmt`` says yuv420p)
     alpha_side_channel: bool = False
+    #: the shape of one pixel as displayed, width over height, where it is not square (DV and DVD
+    #: video, HDV, anamorphic widescreen: 720x480 shown as 16:9 is 32/27); None for square pixels
+    sample_aspect_ratio: Fraction | None = None
     #: False where FFmpeg seeks by estimating byte positions (:data:`packets.UNINDEXED_FORMATS`: MPEG-TS and
     #: -PS, raw streams): the readers then decode such a video from its start only
     seeks_by_index: bool = True
@@ -205,6 +210,14 @@ def _opaque_animation(path: Path, stream_index: int, mtime_ns: int, size: int) -
             if not _alpha_is_opaque(frame):
                 return False
     return True
+
+
+def _pixel_shape(stream) -> Fraction | None:
+    """The stream's sample aspect ratio where its pixels are not square (container's, else codec's)."""
+    for ratio in (stream.sample_aspect_ratio, stream.codec_context.sample_aspect_ratio):
+        if ratio is not None and ratio.numerator > 0 and ratio.denominator > 0:
+            return None if ratio == 1 else Fraction(ratio.numerator, ratio.denominator)
+    return None
 
 
 def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
@@ -415,6 +428,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         subtitle_streams = len(container.streams.subtitles)
         codec = stream.codec_context.name
         alpha_side_channel = codec in ("vp8", "vp9") and str(stream.metadata.get("alpha_mode", "")).strip() == "1"
+        sample_aspect_ratio = _pixel_shape(stream)
         stream_index = stream.index
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
@@ -435,6 +449,8 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             # a video: its first frame does not speak for the others, and an animation's are read whole
             opaque_alpha = codec in _ANIMATION_CODECS and _has_alpha_plane(pix_fmt) and _animation_is_opaque(path, stream_index)
             orientation, rotation_deg = read_orientation(frame)
+    if sample_aspect_ratio is not None and orientation in TRANSPOSING:  # turned upright: the pixel turns too
+        sample_aspect_ratio = 1 / sample_aspect_ratio
     field_order = _field_order(path, context_field_order, codec, frame)
     hdr10_metadata = _hdr10_metadata(frame) if hdr_transfer == "smpte2084" else None
     width, height = display_size(width, height, orientation)
@@ -459,6 +475,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         hdr10_metadata=hdr10_metadata,
         opaque_alpha=opaque_alpha,
         alpha_side_channel=alpha_side_channel,
+        sample_aspect_ratio=sample_aspect_ratio,
         seeks_by_index=seeks_by_index,
         preroll=preroll,
     )

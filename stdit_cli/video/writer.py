@@ -47,7 +47,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
-from stdit_cli.video.encoding import BIT_DEPTHS, MP4_LIKE, stored_format, video_codec_args
+from stdit_cli.video.encoding import BIT_DEPTHS, MP4_LIKE, stored_format, video_codec_args, with_pixel_shape
 from stdit_cli.video.frame_folder import FrameFolderWriter
 from stdit_cli.video.image_writer import ImageWriter, is_image_path
 from stdit_cli.video.output_paths import (  # noqa: F401 (re-exported: the writer's paths)
@@ -183,6 +183,9 @@ class VideoWriter(PublishOnSuccess):
         frame_times: each frame's presentation time (a variable-frame-rate source's,
             `VideoReader.frame_times`): frame ``i`` is shown at ``frame_times.pts_of(i)`` and ``fps``
             is only the average; None (default): frames at a constant ``fps``.
+        sample_aspect_ratio: the pixels' shape, width over height, where they are not square
+            (`VideoInfo.sample_aspect_ratio`: DV, DVD, anamorphic video), written into the stream
+            and the container so the output is shown at the input's shape; None: square.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -205,6 +208,7 @@ class VideoWriter(PublishOnSuccess):
         timecode: str | None = None,
         hdr10: str | None = None,
         frame_times: FrameTimes | None = None,
+        sample_aspect_ratio: Fraction | None = None,
     ):
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -240,8 +244,9 @@ class VideoWriter(PublishOnSuccess):
         self._stderr = None
         self._closed = False
         try:
-            self._start_encoder(suffix, video_codec_args(suffix, self.width, self.height, lossless, crf, preset,
-                                                          full_chroma, hdr_transfer, field_order, bit_depth, hdr10))  # fmt: skip
+            codec_args = video_codec_args(suffix, self.width, self.height, lossless, crf, preset, full_chroma,
+                                          hdr_transfer, field_order, bit_depth, hdr10)  # fmt: skip
+            self._start_encoder(suffix, with_pixel_shape(codec_args, sample_aspect_ratio))
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
             raise
@@ -428,7 +433,8 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                 hdr_transfer: str | None = None, metadata_source=None,
                 field_order: str | None = None, bit_depth: int = 8, frame_names: tuple[str, ...] = (),
                 timecode: str | None = None, hdr10: str | None = None,
-                frame_times: FrameTimes | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
+                frame_times: FrameTimes | None = None,
+                sample_aspect_ratio: Fraction | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
@@ -447,4 +453,4 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
                        field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10,
-                       frame_times=frame_times)  # fmt: skip
+                       frame_times=frame_times, sample_aspect_ratio=sample_aspect_ratio)  # fmt: skip
