@@ -655,3 +655,23 @@ def test_a_transparent_vp9_webm_warns_that_its_alpha_is_not_kept(tmp_path):
     subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=0.12", "-c:v", "libvpx-vp9",
                     "-pix_fmt", "yuv420p", str(opaque)], check=True)  # fmt: skip
     assert not probe_video(opaque).has_alpha
+
+
+def test_a_second_video_stream_is_said_to_be_left_out(tmp_path):
+    # two camera angles in one MKV: the first is denoised, and the warning says the second is not
+    two = tmp_path / "two angles.mkv"
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=48x32:r=25:d=0.12", "-f", "lavfi", "-i",
+                    "mandelbrot=s=32x24:r=25", "-map", "0:v", "-map", "1:v", "-t", "0.12", "-c:v", "ffv1", str(two)],
+                   check=True)  # fmt: skip
+    info = probe_video(two)
+    assert info.other_video_streams == 1 and (info.width, info.height) == (48, 32)
+    with pytest.warns(VideoWarning, match="1 more video stream besides the first"):
+        VideoReader(two).close()
+    # an MP3 with cover art has a picture, not a video
+    song = tmp_path / "song.mp3"
+    cover = tmp_path / "cover.png"
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=32x32", "-frames:v", "1", str(cover)], check=True)
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "sine=d=0.2", "-i", str(cover), "-map", "0:a", "-map", "1:v",
+                    "-c:v", "png", "-disposition:v", "attached_pic", str(song)], check=True)  # fmt: skip
+    with pytest.raises(VideoError, match=r"no video stream \(found: audio, cover picture\)"):
+        probe_video(song)

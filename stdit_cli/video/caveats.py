@@ -11,8 +11,8 @@ Two kinds of input lose something:
   each starting again) are said as such, and written at the constant rate.
 
 And a display rotation that is not a multiple of 90 degrees is left as stored, subtitle streams
-are not copied (the output holds the video, its audio and its container tags), and an alpha
-(transparency) plane is dropped.
+and video streams after the first are not copied (the output holds the first video, its audio and
+its container tags), and an alpha (transparency) plane is dropped.
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
         if not pillow_reads_heif():
             messages.append('its colour profile (a phone\'s Display P3) and EXIF are not kept: install pillow-heif '
                             '(pip install "stdit-cli[heic]") to keep them')  # fmt: skip
+    if info.other_video_streams:
+        count = info.other_video_streams
+        messages.append(f"{count} more video stream{'s' if count > 1 else ''} besides the first: only the first is "
+                        f"denoised and written (ffmpeg -map 0:v:1 extracts another to denoise on its own)")  # fmt: skip
     if info.subtitle_streams:
         count = info.subtitle_streams
         messages.append(f"{count} subtitle stream{'s' if count > 1 else ''} not copied to the output")

@@ -99,6 +99,8 @@ class VideoInfo:
     #: the shape of one pixel as displayed, width over height, where it is not square (DV and DVD
     #: video, HDV, anamorphic widescreen: 720x480 shown as 16:9 is 32/27); None for square pixels
     sample_aspect_ratio: Fraction | None = None
+    #: video streams besides the first (another camera angle, a preview; not cover art): not denoised
+    other_video_streams: int = 0
     #: False where FFmpeg seeks by estimating byte positions (:data:`packets.UNINDEXED_FORMATS`: MPEG-TS and
     #: -PS, raw streams): the readers then decode such a video from its start only
     seeks_by_index: bool = True
@@ -228,8 +230,15 @@ def _video_stream(container: av.container.InputContainer, path: Path) -> av.vide
     for stream in container.streams.video:
         if not stream.disposition & av.stream.Disposition.attached_pic:
             return stream
-    kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+    kinds = sorted({_stream_kind(s) for s in container.streams}) or ["no streams"]
     raise VideoError(f"{path}: no video stream (found: {', '.join(kinds)})")
+
+
+def _stream_kind(stream) -> str:
+    """A stream's type in words, cover art (an attached picture, as in an MP3) told apart from video."""
+    if stream.type == "video" and stream.disposition & av.stream.Disposition.attached_pic:
+        return "cover picture"
+    return stream.type
 
 
 #: FFmpeg's AVFieldOrder: 1 progressive; 2 TT and 4 TB (top field coded and shown first); 3 BB and 5 BT
@@ -426,6 +435,8 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             duration_s = float(num_frames / fps)
         has_audio = len(container.streams.audio) > 0
         subtitle_streams = len(container.streams.subtitles)
+        # video streams besides the one denoised (a second camera angle, a preview); cover art aside
+        other_video_streams = sum(1 for s in container.streams.video if s is not stream and _stream_kind(s) == "video")
         codec = stream.codec_context.name
         alpha_side_channel = codec in ("vp8", "vp9") and str(stream.metadata.get("alpha_mode", "")).strip() == "1"
         sample_aspect_ratio = _pixel_shape(stream)
@@ -476,6 +487,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         opaque_alpha=opaque_alpha,
         alpha_side_channel=alpha_side_channel,
         sample_aspect_ratio=sample_aspect_ratio,
+        other_video_streams=other_video_streams,
         seeks_by_index=seeks_by_index,
         preroll=preroll,
     )
