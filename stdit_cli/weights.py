@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from diffusers.schedulers.scheduling_ddpm import DDPMScheduler
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from stdit_cli.pipeline.adapters import BackboneAdapter, adapter_for, adapter_for_class
@@ -76,19 +77,29 @@ def load_checkpoint(path: str | Path, model_name: str | None = None) -> Checkpoi
     except ValueError as error:
         raise CheckpointError(f"{config_path}: {error}") from error
     if model_name is not None and adapter.name != model_name:
-        raise CheckpointError(f"{path}: checkpoint holds a '{adapter.name}' model, not '{model_name}' (drop --model or pick another checkpoint)")
+        raise CheckpointError(f"{path}: checkpoint holds a '{adapter.name}' model, not '{model_name}' "
+                              f"(pass --model {adapter.name} to use it, or pick another checkpoint)")  # fmt: skip
     weights_file = path / WEIGHTS_NAME if path.is_dir() else path
     try:
         model = _build_with_weights(adapter, config, weights_file)
+    except SafetensorError as error:
+        raise CheckpointError(f"{weights_file}: not a readable safetensors file ({_first_lines(error)})") from None
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        first_line = first_line.split(" If you want to instead overwrite")[0]  # diffusers' advice does not apply
+        first_line = _first_lines(error).split(" If you want to instead overwrite")[0]  # diffusers' advice does not apply
         raise CheckpointError(f"{path}: checkpoint does not match the {adapter.name} model ({first_line})") from error
     schedule_path = folder / "scheduler_config.json"
     schedule = _read_json(schedule_path) if schedule_path.is_file() else dict(DEFAULT_SCHEDULE)
     metadata_path = folder / METADATA_FILE
     metadata = _read_json(metadata_path) if metadata_path.is_file() else {}
     return Checkpoint(model=model.eval(), adapter=adapter, schedule=schedule, source=str(path), metadata=metadata)
+
+
+def _first_lines(error: BaseException, limit: int = 200) -> str:
+    """An error's first line, and the one after it where the first only introduces it ("Error(s) in
+    loading state_dict for UNetSTIC:" then which keys), cut to ``limit`` characters."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()] or [type(error).__name__]
+    text = f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _build_with_weights(adapter: BackboneAdapter, config: dict[str, Any], weights_file: Path) -> torch.nn.Module:

@@ -319,19 +319,36 @@ def test_help_typos_and_missing_files_never_import_torch(tmp_path, args, exit_co
 
 
 def test_the_model_loads_at_the_first_readable_input_and_a_bad_checkpoint_is_one_line(tmp_path):
-    """Unreadable inputs fail without the model being loaded (a missing --checkpoint goes
-    unnoticed); the first readable one loads it, and a missing checkpoint then stops the batch."""
+    """A missing --checkpoint is a usage error before anything runs; unreadable inputs fail without
+    the model being loaded (a broken checkpoint goes unnoticed); the first readable one loads it,
+    and a broken checkpoint then stops the batch."""
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"not a video")
     missing = str(tmp_path / "missing")
     result = CliRunner().invoke(main, ["denoise", str(bad), "--checkpoint", missing, "--quiet"])
+    assert result.exit_code == 2 and "does not exist" in result.output and "bad.mp4" not in result.output
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    result = CliRunner().invoke(main, ["denoise", str(bad), "--checkpoint", str(broken), "--quiet"])
     assert result.exit_code == 1
     assert "checkpoint" not in result.output and "bad.mp4" in result.output
     good = make_video(tmp_path / "good.mp4", frames=3, size="32x32")
-    result = CliRunner().invoke(main, ["denoise", str(bad), str(good), "--checkpoint", missing, "--quiet"])
+    result = CliRunner().invoke(main, ["denoise", str(bad), str(good), "--checkpoint", str(broken), "--quiet"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1] == f"Error: {missing}: checkpoint not found"
+    assert result.output.strip().splitlines()[-1] == f"Error: {broken}: not a checkpoint folder (no config.json)"
     assert not (tmp_path / "good.denoised.mp4").exists()
+
+
+def test_a_checkpoint_that_does_not_load_is_named_in_one_line(tmp_path, identity_checkpoint):
+    clip = make_video(tmp_path / "clip.mp4", frames=3, size="32x32")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "config.json").write_text((identity_checkpoint / "config.json").read_text())
+    (junk / "diffusion_pytorch_model.safetensors").write_bytes(b"\x00" * 4)
+    result = CliRunner().invoke(main, ["denoise", str(clip), "--checkpoint", str(junk), "--quiet"])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "internal error" not in result.output
+    assert "diffusion_pytorch_model.safetensors: not a readable safetensors file" in result.output
+    assert not (tmp_path / "clip.denoised.mp4").exists()
 
 
 _DYNAMO_PROBE = """

@@ -144,8 +144,11 @@ def plan_batch(inputs: list[Path], plan: OutputPlan) -> list[BatchItem]:
         key = os.path.realpath(output)
         if key in owners:
             message = f"{input_path}: its output {output} is also the output of {owners[key]}"
-            if plan.is_folder and plan.relative_to is None:
+            same_folder = os.path.realpath(input_path.parent) == os.path.realpath(owners[key].parent)
+            if plan.is_folder and plan.relative_to is None and not same_folder:
                 message += " (use --relative-to to keep their folders apart)"
+            elif same_folder:
+                message += " (name each one's output with its own -o, or rename one)"
             items.append(BatchItem(index, input_path, output, error=message))
             continue
         owners[key] = input_path
@@ -162,6 +165,9 @@ def prepare_output(item: BatchItem, plan: OutputPlan, overwrite: bool) -> Path:
     if plan.is_folder:
         try:
             item.output.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise VideoError(f"{item.output.parent}: is not a folder, and -o names a folder here (no video extension, "
+                             f"or a final /; for one file, give its name: -o out.mp4)") from None  # fmt: skip
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise VideoError(f"{item.output.parent}: cannot create the output folder ({reason})") from None

@@ -64,6 +64,8 @@ def resolve_output_path(
         raise VideoError(f"{out.name[:40]}...{out.suffix}: the output's name is longer than a file name can be "
                          f"({NAME_MAX_BYTES} bytes); name a shorter one with -o")  # fmt: skip
     if not out.parent.is_dir():
+        if out.parent.exists():
+            raise VideoError(f"{out}: {out.parent} is a file, not a folder")
         raise VideoError(f"{out}: the output folder {out.parent} does not exist")
     # a frame folder comes back as a folder of pictures, unless a video or picture is named
     frames_out = input_path.is_dir() and out.suffix.lower() not in OUTPUT_SUFFIXES
@@ -73,7 +75,7 @@ def resolve_output_path(
     if not same and out.exists() and input_path.exists():
         same = os.path.samefile(out, input_path)
     if same:
-        raise VideoError(f"{out}: the output would overwrite the input video")
+        raise VideoError(f"{out}: the output would overwrite the input")
     if out.is_dir() and not frames_out:
         raise VideoError(f"{out}: is a folder")
     if frames_out and out.exists() and not out.is_dir():
