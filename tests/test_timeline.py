@@ -46,6 +46,8 @@ def test_variable_rate_is_half_an_interval_off_an_even_spacing():
     even = np.arange(10) / 25
     assert not is_variable_rate(even + np.r_[0, 0.019, np.zeros(8)], Fraction(25))  # jitter under 20 ms
     assert is_variable_rate(np.r_[even[:5], even[5:] + 0.021], Fraction(25))  # a frame 21 ms late
+    # two frames are enough to be off the rate: a 25 fps clip whose second frame comes 0.16 s in
+    assert is_variable_rate(np.array([0.0, 0.16]), Fraction(25)) and not is_variable_rate(np.array([0.0, 0.04]), Fraction(25))
 
 
 def test_times_that_cannot_be_kept_are_warned_about(tmp_path):

@@ -23,7 +23,7 @@ VFR_TOLERANCE_FRAMES = 0.5
 
 def timeline_deviation_s(frame_times_s: np.ndarray | None, fps: Fraction) -> float:
     """How far (seconds) the frames are from where a constant `fps` would show them."""
-    if frame_times_s is None or len(frame_times_s) < 3 or not np.isfinite(frame_times_s).all():
+    if frame_times_s is None or len(frame_times_s) < 2 or not np.isfinite(frame_times_s).all():
         return 0.0
     times_s = np.sort(frame_times_s)
     constant_s = times_s[0] + np.arange(len(times_s)) / float(fps)
