@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -132,7 +133,9 @@ class CompiledForward:
     def __call__(self, *args, **kwargs):
         if self.compiled is not None:
             try:
-                return self.compiled(*args, **kwargs)
+                with warnings.catch_warnings():  # the compiler's notes on diffusers' code are not the user's business
+                    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\._dynamo")
+                    return self.compiled(*args, **kwargs)
             except Exception as error:  # noqa: BLE001 - any backend failure means: run eagerly
                 warnings.warn(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
                               "running eagerly", RuntimeWarning)  # fmt: skip
@@ -145,8 +148,12 @@ class CompiledForward:
 
 
 def _try_compile(model: torch.nn.Module):
+    """``torch.compile`` of ``model``; shapes that change (a video's last, shorter window; edge
+    tiles) are recompiled once as dynamic rather than per shape, and the compiler's own log (recompile
+    notices, graph breaks) stays out of the user's terminal: a failure is one warning, below."""
     try:
-        return torch.compile(model, dynamic=False)
+        torch._logging.set_logs(dynamo=logging.ERROR, inductor=logging.ERROR)
+        return torch.compile(model, dynamic=None)
     except Exception as error:  # noqa: BLE001 - e.g. unsupported Python or platform
         warnings.warn(f"torch.compile is unavailable ({type(error).__name__}); running eagerly", RuntimeWarning)
         return None
