@@ -376,6 +376,11 @@ def test_dev_stdin_redirected_from_a_file_is_that_file(tmp_path, identity_checkp
         result = subprocess.run(command, stdin=stdin, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert probe_video(out).num_frames == 3 and probe_video(out).has_audio
+    # with no -o, the output goes beside the file, named after it (not into /dev)
+    with open(clip, "rb") as stdin:
+        result = subprocess.run(command[:5] + command[7:], stdin=stdin, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert probe_video(tmp_path / "clip.denoised.mp4").num_frames == 3
 
 
 def test_constant_rate_video_has_no_frame_times(zoo):

@@ -9,7 +9,7 @@ from pathlib import Path
 from stdit_cli.video.atomic import NAME_MAX_BYTES
 from stdit_cli.video.frame_folder import default_folder_output
 from stdit_cli.video.image_writer import IMAGE_SUFFIXES, is_image_path
-from stdit_cli.video.probe import VideoError
+from stdit_cli.video.probe import VideoError, ffmpeg_path
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
 #: photo formats stdit reads but does not write (an iPhone's HEIC): they come back as PNG, which
@@ -31,7 +31,8 @@ def default_output_path(input_path: str | os.PathLike) -> Path:
     """`<stem>.denoised.mp4` beside the input; for an image (`.png`, `.jpg`...), `<stem>.denoised`
     with the input's own extension: a photo comes back as a photo (a HEIC as PNG); for a frame
     folder, the folder `<name>.denoised` (`frame_folder`)."""
-    input_path = Path(input_path)
+    # `stdit denoise /dev/stdin < clip.mp4`: named after, and put beside, the file it stands for
+    input_path = Path(ffmpeg_path(input_path)) if str(input_path).startswith(("/dev/", "/proc/")) else Path(input_path)
     if input_path.is_dir():
         return default_folder_output(input_path)
     suffix = input_path.suffix if is_image_path(input_path) else ".mp4"
