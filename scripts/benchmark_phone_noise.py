@@ -51,11 +51,15 @@ def _chroma_basis() -> np.ndarray:
     return np.stack([first, second])
 
 
+#: the unsharp mask's amount (``--sharpen``; 0: none, to see what the sharpening alone costs)
+SHARPEN = {"amount": 0.6}
+
+
 def sharpen(frames: np.ndarray) -> np.ndarray:
     """A phone's unsharp mask on luma (amount 0.6, radius 1 px): ``[H, W, 3]`` float in 0..1 -> the same, unclipped."""
     # [H, W, 3] -> [H, W] luma
     luma = frames @ LUMA
-    return frames + 0.6 * (luma - gaussian_filter(luma, 1.0))[..., None]
+    return frames + SHARPEN["amount"] * (luma - gaussian_filter(luma, 1.0))[..., None]
 
 
 def to_uint8(frames: np.ndarray) -> np.ndarray:
@@ -101,7 +105,10 @@ def main() -> None:
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS", help='stdit runs (default: "default=")')
     parser.add_argument("--work", type=Path, default=Path("runs/phone_noise"))
     parser.add_argument("--out", type=Path, default=Path("runs/phone_noise/result"))
+    parser.add_argument("--sharpen", type=float, default=SHARPEN["amount"],
+                        help="the unsharp mask's amount on noisy and reference frames alike (0: none)")
     args = parser.parse_args()
+    SHARPEN["amount"] = args.sharpen
     runs = [entry.partition("=")[::2] for entry in (args.stdit or ["default="])]
 
     cases: dict[str, tuple[Path, np.ndarray]] = {}
@@ -111,7 +118,8 @@ def main() -> None:
         reference = sharpened_reference(clean)
         for level, (label, shot, read, blur) in enumerate(PHONES):
             case = f"{name.replace('/', '_')}_{label}"
-            path = args.work / "noisy" / f"{case}_{args.frames}f.mp4"
+            sharpened = "" if args.sharpen == 0.6 else f"_sharpen{args.sharpen:g}"
+            path = args.work / "noisy" / f"{case}_{args.frames}f{sharpened}.mp4"
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 encode_h264(phone_noise(clean, np.random.default_rng([index, level, 11]), shot, read, blur), path, CRF)
@@ -120,7 +128,7 @@ def main() -> None:
     description = (
         f"{len(args.clips)} held-out clips x {len(PHONES)} phone levels "
         f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for l, s, r, b in PHONES)}), first {args.frames} frames, "
-        f"phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the sharpened clean frames. "
+        f"phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the clean frames sharpened alike (unsharp amount {args.sharpen:g}). "
     )  # fmt: skip
     compare(cases, [label for label, *_ in PHONES], runs, "noisy input (H.264)", description, args.work, args.out)
 
