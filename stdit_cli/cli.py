@@ -222,7 +222,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
-    from stdit_cli.train.loop import TrainConfig
+    from stdit_cli.train.loop import TrainConfig, TrainError
     from stdit_cli.train.progress import run_with_progress
     from stdit_cli.weights import CheckpointError
 
@@ -244,7 +244,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
     )  # fmt: skip
     try:
         run_with_progress(config)
-    except (DataError, PresetError, CheckpointError, FileNotFoundError) as error:
+    except (DataError, PresetError, CheckpointError, TrainError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
 
 

@@ -287,3 +287,64 @@ def test_compressed_noise_changes_training_is_recorded_and_resumes_exactly(tmp_p
     assert all(torch.equal(h264[k], resumed[k]) for k in h264)  # the encodes' generator resumes too
     config = load_checkpoint(tmp_path / "h264", "unet").metadata["train_config"]
     assert config["compressed_fraction"] == 0.5 and tuple(config["compressed_crf"]) == (18, 24)
+
+
+def _train_result(out, data_root, *extra, data=None):
+    args = ["train", "--model", "unet", "--config", "tiny", "--data", str(data or data_root / "seq"), "--frames", "3",
+            "--crop", "16", "--batch-size", "2", "--steps", "2", "--warmup", "1", "--checkpoint-every", "1",
+            "--val-every", "2", "--out", str(out), "--seed", "5", "--device", "cpu", *map(str, extra)]  # fmt: skip
+    return CliRunner().invoke(main, args)
+
+
+def _one_line_error(result, message):
+    # the run's own log lines ("training data: ...") may come first; the error is one last line
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and message in last, result.output
+
+
+def test_an_earlier_run_is_resumed_or_refused_never_mixed(tmp_path, data_root):
+    out = tmp_path / "run"
+    assert _train_result(out, data_root).exit_code == 0
+    # again without --resume: the two runs' checkpoints would mix
+    _one_line_error(_train_result(out, data_root, "--seed", "7"), "holds an earlier run (its checkpoints up to step 2)")
+    # a save stopped part-way (no state) and a folder kept by hand are not checkpoints of the run
+    (out / "checkpoint-9").mkdir()
+    (out / "checkpoint-9" / "config.json").write_text("{}")
+    (out / "checkpoint-best").mkdir()
+    result = _train_result(out, data_root, "--steps", "3", "--resume", "latest")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "resumed from" in said and "checkpoint-2 at step 2" in said
+    assert not any(p.name.startswith(".checkpoint-") for p in out.iterdir())  # saves land whole, by rename
+
+
+def test_training_input_errors_are_one_line(tmp_path, data_root):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    _one_line_error(_train_result(afile, data_root), "is a file, not a folder")
+    _one_line_error(_train_result(afile / "sub", data_root), "is a file, not a folder")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "b.mp4").write_text("not a video")
+    _one_line_error(_train_result(tmp_path / "r1", data_root, data=junk), "b.mp4")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for index, source in enumerate(sorted((data_root / "seq" / "clip1").iterdir())):
+        (broken / f"f{index}.png").write_bytes(source.read_bytes())
+    (broken / "f9.png").write_text("not a picture")
+    _one_line_error(_train_result(tmp_path / "r2", data_root, data=broken), "f9.png: not a readable picture")
+    result = _train_result(tmp_path / "r3", data_root, "--val", tmp_path / "missing")
+    _one_line_error(result, "--val ")
+
+
+def test_resuming_with_another_preset_is_one_line(tmp_path, data_root):
+    out = tmp_path / "run"
+    assert _train_result(out, data_root).exit_code == 0
+    preset = tmp_path / "wider.yaml"
+    preset.write_text(yaml.safe_dump({**load_preset("unet", "tiny"), "block_out_channels": [16, 24]}))
+    args = ["train", "--model", "unet", "--config", str(preset), "--data", str(data_root / "seq"), "--frames", "3", "--crop", "16",
+            "--batch-size", "2", "--steps", "3", "--out", str(out), "--device", "cpu", "--resume", "latest"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    _one_line_error(result, "trained with another --config (block_out_channels")

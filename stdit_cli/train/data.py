@@ -51,10 +51,10 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _looks_like_sequence(images: list[Path]) -> bool:
-    if len(images) < 2:
+def _looks_like_sequence(pictures: list[np.ndarray]) -> bool:
+    if len(pictures) < 2:
         return False
-    first, second = _read_rgb(images[0]), _read_rgb(images[1])
+    first, second = pictures[0], pictures[1]
     if first.shape != second.shape:
         return False
     return float(np.abs(first.astype(np.float32) - second.astype(np.float32)).mean()) < _SEQUENCE_DIFF
@@ -87,37 +87,62 @@ class TrainingData:
         return f"{len(self.sequences)} sequences ({frames} frames), {len(self.stills)} stills"
 
 
-def load_training_data(entries: list[str], downscale: int = 1, max_frames_per_video: int = 300) -> TrainingData:
-    """Load every ``--data`` entry: ``[video:|frames:|stills:]PATH`` (kind detected when omitted)."""
+def load_training_data(entries: list[str], downscale: int = 1, max_frames_per_video: int = 300,
+                       option: str = "--data") -> TrainingData:  # fmt: skip
+    """Load every ``--data`` entry: ``[video:|frames:|stills:]PATH`` (kind detected when omitted).
+    A file that cannot be read is a :class:`DataError` naming it (``option``: how the user gave
+    the entries, for the message)."""
     data = TrainingData([], [])
     for entry in entries:
         kind, _, path_text = entry.partition(":") if entry.split(":", 1)[0] in SOURCE_KINDS else ("auto", "", entry)
         root = Path(path_text)
         if not root.is_dir():
-            raise DataError(f"--data {entry}: not a folder")
+            raise DataError(f"{option} {entry}: not a folder")
         before = (len(data.sequences), len(data.stills))
         _load_tree(root, kind, data, downscale, max_frames_per_video)
         if (len(data.sequences), len(data.stills)) == before:
-            raise DataError(f"--data {entry}: no videos, frame sequences or images found")
+            raise DataError(f"{option} {entry}: no videos, frame sequences or images found")
     return data
+
+
+def _read_video(path: Path, max_frames: int) -> np.ndarray:
+    """The first ``max_frames`` frames of a training video, ``[T, H, W, 3]`` uint8."""
+    from stdit_cli.video import VideoError, VideoReader  # video libraries only where there are videos
+
+    try:
+        with VideoReader(path) as reader:
+            return reader.read(0, min(len(reader), max_frames))
+    except VideoError as error:
+        raise DataError(f"training data: {error} (move it out of the folder)") from None
+
+
+def _read_pictures(paths: list[Path]) -> list[np.ndarray]:
+    """Each picture as ``[H, W, 3]`` uint8; one that cannot be read is a :class:`DataError` naming it."""
+    pictures = []
+    for path in paths:
+        try:
+            pictures.append(_read_rgb(path))
+        except (OSError, ValueError, SyntaxError, IndexError) as error:  # Pillow and imageio's ways of saying "not a picture"
+            raise DataError(f"training data: {path}: not a readable picture ({type(error).__name__}; move it out of the folder)") from None
+    return pictures
 
 
 def _load_tree(root: Path, kind: str, data: TrainingData, downscale: int, max_frames: int) -> None:
     for folder in sorted([root, *[p for p in root.rglob("*") if p.is_dir()]]):
         if kind in ("auto", "video"):
             for video in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES):
-                from stdit_cli.video import VideoReader  # video libraries only where there are videos
-
-                with VideoReader(video) as reader:
-                    frames = reader.read(0, min(len(reader), max_frames))
-                data.sequences.append(_downscale(frames, downscale))
+                data.sequences.append(_downscale(_read_video(video, max_frames), downscale))
         images = _images_in(folder)
         if not images or kind == "video":
             continue
-        if kind == "frames" or (kind == "auto" and _looks_like_sequence(images)):
-            data.sequences.append(_downscale(np.stack([_read_rgb(p) for p in images]), downscale))
+        pictures = _read_pictures(images)
+        if kind == "frames" or (kind == "auto" and _looks_like_sequence(pictures)):
+            if len({picture.shape for picture in pictures}) > 1:
+                raise DataError(f"training data: {folder}: its frames are not all one size (a folder of stills? "
+                                f"give it as stills:{folder})")  # fmt: skip
+            data.sequences.append(_downscale(np.stack(pictures), downscale))
         else:
-            data.stills.extend(_downscale(_read_rgb(p)[None], downscale)[0] for p in images)
+            data.stills.extend(_downscale(picture[None], downscale)[0] for picture in pictures)
 
 
 class ClipSampler:

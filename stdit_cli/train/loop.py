@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -29,10 +32,13 @@ from stdit_cli.train.content import ContentMix
 from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.distill import Teacher
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
+from stdit_cli.video.atomic import temporary_name
 from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
 
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 STATE_FOLDER = "training_state"
+#: in it, beside accelerate's files: the EMA, the step and the generators' states (written last)
+STATE_FILE = "stdit_state.pt"
 
 #: steps between two reads of the loss on an accelerator. Reading it makes the host wait for the
 #: step's last kernel, so the next step's clips and kernels could not be queued while it runs;
@@ -145,15 +151,55 @@ def validate(model, adapter, schedule, clip: ValidationClip, device) -> float:
     return psnr(estimate.cpu(), clip.clean)
 
 
+def _jsonable(value):
+    """A config value as JSON reads it back (tuples as lists), for comparing saved and built configs."""
+    return json.loads(json.dumps(value))
+
+
+class TrainError(RuntimeError):
+    """A training run that cannot start or go on: one line, naming what is wrong."""
+
+
+def _checkpoints(out: Path) -> list[tuple[int, Path]]:
+    """``(step, folder)`` of the run's complete checkpoints, by step. A ``checkpoint-N`` folder
+    whose state is missing (a save stopped part-way, before saves became atomic) and folders such
+    as ``checkpoint-best`` kept by hand are not checkpoints of the run."""
+    found = []
+    for folder in out.glob("checkpoint-*"):
+        match = re.fullmatch(r"checkpoint-(\d+)", folder.name)
+        if match and (folder / STATE_FOLDER / STATE_FILE).is_file():
+            found.append((int(match.group(1)), folder))
+    return sorted(found)
+
+
 def _latest_checkpoint(out: Path) -> Path | None:
-    checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return checkpoints[-1] if checkpoints else None
+    checkpoints = _checkpoints(out)
+    return checkpoints[-1][1] if checkpoints else None
+
+
+def _check_output_folder(out: Path, resume: str | None) -> None:
+    """Refuse an ``--out`` that is a file, or that holds an earlier run when not resuming it
+    (training into it would mix the two runs' checkpoints, and ``--resume latest`` later would
+    pick up whichever is further)."""
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"--out {out}: is a file, not a folder")
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise TrainError(f"--out {out}: {parent} is a file, not a folder")
+    if resume is None and out.is_dir():
+        earlier = _checkpoints(out)
+        if earlier or (out / "config.json").is_file():
+            held = f"its checkpoints up to step {earlier[-1][0]}" if earlier else "its trained weights"
+            raise TrainError(f"--out {out}: holds an earlier run ({held}): --resume latest to go on with it, "
+                             f"or give another --out")  # fmt: skip
 
 
 class Trainer:
     """Owns the model, optimiser, EMA and data for one training run."""
 
     def __init__(self, config: TrainConfig, log: Callable[[str], None] = print):
+        _check_output_folder(Path(config.out), config.resume)
+        self._started = False
         self.config = config
         self.log = log
         self.adapter = adapter_for(config.model)
@@ -187,7 +233,7 @@ class Trainer:
             self.log(f"teacher: {config.teacher}, {config.teacher_weight:.0%} of the target")
         if self.accelerator.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed crop size: pick the fastest kernels once
-        val_data = load_training_data([config.val]) if config.val else data
+        val_data = load_training_data([config.val], option="--val") if config.val else data
         self.val_clip = ValidationClip.from_data(val_data, self.frames, crop=max(config.crop, 128))
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
         lr_scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=config.warmup, num_training_steps=config.steps)
@@ -250,14 +296,26 @@ class Trainer:
         self.ema.restore(model.parameters())
         state = folder / STATE_FOLDER
         self.accelerator.save_state(str(state))
-        torch.save({"ema": self.ema.state_dict(), **self._noise_state()}, state / "stdit_state.pt")
+        torch.save({"ema": self.ema.state_dict(), **self._noise_state()}, state / STATE_FILE)
+
+    def save_checkpoint_folder(self, folder: Path) -> None:
+        """:meth:`save` into a hidden folder beside ``folder``, renamed to it once complete: a run
+        stopped mid-save leaves its earlier checkpoints as they were and no half ``checkpoint-N``."""
+        temporary = temporary_name(folder, keep_suffix=False)
+        self.save(temporary)
+        if not self.accelerator.is_main_process:
+            return
+        if folder.exists():  # the same step saved by an earlier attempt
+            shutil.rmtree(folder)
+        os.replace(temporary, folder)
 
     def resume(self, folder: Path) -> None:
         state = folder / STATE_FOLDER
-        if not state.is_dir():
-            raise FileNotFoundError(f"{folder}: no {STATE_FOLDER}/ to resume from")
+        if not (state / STATE_FILE).is_file():
+            raise TrainError(f"{folder}: no complete {STATE_FOLDER}/ to resume from (a save that was stopped?)")
+        self._check_same_model(folder)
         self.accelerator.load_state(str(state))
-        extra = torch.load(state / "stdit_state.pt", weights_only=False)
+        extra = torch.load(state / STATE_FILE, weights_only=False)
         self.ema.load_state_dict(extra["ema"])
         self.ema.to(self.accelerator.device)
         self.sampler.load_state_dict(extra["sampler"])
@@ -265,6 +323,22 @@ class Trainer:
         if "camera" in extra:  # checkpoints from before 2026-12-03 have none
             self.camera_rng.bit_generator.state = extra["camera"]
         self.step = int(extra["step"])
+
+    def _check_same_model(self, folder: Path) -> None:
+        """The checkpoint's model is this run's (class and every constructor argument), or one line saying how not."""
+        config_path = folder / "config.json"
+        if not config_path.is_file():
+            return
+        saved = json.loads(config_path.read_text())
+        own = dict(self.accelerator.unwrap_model(self.model).config)
+        if saved.get("_class_name") != type(self.accelerator.unwrap_model(self.model)).__name__:
+            raise TrainError(f"{folder}: holds a {saved.get('_class_name')} model, and this run builds "
+                             f"{type(self.accelerator.unwrap_model(self.model)).__name__} (--model {self.config.model}): "
+                             f"resume with the --model and --config it was trained with")  # fmt: skip
+        differ = sorted(k for k in own if not k.startswith("_") and k in saved and _jsonable(saved[k]) != _jsonable(own[k]))
+        if differ:
+            shown = ", ".join(f"{k} {saved[k]!r} there, {own[k]!r} here" for k in differ[:3])
+            raise TrainError(f"{folder}: trained with another --config ({shown}): resume with the one it was trained with")
 
     def metadata(self) -> dict:
         return {"trained_steps": self.step, "train_config": asdict(self.config), "frames": self.frames}
@@ -304,8 +378,10 @@ class Trainer:
         self.ema.restore(model.parameters())
         return value
 
-    def run(self, on_step: Callable[[int, float, float | None], None] | None = None) -> Path:
-        """Train to ``config.steps``; return the output folder (EMA weights, ready for ``--checkpoint``)."""
+    def start(self) -> None:
+        """Make the output folder and resume as ``--resume`` says (once; :meth:`run` calls it)."""
+        if self._started:
+            return
         out = Path(self.config.out)
         out.mkdir(parents=True, exist_ok=True)
         if self.config.resume:
@@ -313,6 +389,16 @@ class Trainer:
             if resume_from is not None:
                 self.resume(resume_from)
                 self.log(f"resumed from {resume_from} at step {self.step}")
+        self._started = True
+
+    def latest_checkpoint(self) -> Path | None:
+        """The run's last complete checkpoint, where ``--resume latest`` goes on from."""
+        return _latest_checkpoint(Path(self.config.out))
+
+    def run(self, on_step: Callable[[int, float, float | None], None] | None = None) -> Path:
+        """Train to ``config.steps``; return the output folder (EMA weights, ready for ``--checkpoint``)."""
+        out = Path(self.config.out)
+        self.start()
         self.model.train()
         last = min(self.config.steps, self.config.stop_at or self.config.steps)
         read_every = 1 if self.accelerator.device.type == "cpu" else LOSS_READ_EVERY
@@ -326,7 +412,7 @@ class Trainer:
             if validating:
                 val_psnr = self.validate_ema()
             if self.step % self.config.checkpoint_every == 0:
-                self.save(out / f"checkpoint-{self.step}")
+                self.save_checkpoint_folder(out / f"checkpoint-{self.step}")
             if on_step is not None:
                 on_step(self.step, loss, val_psnr)
         self.save(out)

@@ -14,6 +14,7 @@ def run_with_progress(config: TrainConfig) -> None:
     """Train with a live display (main process only); print where the weights went."""
     console = Console(stderr=True)
     trainer = Trainer(config, log=console.print)
+    trainer.start()  # a checkpoint that cannot be resumed says so before any display
     if not trainer.accelerator.is_main_process:
         trainer.run()
         return
@@ -43,5 +44,12 @@ def run_with_progress(config: TrainConfig) -> None:
                 console.log(f"step {step}: loss {loss:.4f}, {rate:.2f} steps/s")  # logs without a live display
             progress.update(task, completed=step, **fields)
 
-        out = trainer.run(on_step)
+        try:
+            out = trainer.run(on_step)
+        except KeyboardInterrupt:
+            progress.stop()
+            latest = trainer.latest_checkpoint()
+            where = f"from {latest}" if latest is not None else "from the start (no checkpoint was saved yet)"
+            console.print(f"stopped at step {trainer.step}; the same command with --resume latest goes on {where}")
+            raise SystemExit(130) from None
     console.print(f"weights (EMA) written to {out}; use them with: stdit denoise --checkpoint {out} VIDEO")
