@@ -212,8 +212,9 @@ def test_bad_inputs_give_one_line_errors(tmp_path, identity_checkpoint):
     for label, extra in cases.items():
         result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--json", *extra)
         assert result.exit_code == 1, label
-        record = json.loads(result.output.strip().splitlines()[-1])
+        record = json.loads(result.stdout.strip().splitlines()[-1])
         assert record["status"] == "failed" and "\n" not in record["error"], label
+        assert f"error: {record['error']}" in " ".join(result.stderr.split()), label  # and for people, on stderr
     assert probe_video(clip).num_frames == 3
 
 

@@ -272,7 +272,7 @@ def _emit(batch: _Batch, record: Record, report: ReportWriter) -> None:
         batch.say("warning", "yellow", message)
     if batch.job.as_json:
         _echo_json(record.to_json())
-    elif record.status == "failed":
+    if record.status == "failed":  # on stderr with --json too: the JSON line is for programs, this for people
         batch.say("error", "red", record.error or "failed")
 
 
