@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -50,6 +51,10 @@ def inspect_shapes(model_name, preset, frames, height, width, video, as_json) ->
     from stdit_cli.shape_report import build_report
     from stdit_cli.video import VideoError
 
+    context = click.get_current_context()
+    given = [f"--{name}" for name in ("height", "width") if context.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    if video is not None and given:
+        click.echo(f"note: {'/'.join(given)} set the size of random frames; --video gives its own", err=True)
     try:
         report = build_report(model_name, preset, frames=frames, height=height, width=width, video=video)
     except (PresetError, VideoError) as error:

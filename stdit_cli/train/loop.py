@@ -314,6 +314,7 @@ class Trainer:
         if not (state / STATE_FILE).is_file():
             raise TrainError(f"{folder}: no complete {STATE_FOLDER}/ to resume from (a save that was stopped?)")
         self._check_same_model(folder)
+        self._note_schedule_change(folder)
         self.accelerator.load_state(str(state))
         extra = torch.load(state / STATE_FILE, weights_only=False)
         self.ema.load_state_dict(extra["ema"])
@@ -339,6 +340,17 @@ class Trainer:
         if differ:
             shown = ", ".join(f"{k} {saved[k]!r} there, {own[k]!r} here" for k in differ[:3])
             raise TrainError(f"{folder}: trained with another --config ({shown}): resume with the one it was trained with")
+
+    def _note_schedule_change(self, folder: Path) -> None:
+        """Say so when ``--steps`` differs from the run's: the learning-rate schedule (warm-up, cosine
+        decay) was laid out over the old count, and from here follows the new one."""
+        metadata_path = folder / "stdit.json"
+        if not metadata_path.is_file():
+            return
+        before = json.loads(metadata_path.read_text()).get("train_config", {}).get("steps")
+        if before is not None and int(before) != self.config.steps:
+            self.log(f"note: {folder} was trained towards --steps {before}; the learning-rate schedule now "
+                     f"follows --steps {self.config.steps} from here (its decay changes shape)")  # fmt: skip
 
     def metadata(self) -> dict:
         return {"trained_steps": self.step, "train_config": asdict(self.config), "frames": self.frames}
