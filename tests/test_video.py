@@ -675,3 +675,32 @@ def test_a_second_video_stream_is_said_to_be_left_out(tmp_path):
                     "-c:v", "png", "-disposition:v", "attached_pic", str(song)], check=True)  # fmt: skip
     with pytest.raises(VideoError, match=r"no video stream \(found: audio, cover picture\)"):
         probe_video(song)
+
+
+def test_an_output_another_run_wrote_meanwhile_is_never_replaced(tmp_path):
+    # two runs writing one path at once: the one that finishes second must not replace the other's
+    from stdit_cli.video.frame_folder import FrameFolderWriter
+    from stdit_cli.video.image_writer import ImageWriter
+
+    frames_uint8 = np.random.default_rng(0).integers(0, 255, (3, 24, 32, 3), dtype=np.uint8)
+    for path, writer in [
+        (tmp_path / "same.mp4", lambda p: VideoWriter(p, 32, 24, Fraction(25))),
+        (tmp_path / "same.png", lambda p: ImageWriter(p, 32, 24)),
+        (tmp_path / "same", lambda p: FrameFolderWriter(p, 32, 24, ("a.png", "b.png", "c.png"))),
+    ]:
+        with pytest.raises(VideoError, match="another run wrote this output"):
+            with writer(path) as out:
+                out.write(frames_uint8[:1] if path.suffix == ".png" else frames_uint8)
+                if path.suffix:
+                    path.write_bytes(b"the other run's")  # it finished first
+                else:
+                    path.mkdir()
+                    (path / "a.png").write_bytes(b"the other run's")
+        kept = path if path.suffix else path / "a.png"
+        assert kept.read_bytes() == b"the other run's"
+        assert [p.name for p in tmp_path.iterdir() if "stdit-" in p.name] == []
+    # an output that was there when the run started, checked as one to replace (--overwrite), is replaced
+    old = tmp_path / "old.mp4"
+    old.write_bytes(b"old")
+    write_video(old, frames_uint8)
+    assert probe_video(old).num_frames == 3

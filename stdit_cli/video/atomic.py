@@ -1,4 +1,5 @@
-"""Outputs that appear only when complete: the context-manager half of every writer."""
+"""Outputs that appear only when complete: the context-manager half of every writer, the
+temporary names they write under, and the move that puts a finished output in place."""
 
 from __future__ import annotations
 
@@ -47,3 +48,36 @@ class PublishOnSuccess(ABC):
             self.close()
         else:
             self.abort()
+
+
+def publish(finished: Path, final: Path, replace: bool) -> None:
+    """Move a finished output (a file or a folder) to ``final``.
+
+    ``replace``: ``final`` existed when the run started and the user asked for it to be replaced
+    (``--overwrite``): it is, in one atomic step. Otherwise nothing at ``final`` is ever replaced:
+    an output that appeared there while this run worked (another run writing the same path) is kept,
+    and ``FileExistsError`` says so. The move is atomic either way: a hard link, which refuses an
+    existing name, for a file (where the file system has no hard links, a check just before a rename);
+    a rename, which refuses a folder that is not empty, for a folder.
+    """
+    if replace:
+        os.replace(finished, final)
+        return
+    if finished.is_dir():
+        try:
+            os.rename(finished, final)
+        except OSError as error:
+            if final.exists():
+                raise FileExistsError(f"{final}: appeared while this run was writing") from error
+            raise
+        return
+    try:
+        os.link(finished, final)
+    except FileExistsError:
+        raise FileExistsError(f"{final}: appeared while this run was writing") from None
+    except OSError:  # no hard links here (FAT, some network shares): the narrowest check there is
+        if final.exists():
+            raise FileExistsError(f"{final}: appeared while this run was writing") from None
+        os.replace(finished, final)
+        return
+    os.unlink(finished)

@@ -28,7 +28,7 @@ import av
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
-from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
+from stdit_cli.video.atomic import PublishOnSuccess, publish, temporary_name
 from stdit_cli.video.image_writer import IMAGE_FORMATS, ImageWriter, stored_bits, stores_losslessly
 from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, ffmpeg_path
 
@@ -180,6 +180,7 @@ class FrameFolderWriter(PublishOnSuccess):
     def __init__(self, path: str | os.PathLike, width: int, height: int, names: tuple[str, ...], lossless: bool = False,
                  full_chroma: bool = False, sources: str | os.PathLike | None = None, bit_depth: int = 8):  # fmt: skip
         self.path = Path(path)
+        self._replaces = self.path.exists()  # as `VideoWriter`'s: never an output another run wrote meanwhile
         if not self.path.parent.is_dir():
             raise VideoError(f"{self.path}: the output folder {self.path.parent} does not exist")
         self.width, self.height, self.names = int(width), int(height), tuple(names)
@@ -232,10 +233,14 @@ class FrameFolderWriter(PublishOnSuccess):
                 raise VideoError(f"{self.path}: wrote {self.frames_written} of {len(self.names)} frames")
             replaced = None
             with shielded():  # the old output goes aside and the new one comes in, together
-                if self.path.exists():
+                if self._replaces and self.path.exists():
                     replaced = temporary_name(self.path, "old", keep_suffix=False)
                     os.replace(self.path, replaced)
-                os.replace(self._temp, self.path)
+                try:
+                    publish(self._temp, self.path, replace=False)
+                except FileExistsError:
+                    raise VideoError(f"{self.path}: another run wrote this output while this one was working; it is kept and this "
+                    f"result was dropped (--overwrite replaces it)") from None
                 self._closed = True
             if replaced is not None:
                 shutil.rmtree(replaced, ignore_errors=True)

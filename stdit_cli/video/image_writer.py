@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
-from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
+from stdit_cli.video.atomic import PublishOnSuccess, publish, temporary_name
 from stdit_cli.video.deep_image import DEEP_FORMATS, save_16_bit
 from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.probe import VideoError
@@ -111,6 +111,7 @@ class ImageWriter(PublishOnSuccess):
                  full_chroma: bool = False, exif_source: str | os.PathLike | None = None, bit_depth: int = 8,
                  upright: bool = True):  # fmt: skip
         self.path = Path(path)
+        self._replaces = self.path.exists()  # as `VideoWriter`'s: never an output another run wrote meanwhile
         suffix = self.path.suffix.lower()
         if suffix not in IMAGE_FORMATS:
             raise VideoError(f"{self.path}: not an image extension (use one of {', '.join(IMAGE_SUFFIXES)})")
@@ -197,7 +198,11 @@ class ImageWriter(PublishOnSuccess):
             except OSError as e:
                 raise VideoError(f"{self.path}: cannot write the image ({e.strerror or e})") from e
             with shielded():  # the output appears and the temporary file goes, together
-                os.replace(temp_path, self.path)
+                try:
+                    publish(temp_path, self.path, self._replaces)
+                except FileExistsError:
+                    raise VideoError(f"{self.path}: another run wrote this output while this one was working; it is kept and this "
+                    f"result was dropped (--overwrite replaces it)") from None
         finally:
             temp_path.unlink(missing_ok=True)
 

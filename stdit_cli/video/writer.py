@@ -46,7 +46,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
-from stdit_cli.video.atomic import PublishOnSuccess, temporary_name
+from stdit_cli.video.atomic import PublishOnSuccess, publish, temporary_name
 from stdit_cli.video.encoding import BIT_DEPTHS, MP4_LIKE, stored_format, video_codec_args, with_pixel_shape
 from stdit_cli.video.frame_folder import FrameFolderWriter
 from stdit_cli.video.image_writer import ImageWriter, is_image_path
@@ -211,6 +211,9 @@ class VideoWriter(PublishOnSuccess):
         sample_aspect_ratio: Fraction | None = None,
     ):
         self.path = Path(path)
+        #: an output already there was checked as one to replace (``--overwrite``); any other that
+        #: appears meanwhile (another run writing this path) is never replaced (`atomic.publish`)
+        self._replaces = self.path.exists()
         suffix = self.path.suffix.lower()
         if suffix not in VIDEO_SUFFIXES:
             raise unsupported_suffix(self.path)
@@ -358,7 +361,11 @@ class VideoWriter(PublishOnSuccess):
                 raise self._ffmpeg_error("encoding")
             finished = self._mux_audio() if self._with_audio else self._video_path
             with shielded():  # the output appears and the leftover temporary files go, together
-                os.replace(finished, self.path)
+                try:
+                    publish(finished, self.path, self._replaces)
+                except FileExistsError:
+                    raise VideoError(f"{self.path}: another run wrote this output while this one was working; it is kept and this "
+                    f"result was dropped (--overwrite replaces it)") from None
                 self._closed = True
                 self._remove_temp_files()
         except BaseException:
