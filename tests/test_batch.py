@@ -340,3 +340,18 @@ def test_batch_usage_errors_exit_2(tmp_path, clips, args, env, message):
         args.append(str(clips["a"]))
     result = CliRunner(env=env).invoke(main, ["denoise", *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_two_runs_cannot_share_one_report(tmp_path):
+    # parallel shell jobs given one --report: the second is refused instead of emptying the first's lines
+    report = tmp_path / "report.jsonl"
+    first = ReportWriter(report)
+    first.write(Record(0, "a.mp4", "a.denoised.mp4", "ok"))
+    with pytest.raises(OSError, match="another stdit run is writing this report"):
+        ReportWriter(report)
+    first.write(Record(1, "b.mp4", "b.denoised.mp4", "ok"))
+    first.close()
+    assert [r["input"] for r in report_lines(report)] == ["a.mp4", "b.mp4"]
+    again = ReportWriter(report)  # once the first run is done, a rerun starts the report afresh
+    again.close()
+    assert report.read_text() == ""

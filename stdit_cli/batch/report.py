@@ -141,6 +141,22 @@ def check_report_path(report: Path, inputs: Iterable[Path], outputs: Iterable[Pa
             raise ValueError(f"--report {report}: exists and is not a stdit report; it would be replaced, so name another file")
 
 
+def _lock(file) -> bool:
+    """An exclusive advisory lock on an open file for as long as it stays open: False when another
+    process holds one (where the system has no ``flock``, or the file system refuses it: True)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return True
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks: write as before
+        return True
+    return True
+
+
 class ReportWriter:
     """A JSONL file written one flushed line per record; a write failure is kept, not raised.
 
@@ -155,9 +171,16 @@ class ReportWriter:
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(path, "w", encoding="utf-8", errors="surrogateescape")
+                # opened without truncating, locked, then emptied: a second run given the same
+                # report is refused rather than emptying the first one's lines as it goes
+                self._file = open(path, "a", encoding="utf-8", errors="surrogateescape")
             except OSError as error:
                 raise OSError(f"{path}: cannot write the report ({error.strerror})") from None
+            if not _lock(self._file):
+                self._close_quietly()
+                raise OSError(f"{path}: another stdit run is writing this report; give each run its own --report")
+            if path.is_file():
+                self._file.truncate(0)
 
     def write(self, record: Record) -> None:
         if self._file is None:
