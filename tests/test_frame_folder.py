@@ -37,7 +37,7 @@ def _denoise(*args):
 
 
 def _record(result) -> dict:
-    return json.loads(result.output.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_frame_folder_is_probed_and_read_in_natural_order(tmp_path):
@@ -117,6 +117,15 @@ def test_a_frame_folder_becomes_a_video_at_the_rate_asked(tmp_path, identity_che
     info = probe_video(out)
     assert (info.fps, info.num_frames) == (rate, 3)
     assert info.duration_s == pytest.approx(3 / rate, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["clip.gif", "clip.webm", "clip.avi"])
+def test_a_frame_folder_asked_for_as_a_video_stdit_does_not_write_is_refused(tmp_path, identity_checkpoint, name):
+    # `-o clip.webm` asks for a video: not a folder of pictures named clip.webm
+    folder = _folder(tmp_path / "render", _frames(count=2))
+    result = _denoise(folder, "--checkpoint", identity_checkpoint, "--sigma", "5", "-o", tmp_path / name)
+    assert result.exit_code == 1 and "unsupported output extension" in _record(result)["error"]
+    assert not (tmp_path / name).exists()
 
 
 @pytest.mark.parametrize("asked", ["fast", "0", "-24", "1/0"])

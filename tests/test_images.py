@@ -280,3 +280,17 @@ def test_a_heic_photo_keeps_its_colour_profile_and_exif_where_pillow_heif_reads_
     (warning,) = json.loads(result.output.splitlines()[-1])["warnings"]
     assert "its colour profile (a phone's Display P3) and EXIF are not kept: install pillow-heif" in warning
 
+
+
+def test_a_multi_page_tiff_warns_that_only_its_first_page_is_denoised(tmp_path):
+    from stdit_cli.video import VideoWarning
+
+    pages = [Image.fromarray(np.roll(_picture(), 7 * index, axis=1)) for index in range(3)]
+    stack = tmp_path / "scan.tif"
+    pages[0].save(stack, save_all=True, append_images=pages[1:])
+    assert probe_video(stack).pages == 3
+    with pytest.warns(VideoWarning, match="a TIFF of 3 pages: only the first"):
+        VideoReader(stack).close()
+    single = tmp_path / "one.tif"
+    pages[0].save(single)
+    assert probe_video(single).pages == 1

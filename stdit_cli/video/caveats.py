@@ -64,6 +64,9 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
         if not pillow_reads_heif():
             messages.append('its colour profile (a phone\'s Display P3) and EXIF are not kept: install pillow-heif '
                             '(pip install "stdit-cli[heic]") to keep them')  # fmt: skip
+    if info.pages > 1:
+        messages.append(f"a TIFF of {info.pages} pages: only the first is denoised and written (split the pages "
+                        f"into a folder of pictures to denoise them all)")  # fmt: skip
     if info.other_video_streams:
         count = info.other_video_streams
         messages.append(f"{count} more video stream{'s' if count > 1 else ''} besides the first: only the first is "

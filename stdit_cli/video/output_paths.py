@@ -17,6 +17,10 @@ VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
 READ_ONLY_PHOTO_SUFFIXES = (".heic", ".heif")
 #: every output extension: the video containers, and the image formats a one-frame input can go to
 OUTPUT_SUFFIXES = VIDEO_SUFFIXES + IMAGE_SUFFIXES
+#: media extensions stdit reads (or users expect) but does not write: a frame folder's `-o clip.webm`
+#: is a video asked for, not the name of an output folder
+UNWRITTEN_MEDIA_SUFFIXES = (".gif", ".apng", ".webm", ".avi", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".vob", ".wmv",
+                            ".flv", ".3gp", ".ogv", ".mxf", ".dv", ".heic", ".heif", ".avif")  # fmt: skip
 
 
 class OutputExistsError(VideoError, FileExistsError):
@@ -69,7 +73,7 @@ def resolve_output_path(
             raise VideoError(f"{out}: {out.parent} is a file, not a folder")
         raise VideoError(f"{out}: the output folder {out.parent} does not exist")
     # a frame folder comes back as a folder of pictures, unless a video or picture is named
-    frames_out = input_path.is_dir() and out.suffix.lower() not in OUTPUT_SUFFIXES
+    frames_out = input_path.is_dir() and out.suffix.lower() not in OUTPUT_SUFFIXES + UNWRITTEN_MEDIA_SUFFIXES
     if out.suffix.lower() not in OUTPUT_SUFFIXES and not frames_out:
         raise unsupported_suffix(out)
     same = out.resolve() == input_path.resolve()

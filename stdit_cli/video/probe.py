@@ -101,6 +101,8 @@ class VideoInfo:
     sample_aspect_ratio: Fraction | None = None
     #: video streams besides the first (another camera angle, a preview; not cover art): not denoised
     other_video_streams: int = 0
+    #: pictures in a multi-page TIFF (a scanned document, a stack); FFmpeg decodes the first only
+    pages: int = 1
     #: False where FFmpeg seeks by estimating byte positions (:data:`packets.UNINDEXED_FORMATS`: MPEG-TS and
     #: -PS, raw streams): the readers then decode such a video from its start only
     seeks_by_index: bool = True
@@ -212,6 +214,17 @@ def _opaque_animation(path: Path, stream_index: int, mtime_ns: int, size: int) -
             if not _alpha_is_opaque(frame):
                 return False
     return True
+
+
+def _tiff_pages(path: Path) -> int:
+    """How many pictures a TIFF holds (Pillow counts its image directories; 1 where it cannot)."""
+    from PIL import Image  # only for a TIFF
+
+    try:
+        with Image.open(path) as image:
+            return max(1, int(getattr(image, "n_frames", 1)))
+    except (OSError, ValueError, SyntaxError):
+        return 1
 
 
 def _pixel_shape(stream) -> Fraction | None:
@@ -456,7 +469,9 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             # crashes the process when the frame is freed
             orientation, rotation_deg = orientation_from_exif(path), 0.0
             opaque_alpha = _has_alpha_plane(pix_fmt) and _alpha_is_opaque(frame)
+            pages = _tiff_pages(path) if codec == "tiff" else 1
         else:
+            pages = 1
             # a video: its first frame does not speak for the others, and an animation's are read whole
             opaque_alpha = codec in _ANIMATION_CODECS and _has_alpha_plane(pix_fmt) and _animation_is_opaque(path, stream_index)
             orientation, rotation_deg = read_orientation(frame)
@@ -488,6 +503,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         alpha_side_channel=alpha_side_channel,
         sample_aspect_ratio=sample_aspect_ratio,
         other_video_streams=other_video_streams,
+        pages=pages,
         seeks_by_index=seeks_by_index,
         preroll=preroll,
     )
