@@ -315,6 +315,8 @@ class VideoWriter(PublishOnSuccess):
         text = self._stderr.read().decode(errors="replace")
         lines = [_strip_log_prefix(line) for line in text.splitlines() if line.strip()]
         cause = _no_room_cause(text, self._process.returncode)
+        if cause is None and not self.path.parent.is_dir():
+            cause = f"the output folder {self.path.parent} was removed while this video was being written"
         if cause is None:
             cause = lines[0] if lines else _exit_status(self._process.returncode)
         return VideoError(f"{self.path}: {what} failed: {cause}")
