@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,16 @@ from stdit_cli.choices import DEVICES, MAX_STRENGTH, MODEL_NAMES, NOISE_MODES, P
 from stdit_cli.presets import PresetError
 
 MODEL_CHOICE = click.Choice(MODEL_NAMES)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``nan`` and ``inf`` (which pass its comparisons)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,10 +139,10 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--checkpoint", type=click.Path(exists=True, path_type=Path), default=None, help="A save_pretrained folder, or a .safetensors file with its config.json.")
 @click.option("--noise", type=click.Choice(NOISE_MODES), default="auto", show_default=True, help="The kind of noise. real: camera/phone noise (signal-dependent, correlated, compressed), the real-noise weights and a blind learned level. gaussian: added white noise, --sigma exact. auto: gaussian when --sigma N is given (or with --checkpoint); with no number, per video: gaussian when the noise reads as white, else real (with --fast: the cheaper real-noise weights where they ship).")
 @click.option("--sigma", callback=_parse_sigma, default="auto", show_default=True, help="Noise level on the 0..255 scale (with --noise real: the noise's RMS), or 'auto' to estimate it.")
-@click.option("--strength", type=click.FloatRange(0.0, MAX_STRENGTH), default=1.0, show_default=True, help="How much to denoise. Below 1 keeps grain: a share 1-S of the removed noise is put back (0.7 keeps 30%). Above 1 denoises as if the noise were S times the given or estimated sigma: smoother, at the cost of fine detail.")
+@click.option("--strength", type=FiniteFloatRange(0.0, MAX_STRENGTH), default=1.0, show_default=True, help="How much to denoise. Below 1 keeps grain: a share 1-S of the removed noise is put back (0.7 keeps 30%). Above 1 denoises as if the noise were S times the given or estimated sigma: smoother, at the cost of fine detail.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="Sampler steps from t* (1 = one-shot estimate).")
 @click.option("--scheduler", type=click.Choice(["ddim", "ddpm"]), default="ddim", show_default=True)
-@click.option("--eta", type=click.FloatRange(min=0.0), default=0.0, show_default=True, help="DDIM noise weight (0 = deterministic).")
+@click.option("--eta", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="DDIM noise weight, 0..1 (0 = deterministic; 1 = as much fresh noise as DDPM).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampler's noise (same seed, same output).")
 @click.option("--tile", type=click.IntRange(min=8), default=None, help="Spatial tile side in pixels (default: per model and device; the unet 640 on a CPU, 1024 on a GPU).")
 @click.option("--tile-overlap", type=click.IntRange(min=0), default=None, help="Pixels shared by neighbouring tiles (default: per model).")
@@ -194,28 +205,28 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune.")
 @click.option("--init-partial", is_flag=True, help="--init-from may hold another configuration of the model: copy the tensors both have (same name and shape), drop its others, initialise the preset's others fresh.")
 @click.option("--sigma-weight-power", type=float, default=0.0, show_default=True, help="Weight each clip's loss by (sigma/25)^P: P > 0 moves training effort towards high noise.")
-@click.option("--scale-range", type=(click.FloatRange(min=1.0), click.FloatRange(min=1.0)), default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
-@click.option("--soft-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips blurred like a soft lens (Gaussian, 0.6-2 px).")
-@click.option("--smooth-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by synthetic flat fields and smooth gradients.")
-@click.option("--camera-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips given realistic camera noise (signal-dependent, demosaiced, some blurred) instead of white Gaussian noise.")
-@click.option("--camera-jpeg-fraction", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True, help="Share of the camera-noise clips also JPEG-compressed (quality 50-95).")
-@click.option("--camera-chroma-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips whose colour noise is blurred 1.5-4 px (in-camera chroma noise reduction).")
-@click.option("--camera-blur-fraction", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True, help="Share of the camera-noise clips whose noise is blurred (in-camera noise reduction: spatially correlated noise).")
-@click.option("--camera-blur-sigma", type=(click.FloatRange(min=0.0), click.FloatRange(min=0.0)), default=(0.5, 1.5), show_default=True, help="Range of that blur's Gaussian sigma, pixels (drawn per clip).")
-@click.option("--camera-shot-range", type=(click.FloatRange(min=0.0, min_open=True), click.FloatRange(min=0.0, min_open=True)), default=(1e-5, 1.2e-2), show_default=True, help="Log-uniform range of the cameras' shot-noise gain (linear 0..1 raw scale): 1.2e-2 gives noise of RMS about 30 on 0..255 before any blur, 1e-1 about 85 (dim phone footage).")
-@click.option("--camera-clean-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips left clean but labelled with a level from --camera-clean-level (the blind level reads clean texture as noise: such a clip should come back unchanged).")
-@click.option("--camera-clean-level", type=(click.FloatRange(min=0.0), click.FloatRange(min=0.0)), default=(3.0, 10.0), show_default=True, help="Range of that label, on 0..255 (drawn per clip).")
+@click.option("--scale-range", type=(FiniteFloatRange(min=1.0), FiniteFloatRange(min=1.0)), default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
+@click.option("--soft-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips blurred like a soft lens (Gaussian, 0.6-2 px).")
+@click.option("--smooth-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by synthetic flat fields and smooth gradients.")
+@click.option("--camera-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips given realistic camera noise (signal-dependent, demosaiced, some blurred) instead of white Gaussian noise.")
+@click.option("--camera-jpeg-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.5, show_default=True, help="Share of the camera-noise clips also JPEG-compressed (quality 50-95).")
+@click.option("--camera-chroma-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips whose colour noise is blurred 1.5-4 px (in-camera chroma noise reduction).")
+@click.option("--camera-blur-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.3, show_default=True, help="Share of the camera-noise clips whose noise is blurred (in-camera noise reduction: spatially correlated noise).")
+@click.option("--camera-blur-sigma", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), default=(0.5, 1.5), show_default=True, help="Range of that blur's Gaussian sigma, pixels (drawn per clip).")
+@click.option("--camera-shot-range", type=(FiniteFloatRange(min=0.0, min_open=True), FiniteFloatRange(min=0.0, min_open=True)), default=(1e-5, 1.2e-2), show_default=True, help="Log-uniform range of the cameras' shot-noise gain (linear 0..1 raw scale): 1.2e-2 gives noise of RMS about 30 on 0..255 before any blur, 1e-1 about 85 (dim phone footage).")
+@click.option("--camera-clean-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips left clean but labelled with a level from --camera-clean-level (the blind level reads clean texture as noise: such a clip should come back unchanged).")
+@click.option("--camera-clean-level", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), default=(3.0, 10.0), show_default=True, help="Range of that label, on 0..255 (drawn per clip).")
 @click.option("--camera-random-cfa", is_flag=True, help="Draw each camera-noise clip's Bayer phase (RGGB, GRBG, GBRG, BGGR as the crop sees it) instead of always RGGB from the top-left pixel.")
-@click.option("--camera-h264-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips stored as 4:2:0 H.264 (how phones store video) instead of JPEG.")
+@click.option("--camera-h264-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips stored as 4:2:0 H.264 (how phones store video) instead of JPEG.")
 @click.option("--camera-h264-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), default=(16, 28), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
-@click.option("--compressed-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the white-noise clips stored as 4:2:0 H.264 after the noise (how noisy footage arrives), labelled with the level the pipeline reads on them.")
+@click.option("--compressed-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the white-noise clips stored as 4:2:0 H.264 after the noise (how noisy footage arrives), labelled with the level the pipeline reads on them.")
 @click.option("--compressed-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), default=(12, 30), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
-@click.option("--compressed-clean-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of those clips encoded without noise, labelled with the level read on them (dense clean texture reads as noise: it should come back unchanged).")
+@click.option("--compressed-clean-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of those clips encoded without noise, labelled with the level read on them (dense clean texture reads as noise: it should come back unchanged).")
 @click.option("--real-pairs", type=click.Path(exists=True, file_okay=False), default=None, help="A folder of real noisy photos with references (PolyU's layout: *_real.JPG beside *_mean.JPG): --real-fraction of the clips become still crops of them.")
 @click.option("--real-cameras", multiple=True, default=("Canon5D2", "NikonD800"), show_default=True, help="The cameras (first field of the file name) of --real-pairs that train; the others stay for validation. Repeatable.")
-@click.option("--real-fraction", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by real noisy/reference pairs.")
+@click.option("--real-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by real noisy/reference pairs.")
 @click.option("--teacher", type=click.Path(exists=True), default=None, help="A checkpoint (same noise schedule and window) whose prediction is blended into the training target: distillation from a stronger model.")
-@click.option("--teacher-weight", type=click.FloatRange(0.0, 1.0), default=0.75, show_default=True, help="The teacher's share of the target (1: pure imitation).")
+@click.option("--teacher-weight", type=FiniteFloatRange(0.0, 1.0), default=0.75, show_default=True, help="The teacher's share of the target (1: pure imitation).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)

@@ -39,6 +39,13 @@ def test_help_lists_commands():
         assert command in result.output
 
 
+@pytest.mark.parametrize("option, value", [("--strength", "nan"), ("--eta", "nan"), ("--eta", "2"), ("--eta", "inf")])
+def test_numbers_out_of_range_or_not_finite_are_usage_errors(tmp_path, option, value):
+    # nan passes a plain FloatRange, and a DDIM eta above 1 turned every frame black
+    result = CliRunner().invoke(main, ["denoise", str(tmp_path / "in.mp4"), option, value])
+    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output and "Traceback" not in result.output
+
+
 @pytest.mark.parametrize("command", ["denoise", "inspect-shapes", "train"])
 def test_help_text_is_printed_as_written(command):
     # Click prints help verbatim (no %-formatting): an escaped "%%" would reach the user as is

@@ -86,3 +86,13 @@ def test_a_bf16_denoiser_reruns_non_finite_windows_on_the_fp32_weights(tmp_path,
     with pytest.warns(RuntimeWarning, match="non-finite values in bf16"):
         bf16.denoise_file(clip, tmp_path / "rerun.mkv")
     assert np.array_equal(_frames(tmp_path / "rerun.mkv"), _frames(tmp_path / "fp32.mkv"))
+
+
+def test_non_finite_output_in_fp32_too_writes_nothing(tmp_path, trained_like_checkpoint):
+    # a sampler pushed out of range (it was `--eta 2`) gives NaN in fp32 as well: no black video
+    clip = make_video(tmp_path / "in.mp4", frames=5, size="64x48")
+    fp32 = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=20, precision="fp32", lossless=True))
+    fp32.model.register_forward_hook(lambda module, inputs, output: type(output)(sample=torch.full_like(output.sample, float("nan"))))
+    with pytest.raises(RuntimeError, match="non-finite values .* even in fp32; nothing was written"):
+        fp32.denoise_file(clip, tmp_path / "out.mkv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

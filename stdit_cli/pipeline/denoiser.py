@@ -274,10 +274,14 @@ class VideoDenoiser:
             padded, inside = self.edge.pad(y_unit)
             state = generator.get_state()
             output = self.sampler.denoise(self._predict(self.precision, views), padded, sigma_255, generator)
-            if self.precision != "fp32" and not guard.check(output):
+            finite = guard.check(output)
+            if not finite and self.precision != "fp32":
                 guard.warn(self.precision)
                 generator.set_state(state)
                 output = self.sampler.denoise(self._predict("fp32", views), padded, sigma_255, generator)
+                finite = guard.check(output)
+            if not finite:  # in fp32 too: no video is written from it (NaN comes out black)
+                raise RuntimeError("the model produced non-finite values (NaN/inf) even in fp32; nothing was written")
             output = self.edge.crop(output, inside)
             if keep_input:  # on the picture as written (clamped), so "a share of the removed noise" is exact
                 output = torch.lerp(output.clamp(-1.0, 1.0), y_unit.to(output.dtype), keep_input)
