@@ -355,3 +355,13 @@ def test_two_runs_cannot_share_one_report(tmp_path):
     again = ReportWriter(report)  # once the first run is done, a rerun starts the report afresh
     again.close()
     assert report.read_text() == ""
+
+
+def test_a_batch_stopped_at_the_model_load_still_reports_every_input(clips, identity_checkpoint, tmp_path):
+    # options the model refuses (a window overlap longer than its window) stop the batch at the load
+    report = tmp_path / "report.jsonl"
+    result = denoise(clips["a"], clips["b"], "-o", f"{tmp_path}/out/", "--checkpoint", identity_checkpoint,
+                     "--window-overlap", "50", "--report", report, "--quiet")  # fmt: skip
+    assert result.exit_code == 1 and "window overlap must be" in result.output
+    lines = report_lines(report)
+    assert [r["status"] for r in lines] == ["failed", "not_started"] and "window overlap" in lines[0]["error"]

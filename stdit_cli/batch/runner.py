@@ -287,6 +287,17 @@ def _run_items(batch: _Batch, items: list[BatchItem], report: ReportWriter) -> N
             output = None if item.output is None else str(item.output)
             record = Record(item.index, str(item.input), output, "interrupted",
                             error=f"{item.input}: interrupted; its partial output was removed", rank=batch.shard.rank)  # fmt: skip
+        except _SetupFailed as error:  # no model: the batch stops, and the report says so input by input
+            output = None if item.output is None else str(item.output)
+            record = Record(item.index, str(item.input), output, "failed", error=str(error), rank=batch.shard.rank)
+            batch.records.append(record)
+            stopped = [record] + [Record(rest.index, str(rest.input), None if rest.output is None else str(rest.output),
+                                         "not_started", rank=batch.shard.rank) for rest in items[position + 1 :]]  # fmt: skip
+            for line in stopped:  # the error itself is said once, as the command's (exit 1)
+                report.write(line)
+                if batch.job.as_json:
+                    _echo_json(line.to_json())
+            raise
         _emit(batch, record, report)
         position += 1
     for item in items[position:]:
