@@ -46,6 +46,12 @@ def test_numbers_out_of_range_or_not_finite_are_usage_errors(tmp_path, option, v
     assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output and "Traceback" not in result.output
 
 
+def test_a_tile_overlap_past_half_the_tile_is_said(tmp_path, identity_checkpoint):
+    clip = make_video(tmp_path / "in.mp4", frames=2, size="48x40")
+    result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--sigma", "5", "--tile", "32", "--tile-overlap", "40", "--quiet")
+    assert result.exit_code == 0 and "--tile-overlap 40 is more than half of --tile 32: tiles share 16 pixels" in result.output
+
+
 @pytest.mark.parametrize("command", ["denoise", "inspect-shapes", "train"])
 def test_help_text_is_printed_as_written(command):
     # Click prints help verbatim (no %-formatting): an escaped "%%" would reach the user as is

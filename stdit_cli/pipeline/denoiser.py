@@ -213,6 +213,9 @@ class VideoDenoiser:
         self.tile = options.tile or default_tile
         overlap = options.tile_overlap if options.tile_overlap is not None else default_overlap
         self.tile_overlap = min(overlap, self.tile // 2)
+        if options.tile_overlap is not None and options.tile_overlap > self.tile_overlap:
+            warnings.warn(f"--tile-overlap {options.tile_overlap} is more than half of --tile {self.tile}: "
+                          f"tiles share {self.tile_overlap} pixels", RuntimeWarning, stacklevel=2)  # fmt: skip
         self.edge = EdgeMargin.for_model(self.adapter.edge_margin, self.model)
         # --noise real without --sigma N: the level is read by the learned estimator (loaded now:
         # a missing file fails before any video is opened)
