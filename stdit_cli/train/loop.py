@@ -331,11 +331,11 @@ class Trainer:
         if not config_path.is_file():
             return
         saved = json.loads(config_path.read_text())
-        own = dict(self.accelerator.unwrap_model(self.model).config)
-        if saved.get("_class_name") != type(self.accelerator.unwrap_model(self.model)).__name__:
-            raise TrainError(f"{folder}: holds a {saved.get('_class_name')} model, and this run builds "
-                             f"{type(self.accelerator.unwrap_model(self.model)).__name__} (--model {self.config.model}): "
-                             f"resume with the --model and --config it was trained with")  # fmt: skip
+        model = self.accelerator.unwrap_model(self.model)
+        own, built = dict(model.config), type(model).__name__
+        if saved.get("_class_name") != built:
+            raise TrainError(f"{folder}: holds a {saved.get('_class_name')} model, and this run builds {built} "
+                             f"(--model {self.config.model}): resume with the --model and --config it was trained with")  # fmt: skip
         differ = sorted(k for k in own if not k.startswith("_") and k in saved and _jsonable(saved[k]) != _jsonable(own[k]))
         if differ:
             shown = ", ".join(f"{k} {saved[k]!r} there, {own[k]!r} here" for k in differ[:3])
