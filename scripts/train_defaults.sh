@@ -291,6 +291,14 @@ for model in "${MODELS[@]}"; do
                      python scripts/export_bf16.py "$OUT/unet-real-clean" "$OUT/unet-real-clean-bf16"
                      python scripts/graft_weights.py --old-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" --new-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" \
                        --tuned "$OUT/unet-real-clean-bf16" --alpha 0.5 --bf16 --out stdit_cli/weights/unet-real ;;
+    # phones' sharpening (2026-12-06): from the shipped real-noise weights (REALSHARP_INIT), unet-real-clean's mix
+    # with 40% of the camera clips sharpened after the noise (an unsharp mask on luma, amount 0.2-1.0, radius
+    # 0.7-1.5 px), their target sharpened alike; 500 steps at lr 8e-5, seed 241
+    unet-real-sharp) fit unet-real-sharp unet halfres-wide 500 4 128 8e-5 241 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                       --init-from "${REALSHARP_INIT:-stdit_cli/weights/unet-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-sharpen-fraction 0.4
+                     python scripts/export_bf16.py "$OUT/unet-real-sharp" "$OUT/unet-real-sharp-bf16" ;;
     # camera noise stored as phones store video (2026-12-05): from the shipped real-noise weights (REALH264_INIT,
     # default the unet-real-clean stage's average), unet-real-clean's mix with half the camera clips x264-encoded
     # in 4:2:0 at CRF 16-28 instead of JPEG, 500 steps at lr 8e-5, seed 239. Not shipped: camera video within 0.03 dB

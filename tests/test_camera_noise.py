@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from stdit_cli.train.camera_noise import CameraNoise, CameraNoiseMix, add_camera_noise, blur_spatially, demosaic, mosaic
+from stdit_cli.train.camera_noise import CameraNoise, CameraNoiseMix, add_camera_noise, blur_spatially, demosaic, mosaic, unsharp_mask
 
 IDENTITY_CCM = np.eye(3)
 CAMERA_CCM = np.array([[1.6, -0.5, -0.1], [-0.2, 1.5, -0.3], [0.0, -0.6, 1.6]])  # typical camera RGB -> sRGB
@@ -223,3 +223,62 @@ def test_the_h264_share_is_stored_as_phones_store_video_and_labelled_with_what_i
     assert (video.sigma_255 < 0.8 * plain.sigma_255).all()
     rms = ((video.y - clean) * 127.5).pow(2).flatten(1).mean(dim=1).sqrt()
     torch.testing.assert_close(video.sigma_255, rms, atol=0.05, rtol=0.01)
+
+
+def test_the_unsharp_mask_raises_luma_detail_and_leaves_colour_and_flat_areas_alone():
+    rng = np.random.default_rng(5)
+    frames = np.clip(0.5 + 0.1 * blur_spatially(rng.standard_normal((1, 32, 32, 3)), 1.0), 0, 1)
+    out = unsharp_mask(frames, amount=0.8, sigma=1.0)
+    to_ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+    before, after = frames @ to_ycc.T, out @ to_ycc.T
+    np.testing.assert_allclose(after[..., 1:], before[..., 1:], atol=1e-12)  # Cb, Cr untouched
+    assert (after[..., 0] - after[..., 0].mean()).std() > 1.2 * (before[..., 0] - before[..., 0].mean()).std()
+    np.testing.assert_allclose(unsharp_mask(np.full((1, 16, 16, 3), 0.3), 0.8, 1.0), 0.3)  # nothing to sharpen
+
+
+def test_sharpening_after_the_noise_sharpens_the_noise_too():
+    camera = CameraNoise(shot=2e-3, read=1e-6, red_gain=2.0, blue_gain=1.7, ccm=CAMERA_CCM)
+    luma = np.array([0.299, 0.587, 0.114])
+    plain = residual(add_camera_noise(flat(110), np.random.default_rng(8), camera), flat(110)) @ luma
+    sharp = residual(add_camera_noise(flat(110), np.random.default_rng(8), camera, sharpen=(1.0, 1.0)), flat(110)) @ luma
+    assert sharp.std() > 1.2 * plain.std()
+    # a high-pass: neighbouring pixels' noise less alike than before
+    def neighbours(noise: np.ndarray) -> float:
+        return float(np.corrcoef(noise[..., :-1].ravel(), noise[..., 1:].ravel())[0, 1])
+
+    assert neighbours(sharp) < neighbours(plain) - 0.1
+
+
+def test_a_sharpened_clip_is_measured_and_trained_against_its_sharpened_target():
+    from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE, DiffusionSampler
+    from stdit_cli.train.camera_noise import sharpened
+    from stdit_cli.train.objective import make_training_pair
+
+    # [B, 3, 2, 32, 32]: a vertical wave (detail the mask sharpens), mid grey
+    wave = 0.3 * torch.sin(torch.arange(32.0) * 0.8)
+    clean = wave.view(1, 1, 1, 1, 32).expand(4, 3, 2, 32, 32).clone()
+    mix = dict(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3))
+    assert CameraNoiseMix(**mix).noisy_clips(clean, np.random.default_rng(6)).clean is None  # the batch's clips are the targets
+    noisy = CameraNoiseMix(**mix, sharpen_fraction=1.0, sharpen_amount=(0.8, 0.8), sharpen_sigma=(1.0, 1.0)).noisy_clips(clean, np.random.default_rng(6))
+    # [B, C, T, H, W] in [-1, 1] -> [B, T, H, W, C] uint8, sharpened, and back
+    clean_uint8 = torch.round((clean + 1) * 127.5).to(torch.uint8).permute(0, 2, 3, 4, 1).numpy()
+    expected = torch.from_numpy(np.stack([sharpened(clip, 0.8, 1.0) for clip in clean_uint8])).permute(0, 4, 1, 2, 3) / 127.5 - 1
+    torch.testing.assert_close(noisy.clean, expected.float())
+    assert (noisy.clean.amax(dim=(1, 2, 3, 4)) > clean.amax() + 0.05).all()  # overshoot at the peaks
+    # the label counts what the camera added on top of the sharpened picture
+    to_target = ((noisy.y - noisy.clean) * 127.5).pow(2).flatten(1).mean(dim=1).sqrt()
+    torch.testing.assert_close(noisy.sigma_255, to_target, atol=0.05, rtol=0.01)
+    # the training pair's epsilon points from the noisy clip to the sharpened target
+    alphas = DiffusionSampler(DEFAULT_SCHEDULE).alphas_cumprod
+    pair = make_training_pair(clean, alphas, torch.Generator().manual_seed(0), noisy=noisy)
+    abar = alphas[pair.timestep].float().view(-1, 1, 1, 1, 1)
+    recovered = (pair.x_t - (1 - abar).sqrt() * pair.target) / abar.sqrt()
+    torch.testing.assert_close(recovered, noisy.clean, atol=1e-4, rtol=1e-4)
+
+
+def test_the_train_config_passes_the_sharpening_to_the_camera_mix():
+    from stdit_cli.train.loop import TrainConfig
+
+    mix = TrainConfig(model="unet", camera_fraction=1.0, camera_sharpen_fraction=0.4, camera_sharpen_amount=(0.3, 0.9)).camera_mix()
+    assert mix.sharpen_fraction == 0.4 and mix.sharpen_amount == (0.3, 0.9)
+    assert TrainConfig(model="unet").camera_mix().sharpen_fraction == 0.0

@@ -15,7 +15,9 @@ al., "Unprocessing Images for Learned Raw Denoising" (CVPR 2019), and the synthe
    (Brooks' fit), one (shot, read) pair per clip over a wide ISO-like range, fresh noise per frame;
 5. bilinear demosaic, white balance, colour matrix, gamma, tone curve: back to sRGB, clipped and
    rounded like an 8-bit file;
-6. optionally JPEG at a random quality (what phones and stills cameras store).
+6. optionally an unsharp mask on luma (phones sharpen what their noise reduction left), the
+   clean target sharpened alike: the model learns to remove the noise, not the sharpening;
+7. optionally JPEG at a random quality (what phones and stills cameras store).
 
 Everything runs in numpy on ``[T, H, W, 3]`` uint8 clips, drawing from the caller's generator.
 :class:`CameraNoiseMix` noises a share of each training batch this way (``stdit train
@@ -138,6 +140,22 @@ def blur_spatially(frames: np.ndarray, sigma: float) -> np.ndarray:
     return frames
 
 
+def unsharp_mask(frames: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    """A camera's sharpening: ``[T, H, W, 3]`` float frames plus ``amount`` times their luma detail.
+
+    The detail is BT.601 luma minus its Gaussian blur (``sigma`` pixels), added to R, G and B
+    alike, so luma gains ``amount`` x its detail and Cb, Cr are unchanged. Unclipped.
+    """
+    luma = frames @ _RGB_TO_YCC[0]  # [T, H, W]
+    detail = luma - blur_spatially(luma[..., None], sigma)[..., 0]
+    return frames + amount * detail[..., None]
+
+
+def sharpened(clean_uint8: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8 through :func:`unsharp_mask`, clipped and rounded: the target of a sharpened clip."""
+    return np.clip(np.round(unsharp_mask(clean_uint8 / 255.0, amount, sigma) * 255.0), 0, 255).astype(np.uint8)
+
+
 def _mirror(frames: np.ndarray, cfa_phase: int) -> np.ndarray:
     """``[T, H, W, ...]`` mirrored left-right (bit 1 of ``cfa_phase``) and/or upside down (bit 2); its own inverse."""
     axes = tuple(axis for bit, axis in ((1, 2), (2, 1)) if cfa_phase & bit)
@@ -146,7 +164,7 @@ def _mirror(frames: np.ndarray, cfa_phase: int) -> np.ndarray:
 
 def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: CameraNoise | None = None,
                      jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0, chroma_blur: float = 0.0,
-                     cfa_phase: int = 0) -> np.ndarray:  # fmt: skip
+                     cfa_phase: int = 0, sharpen: tuple[float, float] | None = None) -> np.ndarray:  # fmt: skip
     """Noisy ``[T, H, W, 3]`` uint8 frames as ``camera`` would record ``clean_uint8`` (even H and W).
 
     ``camera``: a random one when None. ``jpeg_quality``: ``(low, high)`` to JPEG every frame at one
@@ -158,7 +176,9 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
     Bayer pattern's red sample sits in each 2x2 block of the clip, (row, column) = (bit 2, bit 1)
     set: 0 is RGGB from the top-left pixel. A backbone that folds 2x2 blocks into channels sees
     the demosaicing's correlation differently at each phase, and a real camera's phase relative to
-    the frame is anything.
+    the frame is anything. ``sharpen``: ``(amount, sigma)`` of an unsharp mask on the noisy frames
+    after the noise reduction, before any JPEG (:func:`unsharp_mask`; its clean counterpart is
+    :func:`sharpened`), or None.
     """
     assert 0 <= cfa_phase <= 3, f"cfa_phase must be 0-3, got {cfa_phase}"
     assert clean_uint8.ndim == 4 and clean_uint8.shape[-1] == 3, f"expected [T, H, W, 3], got {clean_uint8.shape}"
@@ -187,6 +207,8 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
             ycc[..., 1:] = blur_spatially(ycc[..., 1:], chroma_blur)
             noise = ycc @ np.linalg.inv(_RGB_TO_YCC).T
         srgb = clean + noise
+    if sharpen is not None:  # the phone's sharpening, after its noise reduction
+        srgb = unsharp_mask(srgb, *sharpen)
     noisy = np.clip(np.round(srgb * 255.0), 0, 255).astype(np.uint8)
     if jpeg_quality is not None:
         quality = int(rng.integers(jpeg_quality[0], jpeg_quality[1] + 1))
@@ -219,6 +241,11 @@ class CameraNoiseMix:
             ``h264_crf``; :func:`stdit_cli.train.compressed_noise.h264_round_trip`) instead of
             JPEG: how phones and cameras store video.
         h264_crf: that CRF's range, inclusive.
+        sharpen_fraction: share of picked clips sharpened after the noise (:func:`unsharp_mask`,
+            amount drawn in ``sharpen_amount``, radius in ``sharpen_sigma``), their clean target
+            sharpened alike: phones sharpen, and the noise they store is sharpened with the picture.
+        sharpen_amount: that unsharp mask's amount range.
+        sharpen_sigma: its Gaussian sigma range, pixels.
 
     Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
     so the model learns the diffusion state of that level, whatever the noise's colour (a clean
@@ -238,6 +265,9 @@ class CameraNoiseMix:
     clean_level: tuple[float, float] = (3.0, 10.0)
     h264_fraction: float = 0.0
     h264_crf: tuple[int, int] = (16, 28)
+    sharpen_fraction: float = 0.0
+    sharpen_amount: tuple[float, float] = (0.2, 1.0)
+    sharpen_sigma: tuple[float, float] = (0.7, 1.5)
 
     @property
     def active(self) -> bool:
@@ -252,6 +282,7 @@ class CameraNoiseMix:
         clean_uint8 = torch.round((clean.detach().float().cpu() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
         clean_uint8 = clean_uint8.permute(0, 2, 3, 4, 1).numpy()
         noisy = clean_uint8.copy()
+        target = clean_uint8  # copied on the first sharpened clip
         sigma = np.zeros(len(picked))
         for b in np.flatnonzero(picked):
             if self.clean_fraction and rng.random() < self.clean_fraction:
@@ -263,11 +294,21 @@ class CameraNoiseMix:
             blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0
             chroma = rng.uniform(*self.chroma_sigma) if self.chroma_fraction and rng.random() < self.chroma_fraction else 0.0
             phase = int(rng.integers(0, 4)) if self.random_cfa_phase else 0
-            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma, cfa_phase=phase)
+            sharpen = None
+            if self.sharpen_fraction and rng.random() < self.sharpen_fraction:
+                sharpen = (rng.uniform(*self.sharpen_amount), rng.uniform(*self.sharpen_sigma))
+                target = target.copy() if target is clean_uint8 else target
+                target[b] = sharpened(clean_uint8[b], *sharpen)
+            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma,
+                                        cfa_phase=phase, sharpen=sharpen)  # fmt: skip
             if h264:
                 crf = int(rng.integers(self.h264_crf[0], self.h264_crf[1] + 1))
                 noisy[b] = h264_round_trip(noisy[b], crf, X264_PRESETS[int(rng.integers(0, len(X264_PRESETS)))])
-            sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - clean_uint8[b]) ** 2))
+            sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - target[b]) ** 2))
+
         # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
-        y = torch.from_numpy(noisy).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-        return NoisyClips(picked=torch.from_numpy(picked), y=y, sigma_255=torch.from_numpy(sigma).float())
+        def as_clips(frames: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(frames).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+
+        x0 = None if target is clean_uint8 else as_clips(target).to(clean)
+        return NoisyClips(picked=torch.from_numpy(picked), y=as_clips(noisy), sigma_255=torch.from_numpy(sigma).float(), clean=x0)

@@ -128,4 +128,5 @@ class CompressedNoiseMix:
                 sigma[b] = max(float(np.sqrt(np.mean((noisy[b].astype(np.float64) - clean_uint8[b]) ** 2))), MIN_LABEL)
         # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
         y = torch.from_numpy(noisy).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-        return NoisyClips(picked=torch.from_numpy(picked | taken), y=y, sigma_255=torch.from_numpy(sigma).float())
+        targets = already.clean if already is not None else None  # its clips' own targets; these ones' are the batch's
+        return NoisyClips(picked=torch.from_numpy(picked | taken), y=y, sigma_255=torch.from_numpy(sigma).float(), clean=targets)

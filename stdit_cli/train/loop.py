@@ -88,6 +88,8 @@ class TrainConfig:
     camera_clean_level: tuple[float, float] = (3.0, 10.0)
     camera_h264_fraction: float = 0.0  # share of the camera-noise clips stored as 4:2:0 H.264 instead of JPEG
     camera_h264_crf: tuple[int, int] = (16, 28)  # that encode's x264 CRF range
+    camera_sharpen_fraction: float = 0.0  # share of the camera-noise clips sharpened after the noise, the target alike
+    camera_sharpen_amount: tuple[float, float] = (0.2, 1.0)  # that unsharp mask's amount range
     compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
     compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
     compressed_clean_fraction: float = 0.0  # share of those encoded without noise (labelled with the level read on them)
@@ -105,7 +107,8 @@ class TrainConfig:
                               blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction,
                               shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa,
                               clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level),
-                              h264_fraction=self.camera_h264_fraction, h264_crf=tuple(self.camera_h264_crf))  # fmt: skip
+                              h264_fraction=self.camera_h264_fraction, h264_crf=tuple(self.camera_h264_crf),
+                              sharpen_fraction=self.camera_sharpen_fraction, sharpen_amount=tuple(self.camera_sharpen_amount))  # fmt: skip
 
     def compressed_mix(self) -> CompressedNoiseMix:
         return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf), clean_fraction=self.compressed_clean_fraction)

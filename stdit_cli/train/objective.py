@@ -27,6 +27,9 @@ class NoisyClips:
     picked: torch.Tensor  # [B] bool: which clips of the batch these replace
     y: torch.Tensor  # [B, C, T, H, W] in [-1, 1], the noisy clips (anything where not picked)
     sigma_255: torch.Tensor  # [B] their noise level: the RMS of noisy - clean on 0..255
+    # [B, C, T, H, W] in [-1, 1]: the whole batch's clean clips with the picked ones' own targets
+    # (a sharpened clip's sharpened clean frames), or None: the batch's clean clips are the targets
+    clean: torch.Tensor | None = None
 
 
 @dataclass
@@ -80,7 +83,8 @@ def make_training_pair(
 
     ``x_clean``, ``alphas_cumprod`` and ``generator`` share a device (on a GPU the noise is drawn there).
     ``noisy``: clips already noised another way (camera noise, :mod:`stdit_cli.train.camera_noise`);
-    they replace the white-noise version of the clips it picks, at their measured noise level.
+    they replace the white-noise version of the clips it picks, at their measured noise level, and
+    its ``clean`` (when set) replaces ``x_clean`` as what the model should recover.
     """
     batch = x_clean.shape[0]
     if sigma_255 is None:
@@ -94,6 +98,8 @@ def make_training_pair(
         picked = noisy.picked.to(x_clean.device)
         y = torch.where(picked.view(-1, 1, 1, 1, 1), noisy.y.to(x_clean.device), y)
         sigma_255 = torch.where(picked, noisy.sigma_255.to(sigma_255), sigma_255)
+        if noisy.clean is not None:
+            x_clean = torch.where(picked.view(-1, 1, 1, 1, 1), noisy.clean.to(x_clean), x_clean)
     timestep = timesteps_for_sigmas(alphas_cumprod, 2.0 * sigma_255 / 255.0)
     abar = alphas_cumprod[timestep].float().view(-1, 1, 1, 1, 1)
     x_t = abar.sqrt() * y

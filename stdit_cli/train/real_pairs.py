@@ -75,6 +75,7 @@ class RealPairMix:
         clean = clean.clone()
         y = noisy.y.clone() if noisy is not None else torch.zeros_like(clean, device="cpu")
         sigma = noisy.sigma_255.clone() if noisy is not None else torch.zeros(batch)
+        targets = noisy.clean.clone() if noisy is not None and noisy.clean is not None else None
         for b in np.flatnonzero(picked):
             noisy_uint8, reference_uint8 = random_pair_crop(self.pairs, height, rng)
             # [H, W, 3] uint8 -> [3, T, H, W] in [-1, 1], the same picture in every frame
@@ -82,7 +83,9 @@ class RealPairMix:
                 return (torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0).unsqueeze(1).expand(-1, frames, -1, -1)
 
             clean[b] = as_clip(reference_uint8).to(clean)
+            if targets is not None:  # a sharpened camera clip's target replaced as well
+                targets[b] = clean[b].to(targets)
             y[b] = as_clip(noisy_uint8)
             sigma[b] = float(np.sqrt(np.mean((noisy_uint8.astype(np.float64) - reference_uint8) ** 2)))
         before = noisy.picked if noisy is not None else torch.zeros(batch, dtype=torch.bool)
-        return clean, NoisyClips(picked=before | torch.from_numpy(picked), y=y, sigma_255=sigma)
+        return clean, NoisyClips(picked=before | torch.from_numpy(picked), y=y, sigma_255=sigma, clean=targets)
