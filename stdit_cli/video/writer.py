@@ -21,7 +21,9 @@ had them, and the video starts as late after the audio as it did in the source (
 Metadata: the container tags of `metadata_source` (`stdit denoise` gives the input) are copied:
 creation time, title, a phone's location, make and model (in .mp4/.m4v/.mov as `mdta` keys too,
 `-movflags use_metadata_tags`, where Apple's `com.apple.quicktime.*` keys live), so a photo library
-files the output with the original. Stream-level side data (a display matrix: the frames are
+files the output with the original. The creation time there goes into the movie and track headers
+only (`mp4_times`): as an `mdta` key as well, FFmpeg would read it back as two times joined by `;`,
+which a later remux that keeps the tags (`-map_metadata 0`) cannot parse and drops. Stream-level side data (a display matrix: the frames are
 already upright) is not copied. A camera file's timecode (`timecode`, `VideoInfo.timecode`) is
 set on the video stream, which MP4/MOV store as a QuickTime `tmcd` track and Matroska as a tag.
 
@@ -38,6 +40,7 @@ import re
 import signal
 import subprocess
 import tempfile
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -49,6 +52,7 @@ from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess, publish, temporary_name
 from stdit_cli.video.encoding import BIT_DEPTHS, MP4_LIKE, stored_format, video_codec_args, with_pixel_shape
 from stdit_cli.video.frame_folder import FrameFolderWriter
+from stdit_cli.video.mp4_times import Mp4LayoutError, parse_creation_time, set_creation_time
 from stdit_cli.video.image_writer import ImageWriter, is_image_path
 from stdit_cli.video.output_paths import (  # noqa: F401 (re-exported: the writer's paths)
     OUTPUT_SUFFIXES,
@@ -85,9 +89,27 @@ def _copies_playably(suffix: str, codecs: list[str]) -> bool:
 _FILE_TAGS = ("major_brand", "minor_version", "compatible_brands", "encoder")
 
 
-def _copied_metadata(input_index: int) -> list[str]:
-    """FFmpeg options that copy the container tags of input ``input_index`` but the file's own."""
-    return ["-map_metadata", str(input_index), *(arg for tag in _FILE_TAGS for arg in ("-metadata", f"{tag}="))]
+def _copied_metadata(input_index: int, suffix: str, creation_time: datetime | None) -> list[str]:
+    """FFmpeg options that copy the container tags of input ``input_index`` but the file's own.
+
+    The creation time: in an .mp4/.m4v/.mov not as a tag (`mp4_times` sets it in the headers
+    after FFmpeg); elsewhere ``creation_time`` as parsed, one time even where the source held two.
+    """
+    options = ["-map_metadata", str(input_index), *(arg for tag in _FILE_TAGS for arg in ("-metadata", f"{tag}="))]
+    if suffix in MP4_LIKE:
+        return [*options, "-metadata", "creation_time="]
+    if creation_time is not None:
+        options += ["-metadata", f"creation_time={creation_time.isoformat().replace('+00:00', 'Z')}"]
+    return options
+
+
+def _creation_time(source: Path) -> datetime | None:
+    """The container creation time of ``source``, None when it has none (or none that parses)."""
+    try:
+        with _open_container(source) as container:
+            return parse_creation_time(container.metadata.get("creation_time", ""))
+    except (VideoError, OSError):
+        return None
 
 
 def _movflags(suffix: str, faststart: bool, tags: bool) -> list[str]:
@@ -238,6 +260,10 @@ class VideoWriter(PublishOnSuccess):
         self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
         self._with_audio = len(self._audio_codecs) > 0
         self._metadata_source = Path(metadata_source) if metadata_source is not None else None
+        # the last pass copies the source's tags when it reads the metadata source (see _mux_audio)
+        copies_tags = self._metadata_source is not None and (not self._with_audio or self._metadata_source == self._audio_source)
+        #: the source's creation time (MP4/MOV: set in the headers once FFmpeg is done, not copied as a tag)
+        self._creation_time = _creation_time(self._metadata_source) if copies_tags else None
         # on the video stream, which the audio pass copies: MP4/MOV make it a `tmcd` track each time
         self._timecode = [] if timecode is None else ["-metadata:s:v:0", f"timecode={timecode}"]
         self._frame_times = frame_times
@@ -260,7 +286,7 @@ class VideoWriter(PublishOnSuccess):
         # the last pass writes the container: this one unless the audio is muxed in after it
         last_pass = not self._with_audio
         tags = self._metadata_source is not None and last_pass
-        metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1)] if tags else []
+        metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1, suffix, self._creation_time)] if tags else []
         pix_fmt = "rgb24" if self.bit_depth == 8 else "rgb48le"
         if self._frame_times is None:  # bare frames at a constant rate
             frames_in = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{self.width}x{self.height}",
@@ -362,6 +388,11 @@ class VideoWriter(PublishOnSuccess):
             if self._process.wait() != 0:
                 raise self._ffmpeg_error("encoding")
             finished = self._mux_audio() if self._with_audio else self._video_path
+            if self._creation_time is not None and self.path.suffix.lower() in MP4_LIKE:
+                try:
+                    set_creation_time(finished, self._creation_time)
+                except (Mp4LayoutError, ValueError):  # a time before 1904 (or past 2040 in a 32-bit header): left unset
+                    pass
             with shielded():  # the output appears and the leftover temporary files go, together
                 try:
                     publish(finished, self.path, self._replaces)
@@ -382,7 +413,7 @@ class VideoWriter(PublishOnSuccess):
         # the container tags come from the metadata source when it is the audio source (`stdit
         # denoise`: the input), else from none
         tags = self._metadata_source is not None and self._metadata_source == self._audio_source
-        metadata = _copied_metadata(1) if tags else ["-map_metadata", "-1"]
+        metadata = _copied_metadata(1, self.path.suffix.lower(), self._creation_time) if tags else ["-map_metadata", "-1"]
         attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
         if not _copies_playably(self.path.suffix.lower(), self._audio_codecs):
             attempts = attempts[1:]
