@@ -41,6 +41,13 @@ def cpu_has_native_bf16() -> bool:
     return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
+def cpu_has_native_fp16() -> bool:
+    """Whether this CPU does fp16 arithmetic in hardware (AMX-FP16). Elsewhere PyTorch converts
+    every value: a 3x3 convolution of the default unet's top level (48 channels, 136x320) took
+    0.70 s in fp16 on a 2-core AMD EPYC against 0.0097 s in fp32 and 0.0034 s in bf16."""
+    return getattr(torch.cpu, "_is_amx_fp16_supported", lambda: False)()
+
+
 def resolve_precision(name: str, device: torch.device) -> str:
     """``auto``: bf16 autocast on CUDA (fp16 where bf16 is missing) and on CPUs with native bf16
     (measured 1.95x the model throughput of fp32 on Zen 4, same PSNR), fp32 elsewhere."""

@@ -52,6 +52,29 @@ def test_a_tile_overlap_past_half_the_tile_is_said(tmp_path, identity_checkpoint
     assert result.exit_code == 0 and "--tile-overlap 40 is more than half of --tile 32: tiles share 16 pixels" in result.output
 
 
+@pytest.mark.parametrize("native", [False, True])
+def test_fp16_on_a_cpu_without_fp16_hardware_is_said(tmp_path, identity_checkpoint, monkeypatch, native):
+    import stdit_cli.pipeline.denoiser as denoiser
+
+    monkeypatch.setattr(denoiser, "cpu_has_native_fp16", lambda: native)
+    clip = make_video(tmp_path / "in.mp4", frames=2, size="48x40")
+    result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--sigma", "5", "--device", "cpu", "--precision", "fp16", "--quiet")
+    assert result.exit_code == 0
+    assert ("--precision fp16 on this CPU runs in software" in result.output) == (not native)
+
+
+def test_more_steps_than_the_level_allows_are_said(tmp_path, identity_checkpoint):
+    # a low level starts the chain near its end: --steps 200 at sigma 5 runs one step per training step from there
+    clip = make_video(tmp_path / "in.mp4", frames=2, size="48x40")
+    result = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--sigma", "5", "--steps", "200", "--json")
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.exit_code == 0 and record["steps"] < 200
+    said = f"--steps 200: at noise level 5.0 the diffusion starts at step {record['t_start']}, so {record['steps']} steps run"
+    assert any(said in warning for warning in record["warnings"])
+    few = _run("denoise", clip, "--checkpoint", identity_checkpoint, "--sigma", "5", "--steps", "2", "--json", "-o", tmp_path / "two.mp4")
+    assert json.loads(few.stdout.strip().splitlines()[-1])["warnings"] == []
+
+
 @pytest.mark.parametrize("command", ["denoise", "inspect-shapes", "train"])
 def test_help_text_is_printed_as_written(command):
     # Click prints help verbatim (no %-formatting): an escaped "%%" would reach the user as is

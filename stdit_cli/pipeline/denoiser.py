@@ -26,7 +26,7 @@ from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.shots import denoise_by_shot, several_scenes, with_signatures
 from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
-from stdit_cli.runtime import autocast, resolve_device, resolve_precision, with_autocast_weights
+from stdit_cli.runtime import autocast, cpu_has_native_fp16, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
 from stdit_cli.video.caveats import bits_lost
 from stdit_cli.video.fields import split_chunks, weave_chunks
@@ -195,6 +195,9 @@ class VideoDenoiser:
         self.options = options
         self.device = resolve_device(options.device)
         self.precision = resolve_precision(options.precision, self.device)
+        if self.device.type == "cpu" and self.precision == "fp16" and not cpu_has_native_fp16():
+            warnings.warn("--precision fp16 on this CPU runs in software, tens of times slower than fp32; "
+                          "--precision auto (the default) picks bf16 where the CPU has it, else fp32", RuntimeWarning, stacklevel=2)  # fmt: skip
         # nn.Module.to, not diffusers' override: that imports torch._dynamo (stdit_cli.startup)
         self.model = self.adapter.prepare(torch.nn.Module.to(checkpoint.model, self.device)).eval()
         self.forward = CompiledForward(self.model, enabled=options.compile)
@@ -347,6 +350,10 @@ class VideoDenoiser:
             sigma_255 = self.level_of(opening) if estimated else float(options.sigma_255)
             strength = Strength.from_user(options.strength)
             model_sigma = sigma_255 * strength.sigma_scale
+            taken = len(self.sampler.timesteps(model_sigma))
+            if taken < self.sampler.steps:  # a low level starts near the end of the chain: fewer distinct steps
+                warnings.warn(f"{input_path}: --steps {self.sampler.steps}: at noise level {model_sigma:.1f} the diffusion starts "
+                              f"at step {self.sampler.start_timestep(model_sigma)}, so {taken} steps run", RuntimeWarning, stacklevel=1)  # fmt: skip
             generator = torch.Generator(device="cpu").manual_seed(options.seed)
             # interlaced video is denoised field by field: a stream of half-height fields at twice the rate
             order = info.field_order if info.interlaced else None
