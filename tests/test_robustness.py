@@ -23,6 +23,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -633,11 +634,75 @@ def test_names_with_a_colon_are_files_not_urls(tmp_path, monkeypatch, identity_c
         np.testing.assert_array_equal(out.read(0, len(out)), source.read(0, len(source)))
 
 
-def test_subtitles_that_are_not_copied_are_said(tmp_path):
+def _subtitle_texts(path) -> list[list[str]]:
+    """Each subtitle stream's cue texts, as FFmpeg decodes them."""
+    with av.open(str(path)) as container:
+        texts = [[] for _ in container.streams.subtitles]
+        for position, stream in enumerate(container.streams.subtitles):
+            for packet in container.demux(stream):
+                texts[position] += [bytes(packet).decode("utf-8", "replace")] if packet.size else []
+            container.seek(0)
+    return texts
+
+
+@pytest.mark.parametrize("source_suffix, out_suffix", [(".mkv", ".mkv"), (".mkv", ".mp4"), (".mp4", ".mkv"), (".mp4", ".mov")])
+def test_subtitles_are_copied_in_the_outputs_own_format(tmp_path, identity_checkpoint, source_suffix, out_suffix):
+    # a film's two subtitle tracks (and its sound): text, kept as the output's container stores text
+    clip = lavfi_clip(tmp_path / "plain.mp4", "-c:v", "libx264rgb", "-qp", "0")
+    tracks = []
+    for language, line in (("eng", "Hello there"), ("fra", "Bonjour")):
+        tracks.append(tmp_path / f"{language}.srt")
+        tracks[-1].write_text(f"1\n00:00:00,000 --> 00:00:00,100\n{line}\n", encoding="utf-8")
+    film = tmp_path / f"film{source_suffix}"
+    text_codec = "srt" if source_suffix == ".mkv" else "mov_text"
+    ffmpeg("-i", clip, "-f", "lavfi", "-i", "sine=duration=0.2", "-i", tracks[0], "-i", tracks[1], "-map", "0:v", "-map", "1:a",
+           "-map", "2", "-map", "3", "-c:v", "copy", "-c:a", "aac", "-c:s", text_codec, film)  # fmt: skip
+    out = tmp_path / f"out{out_suffix}"
+    result = denoise(film, "-o", out, "--checkpoint", identity_checkpoint, "--sigma", "5", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["warnings"] == []
+    texts = _subtitle_texts(out)
+    assert len(texts) == 2 and "Hello there" in "".join(texts[0]) and "Bonjour" in "".join(texts[1])
+    with av.open(str(out)) as container:
+        assert len(container.streams.audio) == 1
+
+
+def test_subtitles_an_mp4_cannot_hold_are_named(tmp_path, identity_checkpoint):
+    # Blu-ray bitmaps have no place in an MP4: the output says which streams stayed behind
+    from stdit_cli.video.subtitles import plan_subtitles
+
+    plan = plan_subtitles(["hdmv_pgs_subtitle", "subrip", "dvd_subtitle"], ".mp4")
+    assert plan.kept == ((1, "mov_text"), (2, "copy")) and plan.dropped == ("hdmv_pgs_subtitle",)
+    assert plan.ffmpeg_args(1) == ["-map", "1:s:1", "-c:s:0", "mov_text", "-map", "1:s:2", "-c:s:1", "copy"]
+    assert plan_subtitles(["hdmv_pgs_subtitle", "mov_text"], ".mkv").kept == ((0, "copy"), (1, "srt"))
+    # and a real file: ASS into .mp4 converts; a frame folder holds none and says nothing of them
     clip = lavfi_clip(tmp_path / "plain.mp4", "-c:v", "libx264rgb", "-qp", "0")
     subtitles = tmp_path / "film.srt"
     subtitles.write_text("1\n00:00:00,000 --> 00:00:00,100\nHello\n", encoding="utf-8")
     film = tmp_path / "film.mkv"
-    ffmpeg("-i", clip, "-i", subtitles, "-map", "0", "-map", "1", "-c", "copy", film)
-    with pytest.warns(VideoWarning, match="1 subtitle stream not copied"):
-        VideoReader(film).close()
+    ffmpeg("-i", clip, "-i", subtitles, "-map", "0", "-map", "1", "-c:v", "copy", "-c:s", "ass", film)
+    result = denoise(film, "-o", tmp_path / "out.mp4", "--checkpoint", identity_checkpoint, "--sigma", "5", "--quiet")
+    assert result.exit_code == 0 and "subtitle" not in result.output
+    assert "Hello" in "".join(_subtitle_texts(tmp_path / "out.mp4")[0])
+
+
+def test_subtitles_ffmpeg_refuses_leave_the_rest_of_the_file_and_are_said(tmp_path, identity_checkpoint, monkeypatch):
+    # a codec the plan thought the container held (SubRip copied into .mp4, which FFmpeg refuses)
+    import stdit_cli.video.writer as writer
+    from stdit_cli.video.subtitles import SubtitlePlan
+
+    monkeypatch.setattr(writer, "plan_subtitles", lambda codecs, suffix: SubtitlePlan(kept=((0, "copy"),), dropped=()))
+    clip = lavfi_clip(tmp_path / "plain.mp4", "-c:v", "libx264rgb", "-qp", "0")
+    subtitles = tmp_path / "film.srt"
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:00,100\nHello\n", encoding="utf-8")
+    film = tmp_path / "film.mkv"
+    ffmpeg("-i", clip, "-f", "lavfi", "-i", "sine=duration=0.2", "-i", subtitles, "-map", "0:v", "-map", "1:a", "-map", "2",
+           "-c:v", "copy", "-c:a", "aac", "-c:s", "srt", film)  # fmt: skip
+    out = tmp_path / "out.mp4"
+    result = denoise(film, "-o", out, "--checkpoint", identity_checkpoint, "--sigma", "5", "--json")
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.stdout.strip().splitlines()[-1])["warnings"]
+    said = r"1 subtitle stream \((srt|subrip)\) not copied to the output: FFmpeg could not store it in a \.mp4 file"
+    assert any(re.search(said, w) for w in warnings), warnings
+    with av.open(str(out)) as container:
+        assert len(container.streams.audio) == 1 and len(container.streams.subtitles) == 0

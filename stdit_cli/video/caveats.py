@@ -10,9 +10,10 @@ Two kinds of input lose something:
   frame times are kept (`timeline`): no warning. Times that repeat (clips joined into one stream,
   each starting again) are said as such, and written at the constant rate.
 
-And a display rotation that is not a multiple of 90 degrees is left as stored, subtitle streams
-and video streams after the first are not copied (the output holds the first video, its audio and
-its container tags), and an alpha (transparency) plane is dropped.
+And a display rotation that is not a multiple of 90 degrees is left as stored, video streams after
+the first are not copied (the output holds the first video, its audio, its subtitles and its
+container tags: subtitles an output cannot hold the writer names, `subtitles`), and an alpha
+(transparency) plane is dropped.
 """
 
 from __future__ import annotations
@@ -71,9 +72,6 @@ def what_is_lost(info: VideoInfo, frame_times_s: np.ndarray | None, bit_depth: i
         count = info.other_video_streams
         messages.append(f"{count} more video stream{'s' if count > 1 else ''} besides the first: only the first is "
                         f"denoised and written (ffmpeg -map 0:v:1 extracts another to denoise on its own)")  # fmt: skip
-    if info.subtitle_streams:
-        count = info.subtitle_streams
-        messages.append(f"{count} subtitle stream{'s' if count > 1 else ''} not copied to the output")
     rate = f"{float(info.fps):.4g} fps"
     if frame_times_s is not None and len(np.unique(frame_times_s)) < len(frame_times_s):
         # clips joined into one stream (a .ts recording resumed, segments concatenated): each part's

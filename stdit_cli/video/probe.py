@@ -71,7 +71,7 @@ class VideoInfo:
     #: PQ), in BT.2020 colour; None for SDR video. Frames are read as that signal's R'G'B', and the
     #: output is written and tagged the same way, so players show it as the input (`writer`)
     hdr_transfer: str | None = None
-    #: subtitle streams in the container (not copied to the output: `caveats` says so)
+    #: subtitle streams in the container (copied where the output can hold them: `subtitles`)
     subtitle_streams: int = 0
     #: how the frames were scanned: "progressive", or interlaced with the top ("tff") or bottom
     #: ("bff") field first in time (`fields`: the pipeline denoises such video field by field)

@@ -1,4 +1,4 @@
-"""Encode RGB frames with FFmpeg, copy the source's audio and tags, and publish the file atomically.
+"""Encode RGB frames with FFmpeg, copy the source's audio, subtitles and tags, and publish the file atomically.
 
 Frames are piped as raw RGB into the FFmpeg binary that ships with imageio-ffmpeg, with the frame
 rate passed as a fraction (`-framerate 30000/1001`), so fractional rates are kept exactly. A
@@ -10,8 +10,10 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
 codec, pixel format and colour tags: `encoding` (H.264 8-bit, HEVC Main 10 for 16-bit frames,
 lossless RGB, interlaced fields, HDR). Output paths: `output_paths`.
 
-Audio: every audio stream of `audio_source` is stream-copied. The video is encoded first into a
-temporary file, then muxed with the audio in a second, copy-only FFmpeg pass; if the container
+Audio: every audio stream of `audio_source` is stream-copied, and its subtitle streams as the
+output container stores subtitles (`subtitles`). The video is encoded first into a temporary file,
+then muxed with the audio and subtitles in a second, copy-only FFmpeg pass (without the subtitles,
+said, if FFmpeg refuses them); if the container
 refuses the audio codec (Vorbis in .mp4, for one), that pass is rerun re-encoding the audio as
 AAC. In .mp4/.m4v, codecs players rarely accept there (PCM, which FFmpeg 7 would copy) go to AAC
 directly, and so do codecs a .mov has no tag for (Windows Media Audio, which FFmpeg would copy in
@@ -40,6 +42,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import warnings
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -50,6 +53,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess, publish, temporary_name
+from stdit_cli.video.caveats import VideoWarning
 from stdit_cli.video.encoding import BIT_DEPTHS, MP4_LIKE, stored_format, video_codec_args, with_pixel_shape
 from stdit_cli.video.frame_folder import FrameFolderWriter
 from stdit_cli.video.mp4_times import Mp4LayoutError, parse_creation_time, set_creation_time
@@ -64,6 +68,7 @@ from stdit_cli.video.output_paths import (  # noqa: F401 (re-exported: the write
 )
 from stdit_cli.video.packets import first_shown_pts
 from stdit_cli.video.probe import VideoError, _open_container, _video_stream, ffmpeg_path
+from stdit_cli.video.subtitles import SubtitlePlan, not_kept_message, plan_subtitles
 from stdit_cli.video.timed_pipe import INPUT_ARGS as TIMED_INPUT
 from stdit_cli.video.timed_pipe import OUTPUT_ARGS as TIMED_OUTPUT
 from stdit_cli.video.timed_pipe import TimedFramePipe
@@ -135,9 +140,11 @@ def _audio_start_offset_s(source: Path) -> float:
         return max(0.0, video_start_s - container.start_time / av.time_base)
 
 
-def _audio_codecs(source: Path) -> list[str]:
+def _stream_codecs(source: Path) -> tuple[list[str], list[str]]:
+    """The codecs of the audio streams and of the subtitle streams of ``source``, in its order."""
     with _open_container(source) as container:
-        return [stream.codec_context.name for stream in container.streams.audio]
+        return ([stream.codec_context.name for stream in container.streams.audio],
+                [stream.codec_context.name for stream in container.streams.subtitles])  # fmt: skip
 
 
 def _strip_log_prefix(line: str) -> str:
@@ -257,8 +264,15 @@ class VideoWriter(PublishOnSuccess):
         self.lossless = bool(lossless)  # whether the file stores the frames bit-exactly
         self.frames_written = 0
         self._audio_source = Path(audio_source) if audio_source is not None else None
-        self._audio_codecs = [] if self._audio_source is None else _audio_codecs(self._audio_source)
-        self._with_audio = len(self._audio_codecs) > 0
+        self._audio_codecs, subtitle_codecs = ([], []) if self._audio_source is None else _stream_codecs(self._audio_source)
+        #: the source's subtitle streams this container keeps (copied, or converted between text formats)
+        self._subtitles: SubtitlePlan = plan_subtitles(subtitle_codecs, suffix)
+        self._subtitle_codecs = subtitle_codecs
+        if self._subtitles.dropped:
+            warnings.warn(f"{self._audio_source}: " + not_kept_message(self._subtitles.dropped, f"a {suffix} file cannot hold "
+                          f"{'them' if len(self._subtitles.dropped) > 1 else 'it'} (a .mkv output keeps every kind)"), VideoWarning, stacklevel=2)  # fmt: skip
+        # audio and subtitles are added in a second pass, beside the encoded video
+        self._with_audio = len(self._audio_codecs) > 0 or bool(self._subtitles.kept)
         self._metadata_source = Path(metadata_source) if metadata_source is not None else None
         # the last pass copies the source's tags when it reads the metadata source (see _mux_audio)
         copies_tags = self._metadata_source is not None and (not self._with_audio or self._metadata_source == self._audio_source)
@@ -407,33 +421,46 @@ class VideoWriter(PublishOnSuccess):
         self._stderr.close()
 
     def _mux_audio(self) -> Path:
-        """Copy the source's audio next to the encoded video; AAC when the container refuses a copy."""
+        """Copy the source's audio and subtitles next to the encoded video: the audio as AAC when the
+        container refuses a copy, the file without subtitles when it refuses them (said)."""
         muxed_path = self._new_temp_path()
         offset_s = _audio_start_offset_s(self._audio_source)
         # the container tags come from the metadata source when it is the audio source (`stdit
         # denoise`: the input), else from none
         tags = self._metadata_source is not None and self._metadata_source == self._audio_source
         metadata = _copied_metadata(1, self.path.suffix.lower(), self._creation_time) if tags else ["-map_metadata", "-1"]
-        attempts = [["-c:a", "copy"], ["-c:a", "aac", "-b:a", "192k"]]
-        if not _copies_playably(self.path.suffix.lower(), self._audio_codecs):
-            attempts = attempts[1:]
-        for audio_codec in attempts:
-            command = [
-                *_ffmpeg_quiet(),
-                "-itsoffset", f"{offset_s:.6f}", "-i", ffmpeg_path(self._video_path), "-i", ffmpeg_path(self._audio_source),
-                "-map", "0:v:0", "-map", "1:a", *metadata, "-c:v", "copy", *audio_codec,
-                *_movflags(self.path.suffix.lower(), faststart=True, tags=tags), ffmpeg_path(muxed_path),
-            ]  # fmt: skip
-            self._stderr.seek(0)
-            self._stderr.truncate()
-            with shielded():  # see _start_encoder
-                self._process = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                    start_new_session=True,
-                )  # fmt: skip
-            if self._process.wait() == 0:
-                return muxed_path
+        audio_attempts = [["-map", "1:a", "-c:a", "copy"], ["-map", "1:a", "-c:a", "aac", "-b:a", "192k"]]
+        if not self._audio_codecs:
+            audio_attempts = [[]]
+        elif not _copies_playably(self.path.suffix.lower(), self._audio_codecs):
+            audio_attempts = audio_attempts[1:]
+        subtitle_attempts = [self._subtitles.ffmpeg_args(1)] + ([[]] if self._subtitles.kept else [])
+        for subtitles in subtitle_attempts:
+            for audio in audio_attempts:
+                if self._run_mux(offset_s, [*audio, *subtitles], metadata, tags, muxed_path):
+                    if self._subtitles.kept and not subtitles:
+                        codecs = [self._subtitle_codecs[index] for index, _ in self._subtitles.kept]
+                        why = f"FFmpeg could not store {'them' if len(codecs) > 1 else 'it'} in a {self.path.suffix.lower()} file"
+                        warnings.warn(f"{self._audio_source}: " + not_kept_message(codecs, why), VideoWarning, stacklevel=3)
+                    return muxed_path
         raise self._ffmpeg_error("adding the audio")
+
+    def _run_mux(self, offset_s: float, streams: list[str], metadata: list[str], tags: bool, muxed_path: Path) -> bool:
+        """One try at the second pass: the encoded video and ``streams`` of the source into ``muxed_path``."""
+        command = [
+            *_ffmpeg_quiet(),
+            "-itsoffset", f"{offset_s:.6f}", "-i", ffmpeg_path(self._video_path), "-i", ffmpeg_path(self._audio_source),
+            "-map", "0:v:0", *metadata, "-c:v", "copy", *streams,
+            *_movflags(self.path.suffix.lower(), faststart=True, tags=tags), ffmpeg_path(muxed_path),
+        ]  # fmt: skip
+        self._stderr.seek(0)
+        self._stderr.truncate()
+        with shielded():  # see _start_encoder
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                start_new_session=True,
+            )  # fmt: skip
+        return self._process.wait() == 0
 
     def abort(self) -> None:
         """Kill FFmpeg and remove the temporary files; no output appears. Safe to call twice.
