@@ -706,3 +706,21 @@ def test_subtitles_ffmpeg_refuses_leave_the_rest_of_the_file_and_are_said(tmp_pa
     assert any(re.search(said, w) for w in warnings), warnings
     with av.open(str(out)) as container:
         assert len(container.streams.audio) == 1 and len(container.streams.subtitles) == 0
+
+
+def test_ctrl_c_while_the_command_line_imports_is_one_line(tmp_path):
+    # the interrupt arriving during `import click` (the first tenth of a second of every command)
+    hook = tmp_path / "sitecustomize.py"
+    hook.write_text(
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'click':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "stdit_cli", "denoise", "in.mp4"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "SIGINT: interrupted before the command started"
