@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from stdit_cli.weights import readable_as_umask_allows
+
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
 
@@ -45,6 +47,7 @@ def main() -> int:
     args.target.mkdir(parents=True, exist_ok=True)
     tmp = args.target / (WEIGHTS + ".tmp")
     save_file(compact, str(tmp), metadata={"format": "pt"})
+    readable_as_umask_allows(tmp)  # safetensors writes 0600
     tmp.replace(args.target / WEIGHTS)
     for name in ("config.json", "scheduler_config.json"):
         shutil.copyfile(args.source / name, args.target / name)

@@ -28,6 +28,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from stdit_cli.weights import readable_as_umask_allows
+
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
 
@@ -72,6 +74,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = args.out / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": "pt"})
+    readable_as_umask_allows(tmp)  # safetensors writes 0600
     tmp.replace(args.out / WEIGHTS)
     for name in ("config.json", "scheduler_config.json"):
         if (config_dir / name).is_file() and config_dir.resolve() != args.out.resolve():

@@ -25,7 +25,7 @@ import torch
 
 from stdit_cli.models import UNetSTIC
 from stdit_cli.presets import load_preset
-from stdit_cli.weights import load_checkpoint
+from stdit_cli.weights import load_checkpoint, readable_as_umask_allows
 
 # the up path's resnets read torch.cat([hidden, skip]): these tensors' input channels come in two parts
 _CONCAT_INPUT = re.compile(r"up_blocks\.(\d+)\.layers\.(\d+)\.resnet\.(norm1\.(weight|bias)|conv1\.weight|conv_shortcut\.weight)$")
@@ -115,6 +115,7 @@ def main() -> None:
     student.load_state_dict(slim_state_dict(teacher, shapes, t_config, s_config), strict=True)
     args.out.mkdir(parents=True, exist_ok=True)
     student.save_pretrained(args.out)
+    readable_as_umask_allows(args.out)  # safetensors writes 0600
     shutil.copy(args.teacher / "scheduler_config.json", args.out)
     metadata = json.loads((args.teacher / "stdit.json").read_text())
     metadata = {"frames": metadata.get("frames", 5), "trained_steps": 0, "sliced_from": str(args.teacher)}

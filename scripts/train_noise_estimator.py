@@ -48,6 +48,7 @@ from stdit_cli.train.content import ContentMix  # noqa: E402
 from stdit_cli.train.data import ClipSampler, load_training_data  # noqa: E402
 from stdit_cli.train.objective import sample_sigma_255  # noqa: E402
 from stdit_cli.train.real_pairs import load_real_pairs, random_pair_crop  # noqa: E402
+from stdit_cli.weights import readable_as_umask_allows  # noqa: E402
 
 #: the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS): never trained on
 HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
@@ -204,6 +205,7 @@ def main() -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(args.out), safe_serialization=True)
+    readable_as_umask_allows(args.out)  # safetensors writes 0600
     metadata = {"trained_steps": args.steps, "train_config": {k: str(v) for k, v in vars(args).items()}, "history": history,
                 "shares": {"camera": CAMERA_SHARE, "gaussian": GAUSSIAN_SHARE, "real": real_count / args.batch_size},
                 "real_train": [name for _, _, name in real_train], "real_validate": [name for _, _, name in real_val]}  # fmt: skip

@@ -135,7 +135,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 @click.option("--skip-existing", is_flag=True, help="Skip inputs whose output exists and is complete (a rerun resumes a stopped batch).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write one JSON line per input (status, error, sigma, frames, seconds...) to this file as the batch goes.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input).")
-@click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone whose shipped weights to use.")
+@click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone whose shipped weights to use (with --checkpoint: the one it holds, unless given).")
 @click.option("--checkpoint", type=click.Path(exists=True, path_type=Path), default=None, help="A save_pretrained folder, or a .safetensors file with its config.json.")
 @click.option("--noise", type=click.Choice(NOISE_MODES), default="auto", show_default=True, help="The kind of noise. real: camera/phone noise (signal-dependent, correlated, compressed), the real-noise weights and a blind learned level. gaussian: added white noise, --sigma exact. auto: gaussian when --sigma N is given (or with --checkpoint); with no number, per video: gaussian when the noise reads as white, else real (with --fast: the cheaper real-noise weights where they ship).")
 @click.option("--sigma", callback=_parse_sigma, default="auto", show_default=True, help="Noise level on the 0..255 scale (with --noise real: the noise's RMS), or 'auto' to estimate it.")
@@ -174,6 +174,8 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
         precision=precision, lossless=lossless, ensemble=None if ensemble is None else int(ensemble), noise=noise,
         frame_rate=frame_rate,
     )  # fmt: skip
+    if checkpoint is not None and click.get_current_context().get_parameter_source("model_name") != ParameterSource.COMMANDLINE:
+        model_name = None  # the backbone the checkpoint holds
     job = DenoiseJob(inputs=list(inputs), output=output, overwrite=overwrite, model_name=model_name,
                      checkpoint=checkpoint, options=options, threads=threads, quiet=quiet, as_json=as_json,
                      inputs_from=inputs_from, skip_existing=skip_existing, report=report, relative_to=relative_to)  # fmt: skip

@@ -10,6 +10,7 @@ optionally ``stdit.json`` (how it was trained). A bare ``.safetensors`` file is 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -142,7 +143,7 @@ def compressed_noise_ships(model_name: str) -> bool:
     return shipped_checkpoint_dir(model_name + COMPRESSED_SUFFIX) is not None
 
 
-def resolve_checkpoint(model_name: str, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False,
+def resolve_checkpoint(model_name: str | None, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False,
                        real: bool = False, compressed: bool = False) -> Checkpoint:  # fmt: skip
     """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``real``
     (``--noise real``), the model's real-noise checkpoint (``weights/<model>-real``), which must
@@ -201,4 +202,19 @@ def save_checkpoint(model, folder: str | Path, schedule: dict[str, Any], metadat
     DDPMScheduler.from_config(schedule).save_config(str(folder))
     if metadata:
         (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    readable_as_umask_allows(folder)
     return folder
+
+
+def readable_as_umask_allows(path: str | Path) -> None:
+    """Give ``path`` (a file, or every file under a folder) the permissions a new file gets here.
+
+    safetensors writes its files through a private temporary file (mode 0600), so weights were
+    readable by their owner alone: a colleague on a shared machine could not load a checkpoint,
+    and a package built from the tree would ship weights only root can read.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    path = Path(path)
+    for file in [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file()):
+        os.chmod(file, 0o666 & ~mask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import imageio.v3 as iio
 import numpy as np
@@ -12,6 +13,8 @@ import yaml
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
+from conftest import make_video
+from stdit_cli.choices import MODEL_NAMES
 from stdit_cli.cli import main
 from stdit_cli.pipeline.sampler import DiffusionSampler, sigma_255_to_unit
 from stdit_cli.presets import load_preset
@@ -155,7 +158,14 @@ def test_sigma_weight_power_changes_training_and_is_recorded(tmp_path, data_root
 
 
 def test_train_writes_loadable_checkpoints_and_resumes_exactly(tmp_path, data_root):
-    _train(tmp_path / "straight", data_root, steps=4)
+    mask = os.umask(0o022)
+    try:
+        _train(tmp_path / "straight", data_root, steps=4)
+    finally:
+        os.umask(mask)
+    # readable by others as any new file here (safetensors alone writes 0600)
+    modes = {path.relative_to(tmp_path).as_posix(): oct(path.stat().st_mode & 0o777) for path in (tmp_path / "straight").rglob("*") if path.is_file()}
+    assert set(modes.values()) == {"0o644"}, modes
     # a run stopped at step 2 and resumed from its checkpoint ends with the same weights
     _train(tmp_path / "resumed", data_root, steps=4, resume=str(tmp_path / "straight" / "checkpoint-2"))
     straight = load_file(tmp_path / "straight" / "diffusion_pytorch_model.safetensors")
@@ -265,7 +275,7 @@ def test_init_partial_refuses_a_checkpoint_with_nothing_in_common(tmp_path, data
     assert len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("model", ["stdit", "diffuser", "segdit"])
+@pytest.mark.parametrize("model", MODEL_NAMES)
 def test_every_backbone_trains_and_its_checkpoint_denoises(tmp_path, data_root, model):
     args = ["train", "--model", model, "--config", "tiny", "--data", str(data_root / "seq"), "--crop", "16",
             "--batch-size", "2", "--steps", "2", "--warmup", "1", "--checkpoint-every", "2", "--val-every", "2",
@@ -275,6 +285,11 @@ def test_every_backbone_trains_and_its_checkpoint_denoises(tmp_path, data_root, 
     checkpoint = load_checkpoint(tmp_path / model, model)
     weights_after = load_file(tmp_path / model / "diffusion_pytorch_model.safetensors")
     assert checkpoint.metadata["trained_steps"] == 2 and any(float(w.abs().sum()) > 0 for w in weights_after.values())
+    clip = make_video(tmp_path / "clip.mp4", frames=3, size="40x32")
+    denoised = CliRunner().invoke(main, ["denoise", str(clip), "--checkpoint", str(tmp_path / model), "--sigma", "20", "--json",
+                                         "-o", str(tmp_path / "out.mp4")], catch_exceptions=False)  # fmt: skip
+    record = json.loads(denoised.stdout.strip().splitlines()[-1])
+    assert denoised.exit_code == 0 and record["status"] == "ok" and record["model"] == model and record["frames"] == 3, denoised.output
 
 
 def test_compressed_noise_changes_training_is_recorded_and_resumes_exactly(tmp_path, data_root):

@@ -58,7 +58,7 @@ class DenoiseJob:
     inputs: list[Path]
     output: str | None
     overwrite: bool
-    model_name: str
+    model_name: str | None  # None: the backbone --checkpoint holds
     checkpoint: Path | None
     options: DenoiseOptions
     threads: int | None = None
@@ -396,7 +396,7 @@ def _exit_code(records: list[Record], guard: InterruptGuard, report: ReportWrite
 def _print_summary(batch: _Batch, records: list[Record]) -> None:
     denoiser = batch.denoiser
     if denoiser is None:  # no input opened: nothing was loaded
-        title = f"stdit denoise: model {batch.job.model_name}"
+        title = f"stdit denoise: model {batch.job.model_name or 'of ' + str(batch.job.checkpoint)}"
     else:
         title = f"stdit denoise: model {denoiser.adapter.name} on {denoiser.device} ({denoiser.precision})"
     if batch.shard.distributed:

@@ -33,7 +33,7 @@ from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.distill import Teacher
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.video.atomic import temporary_name
-from stdit_cli.weights import CheckpointError, load_checkpoint, save_checkpoint
+from stdit_cli.weights import CheckpointError, load_checkpoint, readable_as_umask_allows, save_checkpoint
 
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 STATE_FOLDER = "training_state"
@@ -300,6 +300,7 @@ class Trainer:
         state = folder / STATE_FOLDER
         self.accelerator.save_state(str(state))
         torch.save({"ema": self.ema.state_dict(), **self._noise_state()}, state / STATE_FILE)
+        readable_as_umask_allows(state)  # the optimiser state, in safetensors too
 
     def save_checkpoint_folder(self, folder: Path) -> None:
         """:meth:`save` into a hidden folder beside ``folder``, renamed to it once complete: a run
