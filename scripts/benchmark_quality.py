@@ -34,7 +34,7 @@ coverage gets a table of every method's PSNR/SSIM on the same frames and sequenc
 from the per-frame MSE/SSIM in the JSON). ``--merge-only`` runs nothing and only merges.
 
     python scripts/benchmark_quality.py                                        # the full run
-    python scripts/benchmark_quality.py --sequences walk --sigmas 25 --frames 5 --cbm3d-frames 1 \\
+    python scripts/benchmark_quality.py --sequences vid4/walk --sigmas 25 --frames 5 --cbm3d-frames 1 \\
         --checkpoint unet=ckpt/                                                # a quick check
     python scripts/benchmark_quality.py --models --out runs/benchmark_quality/classical
     python scripts/benchmark_quality.py --tools --models unet --reuse runs/benchmark_quality/classical.json \\
@@ -65,11 +65,12 @@ from benchmark_common import (  # noqa: E402
 
 from validation_suite import SUITE, h264_encode, is_compressed, load_clip  # noqa: E402
 
+from stdit_cli.choices import MODEL_NAMES as CLI_MODEL_NAMES  # noqa: E402
 from stdit_cli.weights import shipped_checkpoint_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEQUENCES = SUITE
-MODEL_NAMES = ("unet", "stdit", "diffuser", "segdit")
+MODEL_NAMES = CLI_MODEL_NAMES  # every registered backbone
 BENCH_SEED, TUNE_SEED = 2024, 7  # noise seeds: benchmark clips, tuning clips
 NOISY = "noisy input"
 

@@ -48,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_common import reflect_index, run_cbm3d, run_opencv  # noqa: E402
 from gpu_model_speed import matmul_rate  # noqa: E402
 
+from stdit_cli.choices import MODEL_NAMES  # noqa: E402
+from stdit_cli.pipeline.adapters import ADAPTERS  # noqa: E402
 from stdit_cli.pipeline.denoiser import ENCODE  # noqa: E402
 from stdit_cli.runtime import cpu_has_native_bf16  # noqa: E402
 
@@ -58,7 +60,7 @@ SIGMA = 25.0
 NLMEANS = "nlmeans=s=10:p=7:r=15"
 HQDN3D = "hqdn3d=luma_spatial=30"
 OPENCV_H = 15.0
-MODELS = ("unet", "stdit", "diffuser", "segdit")
+MODELS = MODEL_NAMES  # every registered backbone
 #: --modes: (table label, extra `stdit denoise` options)
 MODES = {
     "default": ("default (one view, --steps 1)", []),
@@ -378,7 +380,7 @@ def main() -> None:
         width, height = (int(v) for v in size.split("x"))
         clip = noisy_clip(work, args.data, clip_frames, width, height)
         for model in args.models:
-            dit = model != "unet"
+            dit = ADAPTERS[model].token_grid is not None  # a transformer: --dit-sizes, --dit-frames
             if dit and args.dit_sizes is not None and size not in args.dit_sizes:
                 continue
             model_clip = noisy_clip(work, args.data, args.dit_frames, width, height) if dit else clip

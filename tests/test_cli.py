@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -91,11 +93,14 @@ def test_inspect_shapes_json_for_every_model(model):
     stages = {s["stage"] + ":" + s["name"]: s for s in report["stages"]}
     assert stages["decode:frames"]["shape"] == [2, 17, 23, 3]
     assert stages["normalise:video_bcthw"]["shape"] == [1, 3, 2, 17, 23]
-    # the unet sees each unit mirrored outwards (2 px at least, to whole multiples of its
-    # spatial_multiple), cropped back after; the transformers see the frames as they are
-    assert ("edge margin:unit_bcthw" in stages) == (model == "unet")
+    # a conv backbone (an edge margin) sees each unit mirrored outwards (2 px at least, to whole
+    # multiples of its spatial_multiple), cropped back after; the transformers see the frames as they are
+    from stdit_cli.pipeline.adapters import ADAPTERS
+
+    adapter = ADAPTERS[model]
+    assert ("edge margin:unit_bcthw" in stages) == (adapter.edge_margin > 0)
     unit_hw = [17, 23]
-    if model == "unet":
+    if adapter.edge_margin > 0:
         unit_hw = stages["edge margin:unit_bcthw"]["shape"][-2:]
         assert unit_hw[0] >= 17 + 4 and unit_hw[1] >= 23 + 4
         assert stages["crop:x0_bcthw"]["shape"] == [1, 3, 2, 17, 23]
@@ -103,9 +108,12 @@ def test_inspect_shapes_json_for_every_model(model):
     assert stages["back to frames:frames"]["shape"] == [2, 17, 23, 3]
     assert report["parameters"] > 0
     model_inputs = [s for s in report["stages"] if s["stage"] == "model input" and s["shape"]]
-    expected_x = {"unet": [1, 2, 3, *unit_hw], "stdit": [1, 3, 2, 17, 23], "diffuser": [1, 3, 2, 17, 23], "segdit": [2, 3, 17, 23]}
-    assert model_inputs[0]["shape"] == expected_x[model]
-    assert (report["token_grid"] is None) == (model == "unet")
+    # the canonical [B, C, T, H, W] unit in the backbone's own layout (its adapter's input_layout)
+    sizes = dict(zip("BCTHW", [1, 3, 2, *unit_hw], strict=True))
+    axes = re.findall(r"\([^)]*\)|\S+", adapter.input_layout)  # "(B T) C H W": B and T folded into one axis
+    expected = [math.prod(sizes[name] for name in axis.strip("()").split()) for axis in axes]
+    assert model_inputs[0]["shape"] == expected, (adapter.input_layout, model_inputs[0]["shape"])
+    assert (report["token_grid"] is None) == (adapter.token_grid is None)
 
 
 def test_inspect_shapes_table_and_video(tmp_path):

@@ -9,7 +9,6 @@ import re
 import pytest
 import torch
 
-from stdit_cli.models import DiffuserSTDiT, SegDiTTransformer2DModel, STDiT, UNetSTIC
 from stdit_cli.pipeline.adapters import ADAPTERS
 from stdit_cli.presets import PRESET_NAMES, available_presets, load_preset
 
@@ -24,7 +23,7 @@ def _normalise(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-@pytest.mark.parametrize("cls", [STDiT, DiffuserSTDiT, UNetSTIC, SegDiTTransformer2DModel])
+@pytest.mark.parametrize("cls", sorted({adapter.model_class for adapter in ADAPTERS.values()}, key=lambda c: c.__name__))
 def test_docstring_documents_every_argument_with_its_default(cls):
     documented = _documented(cls)
     signature = inspect.signature(cls.__init__)

@@ -323,3 +323,16 @@ def test_strength_above_one_starts_later_and_is_reported(tmp_path, trained_like_
     sampler = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions()).sampler
     assert harder.t_start == sampler.start_timestep(25.0) > plain.t_start
     assert not np.array_equal(_frames(tmp_path / "a.mkv"), _frames(tmp_path / "b.mkv"))
+
+
+def test_channels_last_prepares_2d_and_3d_convolutions_alike():
+    # a backbone mixing Conv2d and Conv3d (nn.Module.to(memory_format=channels_last) refuses 5-D weights)
+    model = torch.nn.Sequential(torch.nn.Conv3d(3, 4, 3, padding=1), torch.nn.Flatten(1, 2), torch.nn.Conv2d(8, 3, 3, padding=1))
+    x = torch.randn(1, 3, 2, 9, 11)
+    with torch.no_grad():
+        expected = model(x)
+        prepared = dataclasses.replace(ADAPTERS["unet"], channels_last=True).prepare(model)
+        got = prepared(x)
+    assert prepared[0].weight.is_contiguous(memory_format=torch.channels_last_3d)
+    assert prepared[2].weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(got, expected)

@@ -12,6 +12,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from stdit_cli.choices import MODEL_NAMES
 from stdit_cli.cli import main
 from stdit_cli.pipeline.noise_level import estimate_sigma_255
 from stdit_cli.video import VideoReader
@@ -44,7 +45,7 @@ def test_the_default_command_cleans_the_bundled_sample(tmp_path):
     assert np.abs(block_means(denoised) - block_means(noisy)).mean() < 2.5
 
 
-@pytest.mark.parametrize("model", ["unet", "stdit", "diffuser", "segdit"])
+@pytest.mark.parametrize("model", MODEL_NAMES)
 def test_every_model_ships_small_trained_weights(model):
     folder = shipped_checkpoint_dir(model)
     assert folder is not None, f"no weights ship for {model}"

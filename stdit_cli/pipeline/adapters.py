@@ -72,9 +72,17 @@ class BackboneAdapter:
         return self.default_tile, self.default_tile_overlap
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        """Put ``model`` in the memory format this backbone runs fastest in."""
-        # nn.Module.to, not diffusers' override: that imports torch._dynamo (stdit_cli.startup)
-        return torch.nn.Module.to(model, memory_format=torch.channels_last) if self.channels_last else model
+        """Put ``model`` in the memory format this backbone runs fastest in: with ``channels_last``,
+        its 2-D convolution weights channels-last and its 3-D ones ``channels_last_3d``."""
+        if not self.channels_last:
+            return model
+        # per tensor, not nn.Module.to(memory_format=...): that refuses a model holding 5-D weights
+        # (and diffusers' override of it imports torch._dynamo: stdit_cli.startup)
+        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+        for tensor in (*model.parameters(), *model.buffers()):
+            if tensor.dim() in formats and tensor.is_floating_point():
+                tensor.data = tensor.data.contiguous(memory_format=formats[tensor.dim()])
+        return model
 
     def predict(self, model: torch.nn.Module, video_bcthw: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
         """Run ``model`` on ``video_bcthw`` and return its prediction as ``[B, C, T, H, W]``."""
