@@ -199,7 +199,12 @@ def test_pyav_gives_the_same_frames_as_decord(clips):
     if not decord_available():
         pytest.skip("decord not installed")
     np.testing.assert_array_equal(read_all(clips["lossless"], "pyav"), read_all(clips["lossless"], "decord"))
-    np.testing.assert_array_equal(read_all(clips["mp4"], "pyav"), read_all(clips["mp4"], "decord"))
+    # from YUV the two convert differently: PyAV as players decode (`video.colour`), decord with
+    # swscale's fast path (no chroma interpolation): the same frames, in the same order
+    pyav, decord = read_all(clips["mp4"], "pyav"), read_all(clips["mp4"], "decord")
+    assert pyav.shape == decord.shape
+    distances = np.abs(pyav[:, None].astype(np.int16) - decord[None].astype(np.int16)).mean(axis=(2, 3, 4))  # [pyav frame, decord frame]
+    assert (distances.argmin(axis=1) == np.arange(len(pyav))).all()
 
 
 def test_auto_backend_is_decord_when_installed(clips):
@@ -299,7 +304,7 @@ def test_truncated_mkv_reads_the_complete_frames(tmp_path, backend):
     with VideoReader(cut, backend=backend) as reader:
         assert 0 < len(reader) < 30
         frames_uint8 = np.concatenate(list(reader.iter_chunks(4)))
-    np.testing.assert_array_equal(frames_uint8, read_all(source)[: len(frames_uint8)])
+    np.testing.assert_array_equal(frames_uint8, read_all(source, backend)[: len(frames_uint8)])
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -514,9 +519,11 @@ def test_a_camera_mjpeg_video_with_exif_in_every_frame_is_read(tmp_path, backend
     assert (info.codec, info.width, info.height, info.num_frames) == ("mjpeg", 64, 48, 6)
     with VideoReader(clip, backend=backend) as reader:
         read = reader.read(0, 6)
-    # the pictures as FFmpeg's command line decodes them (Pillow upsamples the colour otherwise)
-    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "f%02d.jpg"), "-f", "rawvideo",
-                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    # the pictures as FFmpeg decodes them: PyAV with interpolated colour and exact rounding
+    # (`video.colour`), decord with swscale's fast path, as FFmpeg's command line does by default
+    conversion = "scale=flags=bilinear+accurate_rnd+full_chroma_int," if backend == "pyav" else ""
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "f%02d.jpg"), "-vf",
+                          f"{conversion}format=rgb24", "-f", "rawvideo", "-"], capture_output=True, check=True).stdout  # fmt: skip
     decoded = np.frombuffer(raw, np.uint8).reshape(6, 48, 64, 3)
     assert np.abs(read.astype(int) - decoded).mean() < 1
 
@@ -710,3 +717,56 @@ def test_an_output_another_run_wrote_meanwhile_is_never_replaced(tmp_path):
     old.write_bytes(b"old")
     write_video(old, frames_uint8)
     assert probe_video(old).num_frames == 3
+
+
+def _flat(frames: np.ndarray) -> np.ndarray:
+    """``[T, H, W]`` True where a pixel's 7x7 neighbourhood is one colour: away from colour edges,
+    where decoders interpolate chroma each their own way."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    summed = np.pad(frames.astype(np.int32).sum(-1), ((0, 0), (3, 3), (3, 3)), mode="edge")
+    windows = sliding_window_view(summed, (7, 7), axis=(1, 2))
+    return windows.max(axis=(-1, -2)) == windows.min(axis=(-1, -2))
+
+
+def _player_rgb(path, matrix: str) -> np.ndarray:
+    """``[T, H, W, 3]`` as FFmpeg shows ``path`` decoded with ``matrix`` (exact rounding, bilinear chroma)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf",
+                          f"scale=in_color_matrix={matrix}:in_range=tv:flags=bilinear+accurate_rnd+full_chroma_int,format=rgb24",
+                          "-f", "rawvideo", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
+
+
+@pytest.mark.parametrize("size, matrix", [("1280x720", "bt709"), ("640x480", "smpte170m")])
+def test_untagged_video_is_read_with_the_matrix_players_assume_for_its_size(tmp_path, size, matrix):
+    # colour bars converted with `matrix`, stored with no colour tags: players take HD as BT.709, SD as BT.601
+    path = tmp_path / "untagged.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"smptehdbars=s={size}:r=25",
+                    "-frames:v", "1", "-vf", f"scale=out_color_matrix={matrix}:out_range=tv,format=yuv420p,"
+                    "setparams=colorspace=unknown:color_primaries=unknown:color_trc=unknown:range=unknown",
+                    "-c:v", "libx264", "-qp", "0", str(path)], check=True)  # fmt: skip
+    with av.open(str(path)) as container:
+        assert int(next(container.decode(video=0)).colorspace) == 2  # unspecified
+    with VideoReader(path, backend="pyav") as reader:
+        frames = reader.read(0, 1).astype(np.int16)
+    player = _player_rgb(path, matrix).astype(np.int16)
+    # the same colours as a player shows (BT.601 on HD moved the bars by up to 33 levels)
+    flat = _flat(player)
+    assert flat.mean() > 0.8 and np.abs(frames - player)[flat].max() <= 1
+
+
+def test_8_bit_420_is_read_without_the_fast_paths_darkening(tmp_path):
+    # flat colour patches in BT.709 4:2:0: swscale's default read them about a level dark
+    path = tmp_path / "bars.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=s=320x240:r=25",
+                    "-frames:v", "1", "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+                    "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
+                    "-c:v", "libx264", "-qp", "0", str(path)], check=True)  # fmt: skip
+    with VideoReader(path, backend="pyav") as reader:
+        frames = reader.read(0, 1).astype(np.int16)
+    player = _player_rgb(path, "bt709").astype(np.int16)
+    flat = _flat(player)
+    assert np.abs(frames - player)[flat].max() <= 1 and abs(float((frames - player)[flat].mean())) < 0.05

@@ -106,7 +106,7 @@ def video_codec_args(
     # HDR input: the BT.2020 matrix, primaries and the input's transfer instead.
     matrix, space, primaries, transfer = ("bt709",) * 4 if hdr_transfer is None else ("bt2020", "bt2020nc", "bt2020", hdr_transfer)
     to_yuv = (
-        f"scale=out_color_matrix={matrix}:out_range=tv:interl={1 if field_order else 0},format={pix_fmt},"
+        f"scale=out_color_matrix={matrix}:out_range=tv:interl={1 if field_order else 0}:flags=accurate_rnd+full_chroma_int,format={pix_fmt},"
         f"setparams=colorspace={space}:color_primaries={primaries}:color_trc={transfer}:range=tv"
         + "".join(f":{param}" for param in fields)
     )

@@ -29,6 +29,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.video.atomic import PublishOnSuccess, publish, temporary_name
+from stdit_cli.video.colour import frame_to_rgb
 from stdit_cli.video.image_writer import IMAGE_FORMATS, ImageWriter, stored_bits, stores_losslessly
 from stdit_cli.video.probe import VideoError, VideoInfo, _one_line, ffmpeg_path
 
@@ -136,7 +137,7 @@ class FolderFrames:
         frames = np.empty((stop - start, *shape), dtype=self._dtype)  # [t, H, W, 3]
         for i in range(start, stop):
             path = self.info.path / self.info.frame_files[i]
-            rgb = _decode_picture(path).to_ndarray(format=self._format)
+            rgb = frame_to_rgb(_decode_picture(path), self._format)
             if rgb.shape != shape:
                 raise VideoError(f"{path}: is {rgb.shape[1]}x{rgb.shape[0]}, the folder's first picture "
                                  f"{shape[1]}x{shape[0]} (a frame folder holds pictures of one size)")  # fmt: skip

@@ -55,6 +55,7 @@ import av
 import numpy as np
 
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
+from stdit_cli.video.colour import frame_to_rgb
 from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.heif import HeifFrames
 from stdit_cli.video.orientation import apply_orientation
@@ -237,7 +238,7 @@ class _PyAVFrames:
                 # a screen recording resized): scaled to the first size, as FFmpeg's command line does
                 self._say_resized(i, frame)
                 frame = frame.reformat(width=coded_width, height=coded_height)
-            rgb = frame.to_ndarray(format=self._format)
+            rgb = frame_to_rgb(frame, self._format)
             frames[i - start] = rgb
         self._next_index = stop
         return frames
