@@ -199,12 +199,7 @@ def test_pyav_gives_the_same_frames_as_decord(clips):
     if not decord_available():
         pytest.skip("decord not installed")
     np.testing.assert_array_equal(read_all(clips["lossless"], "pyav"), read_all(clips["lossless"], "decord"))
-    # from YUV the two convert differently: PyAV as players decode (`video.colour`), decord with
-    # swscale's fast path (no chroma interpolation): the same frames, in the same order
-    pyav, decord = read_all(clips["mp4"], "pyav"), read_all(clips["mp4"], "decord")
-    assert pyav.shape == decord.shape
-    distances = np.abs(pyav[:, None].astype(np.int16) - decord[None].astype(np.int16)).mean(axis=(2, 3, 4))  # [pyav frame, decord frame]
-    assert (distances.argmin(axis=1) == np.arange(len(pyav))).all()
+    np.testing.assert_array_equal(read_all(clips["mp4"], "pyav"), read_all(clips["mp4"], "decord"))
 
 
 def test_auto_backend_is_decord_when_installed(clips):
@@ -519,11 +514,9 @@ def test_a_camera_mjpeg_video_with_exif_in_every_frame_is_read(tmp_path, backend
     assert (info.codec, info.width, info.height, info.num_frames) == ("mjpeg", 64, 48, 6)
     with VideoReader(clip, backend=backend) as reader:
         read = reader.read(0, 6)
-    # the pictures as FFmpeg decodes them: PyAV with interpolated colour and exact rounding
-    # (`video.colour`), decord with swscale's fast path, as FFmpeg's command line does by default
-    conversion = "scale=flags=bilinear+accurate_rnd+full_chroma_int," if backend == "pyav" else ""
-    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "f%02d.jpg"), "-vf",
-                          f"{conversion}format=rgb24", "-f", "rawvideo", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    # the pictures as FFmpeg's command line decodes them (Pillow upsamples the colour otherwise)
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "f%02d.jpg"), "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout  # fmt: skip
     decoded = np.frombuffer(raw, np.uint8).reshape(6, 48, 64, 3)
     assert np.abs(read.astype(int) - decoded).mean() < 1
 
@@ -753,20 +746,7 @@ def test_untagged_video_is_read_with_the_matrix_players_assume_for_its_size(tmp_
     with VideoReader(path, backend="pyav") as reader:
         frames = reader.read(0, 1).astype(np.int16)
     player = _player_rgb(path, matrix).astype(np.int16)
-    # the same colours as a player shows (BT.601 on HD moved the bars by up to 33 levels)
+    # the same colours as a player shows, up to swscale's fast path's rounding (BT.601 on HD moved
+    # the bars by up to 33 levels)
     flat = _flat(player)
-    assert flat.mean() > 0.8 and np.abs(frames - player)[flat].max() <= 1
-
-
-def test_8_bit_420_is_read_without_the_fast_paths_darkening(tmp_path):
-    # flat colour patches in BT.709 4:2:0: swscale's default read them about a level dark
-    path = tmp_path / "bars.mp4"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=s=320x240:r=25",
-                    "-frames:v", "1", "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-                    "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
-                    "-c:v", "libx264", "-qp", "0", str(path)], check=True)  # fmt: skip
-    with VideoReader(path, backend="pyav") as reader:
-        frames = reader.read(0, 1).astype(np.int16)
-    player = _player_rgb(path, "bt709").astype(np.int16)
-    flat = _flat(player)
-    assert np.abs(frames - player)[flat].max() <= 1 and abs(float((frames - player)[flat].mean())) < 0.05
+    assert flat.mean() > 0.8 and np.abs(frames - player)[flat].max() <= 3 and abs(float((frames - player)[flat].mean())) < 1

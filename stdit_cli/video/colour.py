@@ -1,29 +1,28 @@
-"""How a decoded frame becomes RGB: the matrix a player would use, and swscale's exact path.
+"""How a decoded frame becomes RGB: the matrix a player would use.
 
-Two things FFmpeg's default conversion (PyAV's ``to_ndarray``) gets wrong for video people hold:
+swscale (PyAV's ``to_ndarray``) takes an unspecified matrix as BT.601 whatever the size, while
+players (mpv, VLC, browsers, QuickTime) take untagged HD as BT.709, and every output stdit writes
+is tagged BT.709: an untagged 1280x720 clip came back with its saturated colours moved by up to
+33 levels (a cyan bar 14,210,186 -> 31,231,185 as a player shows them). An untagged YUV frame is
+read with BT.709 where it is HD (at least 1280 wide or more than 576 high, mpv's rule) and BT.601
+below; a tagged one with its tag, as before.
 
-- **Untagged HD is decoded with BT.601.** swscale takes an unspecified matrix as BT.601 whatever
-  the size, while players (mpv, VLC, browsers, QuickTime) take untagged HD as BT.709, and every
-  output stdit writes is tagged BT.709: an untagged 1280x720 clip came back with its saturated
-  colours moved by up to 33 levels (a cyan bar 14,210,186 -> 31,231,185 as a player shows them).
-  An untagged YUV frame is now read with BT.709 where it is HD (at least 1280 wide or more than
-  576 high, mpv's rule) and BT.601 below; a tagged one with its tag, as before.
-- **The fast path is about a level dark and blocky in colour.** Without accurate rounding, 8-bit
-  4:2:0 read 0.3-1.2 levels dark on average (a 75% green bar 191 read 188), and without
-  interpolation chroma is copied to full resolution, so colour edges read up to 83 levels off an
-  interpolated decode. :data:`EXACT` is swscale's bilinear chroma upsampling with accurate
-  rounding (`FFmpeg -vf scale=flags=accurate_rnd+full_chroma_int` gives the same values): 6.7
-  against 2.3 ms a 1080p frame on one core, in the decode thread.
+Measured, not used (2026-12-06): swscale's exact path (bilinear chroma to full resolution,
+accurate rounding; ``-vf scale=flags=accurate_rnd+full_chroma_int``) instead of its default fast
+one, which reads 8-bit 4:2:0 0.3-1.2 levels dark and copies chroma without interpolating it. The
+shipped weights were trained on the fast path's decodes (``train.compressed_noise.h264_round_trip``
+decodes the same way), and on the validation suite's H.264 4:2:0 clips the exact path scored
++0.20 / -0.02 / -0.33 dB at sigma 10 / 25 / 50 with the true sigma and -0.20 / -0.18 / -0.16
+with no number given (accurate rounding alone: -0.14 / -0.10 / -0.31, -0.08 / -0.06 / -0.07):
+the switch waits for weights trained on the exact decode
+(``scripts/results/2026-12-06_decode_conversion.md``).
 """
 
 from __future__ import annotations
 
 import av
 import numpy as np
-from av.video.reformatter import Colorspace, Interpolation
-
-#: swscale flags of the exact conversion: bilinear, accurate rounding, full-resolution chroma
-EXACT = int(Interpolation.BILINEAR) | int(Interpolation.ACCURATE_RND) | int(Interpolation.FULL_CHR_H_INT)
+from av.video.reformatter import Colorspace
 
 #: AVColorSpace's "unspecified"
 _UNSPECIFIED = 2
@@ -43,8 +42,8 @@ def source_matrix(frame: av.VideoFrame) -> Colorspace | None:
 
 
 def frame_to_rgb(frame: av.VideoFrame, format: str = "rgb24") -> np.ndarray:
-    """``[H, W, 3]`` RGB of a decoded frame (``rgb24`` or ``rgb48le``), as a player shows it."""
+    """``[H, W, 3]`` RGB of a decoded frame (``rgb24`` or ``rgb48le``), in the colours a player shows."""
     matrix = source_matrix(frame)
     if matrix is None:
-        return frame.to_ndarray(format=format, interpolation=EXACT)
-    return frame.to_ndarray(format=format, interpolation=EXACT, src_colorspace=matrix)
+        return frame.to_ndarray(format=format)
+    return frame.to_ndarray(format=format, src_colorspace=matrix)
