@@ -99,4 +99,10 @@ def test_hdr10_mastering_display_and_light_levels_are_kept(tmp_path, identity_ch
     assert result.exit_code == 0, result.output
     out = probe_video(tmp_path / "grade.denoised.mp4")
     assert (out.hdr_transfer, out.hdr10_metadata) == ("smpte2084", hdr10)
+    # and in the lossless output (12-bit lossless HEVC), where it was dropped
+    lossless = tmp_path / "grade.lossless.mp4"
+    result = CliRunner().invoke(main, ["denoise", str(source), "-o", str(lossless), "--checkpoint", str(identity_checkpoint),
+                                       "--sigma", "5", "--lossless", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (probe_video(lossless).hdr_transfer, probe_video(lossless).hdr10_metadata) == ("smpte2084", hdr10)
     assert probe_video(_hdr_clip(tmp_path / "hlg.mov", TAGS["hlg"][0])).hdr10_metadata is None  # HLG carries none

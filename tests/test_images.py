@@ -294,3 +294,19 @@ def test_a_multi_page_tiff_warns_that_only_its_first_page_is_denoised(tmp_path):
     single = tmp_path / "one.tif"
     pages[0].save(single)
     assert probe_video(single).pages == 1
+
+
+def test_an_animated_gif_comes_back_bit_exact_by_default(tmp_path, identity_checkpoint):
+    # a GIF's palette frames are lossless: stored as the input was, they stay so (it was lossy H.264)
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (24, 32, 3), dtype=np.uint8) for _ in range(4)]
+    palette = [Image.fromarray(f).quantize(colors=64) for f in frames]
+    clip = tmp_path / "loop.gif"
+    palette[0].save(clip, save_all=True, append_images=palette[1:], duration=40)
+    assert probe_video(clip).lossless
+    out = tmp_path / "loop.mp4"
+    result = CliRunner().invoke(main, ["denoise", str(clip), "-o", str(out), "--checkpoint", str(identity_checkpoint),
+                                       "--sigma", "5", "--json"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0 and json.loads(result.stdout.strip().splitlines()[-1])["lossless"] is True
+    with VideoReader(out) as written, VideoReader(clip) as source:
+        np.testing.assert_array_equal(written.read(0, len(written)), source.read(0, len(source)))

@@ -61,12 +61,14 @@ def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, pix_fmt
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp16le"]
     apple = ["-tag:v", "hvc1"] if suffix in MP4_LIKE else []  # QuickTime and iOS play HEVC tagged hvc1, not hev1
+    grade = "" if hdr10 is None else f":hdr10=1:{hdr10}"
     if lossless:
-        return ["-c:v", "libx265", "-x265-params", "lossless=1:log-level=error", "-preset", x265_preset(preset), "-pix_fmt", "gbrp12le", *apple]
+        return ["-c:v", "libx265", "-x265-params", f"lossless=1:log-level=error{grade}", "-preset", x265_preset(preset),
+                "-pix_fmt", "gbrp12le", *apple]  # fmt: skip
     pix_fmt = "yuv444p10le" if pix_fmt_444 else "yuv420p10le"
     if field_order is not None:
         return ["-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", pix_fmt, "-flags", "+ilme+ildct"]
-    params = "log-level=error" + ("" if hdr10 is None else f":hdr10=1:{hdr10}")
+    params = "log-level=error" + grade
     return ["-c:v", "libx265", "-crf", str(crf + X265_CRF_OFFSET), "-preset", x265_preset(preset), "-x265-params", params,
             "-pix_fmt", pix_fmt, *apple]  # fmt: skip
 
@@ -95,7 +97,7 @@ def video_codec_args(
     rgb_tags = ["-vf", "setparams=" + ":".join(rgb_params)] if rgb_params else []
     four_four_four = not (width % 2 == 0 and height % 2 == 0 and not full_chroma)
     if bit_depth == 16 and lossless:
-        return [*_deep_codec_args(suffix, True, crf, preset, four_four_four, field_order), *rgb_tags]
+        return [*_deep_codec_args(suffix, True, crf, preset, four_four_four, field_order, hdr10), *rgb_tags]
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", *rgb_tags]
     if lossless:

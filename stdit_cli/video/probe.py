@@ -46,7 +46,7 @@ def _is_image(container: av.container.InputContainer) -> bool:
 HDR_TRANSFERS = {16: "smpte2084", 18: "arib-std-b67"}
 
 #: decoders of codecs that only store losslessly
-LOSSLESS_CODECS = frozenset({"ffv1", "ffvhuff", "huffyuv", "utvideo", "magicyuv", "rawvideo", "png", "apng", "qtrle",
+LOSSLESS_CODECS = frozenset({"ffv1", "ffvhuff", "huffyuv", "utvideo", "magicyuv", "rawvideo", "png", "apng", "gif", "qtrle",
                              "r210", "v210", "v410", "y41p", "yuv4", "zlib", "lagarith", "tiff", "bmp"})  # fmt: skip
 
 
