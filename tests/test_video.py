@@ -750,3 +750,30 @@ def test_untagged_video_is_read_with_the_matrix_players_assume_for_its_size(tmp_
     # the bars by up to 33 levels)
     flat = _flat(player)
     assert flat.mean() > 0.8 and np.abs(frames - player)[flat].max() <= 3 and abs(float((frames - player)[flat].mean())) < 1
+
+
+@pytest.mark.parametrize("source_pix_fmt, codec", [("yuv422p10le", "prores_ks"), ("yuv422p", "mjpeg")])
+def test_a_422_source_keeps_its_colour_rows(tmp_path, identity_checkpoint, source_pix_fmt, codec):
+    # colour that alternates row by row (4:2:2 keeps it, 4:2:0 averages each pair of rows away)
+    source = tmp_path / "stripes.mov"
+    pix_fmt = "yuvj422p" if codec == "mjpeg" else source_pix_fmt
+    stripes = "geq=r='if(mod(Y,2),200,30)':g='60':b='if(mod(Y,2),30,200)'"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=25",
+                    "-frames:v", "3", "-vf", f"format=rgb24,{stripes},scale=out_color_matrix=bt709,format={pix_fmt}",
+                    "-c:v", codec, "-q:v", "2", str(source)], check=True)  # fmt: skip
+    info = probe_video(source)
+    assert info.half_width_colour and not info.full_resolution_colour
+    out = tmp_path / "out.mp4"
+    from click.testing import CliRunner
+
+    from stdit_cli.cli import main
+
+    result = CliRunner().invoke(main, ["denoise", str(source), "-o", str(out), "--checkpoint", str(identity_checkpoint),
+                                       "--sigma", "5", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "422" in probe_video(out).pix_fmt
+    with VideoReader(source, backend="pyav", bit_depth=None) as before, VideoReader(out, backend="pyav", bit_depth=None) as after:
+        scale = 257.0 if before.bit_depth == 16 else 1.0
+        red_rows = [frames[0, 10:40, 20, 0].astype(float) / scale for frames in (before.read(0, 1), after.read(0, 1))]
+    # the rows still alternate (averaged in pairs they would all read about 115)
+    assert np.abs(red_rows[1] - red_rows[0]).mean() < 12 and np.ptp(red_rows[1]) > 100

@@ -7,7 +7,9 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
   video of odd width or height, so odd sizes are encoded `yuv444p` (High 4:4:4 profile) rather
   than padded or rescaled: the size stays exact,
   at the cost of players without 4:4:4 support (some browsers and hardware decoders).
-  `full_chroma=True` asks for `yuv444p` at any size (`stdit denoise` does for RGB and 4:4:4 sources).
+  `full_chroma=True` asks for `yuv444p` at any size (`stdit denoise` does for RGB and 4:4:4 sources),
+  `half_width_chroma=True` for `yuv422p` (4:2:2 sources: ProRes 422, a camera's 4:2:2 10-bit, MJPEG
+  4:2:2; x264 High 4:2:2, x265 Main 4:2:2 10), so that their colour keeps its vertical resolution.
   `hdr_transfer` (HLG `arib-std-b67` or PQ `smpte2084`, the input's) writes BT.2020 instead, tagged
   with that transfer: frames read from HDR video hold its BT.2020 HLG/PQ signal, and tagged BT.709
   a player would show them washed out. The output is 8-bit: smooth HDR gradients may band.
@@ -53,7 +55,7 @@ def x265_preset(x264_preset: str) -> str:
     return _X264_PRESETS[min(_X264_PRESETS.index(x264_preset) + X265_PRESET_STEPS, len(_X264_PRESETS) - 1)]
 
 
-def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, pix_fmt_444: bool,
+def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, layout: str,
                      field_order: str | None, hdr10: str | None = None) -> list[str]:  # fmt: skip
     """The codec and pixel format of a deep (``bit_depth=16``) output (the colour conversion and tags
     are :func:`video_codec_args`'s): see the module docstring. ``hdr10``: HDR10 static metadata
@@ -65,12 +67,23 @@ def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, pix_fmt
     if lossless:
         return ["-c:v", "libx265", "-x265-params", f"lossless=1:log-level=error{grade}", "-preset", x265_preset(preset),
                 "-pix_fmt", "gbrp12le", *apple]  # fmt: skip
-    pix_fmt = "yuv444p10le" if pix_fmt_444 else "yuv420p10le"
+    pix_fmt = f"yuv{layout}p10le"
     if field_order is not None:
         return ["-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", pix_fmt, "-flags", "+ilme+ildct"]
     params = "log-level=error" + grade
     return ["-c:v", "libx265", "-crf", str(crf + X265_CRF_OFFSET), "-preset", x265_preset(preset), "-x265-params", params,
             "-pix_fmt", pix_fmt, *apple]  # fmt: skip
+
+
+def chroma_layout(width: int, height: int, full_chroma: bool, half_width_chroma: bool = False) -> str:
+    """``"444"``, ``"422"`` or ``"420"``: the colour resolution of a lossy output. 4:4:4 for a full
+    colour source (RGB, 4:4:4), 4:2:2 for a 4:2:2 one, else 4:2:0; 4:4:4 where the subsampled
+    layout cannot hold the size (4:2:0 needs an even width and height, 4:2:2 an even width)."""
+    if full_chroma:
+        return "444"
+    if half_width_chroma:
+        return "422" if width % 2 == 0 else "444"
+    return "420" if width % 2 == 0 and height % 2 == 0 else "444"
 
 
 def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str | None) -> tuple[int, str]:
@@ -85,8 +98,10 @@ def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str 
 def video_codec_args(
     suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False,
     hdr_transfer: str | None = None, field_order: str | None = None, bit_depth: int = 8, hdr10: str | None = None,
+    half_width_chroma: bool = False,
 ) -> list[str]:
-    """FFmpeg output options for the video stream (see the module docstring for the choices)."""
+    """FFmpeg output options for the video stream (see the module docstring for the choices).
+    ``half_width_chroma``: the source is 4:2:2 (a camera's, ProRes), kept so when lossy."""
     # interlaced frames: flagged with their field order and, in H.264, coded as fields (x264's
     # interlaced mode follows the frames' field flags)
     fields = [] if field_order is None else [f"field_mode={field_order}"]
@@ -95,14 +110,14 @@ def video_codec_args(
     # the frames, where FFmpeg 7 takes them from (`-color_trc` as an output option is overridden)
     rgb_params = fields + ([] if hdr_transfer is None else ["color_primaries=bt2020", f"color_trc={hdr_transfer}"])
     rgb_tags = ["-vf", "setparams=" + ":".join(rgb_params)] if rgb_params else []
-    four_four_four = not (width % 2 == 0 and height % 2 == 0 and not full_chroma)
+    layout = chroma_layout(width, height, full_chroma, half_width_chroma)
     if bit_depth == 16 and lossless:
-        return [*_deep_codec_args(suffix, True, crf, preset, four_four_four, field_order, hdr10), *rgb_tags]
+        return [*_deep_codec_args(suffix, True, crf, preset, layout, field_order, hdr10), *rgb_tags]
     if lossless and suffix == ".mkv":
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", *rgb_tags]
     if lossless:
         return ["-c:v", "libx264rgb", "-qp", "0", "-preset", preset, "-pix_fmt", "rgb24", *rgb_tags, *interlaced]
-    pix_fmt = ("yuv444p" if four_four_four else "yuv420p") + ("10le" if bit_depth == 16 else "")
+    pix_fmt = f"yuv{layout}p" + ("10le" if bit_depth == 16 else "")
     # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
     # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
     # HDR input: the BT.2020 matrix, primaries and the input's transfer instead.
@@ -113,7 +128,7 @@ def video_codec_args(
         + "".join(f":{param}" for param in fields)
     )
     if bit_depth == 16:
-        return ["-vf", to_yuv, *_deep_codec_args(suffix, False, crf, preset, four_four_four, field_order, hdr10)]
+        return ["-vf", to_yuv, *_deep_codec_args(suffix, False, crf, preset, layout, field_order, hdr10)]
     return ["-vf", to_yuv, "-c:v", "libx264", "-crf", str(crf), "-preset", preset, *interlaced]
 
 

@@ -135,6 +135,16 @@ class VideoInfo:
         return any(c.width < 16 or c.height < 16 for c in components)
 
     @property
+    def half_width_colour(self) -> bool:
+        """True for 4:2:2 streams (ProRes 422, a camera's 4:2:2 10-bit, MJPEG 4:2:2): colour at half the
+        width of luma and its full height."""
+        try:
+            components = av.VideoFormat(self.pix_fmt, 16, 16).components
+        except (ValueError, av.FFmpegError):
+            return False
+        return len(components) >= 3 and components[1].width == 8 and components[1].height == 16
+
+    @property
     def full_resolution_colour(self) -> bool:
         """True for RGB and 4:4:4 streams: colour stored at the resolution of luma (not grayscale)."""
         try:

@@ -215,6 +215,9 @@ class VideoWriter(PublishOnSuccess):
         sample_aspect_ratio: the pixels' shape, width over height, where they are not square
             (`VideoInfo.sample_aspect_ratio`: DV, DVD, anamorphic video), written into the stream
             and the container so the output is shown at the input's shape; None: square.
+        half_width_chroma: when not lossless and not ``full_chroma``, keep colour at half width and full
+            height (``yuv422p``, for a 4:2:2 source: ProRes 422, a camera's 4:2:2 10-bit) instead of
+            ``yuv420p``. Default False.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -238,6 +241,7 @@ class VideoWriter(PublishOnSuccess):
         hdr10: str | None = None,
         frame_times: FrameTimes | None = None,
         sample_aspect_ratio: Fraction | None = None,
+        half_width_chroma: bool = False,
     ):
         self.path = Path(path)
         #: an output already there was checked as one to replace (``--overwrite``); any other that
@@ -288,7 +292,7 @@ class VideoWriter(PublishOnSuccess):
         self._closed = False
         try:
             codec_args = video_codec_args(suffix, self.width, self.height, lossless, crf, preset, full_chroma,
-                                          hdr_transfer, field_order, bit_depth, hdr10)  # fmt: skip
+                                          hdr_transfer, field_order, bit_depth, hdr10, half_width_chroma)  # fmt: skip
             self._start_encoder(suffix, with_pixel_shape(codec_args, sample_aspect_ratio))
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
@@ -500,8 +504,8 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                 hdr_transfer: str | None = None, metadata_source=None,
                 field_order: str | None = None, bit_depth: int = 8, frame_names: tuple[str, ...] = (),
                 timecode: str | None = None, hdr10: str | None = None,
-                frame_times: FrameTimes | None = None,
-                sample_aspect_ratio: Fraction | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
+                frame_times: FrameTimes | None = None, sample_aspect_ratio: Fraction | None = None,
+                half_width_chroma: bool = False) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
@@ -520,4 +524,5 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
                        field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10,
-                       frame_times=frame_times, sample_aspect_ratio=sample_aspect_ratio)  # fmt: skip
+                       frame_times=frame_times, sample_aspect_ratio=sample_aspect_ratio,
+                       half_width_chroma=half_width_chroma)  # fmt: skip
