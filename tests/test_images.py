@@ -310,3 +310,21 @@ def test_an_animated_gif_comes_back_bit_exact_by_default(tmp_path, identity_chec
     assert result.exit_code == 0 and json.loads(result.stdout.strip().splitlines()[-1])["lossless"] is True
     with VideoReader(out) as written, VideoReader(clip) as source:
         np.testing.assert_array_equal(written.read(0, len(written)), source.read(0, len(source)))
+
+
+def test_a_pngs_gamma_and_chromaticities_are_kept(tmp_path, identity_checkpoint):
+    # a PNG saying how its values map to light (gAMA 1/1.8, cHRM): viewers that honour them show it so
+    import struct
+
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add(b"gAMA", struct.pack(">I", 55556))
+    chunks.add(b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000))
+    source = tmp_path / "scan.png"
+    Image.fromarray(_picture()).save(source, pnginfo=chunks)
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "5",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "scan.denoised.png") as out:
+        assert out.info["gamma"] == 0.55556 and out.info["chromaticity"] == (0.3127, 0.329, 0.64, 0.33, 0.3, 0.6, 0.15, 0.06)

@@ -89,6 +89,24 @@ def stored_bits(path: str | os.PathLike, bit_depth: int) -> int:
     return 16 if bit_depth == 16 and IMAGE_FORMATS[Path(path).suffix.lower()][0] in DEEP_FORMATS else 8
 
 
+def _png_colour_chunks(info: dict):
+    """A PNG source's colour chunks as Pillow read them (gAMA, cHRM, sRGB: how its values map to light;
+    viewers that honour gAMA show a picture without it at another gamma), to write into the output;
+    None where it has none. Pillow writes them after IHDR, before the image data, as PNG asks."""
+    import struct
+
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    if "gamma" in info:
+        chunks.add(b"gAMA", struct.pack(">I", round(float(info["gamma"]) * 100000)))
+    if "chromaticity" in info and len(info["chromaticity"]) == 8:
+        chunks.add(b"cHRM", struct.pack(">8I", *(round(float(value) * 100000) for value in info["chromaticity"])))
+    if "srgb" in info:
+        chunks.add(b"sRGB", bytes([int(info["srgb"])]))
+    return chunks if chunks.chunks else None
+
+
 class ImageWriter(PublishOnSuccess):
     """Write one RGB frame ``[1, H, W, 3]`` (uint8; uint16 with ``bit_depth=16``) to an image file,
     atomically, as a context manager.
@@ -150,7 +168,7 @@ class ImageWriter(PublishOnSuccess):
             self.frames_written = 1
 
     def _source_metadata(self) -> dict:
-        """``exif`` and ``icc_profile`` save options from :attr:`exif_source` (nothing for BMP)."""
+        """``exif``, ``icc_profile`` and (PNG from PNG) ``pnginfo`` save options from :attr:`exif_source` (nothing for BMP)."""
         if self.exif_source is None or self.format == "BMP":
             return {}
         from PIL import Image, UnidentifiedImageError
@@ -161,13 +179,15 @@ class ImageWriter(PublishOnSuccess):
         try:
             with Image.open(self.exif_source) as source:
                 exif, icc = source.getexif(), source.info.get("icc_profile")
+                colour = _png_colour_chunks(source.info) if source.format == "PNG" and self.format == "PNG" else None
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image (a video): nothing to copy
             return {}
         for tag in _TIFF_LAYOUT_TAGS & set(exif):
             del exif[tag]
         if _ORIENTATION in exif and self.upright:
             exif[_ORIENTATION] = 1  # written upright
-        return {**({"exif": exif.tobytes()} if len(exif) else {}), **({"icc_profile": icc} if icc else {})}
+        return {**({"exif": exif.tobytes()} if len(exif) else {}), **({"icc_profile": icc} if icc else {}),
+                **({"pnginfo": colour} if colour is not None else {})}  # fmt: skip
 
     def _save_options(self) -> dict:
         if self.format == "JPEG":
