@@ -520,11 +520,16 @@ def test_convolution_plus_fuses_the_residual_sum_at_cpu_inference(dims, autocast
 def test_convolution_plus_falls_back_to_two_calls_where_onednn_refuses(monkeypatch):
     import stdit_cli.models.unet_fusions as fusions
 
-    def refuse(*args):
-        raise RuntimeError("mkldnn::_convolution_pointwise: not supported on this build")
+    fused_dtypes = []
+
+    def refuse(inputs, weight, bias, residual, padding):  # no fp32 kernel; bf16 fused as oneDNN would
+        if residual.dtype == torch.float32:
+            raise RuntimeError("mkldnn::_convolution_pointwise: not supported on this build")
+        fused_dtypes.append(residual.dtype)
+        return residual + F.conv2d(inputs, weight, bias, padding=padding)
 
     monkeypatch.setattr(fusions, "_onednn_convolution_add", refuse)
-    monkeypatch.setattr(fusions, "_fused_residual_ok", True)
+    monkeypatch.setattr(fusions, "_fused_residual_refused", set())
     torch.manual_seed(0)
     inputs, residual = (torch.randn(2, 8, 6, 10).to(memory_format=torch.channels_last) for _ in range(2))
     weight, bias = torch.randn(8, 8, 3, 3), torch.randn(8)
@@ -535,8 +540,11 @@ def test_convolution_plus_falls_back_to_two_calls_where_onednn_refuses(monkeypat
     with torch.inference_mode():
         out = fusions.convolution_plus(convolve, inputs, weight, bias, residual, (1, 1))
         torch.testing.assert_close(out, residual + convolve(inputs, weight, bias))
-        assert not fusions._fused_residual_ok  # not tried again
-        assert not fusions._fuses_residual(inputs, residual)
+        assert fusions._fused_residual_refused == {torch.float32}  # not tried again in this dtype
+    # a refusal in one dtype (fp16 on a CPU without fp16 kernels) leaves the others fused
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        fusions.convolution_plus(convolve, inputs, weight, bias, residual.to(torch.bfloat16), (1, 1))
+    assert fused_dtypes == [torch.bfloat16] and fusions._fused_residual_refused == {torch.float32}
 
 
 def test_temporal_attention_runs_its_few_tokens_as_matmuls_at_inference_with_the_same_sums(monkeypatch):

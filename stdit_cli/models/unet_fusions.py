@@ -36,8 +36,9 @@ def _conv3d_over_time(video: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     return F.conv3d(video, weight, bias, padding=(1, 0, 0))
 
 
-#: False once oneDNN refused the fused call on this machine (a build without it): the two calls from then on
-_fused_residual_ok = True
+#: dtypes oneDNN refused the fused call in on this machine (a build without it; fp16 on a CPU
+#: without fp16 kernels): the two calls for those from then on, the fused one for the others
+_fused_residual_refused: set[torch.dtype] = set()
 
 
 def _fuses_residual(inputs: torch.Tensor, residual: torch.Tensor) -> bool:
@@ -50,9 +51,8 @@ def _fuses_residual(inputs: torch.Tensor, residual: torch.Tensor) -> bool:
     """
     layout = torch.channels_last if inputs.dim() == 4 else torch.channels_last_3d
     return (
-        _fused_residual_ok
         # the output's full shape: a broadcast operand runs oneDNN's reference code (_onednn_convolution_add)
-        and residual.shape[:1] + residual.shape[2:] == inputs.shape[:1] + inputs.shape[2:]
+        residual.shape[:1] + residual.shape[2:] == inputs.shape[:1] + inputs.shape[2:]
         and inputs.device.type == "cpu"
         and not torch.is_grad_enabled()
         and torch.backends.mkldnn.is_available()
@@ -96,15 +96,14 @@ def convolution_plus(
     # what autocast would run the convolution in; the residual must hold that dtype already (else the
     # two-call sum would promote)
     dtype = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else inputs.dtype
-    if residual.dtype != dtype or not _fuses_residual(inputs, residual):
+    if residual.dtype != dtype or dtype in _fused_residual_refused or not _fuses_residual(inputs, residual):
         # the residual first: the sum takes its layout
         return residual + convolve(inputs, weight, bias)
-    global _fused_residual_ok
     try:
         out = _onednn_convolution_add(inputs.to(dtype), weight.to(dtype), None if bias is None else bias.to(dtype),
                                       residual, padding)
     except RuntimeError:  # a PyTorch build without this kernel (e.g. some Arm builds; a missing kernel is a RuntimeError subclass)
-        _fused_residual_ok = False
+        _fused_residual_refused.add(dtype)
         return residual + convolve(inputs, weight, bias)
     # oneDNN picks the output's layout itself where the input's is ambiguous (one frame, one row)
     layout = torch.channels_last if inputs.dim() == 4 else torch.channels_last_3d
