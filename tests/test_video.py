@@ -777,3 +777,36 @@ def test_a_422_source_keeps_its_colour_rows(tmp_path, identity_checkpoint, sourc
         red_rows = [frames[0, 10:40, 20, 0].astype(float) / scale for frames in (before.read(0, 1), after.read(0, 1))]
     # the rows still alternate (averaged in pairs they would all read about 115)
     assert np.abs(red_rows[1] - red_rows[0]).mean() < 12 and np.ptp(red_rows[1]) > 100
+
+
+@pytest.mark.parametrize("space, trc", [("smpte170m", "smpte170m"), ("bt470bg", "bt470bg")])
+def test_sd_video_tagged_bt601_is_written_as_it_was_tagged(tmp_path, identity_checkpoint, space, trc):
+    # NTSC / PAL DV and DVD: a BT.601 matrix with its own primaries; relabelled BT.709 without a gamut
+    # conversion, colour-managed players (QuickTime, Safari) showed the saturated colours moved
+    source = tmp_path / "dvd.mp4"
+    scale_matrix = "bt470" if space == "bt470bg" else "smpte170m"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=s=160x120:r=25",
+                    "-frames:v", "2", "-vf", f"scale=out_color_matrix={scale_matrix}:out_range=tv,format=yuv420p,"
+                    f"setparams=colorspace={space}:color_primaries={space}:color_trc={trc}:range=tv",
+                    "-c:v", "libx264", "-crf", "12", str(source)], check=True)  # fmt: skip
+    assert probe_video(source).sd_colour == (space, space, trc)
+    from click.testing import CliRunner
+
+    from stdit_cli.cli import main
+
+    for lossless in ([], ["--lossless"]):
+        out = tmp_path / f"out{len(lossless)}.mp4"
+        result = CliRunner().invoke(main, ["denoise", str(source), "-o", str(out), "--checkpoint", str(identity_checkpoint),
+                                           "--sigma", "5", "--quiet", *lossless], catch_exceptions=False)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        with av.open(str(out)) as container:
+            context = container.streams.video[0].codec_context
+            tags = (str(context.color_primaries), str(context.color_trc))
+            expected_space = {"smpte170m": 6, "bt470bg": 5}[space]
+            assert (int(context.color_primaries), int(context.color_trc)) == (expected_space, expected_space), tags
+            if not lossless:
+                assert int(context.colorspace) == expected_space
+        with VideoReader(source, backend="pyav") as before, VideoReader(out, backend="pyav") as after:
+            difference = before.read(0, 2).astype(int) - after.read(0, 2).astype(int)
+        flat = _flat(_player_rgb(source, scale_matrix))  # the same colours, up to the read's rounding
+        assert np.abs(difference)[flat].mean() < 1.5

@@ -389,7 +389,7 @@ class VideoDenoiser:
                              frame_names=info.frame_files, timecode=info.timecode, hdr10=info.hdr10_metadata,
                              frame_times=reader.frame_times(),
                              sample_aspect_ratio=info.sample_aspect_ratio,
-                             half_width_chroma=info.half_width_colour) as writer:  # fmt: skip
+                             half_width_chroma=info.half_width_colour, sd_colour=info.sd_colour) as writer:  # fmt: skip
                 lost = bits_lost(info, writer.stored_bits, writer.stored_as)
                 if lost is not None:
                     warnings.warn(f"{input_path}: {lost}", VideoWarning, stacklevel=1)

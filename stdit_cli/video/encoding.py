@@ -98,17 +98,23 @@ def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str 
 def video_codec_args(
     suffix: str, width: int, height: int, lossless: bool, crf: int, preset: str, full_chroma: bool = False,
     hdr_transfer: str | None = None, field_order: str | None = None, bit_depth: int = 8, hdr10: str | None = None,
-    half_width_chroma: bool = False,
+    half_width_chroma: bool = False, sd_colour: tuple[str, str, str] | None = None,
 ) -> list[str]:
     """FFmpeg output options for the video stream (see the module docstring for the choices).
-    ``half_width_chroma``: the source is 4:2:2 (a camera's, ProRes), kept so when lossy."""
+    ``half_width_chroma``: the source is 4:2:2 (a camera's, ProRes), kept so when lossy.
+    ``sd_colour``: (matrix, primaries, transfer) of an SD source tagged with a BT.601 matrix
+    (`VideoInfo.sd_colour`): converted with that matrix and tagged as it was, not as BT.709."""
     # interlaced frames: flagged with their field order and, in H.264, coded as fields (x264's
     # interlaced mode follows the frames' field flags)
     fields = [] if field_order is None else [f"field_mode={field_order}"]
     interlaced = [] if field_order is None else ["-flags", "+ilme+ildct"]
     # RGB outputs carry the HDR signal's primaries and transfer as tags (their matrix is GBR); set on
     # the frames, where FFmpeg 7 takes them from (`-color_trc` as an output option is overridden)
-    rgb_params = fields + ([] if hdr_transfer is None else ["color_primaries=bt2020", f"color_trc={hdr_transfer}"])
+    sd_colour = sd_colour if hdr_transfer is None else None
+    rgb_colour = [] if sd_colour is None else [f"color_primaries={sd_colour[1]}", f"color_trc={sd_colour[2]}"]
+    if hdr_transfer is not None:
+        rgb_colour = ["color_primaries=bt2020", f"color_trc={hdr_transfer}"]
+    rgb_params = fields + rgb_colour
     rgb_tags = ["-vf", "setparams=" + ":".join(rgb_params)] if rgb_params else []
     layout = chroma_layout(width, height, full_chroma, half_width_chroma)
     if bit_depth == 16 and lossless:
@@ -121,7 +127,11 @@ def video_codec_args(
     # Convert with the BT.709 matrix and say so (matrix, primaries, transfer): untagged, FFmpeg
     # would convert with BT.601 and players would guess, often BT.709, shifting the colours.
     # HDR input: the BT.2020 matrix, primaries and the input's transfer instead.
+    # SD tagged BT.601: that matrix, its primaries and transfer, as the source was tagged.
     matrix, space, primaries, transfer = ("bt709",) * 4 if hdr_transfer is None else ("bt2020", "bt2020nc", "bt2020", hdr_transfer)
+    if sd_colour is not None:
+        space, primaries, transfer = sd_colour
+        matrix = "bt470" if space == "bt470bg" else "smpte170m"  # the scale filter's names
     to_yuv = (
         f"scale=out_color_matrix={matrix}:out_range=tv:interl={1 if field_order else 0}:flags=accurate_rnd+full_chroma_int,format={pix_fmt},"
         f"setparams=colorspace={space}:color_primaries={primaries}:color_trc={transfer}:range=tv"

@@ -45,6 +45,12 @@ def _is_image(container: av.container.InputContainer) -> bool:
 #: iPhones record by default since 2020: HEVC 10-bit, BT.2020, HLG; HDR10 streams use PQ)
 HDR_TRANSFERS = {16: "smpte2084", 18: "arib-std-b67"}
 
+#: the BT.601 family of matrices (AVColorSpace -> FFmpeg's name): standard-definition video tagged as such
+SD_MATRICES = {5: "bt470bg", 6: "smpte170m"}
+#: primaries and transfers (AVColorPrimaries / AVColorTransferCharacteristic -> FFmpeg's name) kept with them
+SD_PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m"}
+SD_TRANSFERS = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m"}
+
 #: decoders of codecs that only store losslessly
 LOSSLESS_CODECS = frozenset({"ffv1", "ffvhuff", "huffyuv", "utvideo", "magicyuv", "rawvideo", "png", "apng", "gif", "qtrle",
                              "r210", "v210", "v410", "y41p", "yuv4", "zlib", "lagarith", "tiff", "bmp"})  # fmt: skip
@@ -71,6 +77,9 @@ class VideoInfo:
     #: PQ), in BT.2020 colour; None for SDR video. Frames are read as that signal's R'G'B', and the
     #: output is written and tagged the same way, so players show it as the input (`writer`)
     hdr_transfer: str | None = None
+    #: (matrix, primaries, transfer) in FFmpeg's names for SD video tagged with a BT.601 matrix
+    #: (``("smpte170m", "smpte170m", "smpte170m")`` for NTSC DV/DVD), which the output keeps; None otherwise
+    sd_colour: tuple[str, str, str] | None = None
     #: subtitle streams in the container (copied where the output can hold them: `subtitles`)
     subtitle_streams: int = 0
     #: how the frames were scanned: "progressive", or interlaced with the top ("tff") or bottom
@@ -366,6 +375,17 @@ def _x264_settings(path: Path) -> bytes:
 _TIMECODE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;.]\d{2,3}$")
 
 
+def _sd_colour(context) -> tuple[str, str, str] | None:
+    """(matrix, primaries, transfer) of a stream tagged with a BT.601 matrix; its primaries and
+    transfer where tagged, else the matrix's own (BT.470BG: PAL, SMPTE 170M: NTSC)."""
+    matrix = SD_MATRICES.get(int(context.colorspace or 0))
+    if matrix is None:
+        return None
+    primaries = SD_PRIMARIES.get(int(context.color_primaries or 0), matrix)
+    transfer = SD_TRANSFERS.get(int(context.color_trc or 0), "smpte170m")
+    return matrix, primaries, transfer
+
+
 def _timecode(container: av.container.InputContainer, video) -> str | None:
     """The first frame's timecode: the video stream's tag, a timecode (``tmcd``) track's, or the file's."""
     for metadata in (video.metadata, *(s.metadata for s in container.streams.data), container.metadata):
@@ -467,6 +487,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         pix_fmt = stream.format.name if stream.format is not None else ""
         profile = stream.codec_context.profile or ""
         hdr_transfer = HDR_TRANSFERS.get(int(stream.codec_context.color_trc or 0))
+        sd_colour = _sd_colour(stream.codec_context)
         context_field_order = int(getattr(stream.codec_context, "field_order", 0) or 0)
         timecode = _timecode(container, stream)
         seeks_by_index = packets.seeks_by_index(container)
@@ -505,6 +526,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         profile=profile,
         x264_lossless=x264_lossless,
         hdr_transfer=hdr_transfer,
+        sd_colour=sd_colour,
         subtitle_streams=subtitle_streams,
         field_order=field_order,
         timecode=timecode,

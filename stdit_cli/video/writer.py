@@ -218,6 +218,8 @@ class VideoWriter(PublishOnSuccess):
         half_width_chroma: when not lossless and not ``full_chroma``, keep colour at half width and full
             height (``yuv422p``, for a 4:2:2 source: ProRes 422, a camera's 4:2:2 10-bit) instead of
             ``yuv420p``. Default False.
+        sd_colour: (matrix, primaries, transfer) of an SD source tagged with a BT.601 matrix
+            (`VideoInfo.sd_colour`): the output is converted and tagged so; None: BT.709.
 
     The output appears only when the `with` block ends without an exception (or on `close()`).
     """
@@ -242,6 +244,7 @@ class VideoWriter(PublishOnSuccess):
         frame_times: FrameTimes | None = None,
         sample_aspect_ratio: Fraction | None = None,
         half_width_chroma: bool = False,
+        sd_colour: tuple[str, str, str] | None = None,
     ):
         self.path = Path(path)
         #: an output already there was checked as one to replace (``--overwrite``); any other that
@@ -292,7 +295,7 @@ class VideoWriter(PublishOnSuccess):
         self._closed = False
         try:
             codec_args = video_codec_args(suffix, self.width, self.height, lossless, crf, preset, full_chroma,
-                                          hdr_transfer, field_order, bit_depth, hdr10, half_width_chroma)  # fmt: skip
+                                          hdr_transfer, field_order, bit_depth, hdr10, half_width_chroma, sd_colour)  # fmt: skip
             self._start_encoder(suffix, with_pixel_shape(codec_args, sample_aspect_ratio))
         except BaseException:  # an interrupt included: no temporary file, no orphan FFmpeg
             self.abort()
@@ -505,7 +508,8 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                 field_order: str | None = None, bit_depth: int = 8, frame_names: tuple[str, ...] = (),
                 timecode: str | None = None, hdr10: str | None = None,
                 frame_times: FrameTimes | None = None, sample_aspect_ratio: Fraction | None = None,
-                half_width_chroma: bool = False) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
+                half_width_chroma: bool = False,
+                sd_colour: tuple[str, str, str] | None = None) -> VideoWriter | ImageWriter | FrameFolderWriter:  # fmt: skip
     """The writer for ``path``: a :class:`VideoWriter`, or for an image extension an
     :class:`~stdit_cli.video.image_writer.ImageWriter` (one frame; no frame rate, audio or x264
     settings apply). ``frame_names``: the input is a frame folder with these pictures (its audio and
@@ -525,4 +529,4 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
                        field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10,
                        frame_times=frame_times, sample_aspect_ratio=sample_aspect_ratio,
-                       half_width_chroma=half_width_chroma)  # fmt: skip
+                       half_width_chroma=half_width_chroma, sd_colour=sd_colour)  # fmt: skip
