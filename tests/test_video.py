@@ -810,3 +810,18 @@ def test_sd_video_tagged_bt601_is_written_as_it_was_tagged(tmp_path, identity_ch
             difference = before.read(0, 2).astype(int) - after.read(0, 2).astype(int)
         flat = _flat(_player_rgb(source, scale_matrix))  # the same colours, up to the read's rounding
         assert np.abs(difference)[flat].mean() < 1.5
+
+
+def test_colour_narrower_than_luma_at_its_full_height_is_kept_as_422():
+    # 4:2:2 and NTSC DV's 4:1:1 keep every colour row, which 4:2:0 would halve
+    from stdit_cli.video.encoding import chroma_layout
+    from stdit_cli.video.probe import VideoInfo
+
+    def info(pix_fmt):
+        return VideoInfo(path=Path("x"), width=64, height=48, num_frames=1, fps=Fraction(25), has_audio=False, codec="h264",
+                         duration_s=0.04, pix_fmt=pix_fmt)  # fmt: skip
+
+    assert [info(f).half_width_colour for f in ("yuv422p", "yuv411p", "yuv422p10le", "yuv420p", "yuv444p", "rgb24", "gray")] == [
+        True, True, True, False, False, False, False]
+    assert chroma_layout(64, 48, False, True) == "422" and chroma_layout(63, 48, False, True) == "444"
+    assert chroma_layout(64, 47, False, True) == "422" and chroma_layout(64, 47, False) == "444"

@@ -145,13 +145,13 @@ class VideoInfo:
 
     @property
     def half_width_colour(self) -> bool:
-        """True for 4:2:2 streams (ProRes 422, a camera's 4:2:2 10-bit, MJPEG 4:2:2): colour at half the
-        width of luma and its full height."""
+        """True for 4:2:2 streams (ProRes 422, a camera's 4:2:2 10-bit, MJPEG 4:2:2) and 4:1:1 ones
+        (NTSC DV): colour narrower than luma but at its full height, which a 4:2:2 output keeps."""
         try:
             components = av.VideoFormat(self.pix_fmt, 16, 16).components
         except (ValueError, av.FFmpegError):
             return False
-        return len(components) >= 3 and components[1].width == 8 and components[1].height == 16
+        return len(components) >= 3 and components[1].width < 16 and components[1].height == 16
 
     @property
     def full_resolution_colour(self) -> bool:
