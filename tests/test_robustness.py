@@ -725,3 +725,43 @@ def test_ctrl_c_while_the_command_line_imports_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "stdit_cli", "denoise", "in.mp4"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 130 and "Traceback" not in done.stderr
     assert done.stderr.strip() == "SIGINT: interrupted before the command started"
+
+
+def _audio_start_after_video_s(path) -> float:
+    with av.open(str(path)) as container:
+        video = next(frame for frame in container.decode(video=0))
+        container.seek(0)
+        audio = next(packet for packet in container.demux(audio=0) if packet.pts is not None)
+        return float(audio.pts * audio.time_base) - float(video.pts * video.time_base)
+
+
+@pytest.mark.parametrize("suffix, audio_codec", [(".ts", "aac"), (".mpg", "mp2")])
+def test_audio_that_starts_after_the_video_stays_in_sync(tmp_path, identity_checkpoint, suffix, audio_codec):
+    # a broadcast recording or a camcorder's MPEG-PS: its sound starts half a second into the picture.
+    # FFmpeg restarts such a file's audio at 0 when only its audio is mapped: 0.48 s out of sync
+    source = tmp_path / f"late{suffix}"
+    video_codec = "mpeg2video" if suffix == ".mpg" else "libx264"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=2", "-itsoffset", "0.5", "-f", "lavfi", "-i",
+           "sine=f=440:sample_rate=48000:duration=2", "-c:v", video_codec, "-pix_fmt", "yuv420p", "-c:a", audio_codec, source)  # fmt: skip
+    gap = _audio_start_after_video_s(source)
+    assert gap > 0.4
+    for out_suffix in (".mp4", ".mkv"):
+        out = tmp_path / f"out{out_suffix}"
+        result = denoise(source, "-o", out, "--checkpoint", identity_checkpoint, "--sigma", "5", "--quiet")
+        assert result.exit_code == 0, result.output
+        assert abs(_audio_start_after_video_s(out) - gap) < 0.045, out_suffix
+
+
+def test_each_audio_track_is_copied_where_the_container_plays_it_and_conversions_are_said(tmp_path, identity_checkpoint):
+    # a film: AC-3 5.1 (a .mov plays it), FLAC (it does not) and MP3 (decoded by "mp3float")
+    source = tmp_path / "film.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-f", "lavfi", "-i", "sine=f=440:duration=1",
+           "-map", "0:v", "-map", "1:a", "-map", "1:a", "-map", "1:a", "-c:v", "libx264", "-c:a:0", "ac3", "-c:a:1", "flac",
+           "-c:a:2", "libmp3lame", source)  # fmt: skip
+    out = tmp_path / "film.mov"
+    result = denoise(source, "-o", out, "--checkpoint", identity_checkpoint, "--sigma", "5", "--json")
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as container:
+        assert [stream.codec_context.codec.canonical_name for stream in container.streams.audio] == ["ac3", "aac", "mp3"]
+    warnings = json.loads(result.stdout.strip().splitlines()[-1])["warnings"]
+    assert any("1 audio track (flac) re-encoded as AAC at 192 kb/s: a .mov file does not play it as it is" in w for w in warnings), warnings

@@ -77,7 +77,8 @@ from stdit_cli.video.timeline import FrameTimes
 _MP4_PLAYABLE_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # copied as they are
 #: QuickTime's own audio besides those (PCM in every layout, and the codecs it has sample entries for);
 #: anything else FFmpeg would copy into a .mov under no codec tag at all ("none": Windows Media Audio)
-_MOV_PLAYABLE_AUDIO = _MP4_PLAYABLE_AUDIO | {"mp2", "adpcm_ima_qt", "pcm_alaw", "pcm_mulaw", "amr_nb", "amr_wb", "gsm"}
+#: (FFmpeg's .mov muxer refuses FLAC and Opus, which its .mp4 one takes)
+_MOV_PLAYABLE_AUDIO = (_MP4_PLAYABLE_AUDIO - {"opus", "flac"}) | {"mp2", "adpcm_ima_qt", "pcm_alaw", "pcm_mulaw", "amr_nb", "amr_wb", "gsm"}
 
 
 def _copies_playably(suffix: str, codecs: list[str]) -> bool:
@@ -141,10 +142,39 @@ def _audio_start_offset_s(source: Path) -> float:
 
 
 def _stream_codecs(source: Path) -> tuple[list[str], list[str]]:
-    """The codecs of the audio streams and of the subtitle streams of ``source``, in its order."""
+    """The codecs of the audio streams and of the subtitle streams of ``source``, in its order, by
+    their codec names (``mp3``, ``amr_nb``, ``dvd_subtitle``), not their decoders' (``mp3float``)."""
     with _open_container(source) as container:
-        return ([stream.codec_context.name for stream in container.streams.audio],
-                [stream.codec_context.name for stream in container.streams.subtitles])  # fmt: skip
+        return ([stream.codec_context.codec.canonical_name for stream in container.streams.audio],
+                [stream.codec_context.codec.canonical_name for stream in container.streams.subtitles])  # fmt: skip
+
+
+def _audio_minus_video_s(path: Path) -> float | None:
+    """How long after the first video frame of ``path`` a decoder gives its first audio frame
+    starts (negative: before); None without audio, timestamps or decodable frames."""
+    starts = []
+    try:
+        for kind in ("video", "audio"):
+            # the container opened afresh for each: a seek to 0 in Matroska lands on the first video
+            # keyframe's cluster, past any audio before it
+            with _open_container(path) as container:
+                if not container.streams.audio:
+                    return None
+                stream = _video_stream(container, path) if kind == "video" else container.streams.audio[0]
+                # the first frame decoded: a recording cut mid-GOP starts with packets that give none
+                frame = next((f for f in container.decode(stream) if f.pts is not None), None)
+                if frame is None:
+                    return None
+                starts.append(float(frame.pts * stream.time_base))
+    except (VideoError, av.FFmpegError):
+        return None
+    video_start_s, audio_start_s = starts
+    return audio_start_s - video_start_s
+
+
+#: audio and video starts further apart than the source's by more than this are put back (lip sync
+#: errors below about 45 ms go unnoticed; an AAC encoder's priming moves a copy by up to 21 ms)
+SYNC_TOLERANCE_S = 0.045
 
 
 def _strip_log_prefix(line: str) -> str:
@@ -436,27 +466,68 @@ class VideoWriter(PublishOnSuccess):
         # denoise`: the input), else from none
         tags = self._metadata_source is not None and self._metadata_source == self._audio_source
         metadata = _copied_metadata(1, self.path.suffix.lower(), self._creation_time) if tags else ["-map_metadata", "-1"]
-        audio_attempts = [["-map", "1:a", "-c:a", "copy"], ["-map", "1:a", "-c:a", "aac", "-b:a", "192k"]]
+        suffix = self.path.suffix.lower()
+        # each track copied where the container plays it as it is, else AAC; all AAC if FFmpeg refuses a copy
+        playable = [_copies_playably(suffix, [codec]) for codec in self._audio_codecs]
+        per_track = ["-map", "1:a", *(arg for n, ok in enumerate(playable) for arg in (f"-c:a:{n}", "copy" if ok else "aac"))]
+        audio_attempts = [[*per_track, "-b:a", "192k"], ["-map", "1:a", "-c:a", "aac", "-b:a", "192k"]]
         if not self._audio_codecs:
             audio_attempts = [[]]
-        elif not _copies_playably(self.path.suffix.lower(), self._audio_codecs):
+        elif not any(playable):
             audio_attempts = audio_attempts[1:]
         subtitle_attempts = [self._subtitles.ffmpeg_args(1)] + ([[]] if self._subtitles.kept else [])
+        source_gap_s = _audio_minus_video_s(self._audio_source) if self._audio_codecs else None
         for subtitles in subtitle_attempts:
             for audio in audio_attempts:
-                if self._run_mux(offset_s, [*audio, *subtitles], metadata, tags, muxed_path):
-                    if self._subtitles.kept and not subtitles:
-                        codecs = [self._subtitle_codecs[index] for index, _ in self._subtitles.kept]
-                        why = f"FFmpeg could not store {'them' if len(codecs) > 1 else 'it'} in a {self.path.suffix.lower()} file"
-                        warnings.warn(f"{self._audio_source}: " + not_kept_message(codecs, why), VideoWarning, stacklevel=3)
-                    return muxed_path
+                if not self._run_mux(offset_s, [*audio, *subtitles], metadata, tags, muxed_path):
+                    continue
+                self._put_audio_back_in_sync(source_gap_s, offset_s, [*audio, *subtitles], metadata, tags, muxed_path)
+                self._say_what_was_converted(audio, playable, subtitles)
+                return muxed_path
         raise self._ffmpeg_error("adding the audio")
 
-    def _run_mux(self, offset_s: float, streams: list[str], metadata: list[str], tags: bool, muxed_path: Path) -> bool:
-        """One try at the second pass: the encoded video and ``streams`` of the source into ``muxed_path``."""
+    def _put_audio_back_in_sync(self, source_gap_s: float | None, offset_s: float, streams: list[str], metadata: list[str],
+                                tags: bool, muxed_path: Path) -> None:  # fmt: skip
+        """Mux again with the audio moved where the muxed file's audio does not start as long after
+        its video as the source's did: FFmpeg restarts an MPEG-TS/PS file's audio at 0 when only
+        the audio of that file is mapped (audio 0.48 s after the video came out with none)."""
+        if source_gap_s is None:
+            return
+        muxed_gap_s = _audio_minus_video_s(muxed_path)
+        if muxed_gap_s is None or abs(muxed_gap_s - source_gap_s) <= SYNC_TOLERANCE_S:
+            return
+        shift_s = source_gap_s - muxed_gap_s
+        # audio later: its input moves; earlier: the video's moves later still
+        if shift_s > 0:
+            synced = self._run_mux(offset_s, streams, metadata, tags, muxed_path, audio_offset_s=shift_s)
+        else:
+            synced = self._run_mux(offset_s - shift_s, streams, metadata, tags, muxed_path)
+        if not synced:
+            raise self._ffmpeg_error("putting the audio back in sync")
+
+    def _say_what_was_converted(self, audio: list[str], playable: list[bool], subtitles: list[str]) -> None:
+        """Warn about audio re-encoded as AAC and subtitles left out: nothing changes unsaid."""
+        suffix = self.path.suffix.lower()
+        every_track = "-c:a" in audio  # the all-AAC attempt: a copy was refused, or no track plays as it is
+        converted = [codec for codec, ok in zip(self._audio_codecs, playable, strict=True) if every_track or not ok]
+        if converted:
+            count = len(converted)
+            why = "FFmpeg could not copy it" if every_track and all(playable) else f"a {suffix} file does not play it as it is"
+            warnings.warn(f"{self._audio_source}: {count} audio track{'s' if count > 1 else ''} ({', '.join(sorted(set(converted)))}) "
+                          f"re-encoded as AAC at 192 kb/s: {why} (a .mkv output keeps every codec as it is)", VideoWarning, stacklevel=4)  # fmt: skip
+        if self._subtitles.kept and not subtitles:
+            codecs = [self._subtitle_codecs[index] for index, _ in self._subtitles.kept]
+            why = f"FFmpeg could not store {'them' if len(codecs) > 1 else 'it'} in a {suffix} file"
+            warnings.warn(f"{self._audio_source}: " + not_kept_message(codecs, why), VideoWarning, stacklevel=4)
+
+    def _run_mux(self, offset_s: float, streams: list[str], metadata: list[str], tags: bool, muxed_path: Path,
+                 audio_offset_s: float = 0.0) -> bool:  # fmt: skip
+        """One try at the second pass: the encoded video and ``streams`` of the source into ``muxed_path``
+        (the video ``offset_s`` later, the source's streams ``audio_offset_s`` later)."""
+        moved = ["-itsoffset", f"{audio_offset_s:.6f}"] if audio_offset_s else []
         command = [
             *_ffmpeg_quiet(),
-            "-itsoffset", f"{offset_s:.6f}", "-i", ffmpeg_path(self._video_path), "-i", ffmpeg_path(self._audio_source),
+            "-itsoffset", f"{offset_s:.6f}", "-i", ffmpeg_path(self._video_path), *moved, "-i", ffmpeg_path(self._audio_source),
             "-map", "0:v:0", *metadata, "-c:v", "copy", *streams,
             *_movflags(self.path.suffix.lower(), faststart=True, tags=tags), ffmpeg_path(muxed_path),
         ]  # fmt: skip
