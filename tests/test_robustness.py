@@ -765,3 +765,19 @@ def test_each_audio_track_is_copied_where_the_container_plays_it_and_conversions
         assert [stream.codec_context.codec.canonical_name for stream in container.streams.audio] == ["ac3", "aac", "mp3"]
     warnings = json.loads(result.stdout.strip().splitlines()[-1])["warnings"]
     assert any("1 audio track (flac) re-encoded as AAC at 192 kb/s: a .mov file does not play it as it is" in w for w in warnings), warnings
+
+
+def test_audio_no_codec_of_the_container_can_hold_is_refused_before_any_work(tmp_path, identity_checkpoint):
+    # 12 channels of PCM (7.1.4 from an audio workstation): .mp4 plays no PCM and AAC stops at 7.1
+    source = tmp_path / "atmos.mov"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-f", "lavfi", "-i",
+           "aevalsrc=" + "|".join(["sin(440*2*PI*t)"] * 12) + ":s=48000:d=1", "-c:v", "libx264", "-c:a", "pcm_s16le", source)  # fmt: skip
+    result = denoise(source, "-o", tmp_path / "out.mp4", "--checkpoint", identity_checkpoint, "--sigma", "5", "--json")
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.exit_code == 1 and record["frames"] is None  # refused at the start, nothing denoised
+    assert "pcm_s16le audio has 12 channels" in record["error"] and "write a .mov or .mkv output instead" in record["error"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atmos.mov"]
+    kept = denoise(source, "-o", tmp_path / "out.mov", "--checkpoint", identity_checkpoint, "--sigma", "5", "--quiet")
+    assert kept.exit_code == 0, kept.output
+    with av.open(str(tmp_path / "out.mov")) as container:
+        assert container.streams.audio[0].codec_context.channels == 12

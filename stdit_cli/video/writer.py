@@ -141,12 +141,18 @@ def _audio_start_offset_s(source: Path) -> float:
         return max(0.0, video_start_s - container.start_time / av.time_base)
 
 
-def _stream_codecs(source: Path) -> tuple[list[str], list[str]]:
+def _stream_codecs(source: Path) -> tuple[list[str], list[str], list[int]]:
     """The codecs of the audio streams and of the subtitle streams of ``source``, in its order, by
-    their codec names (``mp3``, ``amr_nb``, ``dvd_subtitle``), not their decoders' (``mp3float``)."""
+    their codec names (``mp3``, ``amr_nb``, ``dvd_subtitle``), not their decoders' (``mp3float``),
+    and each audio stream's channel count."""
     with _open_container(source) as container:
         return ([stream.codec_context.codec.canonical_name for stream in container.streams.audio],
-                [stream.codec_context.codec.canonical_name for stream in container.streams.subtitles])  # fmt: skip
+                [stream.codec_context.codec.canonical_name for stream in container.streams.subtitles],
+                [int(stream.codec_context.channels or 0) for stream in container.streams.audio])  # fmt: skip
+
+
+#: the most channels FFmpeg's AAC encoder takes (7.1)
+AAC_MAX_CHANNELS = 8
 
 
 def _audio_minus_video_s(path: Path) -> float | None:
@@ -301,7 +307,12 @@ class VideoWriter(PublishOnSuccess):
         self.lossless = bool(lossless)  # whether the file stores the frames bit-exactly
         self.frames_written = 0
         self._audio_source = Path(audio_source) if audio_source is not None else None
-        self._audio_codecs, subtitle_codecs = ([], []) if self._audio_source is None else _stream_codecs(self._audio_source)
+        self._audio_codecs, subtitle_codecs, channels = ([], [], []) if self._audio_source is None else _stream_codecs(self._audio_source)
+        # audio this container cannot copy and AAC cannot hold: said before any frame is denoised
+        for codec, count in zip(self._audio_codecs, channels, strict=True):
+            if count > AAC_MAX_CHANNELS and not _copies_playably(suffix, [codec]):
+                raise VideoError(f"{self.path}: the input's {codec} audio has {count} channels, which a {suffix} file holds only "
+                                 f"as AAC, and AAC holds {AAC_MAX_CHANNELS} at most: write a .mov or .mkv output instead")  # fmt: skip
         #: the source's subtitle streams this container keeps (copied, or converted between text formats)
         self._subtitles: SubtitlePlan = plan_subtitles(subtitle_codecs, suffix)
         self._subtitle_codecs = subtitle_codecs
