@@ -826,3 +826,20 @@ def test_colour_narrower_than_luma_at_its_full_height_is_kept_as_422():
         True, True, True, False, False, False, False]
     assert chroma_layout(64, 48, False, True) == "422" and chroma_layout(63, 48, False, True) == "444"
     assert chroma_layout(64, 47, False, True) == "422" and chroma_layout(64, 47, False) == "444"
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv"])
+def test_the_video_streams_language_title_and_handler_are_kept(tmp_path, suffix):
+    source = tmp_path / "take.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-f", "lavfi", "-i", "sine", "-t", "0.2", "-map", "0:v", "-map", "1:a",
+           "-c:v", "libx264", "-c:a", "aac", "-metadata:s:v:0", "language=fra", "-metadata:s:v:0", "title=Caméra B",
+           "-metadata:s:v:0", "handler_name=CamHandler", source)  # fmt: skip
+    out = tmp_path / f"out{suffix}"
+    with VideoWriter(out, 64, 48, Fraction(25), audio_source=source, metadata_source=source) as writer:
+        writer.write(np.zeros((2, 48, 64, 3), np.uint8))
+    with av.open(str(out)) as container:
+        video = container.streams.video[0]
+        tags = {key.lower(): value for key, value in video.metadata.items()}
+        assert tags["language"] == "fra" and tags["handler_name"] == "CamHandler"
+        assert tags.get("title", tags.get("name")) == "Caméra B"
+        assert video.disposition & av.stream.Disposition.default

@@ -118,6 +118,26 @@ def _creation_time(source: Path) -> datetime | None:
         return None
 
 
+#: the video stream's own tags the output takes from the source's (not its encoder, times or layout)
+VIDEO_STREAM_TAGS = ("language", "title", "handler_name")
+
+
+def _video_stream_options(source: Path) -> list[str]:
+    """FFmpeg options giving the output's video stream the source video stream's language, title and
+    handler name, and its default flag (the encode's own stream has none of them)."""
+    try:
+        with _open_container(source) as container:
+            stream = _video_stream(container, source)
+            tags = {key: str(value) for key, value in stream.metadata.items() if key in VIDEO_STREAM_TAGS and str(value).strip()}
+            if "title" not in tags and str(stream.metadata.get("name", "")).strip():  # FFmpeg reads an MP4 track's title as "name"
+                tags["title"] = str(stream.metadata["name"])
+            default = bool(stream.disposition & av.stream.Disposition.default)
+    except (VideoError, OSError, AttributeError):
+        return []
+    options = [arg for key, value in tags.items() for arg in ("-metadata:s:v:0", f"{key}={value}")]
+    return options + (["-disposition:v:0", "default"] if default else [])
+
+
 def _movflags(suffix: str, faststart: bool, tags: bool) -> list[str]:
     """``-movflags`` for an .mp4/.m4v/.mov output: the index first (``faststart``, on the pass that
     writes the container), and any container tag, Apple's keys included, as an ``mdta`` key."""
@@ -326,6 +346,7 @@ class VideoWriter(PublishOnSuccess):
         copies_tags = self._metadata_source is not None and (not self._with_audio or self._metadata_source == self._audio_source)
         #: the source's creation time (MP4/MOV: set in the headers once FFmpeg is done, not copied as a tag)
         self._creation_time = _creation_time(self._metadata_source) if copies_tags else None
+        self._video_stream_tags = _video_stream_options(self._metadata_source) if copies_tags else []
         # on the video stream, which the audio pass copies: MP4/MOV make it a `tmcd` track each time
         self._timecode = [] if timecode is None else ["-metadata:s:v:0", f"timecode={timecode}"]
         self._frame_times = frame_times
@@ -348,7 +369,8 @@ class VideoWriter(PublishOnSuccess):
         # the last pass writes the container: this one unless the audio is muxed in after it
         last_pass = not self._with_audio
         tags = self._metadata_source is not None and last_pass
-        metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1, suffix, self._creation_time)] if tags else []
+        metadata = ["-i", ffmpeg_path(self._metadata_source), *_copied_metadata(1, suffix, self._creation_time),
+                    *self._video_stream_tags] if tags else []  # fmt: skip
         pix_fmt = "rgb24" if self.bit_depth == 8 else "rgb48le"
         if self._frame_times is None:  # bare frames at a constant rate
             frames_in = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{self.width}x{self.height}",
@@ -476,7 +498,7 @@ class VideoWriter(PublishOnSuccess):
         # the container tags come from the metadata source when it is the audio source (`stdit
         # denoise`: the input), else from none
         tags = self._metadata_source is not None and self._metadata_source == self._audio_source
-        metadata = _copied_metadata(1, self.path.suffix.lower(), self._creation_time) if tags else ["-map_metadata", "-1"]
+        metadata = [*_copied_metadata(1, self.path.suffix.lower(), self._creation_time), *self._video_stream_tags] if tags else ["-map_metadata", "-1"]
         suffix = self.path.suffix.lower()
         # each track copied where the container plays it as it is, else AAC; all AAC if FFmpeg refuses a copy
         playable = [_copies_playably(suffix, [codec]) for codec in self._audio_codecs]
