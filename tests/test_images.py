@@ -328,3 +328,17 @@ def test_a_pngs_gamma_and_chromaticities_are_kept(tmp_path, identity_checkpoint)
     assert result.exit_code == 0, result.output
     with Image.open(tmp_path / "scan.denoised.png") as out:
         assert out.info["gamma"] == 0.55556 and out.info["chromaticity"] == (0.3127, 0.329, 0.64, 0.33, 0.3, 0.6, 0.15, 0.06)
+
+
+def test_a_camera_jpeg_in_422_comes_back_422(tmp_path, identity_checkpoint):
+    # cameras store JPEG 4:2:2 (phones 4:2:0): written 4:2:0 its colour lost every other row
+    source = tmp_path / "IMG_0001.JPG"
+    Image.fromarray(_picture()).save(source, quality=95, subsampling=1)
+    assert probe_video(source).half_width_colour
+    result = CliRunner().invoke(main, ["denoise", str(source), "--checkpoint", str(identity_checkpoint), "--sigma", "5",
+                                       "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from PIL import JpegImagePlugin
+
+    with Image.open(tmp_path / "IMG_0001.denoised.JPG") as out:
+        assert JpegImagePlugin.get_sampling(out) == 1  # 4:2:2

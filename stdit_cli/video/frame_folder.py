@@ -174,18 +174,19 @@ class FrameFolderWriter(PublishOnSuccess):
         path: the output folder (it must not exist, unless it is to be replaced).
         width, height: the frame size, checked on ``write``.
         names: a file name per frame, in order (the input folder's: the format follows each name).
-        lossless, full_chroma, bit_depth: as :class:`ImageWriter`'s, for every picture.
+        lossless, full_chroma, bit_depth, half_width_chroma: as :class:`ImageWriter`'s, for every picture.
         sources: the input folder, whose picture of the same name gives each output its EXIF.
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, names: tuple[str, ...], lossless: bool = False,
-                 full_chroma: bool = False, sources: str | os.PathLike | None = None, bit_depth: int = 8):  # fmt: skip
+                 full_chroma: bool = False, sources: str | os.PathLike | None = None, bit_depth: int = 8,
+                 half_width_chroma: bool = False):  # fmt: skip
         self.path = Path(path)
         self._replaces = self.path.exists()  # as `VideoWriter`'s: never an output another run wrote meanwhile
         if not self.path.parent.is_dir():
             raise VideoError(f"{self.path}: the output folder {self.path.parent} does not exist")
         self.width, self.height, self.names = int(width), int(height), tuple(names)
-        self._options = {"lossless": lossless, "full_chroma": full_chroma, "bit_depth": bit_depth}
+        self._options = {"lossless": lossless, "full_chroma": full_chroma, "bit_depth": bit_depth, "half_width_chroma": half_width_chroma}
         self._sources = None if sources is None else Path(sources)
         self.frames_written = 0
         self._closed = False

@@ -117,6 +117,7 @@ class ImageWriter(PublishOnSuccess):
         lossless: for WebP, lossless instead of quality 95; PNG, TIFF and BMP are lossless and JPEG
             lossy whatever it says (:attr:`lossless` says what was written).
         full_chroma: for JPEG, colour at full resolution (4:4:4) instead of 4:2:0.
+        half_width_chroma: for JPEG (without ``full_chroma``), 4:2:2 (a camera's JPEGs) instead of 4:2:0.
         exif_source: an image whose EXIF and colour profile the output takes (None, or a file that
             is not an image Pillow reads: none).
         bit_depth: 8 (default): a uint8 frame; 16: a uint16 frame, written in 16 bits as PNG or
@@ -127,6 +128,7 @@ class ImageWriter(PublishOnSuccess):
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, lossless: bool = False,
                  full_chroma: bool = False, exif_source: str | os.PathLike | None = None, bit_depth: int = 8,
+                 half_width_chroma: bool = False,
                  upright: bool = True):  # fmt: skip
         self.path = Path(path)
         self._replaces = self.path.exists()  # as `VideoWriter`'s: never an output another run wrote meanwhile
@@ -138,6 +140,7 @@ class ImageWriter(PublishOnSuccess):
         self.lossless = stores_losslessly(self.path, lossless)
         self.width, self.height = int(width), int(height)
         self.full_chroma = full_chroma
+        self.half_width_chroma = half_width_chroma
         self.exif_source = exif_source
         self.upright = upright
         if bit_depth not in (8, 16):
@@ -191,7 +194,8 @@ class ImageWriter(PublishOnSuccess):
 
     def _save_options(self) -> dict:
         if self.format == "JPEG":
-            return {"quality": LOSSY_QUALITY, "subsampling": 0 if self.full_chroma else 2}
+            # Pillow's subsampling: 0 is 4:4:4, 1 is 4:2:2, 2 is 4:2:0
+            return {"quality": LOSSY_QUALITY, "subsampling": 0 if self.full_chroma else 1 if self.half_width_chroma else 2}
         if self.format == "WEBP":
             return {"lossless": True} if self.lossless else {"quality": LOSSY_QUALITY}
         if self.format == "TIFF":

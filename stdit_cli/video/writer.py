@@ -624,11 +624,11 @@ def open_writer(path: str | os.PathLike, width: int, height: int, fps: Fraction 
     if frame_names:
         if Path(path).suffix.lower() not in OUTPUT_SUFFIXES:
             return FrameFolderWriter(path, width, height, frame_names, lossless=lossless, full_chroma=full_chroma,
-                                     sources=metadata_source, bit_depth=bit_depth)  # fmt: skip
+                                     sources=metadata_source, bit_depth=bit_depth, half_width_chroma=half_width_chroma)  # fmt: skip
         audio_source = metadata_source = None  # pictures: no audio, no container tags
     if is_image_path(path):
         return ImageWriter(path, width, height, lossless=lossless, full_chroma=full_chroma, exif_source=metadata_source,
-                           bit_depth=bit_depth)  # fmt: skip
+                           bit_depth=bit_depth, half_width_chroma=half_width_chroma)  # fmt: skip
     return VideoWriter(path, width, height, fps, audio_source=audio_source, lossless=lossless, crf=crf, preset=preset,
                        full_chroma=full_chroma, hdr_transfer=hdr_transfer, metadata_source=metadata_source,
                        field_order=field_order, bit_depth=bit_depth, timecode=timecode, hdr10=hdr10,
