@@ -781,3 +781,22 @@ def test_audio_no_codec_of_the_container_can_hold_is_refused_before_any_work(tmp
     assert kept.exit_code == 0, kept.output
     with av.open(str(tmp_path / "out.mov")) as container:
         assert container.streams.audio[0].codec_context.channels == 12
+
+
+def test_styled_subtitles_keep_their_attached_fonts_in_mkv(tmp_path, identity_checkpoint):
+    # an anime or film release: ASS subtitles and the fonts they name, attached to the .mkv
+    clip = lavfi_clip(tmp_path / "plain.mp4", "-c:v", "libx264rgb", "-qp", "0")
+    subtitles = tmp_path / "film.srt"
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:00,100\nHello\n", encoding="utf-8")
+    font = tmp_path / "Title.ttf"
+    font.write_bytes(b"\x00\x01\x00\x00" + bytes(range(256)) * 4)  # stands in for a TrueType file
+    film = tmp_path / "film.mkv"
+    ffmpeg("-i", clip, "-i", subtitles, "-map", "0", "-map", "1", "-c:v", "copy", "-c:s", "ass", "-attach", font,
+           "-metadata:s:t", "mimetype=application/x-truetype-font", film)  # fmt: skip
+    out = tmp_path / "out.mkv"
+    result = denoise(film, "-o", out, "--checkpoint", identity_checkpoint, "--sigma", "5", "--quiet")
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as container:
+        attachments = [stream for stream in container.streams if stream.type == "attachment"]
+        assert len(container.streams.subtitles) == 1 and len(attachments) == 1
+        assert attachments[0].metadata.get("filename") == "Title.ttf"

@@ -11,6 +11,7 @@ subtitle stream of its source into the output as that container stores subtitles
 | DVD bitmaps (`dvd_subtitle`) | copied | copied |
 | other bitmaps (Blu-ray PGS, DVB) and anything else | copied | not kept (said as a warning) |
 
+Into .mkv the file's attachments come along (the fonts styled ASS subtitles name).
 When FFmpeg still refuses a stream (a codec it cannot mux there), the writer writes the file
 without subtitles and says so, rather than fail the video.
 """

@@ -508,7 +508,10 @@ class VideoWriter(PublishOnSuccess):
             audio_attempts = [[]]
         elif not any(playable):
             audio_attempts = audio_attempts[1:]
-        subtitle_attempts = [self._subtitles.ffmpeg_args(1)] + ([[]] if self._subtitles.kept else [])
+        with_subtitles = self._subtitles.ffmpeg_args(1)
+        if suffix == ".mkv" and self._subtitles.kept:  # the fonts styled subtitles (ASS) name, attached beside them
+            with_subtitles += ["-map", "1:t?", "-c:t", "copy"]
+        subtitle_attempts = [with_subtitles] + ([[]] if self._subtitles.kept else [])
         source_gap_s = _audio_minus_video_s(self._audio_source) if self._audio_codecs else None
         for subtitles in subtitle_attempts:
             for audio in audio_attempts:
