@@ -105,4 +105,10 @@ def test_hdr10_mastering_display_and_light_levels_are_kept(tmp_path, identity_ch
                                        "--sigma", "5", "--lossless", "--quiet"], catch_exceptions=False)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert (probe_video(lossless).hdr_transfer, probe_video(lossless).hdr10_metadata) == ("smpte2084", hdr10)
+    # lossless in .mkv, where FFV1 has no place for it: lossless HEVC there too
+    in_mkv = tmp_path / "grade.lossless.mkv"
+    result = CliRunner().invoke(main, ["denoise", str(source), "-o", str(in_mkv), "--checkpoint", str(identity_checkpoint),
+                                       "--sigma", "5", "--lossless", "--quiet"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (probe_video(in_mkv).codec, probe_video(in_mkv).hdr10_metadata) == ("hevc", hdr10)
     assert probe_video(_hdr_clip(tmp_path / "hlg.mov", TAGS["hlg"][0])).hdr10_metadata is None  # HLG carries none

@@ -22,7 +22,9 @@ frame as a picture instead: `stdit_cli.video.image_writer`, chosen by :func:`ope
   (x265 codes no interlaced fields). Lossless: FFV1 16-bit RGB in .mkv (bit-exact), HEVC lossless
   12-bit RGB in .mp4/.mov (what that container can hold: the frames to 1/4096). HDR10 video's
   static metadata (mastering display, content light level: how bright it was graded) goes into
-  the HEVC stream again, so TVs tone-map it as they did the input.
+  the HEVC stream again, so TVs tone-map it as they did the input; FFV1 has no place for it, so a
+  lossless HDR10 output in .mkv is lossless 12-bit HEVC too (from a 10-bit source, nothing is lost
+  that 16 bits would keep beyond a 1/4096 rounding of the denoised values).
 - `field_order` ("tff"/"bff"): the frames are woven fields of interlaced video (`fields`); they are
   flagged with that order, converted to 4:2:0 field by field and coded interlaced by x264.
 """
@@ -60,7 +62,7 @@ def _deep_codec_args(suffix: str, lossless: bool, crf: int, preset: str, layout:
     """The codec and pixel format of a deep (``bit_depth=16``) output (the colour conversion and tags
     are :func:`video_codec_args`'s): see the module docstring. ``hdr10``: HDR10 static metadata
     in x265's words (`VideoInfo.hdr10_metadata`), written as SEI into the HEVC stream."""
-    if lossless and suffix == ".mkv":
+    if lossless and suffix == ".mkv" and hdr10 is None:
         return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp16le"]
     apple = ["-tag:v", "hvc1"] if suffix in MP4_LIKE else []  # QuickTime and iOS play HEVC tagged hvc1, not hev1
     grade = "" if hdr10 is None else f":hdr10=1:{hdr10}"
@@ -86,12 +88,13 @@ def chroma_layout(width: int, height: int, full_chroma: bool, half_width_chroma:
     return "420" if width % 2 == 0 and height % 2 == 0 else "444"
 
 
-def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str | None) -> tuple[int, str]:
+def stored_format(suffix: str, lossless: bool, bit_depth: int, field_order: str | None,
+                  hdr10: str | None = None) -> tuple[int, str]:  # fmt: skip
     """(bits per sample, in words) of what :func:`video_codec_args` stores."""
     if bit_depth == 8:
         return 8, "8-bit"
     if lossless:
-        return (16, "16-bit FFV1") if suffix == ".mkv" else (12, "12-bit lossless HEVC")
+        return (16, "16-bit FFV1") if suffix == ".mkv" and hdr10 is None else (12, "12-bit lossless HEVC")
     return 10, "10-bit H.264" if field_order is not None else "10-bit HEVC"
 
 

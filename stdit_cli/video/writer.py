@@ -264,7 +264,7 @@ class VideoWriter(PublishOnSuccess):
         timecode: the SMPTE timecode of the first frame ("01:02:03:04"; `VideoInfo.timecode`),
             stored with the video; None: none.
         hdr10: HDR10 static metadata in x265's words (`VideoInfo.hdr10_metadata`), kept in a
-            10-bit HEVC output; None: none.
+            10-bit HEVC output (lossless: 12-bit HEVC, in .mkv too, where FFV1 could not hold it); None: none.
         frame_times: each frame's presentation time (a variable-frame-rate source's,
             `VideoReader.frame_times`): frame ``i`` is shown at ``frame_times.pts_of(i)`` and ``fps``
             is only the average; None (default): frames at a constant ``fps``.
@@ -322,7 +322,7 @@ class VideoWriter(PublishOnSuccess):
         self.bit_depth = bit_depth
         self._dtype = np.uint8 if bit_depth == 8 else np.uint16
         #: bits per sample the file stores, and what it is in words (the caveat when a source has more)
-        self.stored_bits, self.stored_as = stored_format(suffix, lossless, bit_depth, field_order)
+        self.stored_bits, self.stored_as = stored_format(suffix, lossless, bit_depth, field_order, hdr10)
         self.width, self.height, self.fps = int(width), int(height), Fraction(fps)
         self.lossless = bool(lossless)  # whether the file stores the frames bit-exactly
         self.frames_written = 0
