@@ -767,6 +767,22 @@ def test_each_audio_track_is_copied_where_the_container_plays_it_and_conversions
     assert any("1 audio track (flac) re-encoded as AAC at 192 kb/s: a .mov file does not play it as it is" in w for w in warnings), warnings
 
 
+def test_audio_resampled_by_its_re_encode_is_said_with_both_rates(tmp_path, identity_checkpoint):
+    # a field recorder's 192 kHz PCM: .mp4 plays no PCM, and AAC holds 96 kHz at most
+    source = tmp_path / "recorder.mov"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-f", "lavfi", "-i", "sine=f=440:sample_rate=192000:duration=1",
+           "-c:v", "libx264", "-c:a", "pcm_s24le", source)  # fmt: skip
+    out = tmp_path / "out.mp4"
+    result = denoise(source, "-o", out, "--checkpoint", identity_checkpoint, "--sigma", "5", "--json")
+    assert result.exit_code == 0, result.output
+    with av.open(str(out)) as container:
+        rate = container.streams.audio[0].codec_context.sample_rate
+    assert rate < 192000
+    warnings = json.loads(result.stdout.strip().splitlines()[-1])["warnings"]
+    said = f"1 audio track (pcm_s24le) re-encoded as AAC at 192 kb/s, resampled from 192 to {rate / 1000:g} kHz"
+    assert any(said in w for w in warnings), warnings
+
+
 def test_audio_no_codec_of_the_container_can_hold_is_refused_before_any_work(tmp_path, identity_checkpoint):
     # 12 channels of PCM (7.1.4 from an audio workstation): .mp4 plays no PCM and AAC stops at 7.1
     source = tmp_path / "atmos.mov"

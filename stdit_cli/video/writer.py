@@ -171,6 +171,25 @@ def _stream_codecs(source: Path) -> tuple[list[str], list[str], list[int]]:
                 [int(stream.codec_context.channels or 0) for stream in container.streams.audio])  # fmt: skip
 
 
+def _audio_rates(path: Path) -> list[int]:
+    """Each audio stream's sample rate in ``path``, in its order (0 where unknown); [] if unreadable."""
+    try:
+        with _open_container(path) as container:
+            return [int(stream.codec_context.sample_rate or 0) for stream in container.streams.audio]
+    except (VideoError, av.FFmpegError):
+        return []
+
+
+def _resampled(source_rates: list[int], output_rates: list[int], converted: list[bool]) -> str:
+    """", resampled from 192 to 96 kHz" for the re-encoded tracks whose rate the encoder changed
+    (AAC holds 96 kHz at most), else ""."""
+    if len(source_rates) != len(output_rates):
+        return ""
+    changes = sorted({(before, after) for before, after, changed in zip(source_rates, output_rates, converted, strict=True)
+                      if changed and before and after and before != after})  # fmt: skip
+    return "".join(f", resampled from {before / 1000:g} to {after / 1000:g} kHz" for before, after in changes)
+
+
 #: the most channels FFmpeg's AAC encoder takes (7.1)
 AAC_MAX_CHANNELS = 8
 
@@ -518,7 +537,7 @@ class VideoWriter(PublishOnSuccess):
                 if not self._run_mux(offset_s, [*audio, *subtitles], metadata, tags, muxed_path):
                     continue
                 self._put_audio_back_in_sync(source_gap_s, offset_s, [*audio, *subtitles], metadata, tags, muxed_path)
-                self._say_what_was_converted(audio, playable, subtitles)
+                self._say_what_was_converted(audio, playable, subtitles, muxed_path)
                 return muxed_path
         raise self._ffmpeg_error("adding the audio")
 
@@ -541,16 +560,20 @@ class VideoWriter(PublishOnSuccess):
         if not synced:
             raise self._ffmpeg_error("putting the audio back in sync")
 
-    def _say_what_was_converted(self, audio: list[str], playable: list[bool], subtitles: list[str]) -> None:
-        """Warn about audio re-encoded as AAC and subtitles left out: nothing changes unsaid."""
+    def _say_what_was_converted(self, audio: list[str], playable: list[bool], subtitles: list[str], muxed_path: Path) -> None:
+        """Warn about audio re-encoded as AAC (and resampled, where AAC cannot hold the rate) and
+        subtitles left out: nothing changes unsaid."""
         suffix = self.path.suffix.lower()
         every_track = "-c:a" in audio  # the all-AAC attempt: a copy was refused, or no track plays as it is
-        converted = [codec for codec, ok in zip(self._audio_codecs, playable, strict=True) if every_track or not ok]
+        re_encoded = [every_track or not ok for ok in playable]
+        converted = [codec for codec, changed in zip(self._audio_codecs, re_encoded, strict=True) if changed]
         if converted:
             count = len(converted)
             why = "FFmpeg could not copy it" if every_track and all(playable) else f"a {suffix} file does not play it as it is"
+            resampled = _resampled(_audio_rates(self._audio_source), _audio_rates(muxed_path), re_encoded)
             warnings.warn(f"{self._audio_source}: {count} audio track{'s' if count > 1 else ''} ({', '.join(sorted(set(converted)))}) "
-                          f"re-encoded as AAC at 192 kb/s: {why} (a .mkv output keeps every codec as it is)", VideoWarning, stacklevel=4)  # fmt: skip
+                          f"re-encoded as AAC at 192 kb/s{resampled}: {why} (a .mkv output keeps every codec as it is)",
+                          VideoWarning, stacklevel=4)  # fmt: skip
         if self._subtitles.kept and not subtitles:
             codecs = [self._subtitle_codecs[index] for index, _ in self._subtitles.kept]
             why = f"FFmpeg could not store {'them' if len(codecs) > 1 else 'it'} in a {suffix} file"
