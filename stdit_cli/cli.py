@@ -51,30 +51,39 @@ def run() -> None:
 
 @main.command("inspect-shapes")
 @click.option("--model", "model_name", type=MODEL_CHOICE, default="unet", show_default=True, help="Backbone.")
-@click.option("--config", "preset", default="tiny", show_default=True, help="Preset name (tiny, small, base) or a YAML file.")
+@click.option("--config", "preset", default="tiny", show_default=True, help="Preset name (tiny, small, base) or a YAML file, built with random weights.")
+@click.option("--checkpoint", default=None, help="A trained checkpoint instead of --config (a save_pretrained folder or .safetensors file), or 'shipped': the weights `stdit denoise --model M` runs.")
 @click.option("--frames", type=click.IntRange(min=1), default=None, help="Frames T (default: the model's window).")
 @click.option("--height", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--width", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--video", type=click.Path(path_type=Path), default=None, help="Take the first frames of this video (or frame folder) instead of random data.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def inspect_shapes(model_name, preset, frames, height, width, video, as_json) -> None:
+def inspect_shapes(model_name, preset, checkpoint, frames, height, width, video, as_json) -> None:
     """Run one forward pass and show the tensor layout at every stage."""
+    context = click.get_current_context()
+    if checkpoint is not None and context.get_parameter_source("preset") == ParameterSource.COMMANDLINE:
+        raise click.UsageError("give --config (a preset, random weights) or --checkpoint (trained weights), not both")
     from stdit_cli.shape_report import build_report
     from stdit_cli.video import VideoError
+    from stdit_cli.weights import CheckpointError
 
-    context = click.get_current_context()
     given = [f"--{name}" for name in ("height", "width") if context.get_parameter_source(name) == ParameterSource.COMMANDLINE]
     if video is not None and given:
         click.echo(f"note: {'/'.join(given)} set the size of random frames; --video gives its own", err=True)
+    # with --checkpoint PATH and no --model: the backbone the checkpoint holds (as `stdit denoise` does)
+    model_given = context.get_parameter_source("model_name") == ParameterSource.COMMANDLINE
+    if checkpoint not in (None, "shipped") and not model_given:
+        model_name = None
     try:
-        report = build_report(model_name, preset, frames=frames, height=height, width=width, video=video)
-    except (PresetError, VideoError) as error:
+        report = build_report(model_name, preset, frames=frames, height=height, width=width, video=video, checkpoint=checkpoint)
+    except (PresetError, VideoError, CheckpointError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     console = Console()
-    table = Table(title=f"{report.model_class} ({report.model}, preset {report.preset}): {report.parameters:,} parameters")
+    weights = f"preset {report.preset}" if checkpoint is None else report.preset
+    table = Table(title=f"{report.model_class} ({report.model}, {weights}): {report.parameters:,} parameters")
     for column in ("stage", "tensor", "shape", "dtype", "layout", "note"):
         table.add_column(column)
     for stage in report.stages:

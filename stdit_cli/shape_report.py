@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,16 @@ def _input_frames(video: Path | None, frames: int, height: int, width: int, seed
         return reader.read(0, count), source, order
 
 
+#: ``--checkpoint shipped``: the weights that ship for the model (what ``stdit denoise --model M`` runs)
+SHIPPED = "shipped"
+
+
+def _checkpoint_label(source: str) -> str:
+    """How the report names a checkpoint: ``weights/unet`` for a shipped one, else its path."""
+    path = Path(source)
+    return f"weights/{path.name}" if path.parent == Path(str(resources.files("stdit_cli") / "weights")) else source
+
+
 def build_report(
     model_name: str,
     preset: str = "tiny",
@@ -72,11 +83,22 @@ def build_report(
     video: Path | None = None,
     sigma_255: float = 25.0,
     seed: int = 0,
+    checkpoint: str | Path | None = None,
 ) -> ShapeReport:
-    """Build ``model_name`` from ``preset`` and run one forward pass, recording every stage."""
-    adapter = adapter_for(model_name)
+    """Build ``model_name`` from ``preset`` (random weights) and run one forward pass, recording
+    every stage. ``checkpoint``: a trained checkpoint instead (a folder or ``.safetensors`` file, or
+    :data:`SHIPPED` for the weights ``stdit denoise --model <model_name>`` runs), and its noise schedule."""
     torch.manual_seed(seed)
-    model = build_from_preset(adapter.model_class, model_name, preset)[0].eval()
+    schedule = None
+    if checkpoint is None:
+        adapter = adapter_for(model_name)
+        model = build_from_preset(adapter.model_class, model_name, preset)[0].eval()
+    else:
+        from stdit_cli.weights import resolve_checkpoint
+
+        loaded = resolve_checkpoint(model_name, None if checkpoint == SHIPPED else checkpoint)
+        adapter, model, schedule = loaded.adapter, loaded.model, loaded.schedule
+        model_name, preset = adapter.name, _checkpoint_label(loaded.source)
     frames = frames or int(model.num_frames)
     frames_thwc, source, field_order = _input_frames(video, frames, height, width, seed)
     decoded = frames_thwc
@@ -111,7 +133,7 @@ def build_report(
         stages.append(_tensor_stage("edge margin", "unit_bcthw", unit_bcthw, "B C T H W",
                                     "mirrored by {} / {} / {} / {} px (top / bottom / left / right), cropped back after the model".format(*pads)))
 
-    sampler = DiffusionSampler(steps=1)
+    sampler = DiffusionSampler(schedule, steps=1)
     t_start = sampler.start_timestep(sigma_255)
     timestep = torch.full((1,), t_start, dtype=torch.int64)
     x_t = float(sampler.alphas_cumprod[t_start]) ** 0.5 * unit_bcthw

@@ -123,6 +123,31 @@ def test_inspect_shapes_table_and_video(tmp_path):
     assert "UNetSTIC" in result.output and "clip.mp4" in result.output
 
 
+def test_inspect_shapes_of_trained_weights_shipped_or_a_checkpoint_folder(tmp_path):
+    from safetensors import safe_open
+
+    from stdit_cli.weights import shipped_checkpoint_dir
+
+    clip = make_video(tmp_path / "clip.mp4", frames=5, size="36x20")
+    for model in ("unet", "segdit"):
+        result = _run("inspect-shapes", "--model", model, "--checkpoint", "shipped", "--video", clip, "--json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        folder = shipped_checkpoint_dir(model)
+        with safe_open(str(folder / "diffusion_pytorch_model.safetensors"), "pt") as weights:
+            stored = sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())
+        # the network `stdit denoise --model M` runs, not the random tiny preset
+        assert (report["model"], report["preset"], report["parameters"]) == (model, f"weights/{model}", stored)
+    # a checkpoint folder without --model: the backbone it holds, named by its path
+    result = _run("inspect-shapes", "--checkpoint", str(shipped_checkpoint_dir("segdit")))
+    assert result.exit_code == 0, result.output
+    assert "SegDiTTransformer2DModel (segdit, " in result.output
+    result = _run("inspect-shapes", "--checkpoint", str(tmp_path / "missing"))
+    assert result.exit_code == 1 and "checkpoint not found" in result.output and "Traceback" not in result.output
+    result = _run("inspect-shapes", "--checkpoint", "shipped", "--config", "small")
+    assert result.exit_code == 2 and "not both" in result.output
+
+
 def test_inspect_shapes_unknown_preset_is_one_line_error():
     result = CliRunner().invoke(main, ["inspect-shapes", "--model", "unet", "--config", "huge"])
     assert result.exit_code == 1 and "unknown preset 'huge'" in result.output and "Traceback" not in result.output
