@@ -138,7 +138,7 @@ def _parse_batch_size(ctx, param, value: str) -> int | None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(), default=None, help="Output file (one input), or a folder, created if missing (default: <stem>.denoised.mp4 beside each input; a photo, .png/.jpg/.tif/.webp/.bmp, comes back as <stem>.denoised with its own extension; a folder of pictures as the folder <name>.denoised).")
+@click.option("-o", "--output", type=click.Path(), default=None, help="Output file (one input), or a folder, created if missing (default: <stem>.denoised.mp4 beside each input; a photo, .png/.jpg/.tif/.webp/.bmp, comes back as <stem>.denoised with its own extension; a folder of pictures as the folder <name>.denoised); '-': stdout, once complete (a video as Matroska).")
 @click.option("--inputs-from", metavar="FILE", default=None, help="Also denoise the paths listed in FILE, one per line ('-': stdin; blank lines and # comments skipped).")
 @click.option("--relative-to", type=click.Path(file_okay=False, path_type=Path), default=None, help="With -o FOLDER: recreate each input's folders below this one under FOLDER.")
 @click.option("--skip-existing", is_flag=True, help="Skip inputs whose output exists and is complete (a rerun resumes a stopped batch).")
@@ -172,7 +172,8 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
             as_json) -> None:  # fmt: skip
     """Denoise one or more videos (a batch: one model load; see --inputs-from, --skip-existing, --report).
 
-    An input may also be a photo, or a folder of numbered pictures read as a 25 fps video (--frame-rate)."""
+    An input may also be a photo, a folder of numbered pictures read as a 25 fps video (--frame-rate),
+    or '-': a video piped into stdin (needs -o)."""
     from stdit_cli.batch.interrupts import exit_after_signal
     from stdit_cli.batch.runner import DenoiseJob, run_denoise
     from stdit_cli.pipeline import DenoiseOptions

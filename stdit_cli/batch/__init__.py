@@ -5,6 +5,7 @@
   video, the report and the summary.
 - `report`: one record per input, the JSONL report and the summary table.
 - `sharding`: `torchrun` ranks sharing the inputs; rank 0 merges the reports.
+- `pipes`: `-` as the input (stdin, spooled to a temporary file) or as `-o` (stdout).
 - `interrupts`: stopping cleanly on SIGINT/SIGTERM/SIGHUP (`InterruptGuard`, `shielded`).
 
 Nothing is imported here: import from the submodules (`from stdit_cli.batch.runner import

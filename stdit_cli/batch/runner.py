@@ -68,6 +68,9 @@ class DenoiseJob:
     skip_existing: bool = False
     report: Path | None = None
     relative_to: Path | None = None
+    summary_to_stderr: bool = False  # stdout carries the video (`-o -`, `stdit_cli.batch.pipes`)
+    #: temporary paths standing for a pipe -> how records and messages name it ("- (stdin)")
+    shown_as: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -264,8 +267,21 @@ def _echo_json(line: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _shown(record: Record, shown_as: dict[str, str]) -> Record:
+    """``record`` with the temporary files that stand for pipes named as the user gave them."""
+    def show(text: str | None) -> str | None:
+        for path, name in shown_as.items():
+            text = None if text is None else text.replace(path, name)
+        return text
+
+    return replace(record, input=show(record.input), output=show(record.output), error=show(record.error),
+                   warnings=[show(message) for message in record.warnings])  # fmt: skip
+
+
 def _emit(batch: _Batch, record: Record, report: ReportWriter) -> None:
     """A finished record: into the report, onto stdout (`--json`), errors/warnings on stderr."""
+    if batch.job.shown_as:
+        record = _shown(record, batch.job.shown_as)
     batch.records.append(record)
     report.write(record)
     for message in record.warnings:
@@ -401,7 +417,7 @@ def _print_summary(batch: _Batch, records: list[Record]) -> None:
         title = f"stdit denoise: model {denoiser.adapter.name} on {denoiser.device} ({denoiser.precision})"
     if batch.shard.distributed:
         title += f", {batch.shard.world_size} processes"
-    Console().print(summary_table(records, title))
+    Console(stderr=batch.job.summary_to_stderr).print(summary_table(records, title))
 
 
 def _finish(batch: _Batch, group: RankGroup, report: ReportWriter) -> int:
@@ -449,7 +465,17 @@ def _start(job: DenoiseJob) -> tuple[Shard, OutputPlan, list[BatchItem]]:
 
 
 def run_denoise(job: DenoiseJob) -> int:
-    """Denoise every input; return the exit code (0 all done, 1 any failed, 128+N on signal N)."""
+    """Denoise every input; return the exit code (0 all done, 1 any failed, 128+N on signal N).
+    ``-`` as an input or as ``-o`` (stdin, stdout): `stdit_cli.batch.pipes`."""
+    from stdit_cli.batch.pipes import PipedJob, uses_pipes
+
+    if not uses_pipes(job):
+        return _run_batch(job)
+    with PipedJob.start(job) as piped:
+        return piped.deliver(_run_batch(piped.job))
+
+
+def _run_batch(job: DenoiseJob) -> int:
     console = Console(stderr=True)
     with InterruptGuard() as guard:
         shard, plan, items = _start(job)
