@@ -365,3 +365,18 @@ def test_a_batch_stopped_at_the_model_load_still_reports_every_input(clips, iden
     assert result.exit_code == 1 and "window overlap must be" in result.output
     lines = report_lines(report)
     assert [r["status"] for r in lines] == ["failed", "not_started"] and "window overlap" in lines[0]["error"]
+
+
+def test_a_log_gets_plain_progress_lines_as_the_video_goes(tmp_path, identity_checkpoint, monkeypatch):
+    # stderr a file (a Slurm log, `2> log`): a bar is drawn there only once, at the end of each video
+    from stdit_cli.batch import runner
+
+    monkeypatch.setattr(runner, "LOG_EVERY_S", 0.0)
+    clip = make_video(tmp_path / "clip.mp4", frames=12)
+    result = CliRunner().invoke(main, ["denoise", str(clip), "-o", str(tmp_path / "out.mp4"), "--checkpoint",
+                                       str(identity_checkpoint), "--sigma", "5"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("clip.mp4: ")]
+    assert lines and all(" / 12 frames, " in line and " fps" in line and line.endswith(" left") for line in lines), result.stderr
+    assert runner._progress_line("a.mp4", 1200, 5000, 100.0) == "a.mp4: 1200 / 5000 frames, 12.00 fps, 5:17 left"
+    assert runner._clock(3725) == "1:02:05"

@@ -13,6 +13,7 @@ import gc
 import os
 import signal
 import sys
+import time
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -178,11 +179,31 @@ def _chosen(batch: _Batch, input_path: Path) -> tuple[VideoDenoiser, Opening | N
         raise
 
 
+#: where stderr is not a terminal (a log file, Slurm's output), a plain progress line this often:
+#: a bar is drawn there only once, when the video is done
+LOG_EVERY_S = 30.0
+
+
+def _progress_line(name: str, done: int, total: int, elapsed: float) -> str:
+    """``clip.mp4: 1200 / 5000 frames, 12.31 fps, 5:08 left``."""
+    fps = done / elapsed if elapsed else 0.0
+    left = f", {_clock((total - done) / fps)} left" if fps and done < total else ""
+    return f"{name}: {done} / {total} frames, {fps:.2f} fps{left}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
 def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> DenoiseResult:
-    """One video through the model, with a progress bar unless quiet."""
+    """One video through the model, with a progress bar unless quiet (and, in a log, a line every
+    :data:`LOG_EVERY_S` seconds)."""
     denoiser, opening = _chosen(batch, input_path)
     if not batch.show_progress:
         return denoiser.denoise_file(input_path, output_path, opening=opening)
+    logged = [] if batch.console.is_terminal else [time.monotonic()]  # when the last line was written
     with _progress(batch.console) as progress:
         tasks = []  # the bar appears once the video has opened and its length is known
 
@@ -191,6 +212,9 @@ def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> Denoise
                 tasks.append(progress.add_task(escape(input_path.name), total=total, fps=0.0))
             elapsed = progress.tasks[0].elapsed or 0.0
             progress.update(tasks[0], completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
+            if logged and 0 < done < total and time.monotonic() - logged[0] >= LOG_EVERY_S:
+                logged[0] = time.monotonic()
+                progress.console.print(_progress_line(input_path.name, done, total, elapsed), highlight=False, markup=False)
 
         return denoiser.denoise_file(input_path, output_path, update, opening=opening)
 
