@@ -336,3 +336,26 @@ def test_channels_last_prepares_2d_and_3d_convolutions_alike():
     assert prepared[0].weight.is_contiguous(memory_format=torch.channels_last_3d)
     assert prepared[2].weight.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(got, expected)
+
+
+def test_frames_in_memory_are_denoised_as_the_same_frames_in_a_file(tmp_path, trained_like_checkpoint):
+    # a researcher's notebook: frames already decoded, no files; the same pass as the file's
+    clip = make_video(tmp_path / "clip.mkv", frames=11, size="72x40", lossless=True)
+    with VideoReader(clip) as reader:
+        frames = reader.read(0, len(reader))
+    for sigma in (12.0, None):  # given, and read from the frames as with no number given
+        denoiser = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=sigma, lossless=True))
+        result = denoiser.denoise_file(clip, tmp_path / "out.mkv")
+        with VideoReader(tmp_path / "out.mkv") as reader:
+            from_file = reader.read(0, len(reader))
+        in_memory = denoiser.denoise_frames(frames)
+        assert in_memory.shape == frames.shape and in_memory.dtype == np.uint8
+        assert np.abs(in_memory.astype(int) - frames).mean() > 0.5  # the perturbed model changes its input
+        np.testing.assert_array_equal(in_memory, from_file)
+        (tmp_path / "out.mkv").unlink()
+    assert result.sigma_estimated
+    # deep frames come back deep; a level given to the call wins over the options'
+    deep = denoiser.denoise_frames(frames.astype(np.uint16) * 257, sigma_255=12.0)
+    assert deep.dtype == np.uint16 and deep.shape == frames.shape
+    with pytest.raises(ValueError, match=r"expected \[T, H, W, 3\] uint8 or uint16 RGB frames"):
+        denoiser.denoise_frames(frames[..., 0])

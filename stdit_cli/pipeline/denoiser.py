@@ -21,7 +21,9 @@ from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
-from stdit_cli.pipeline.opening import STREAM_DECODER, Opening, measured, open_video, read_sample  # noqa: F401 (STREAM_DECODER: scripts)
+from stdit_cli.pipeline.opening import (  # noqa: F401 (STREAM_DECODER: scripts)
+    SIGMA_SAMPLE_FRAMES, STREAM_DECODER, Opening, measured, open_video, read_sample, same_picture, white_levels,
+)
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult, Strength
 from stdit_cli.pipeline.sampler import DiffusionSampler
 from stdit_cli.pipeline.shots import denoise_by_shot, several_scenes, with_signatures
@@ -29,6 +31,7 @@ from stdit_cli.pipeline.tiling import StreamingBlender, TileGrid, WindowPlan
 from stdit_cli.runtime import autocast, cpu_has_native_fp16, resolve_device, resolve_precision, with_autocast_weights
 from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
 from stdit_cli.video.caveats import bits_lost
+from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.fields import split_chunks, weave_chunks
 from stdit_cli.weights import Checkpoint
 
@@ -306,9 +309,13 @@ class VideoDenoiser:
         """The level to run at, from an opening's sample: its patch-PCA level (less in a chroma-subsampled
         video: ``noise_kind.gaussian_level``), or with ``--noise real`` the learned one where the two
         disagree (camera noise; ``learned_level.blind_level``)."""
+        return self._level(opening.white, opening.binned, opening.reader.info.chroma_subsampled, lambda: self.learned_of(opening))
+
+    def _level(self, white: float, binned: float | None, chroma_subsampled: bool, learned: Callable[[], float]) -> float:
+        """:meth:`level_of` from the measured levels (``learned``: the learned level, read only when used)."""
         if self.learned_level is None:
-            return gaussian_level(opening.white, opening.binned, opening.reader.info.chroma_subsampled)
-        return blind_level(self.learned_of(opening), opening.white)
+            return gaussian_level(white, binned, chroma_subsampled)
+        return blind_level(learned(), white)
 
     def learned_of(self, opening: Opening) -> float:
         """The learned level of an opening's sample (read once, kept on the opening)."""
@@ -327,6 +334,36 @@ class VideoDenoiser:
         if len(leading):
             yield leading
         yield from reader.iter_chunks(chunk_frames, start=len(leading))
+
+    def denoise_frames(self, frames: np.ndarray, sigma_255: float | None = None) -> np.ndarray:
+        """Denoise RGB frames held in memory: ``[T, H, W, 3]`` uint8 (or uint16, for more than 8 bits)
+        in, the same shape and dtype out. The video pass of :meth:`denoise_file` without the files: the
+        frames as one shot of progressive, full-colour video, cut into windows and tiles, denoised over
+        the views a video of that size (or a still) gets, and blended back.
+
+        ``sigma_255``: the noise level on 0..255; else the options' ``sigma_255``; else read from up to
+        :data:`SIGMA_SAMPLE_FRAMES` frames spread over them, as with no number given (patch PCA; with
+        ``noise="real"`` the learned level where the two disagree). The weights are this denoiser's:
+        the kind of noise is the caller's choice (``resolve_checkpoint(..., real=True)``)."""
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype not in (np.uint8, np.uint16) or not len(frames):
+            raise ValueError(f"expected [T, H, W, 3] uint8 or uint16 RGB frames, got {frames.dtype} {list(frames.shape)}")
+        _, height, width, _ = frames.shape
+        # up to SIGMA_SAMPLE_FRAMES frames spread over the clip, in 8 bits, for the level and the still test
+        picks = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), SIGMA_SAMPLE_FRAMES)).round().astype(int))
+        sample = to_8_bits(frames[picks])
+        level = sigma_255 if sigma_255 is not None else self.options.sigma_255
+        if level is None:
+            white, binned = white_levels(sample, chroma_subsampled=False)
+            level = self._level(white, binned, False, lambda: self.learned_level.estimate(sample))
+        strength = Strength.from_user(self.options.strength)
+        generator = torch.Generator(device="cpu").manual_seed(self.options.seed)
+        views = self.still_views(width, height) if same_picture(sample) else self._sized(self.ensemble, width, height)
+        denoise_units = self._unit_denoiser(float(level) * strength.sigma_scale, generator, strength.keep_input, views)
+        blender = StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, self.batch_size_for(height, width),
+                                   device=self.device if self.device.type == "cuda" else "cpu")  # fmt: skip
+        step = max(self.plan.window, 8)  # chunks as the file pass reads them
+        # [T, H, W, 3] -> chunks [t, H, W, 3] -> denoised chunks -> [T, H, W, 3]
+        return np.concatenate(list(blender.run(frames[start : start + step] for start in range(0, len(frames), step))))
 
     def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None,
                      opening: Opening | None = None) -> DenoiseResult:  # fmt: skip

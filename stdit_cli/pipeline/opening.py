@@ -120,14 +120,20 @@ def measured(reader: VideoReader, frames: np.ndarray, picks: np.ndarray | None =
     their white noise measured (patch PCA at full resolution and binned 2x2). The pipeline reads
     the level of each shot of an edited video this way, from its first frames (`pipeline.shots`)."""
     picks = np.arange(len(frames)) if picks is None else picks
-    estimate = estimate_sigma_255_from_luma if reader.info.chroma_subsampled else estimate_sigma_255
-    frames_seen = level_frames(frames, reader.info)
-    white = estimate(frames_seen)
+    white, binned = white_levels(level_frames(frames, reader.info), reader.info.chroma_subsampled)
+    return Opening(reader, frames, picks, white=white, binned=binned)
+
+
+def white_levels(frames_uint8: np.ndarray, chroma_subsampled: bool) -> tuple[float, float | None]:
+    """The white-noise level of ``[n, H, W, 3]`` uint8 frames by patch PCA (on luma when the video's
+    colour is subsampled), and the same on the frames binned 2x2 (None where they are too small for it)."""
+    estimate = estimate_sigma_255_from_luma if chroma_subsampled else estimate_sigma_255
+    white = estimate(frames_uint8)
     try:
-        binned = estimate(binned_2x2(frames_seen))
+        binned = estimate(binned_2x2(frames_uint8))
     except ValueError:  # frames too small once binned: the noise's kind is not read
         binned = None
-    return Opening(reader, frames, picks, white=white, binned=binned)
+    return white, binned
 
 
 def open_video(path: str | os.PathLike, read_level: bool) -> Opening:
