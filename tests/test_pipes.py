@@ -101,3 +101,22 @@ def test_a_failed_run_puts_nothing_on_stdout(tmp_path, identity_checkpoint):
     assert "- (stdin): not a readable video" in result.stderr
     result = _denoise(identity_checkpoint, "-", "-o", tmp_path / "out.mp4", "--quiet", stdin=b"")
     assert result.exit_code == 1 and "nothing was piped in" in result.output
+
+
+def test_a_reader_that_goes_away_is_a_one_line_error(tmp_path, capsys):
+    # `stdit denoise clip.mp4 -o - | head -c 1000`: the reader closes before the whole video is written
+    from stdit_cli.batch.pipes import PipedJob
+
+    class ClosedPipe:
+        def write(self, data):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    output = tmp_path / "out.mkv"
+    output.write_bytes(b"x" * 100)
+    piped = PipedJob(job=None, folder=tmp_path, stdout_output=output)
+    assert piped.deliver(0, ClosedPipe()) == 1
+    assert "stdout was closed before the whole output was written" in capsys.readouterr().err
+    assert piped.deliver(3, ClosedPipe()) == 3  # a failed run writes nothing, and keeps its own code

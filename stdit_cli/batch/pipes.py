@@ -142,8 +142,8 @@ class PipedJob:
                 shutil.copyfileobj(output, target, 1 << 20)
             target.flush()
         except BrokenPipeError:
-            # the reader went away (`| head -c`): later writes, and the exit's flush, go nowhere
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            if stdout is None:  # the reader went away (`| head -c`): later writes, and the exit's flush, go nowhere
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             click.echo("error: stdout was closed before the whole output was written", err=True)
             return 1
         return code
