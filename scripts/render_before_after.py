@@ -57,7 +57,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "before_after.png")
     parser.add_argument("extra", nargs="*", help="extra `stdit denoise` options")
     args = parser.parse_args()
-    from skimage import data  # scikit-image: the bench extra
+    try:
+        from skimage import data  # scikit-image: the bench extra
+    except ImportError:
+        print('error: this script needs scikit-image (its photo): pip install -e ".[bench]"', file=sys.stderr)
+        return 1
 
     with tempfile.TemporaryDirectory() as tmp:
         photo = Path(tmp) / "astronaut.png"

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import click
+
 MODEL_NAMES = ("unet", "stdit", "diffuser", "segdit")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -13,3 +15,14 @@ NOISE_MODES = ("auto", "real", "gaussian")
 
 #: the largest ``--strength``: denoise as if the noise were this many times the given or estimated level
 MAX_STRENGTH = 3.0
+
+#: the exit status of a command that cannot run as given (Click's for usage errors): a bad option
+#: value, and a checkpoint, preset or device that cannot be used, found before any video is written
+USAGE_EXIT_CODE = 2
+
+
+class SetupError(click.ClickException):
+    """The command cannot run as given (a checkpoint, preset, model or device that cannot be used):
+    one line, with the exit status of a usage error."""
+
+    exit_code = USAGE_EXIT_CODE

@@ -63,6 +63,7 @@ def inspect_shapes(model_name, preset, checkpoint, frames, height, width, video,
     context = click.get_current_context()
     if checkpoint is not None and context.get_parameter_source("preset") == ParameterSource.COMMANDLINE:
         raise click.UsageError("give --config (a preset, random weights) or --checkpoint (trained weights), not both")
+    from stdit_cli.choices import SetupError
     from stdit_cli.shape_report import build_report
     from stdit_cli.video import VideoError
     from stdit_cli.weights import CheckpointError
@@ -76,7 +77,9 @@ def inspect_shapes(model_name, preset, checkpoint, frames, height, width, video,
         model_name = None
     try:
         report = build_report(model_name, preset, frames=frames, height=height, width=width, video=video, checkpoint=checkpoint)
-    except (PresetError, VideoError, CheckpointError) as error:
+    except (PresetError, CheckpointError) as error:  # the network asked for cannot be built: a usage error
+        raise SetupError(str(error)) from None
+    except VideoError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -250,6 +253,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
           smooth_fraction, camera_fraction, camera_jpeg_fraction, camera_chroma_fraction, camera_blur_fraction, camera_blur_sigma, camera_shot_range,
           camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, camera_sharpen_fraction, camera_sharpen_amount, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, teacher, teacher_weight, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
+    from stdit_cli.choices import SetupError
     from stdit_cli.runtime import set_threads
     from stdit_cli.train.data import DataError
     from stdit_cli.train.loop import TrainConfig, TrainError
@@ -275,7 +279,9 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
     )  # fmt: skip
     try:
         run_with_progress(config)
-    except (DataError, PresetError, CheckpointError, TrainError, FileNotFoundError) as error:
+    except (PresetError, CheckpointError) as error:  # the network or the weights asked for: a usage error
+        raise SetupError(str(error)) from None
+    except (DataError, TrainError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
 
 

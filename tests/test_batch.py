@@ -362,7 +362,7 @@ def test_a_batch_stopped_at_the_model_load_still_reports_every_input(clips, iden
     report = tmp_path / "report.jsonl"
     result = denoise(clips["a"], clips["b"], "-o", f"{tmp_path}/out/", "--checkpoint", identity_checkpoint,
                      "--window-overlap", "50", "--report", report, "--quiet")  # fmt: skip
-    assert result.exit_code == 1 and "window overlap must be" in result.output
+    assert result.exit_code == 2 and "window overlap must be" in result.output
     lines = report_lines(report)
     assert [r["status"] for r in lines] == ["failed", "not_started"] and "window overlap" in lines[0]["error"]
 

@@ -143,14 +143,14 @@ def test_inspect_shapes_of_trained_weights_shipped_or_a_checkpoint_folder(tmp_pa
     assert result.exit_code == 0, result.output
     assert "SegDiTTransformer2DModel (segdit, " in result.output
     result = _run("inspect-shapes", "--checkpoint", str(tmp_path / "missing"))
-    assert result.exit_code == 1 and "checkpoint not found" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "checkpoint not found" in result.output and "Traceback" not in result.output
     result = _run("inspect-shapes", "--checkpoint", "shipped", "--config", "small")
     assert result.exit_code == 2 and "not both" in result.output
 
 
 def test_inspect_shapes_unknown_preset_is_one_line_error():
     result = CliRunner().invoke(main, ["inspect-shapes", "--model", "unet", "--config", "huge"])
-    assert result.exit_code == 1 and "unknown preset 'huge'" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "unknown preset 'huge'" in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("text, message", [
@@ -167,7 +167,7 @@ def test_a_bad_preset_file_is_one_line_error(tmp_path, text, message, command):
     if command == "train":
         args += ["--data", str(tmp_path), "--out", str(tmp_path / "run")]
     result = CliRunner().invoke(main, [command, *args])
-    assert result.exit_code == 1 and message in result.output, result.output
+    assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
@@ -290,7 +290,7 @@ def test_bad_inputs_give_one_line_errors(tmp_path, identity_checkpoint):
 def test_checkpoint_that_does_not_match_model(tmp_path, identity_checkpoint):
     clip = make_video(tmp_path / "in.mp4", frames=2)
     result = CliRunner().invoke(main, ["denoise", str(clip), "--model", "stdit", "--checkpoint", str(identity_checkpoint)])
-    assert result.exit_code == 1 and "holds a 'unet' model, not 'stdit'" in result.output
+    assert result.exit_code == 2 and "holds a 'unet' model, not 'stdit'" in result.output
     broken = tmp_path / "broken"
     broken.mkdir()
     config = json.loads((identity_checkpoint / "config.json").read_text())
@@ -298,14 +298,14 @@ def test_checkpoint_that_does_not_match_model(tmp_path, identity_checkpoint):
     (broken / "config.json").write_text(json.dumps(config))
     (broken / "diffusion_pytorch_model.safetensors").write_bytes((identity_checkpoint / "diffusion_pytorch_model.safetensors").read_bytes())
     result = CliRunner().invoke(main, ["denoise", str(clip), "--checkpoint", str(broken)])
-    assert result.exit_code == 1 and "does not match" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "does not match" in result.output and "Traceback" not in result.output
 
 
 def test_real_noise_mode_without_real_weights_is_one_line(tmp_path):
     clip = make_video(tmp_path / "in.mp4", frames=2)
     out = tmp_path / "out.mp4"
     result = CliRunner().invoke(main, ["denoise", str(clip), "--model", "segdit", "--noise", "real", "-o", str(out)])
-    assert result.exit_code == 1 and "no real-noise weights ship for --model segdit" in result.output
+    assert result.exit_code == 2 and "no real-noise weights ship for --model segdit" in result.output
     assert "Traceback" not in result.output and not out.exists()
     # --noise auto falls back to the white-noise weights where no real-noise ones ship
     result = _run("denoise", clip, "--model", "segdit", "-o", out, "--json", "-q")
@@ -404,7 +404,7 @@ def test_the_model_loads_at_the_first_readable_input_and_a_bad_checkpoint_is_one
     assert "checkpoint" not in result.output and "bad.mp4" in result.output
     good = make_video(tmp_path / "good.mp4", frames=3, size="32x32")
     result = CliRunner().invoke(main, ["denoise", str(bad), str(good), "--checkpoint", str(broken), "--quiet"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the checkpoint cannot be used: a usage error, whatever failed before
     assert result.output.strip().splitlines()[-1] == f"Error: {broken}: not a checkpoint folder (no config.json)"
     assert not (tmp_path / "good.denoised.mp4").exists()
 
@@ -416,7 +416,7 @@ def test_a_checkpoint_that_does_not_load_is_named_in_one_line(tmp_path, identity
     (junk / "config.json").write_text((identity_checkpoint / "config.json").read_text())
     (junk / "diffusion_pytorch_model.safetensors").write_bytes(b"\x00" * 4)
     result = CliRunner().invoke(main, ["denoise", str(clip), "--checkpoint", str(junk), "--quiet"])
-    assert result.exit_code == 1 and "Traceback" not in result.output and "internal error" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output and "internal error" not in result.output
     assert "diffusion_pytorch_model.safetensors: not a readable safetensors file" in result.output
     assert not (tmp_path / "clip.denoised.mp4").exists()
 

@@ -223,7 +223,7 @@ def test_init_from_another_preset_is_a_one_line_error(tmp_path, data_root):
     args = ["train", "--model", "unet", "--config", "small", "--data", str(data_root / "seq"), "--crop", "16",
             "--steps", "1", "--init-from", str(tmp_path / "base"), "--out", str(tmp_path / "x"), "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a checkpoint that cannot be used: a usage error
     assert "different unet configuration" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
@@ -237,7 +237,7 @@ def test_init_partial_derives_another_configuration_from_the_shared_tensors(tmp_
     # another configuration needs the explicit flag
     refused = CliRunner().invoke(main, ["train", "--model", "unet", "--data", str(data_root / "seq"), "--crop", "16", "--steps", "1",
                                         "--out", str(tmp_path / "x"), "--device", "cpu", *derive])  # fmt: skip
-    assert refused.exit_code == 1 and "--init-partial" in refused.output and "Traceback" not in refused.output
+    assert refused.exit_code == 2 and "--init-partial" in refused.output and "Traceback" not in refused.output
     result = _train(tmp_path / "lean", data_root, steps=2, extra=[*derive, "--init-partial"])
     base = load_file(tmp_path / "base" / "diffusion_pytorch_model.safetensors")
     derived = load_file(tmp_path / "lean" / "diffusion_pytorch_model.safetensors")
@@ -271,7 +271,7 @@ def test_init_partial_refuses_a_checkpoint_with_nothing_in_common(tmp_path, data
     args = ["train", "--model", "unet", "--config", "small", "--data", str(data_root / "seq"), "--crop", "16", "--steps", "1",
             "--init-from", str(tmp_path / "base"), "--init-partial", "--out", str(tmp_path / "x"), "--device", "cpu"]  # fmt: skip
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1 and "no tensor of equal name and shape" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "no tensor of equal name and shape" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -39,6 +39,7 @@ from stdit_cli.batch.report import (
     Record, ReportWriter, check_report_path, rank_report_path, rank_reports, summary_table, write_report,
 )  # fmt: skip
 from stdit_cli.batch.sharding import RankGroup, Shard, ShardError
+from stdit_cli.choices import SetupError
 from stdit_cli.pipeline.options import DenoiseOptions, DenoiseResult
 from stdit_cli.video import OUTPUT_SUFFIXES, VideoError, VideoWarning, probe_video
 from stdit_cli.video.frame_folder import check_folder_output
@@ -517,8 +518,8 @@ def _run_batch(job: DenoiseJob) -> int:
         try:
             _run_items(batch, shard.take(items), report)
             return _finish(batch, group, report)
-        except _SetupFailed as error:
-            raise click.ClickException(str(error)) from None
+        except _SetupFailed as error:  # a checkpoint, model or device that cannot be used: as a usage error
+            raise SetupError(str(error)) from None
         finally:
             report.close()
             group.close()
