@@ -359,3 +359,10 @@ def test_frames_in_memory_are_denoised_as_the_same_frames_in_a_file(tmp_path, tr
     assert deep.dtype == np.uint16 and deep.shape == frames.shape
     with pytest.raises(ValueError, match=r"expected \[T, H, W, 3\] uint8 or uint16 RGB frames"):
         denoiser.denoise_frames(frames[..., 0])
+    with pytest.raises(ValueError, match=r"expected \[T, H, W, 3\] uint8 or uint16 RGB frames"):
+        denoiser.denoise_frames(frames[:, :0])
+    with pytest.raises(ValueError, match="a numpy array"):
+        denoiser.denoise_frames(frames.tolist())
+    for level in (1000, -5, float("nan"), "10"):  # the CLI's --sigma takes 0..255 only
+        with pytest.raises(ValueError, match="sigma_255 must be a number in 0..255"):
+            denoiser.denoise_frames(frames, sigma_255=level)

@@ -87,6 +87,9 @@ def test_pipes_used_in_ways_that_cannot_work_are_refused(tmp_path, identity_chec
         ([clip, "-o", "-", "--json"], "where --json would print"),
         (["-", "-", "-o", tmp_path / "out"], "given more than once"),
         ([clip, "-o", "-", "--skip-existing"], "no output file for --skip-existing"),
+        ([clip, "-o", "-", "--report", "/dev/stdout"], "where --report /dev/stdout would write"),
+        (["-", "-o", tmp_path / "out", "--relative-to", tmp_path], "no folder to recreate under -o with --relative-to"),
+        ([clip, "-o", tmp_path / "out", "--report", "-"], "--report -: name a file for the report"),
     ]
     for args, message in cases:
         result = _denoise(identity_checkpoint, *args, "--quiet", stdin=clip.read_bytes())
@@ -99,8 +102,33 @@ def test_a_failed_run_puts_nothing_on_stdout(tmp_path, identity_checkpoint):
     assert result.exit_code == 1
     assert result.stdout_bytes == b""
     assert "- (stdin): not a readable video" in result.stderr
-    result = _denoise(identity_checkpoint, "-", "-o", tmp_path / "out.mp4", "--quiet", stdin=b"")
-    assert result.exit_code == 1 and "nothing was piped in" in result.output
+    # an empty stdin fails alone, as an empty file does; the rest of the batch goes on
+    clip = make_video(tmp_path / "clip.mp4", frames=3)
+    result = _denoise(identity_checkpoint, clip, "-", "-o", f"{tmp_path}/out/", "--quiet", "--report", tmp_path / "r.jsonl", stdin=b"")
+    assert result.exit_code == 1 and "- (stdin): empty file (0 bytes)" in result.output, result.output
+    records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert [(r["input"], r["status"]) for r in records] == [(str(clip), "ok"), ("- (stdin)", "failed")]
+
+
+def test_pipes_are_named_as_given_whatever_the_container(tmp_path, identity_checkpoint):
+    # a PPM piped in has no extension of its own: its temporary file is ".../stdin", the start of its output's name
+    from PIL import Image
+
+    picture = tmp_path / "frame.ppm"
+    Image.fromarray(np.full((24, 32, 3), 90, np.uint8)).save(picture)
+    result = _denoise(identity_checkpoint, "-", "-o", "-", "--report", tmp_path / "r.jsonl", stdin=picture.read_bytes())
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "r.jsonl").read_text())
+    assert (record["input"], record["output"]) == ("- (stdin)", "- (stdout)")
+    assert "- (stdin)" in result.stderr and "stdit-pipe-" not in result.stderr  # the summary and the bar
+
+
+def test_no_room_for_ffmpeg_to_say_so_is_still_named():
+    # with $TMPDIR full, FFmpeg's own log has no room: its exit status (AVERROR(ENOSPC)) is all there is
+    from stdit_cli.video.writer import _no_room_cause
+
+    assert _no_room_cause("", 228) == "no space left on device (the partial output was removed)"
+    assert _no_room_cause("", 1) is None
 
 
 def test_a_reader_that_goes_away_is_a_one_line_error(tmp_path, capsys):

@@ -26,9 +26,11 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 import click
+
+from stdit_cli.batch.interrupts import InterruptGuard, Interrupted
 
 if TYPE_CHECKING:
     from stdit_cli.batch.runner import DenoiseJob
@@ -45,6 +47,29 @@ _SUFFIXES = {
     "ivf": ".ivf", "h264": ".h264", "hevc": ".hevc", "yuv4mpegpipe": ".y4m", "gif": ".gif", "asf": ".wmv", "dv": ".dv",
     "mxf": ".mxf", "png_pipe": ".png", "jpeg_pipe": ".jpg", "webp_pipe": ".webp", "tiff_pipe": ".tif", "bmp_pipe": ".bmp",
 }  # fmt: skip
+
+
+def run_piped(job: DenoiseJob, run_batch: Callable[[DenoiseJob], int]) -> int:
+    """``run_batch`` on ``job`` with its pipes as files: the piped inputs spooled first, the output for
+    stdout delivered after; a signal while spooling or delivering stops the command as it would a
+    batch (128 + N, the temporary files removed, nothing on stdout)."""
+    stopped = "while reading the piped input"
+    with InterruptGuard() as guard:
+        try:
+            with guard.interruptible():
+                piped = PipedJob.start(job)
+        except Interrupted as stop:
+            click.echo(f"stopped: {stop} {stopped}; nothing was written", err=True)
+            return stop.exit_code
+    with piped:
+        code = run_batch(piped.job)
+        with InterruptGuard() as guard:
+            try:
+                with guard.interruptible():
+                    return piped.deliver(code)
+            except Interrupted as stop:
+                click.echo(f"stopped: {stop} while writing to stdout; the output there is incomplete", err=True)
+                return stop.exit_code
 
 
 def is_pipe(path: Path) -> bool:
@@ -127,9 +152,7 @@ class PipedJob:
         except OSError as error:
             raise click.ClickException(f"{path}: cannot save the piped input in {self.folder.parent} "
                                        f"({error.strerror or error}); set TMPDIR to a folder with room") from None  # fmt: skip
-        if spooled.stat().st_size == 0:
-            raise click.ClickException(f"{path}: nothing was piped in (0 bytes)")
-        self.spooled.append(spooled)
+        self.spooled.append(spooled)  # empty: the batch fails it alone ("empty file (0 bytes)"), as any empty input
         return spooled
 
     def deliver(self, code: int, stdout: BinaryIO | None = None) -> int:
@@ -170,10 +193,15 @@ def _check_usage(job: DenoiseJob) -> None:
         raise click.UsageError("- (stdin) is given more than once")
     if from_stdin and job.inputs_from == PIPE:
         raise click.UsageError("- (stdin) cannot be both a video and --inputs-from -: give the list as a file")
+    if from_stdin and sys.stdin is None:
+        raise click.UsageError("- reads a video from stdin, which is closed")
     if from_stdin and sys.stdin.isatty():
         raise click.UsageError("- reads a video from stdin, which is a terminal: pipe one in (... | stdit denoise - -o out.mp4)")
-    if job.output is None and any(is_pipe(path) for path in job.inputs):
+    piped = [path for path in job.inputs if is_pipe(path)]
+    if job.output is None and piped:
         raise click.UsageError("a piped input has no folder to write beside: give -o FILE, -o FOLDER, or -o - for stdout")
+    if piped and job.relative_to is not None:
+        raise click.UsageError("a piped input has no folder to recreate under -o with --relative-to")
     if job.output != PIPE:
         return
     if len(job.inputs) != 1 or job.inputs_from is not None:
@@ -182,10 +210,25 @@ def _check_usage(job: DenoiseJob) -> None:
         raise click.UsageError("-o - puts the video on stdout, where --json would print: write --report FILE instead")
     if job.skip_existing or job.relative_to is not None:
         raise click.UsageError("-o - (stdout) has no output file for --skip-existing or --relative-to")
+    if sys.stdout is None:
+        raise click.UsageError("-o - writes the video to stdout, which is closed")
     if sys.stdout.isatty():
         raise click.UsageError("-o - writes the video to stdout, which is a terminal: redirect it (> out.mkv) or pipe it (| ffplay -)")
+    if job.report is not None and _is_stdout(job.report):
+        raise click.UsageError(f"-o - puts the video on stdout, where --report {job.report} would write: name a file for the report")
     if str(job.inputs[0]) != PIPE and Path(job.inputs[0]).is_dir():
         raise click.UsageError("-o - (stdout) takes a video or a photo, not a folder of pictures")
+
+
+def _is_stdout(path: Path) -> bool:
+    """Whether ``path`` is this process's stdout (``/dev/stdout``, ``/dev/fd/1``, or the file it was redirected to)."""
+    if os.path.abspath(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        return True
+    try:
+        named, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (named.st_dev, named.st_ino) == (out.st_dev, out.st_ino)
 
 
 def _stdout_name(input_path: Path) -> str:

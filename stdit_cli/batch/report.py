@@ -125,6 +125,8 @@ def check_report_path(report: Path, inputs: Iterable[Path], outputs: Iterable[Pa
     """Refuse a ``--report`` path whose writing would destroy something: an input, a planned
     output, or any existing file that is not an earlier report (a report starts with ``{``, one
     JSON record per line). Raises ``ValueError`` with one line; the report is opened only after."""
+    if str(report) == "-":  # `-` is stdin/stdout elsewhere on the command line; a file named "-" would surprise
+        raise ValueError("--report -: name a file for the report (--json prints the same records on stdout)")
     for kind, paths in (("input", inputs), ("output", outputs)):
         for path in paths:
             if _same_file(report, path):

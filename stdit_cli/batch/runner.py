@@ -205,17 +205,18 @@ def _denoise_file(batch: _Batch, input_path: Path, output_path: Path) -> Denoise
     if not batch.show_progress:
         return denoiser.denoise_file(input_path, output_path, opening=opening)
     logged = [] if batch.console.is_terminal else [time.monotonic()]  # when the last line was written
+    shown_name = batch.job.shown_as.get(str(input_path), input_path.name)  # "- (stdin)", not its temporary file
     with _progress(batch.console) as progress:
         tasks = []  # the bar appears once the video has opened and its length is known
 
         def update(done: int, total: int) -> None:
             if not tasks:
-                tasks.append(progress.add_task(escape(input_path.name), total=total, fps=0.0))
+                tasks.append(progress.add_task(escape(shown_name), total=total, fps=0.0))
             elapsed = progress.tasks[0].elapsed or 0.0
             progress.update(tasks[0], completed=done, total=total, fps=done / elapsed if elapsed else 0.0)
             if logged and 0 < done < total and time.monotonic() - logged[0] >= LOG_EVERY_S:
                 logged[0] = time.monotonic()
-                progress.console.print(_progress_line(input_path.name, done, total, elapsed), highlight=False, markup=False)
+                progress.console.print(_progress_line(shown_name, done, total, elapsed), highlight=False, markup=False)
 
         return denoiser.denoise_file(input_path, output_path, update, opening=opening)
 
@@ -293,13 +294,18 @@ def _echo_json(line: str) -> None:
 
 
 def _shown(record: Record, shown_as: dict[str, str]) -> Record:
-    """``record`` with the temporary files that stand for pipes named as the user gave them."""
+    """``record`` with the temporary files that stand for pipes named as the user gave them: the
+    input and output fields by exact value, messages by substitution, longest path first (a spooled
+    ``.../stdin`` is the start of its output's ``.../stdin.denoised.mkv``)."""
     def show(text: str | None) -> str | None:
-        for path, name in shown_as.items():
-            text = None if text is None else text.replace(path, name)
+        for path in sorted(shown_as, key=len, reverse=True):
+            text = None if text is None else text.replace(path, shown_as[path])
         return text
 
-    return replace(record, input=show(record.input), output=show(record.output), error=show(record.error),
+    def field(value: str | None) -> str | None:
+        return shown_as.get(value, value) if value is not None else None
+
+    return replace(record, input=field(record.input), output=field(record.output), error=show(record.error),
                    warnings=[show(message) for message in record.warnings])  # fmt: skip
 
 
@@ -454,8 +460,9 @@ def _finish(batch: _Batch, group: RankGroup, report: ReportWriter) -> int:
         name = signal.Signals(batch.guard.signum).name
         done = sum(record.ok for record in batch.records)
         dropped = "; the video in progress was discarded" if any(r.status == "interrupted" for r in batch.records) else ""
-        batch.say("stopped", "yellow", f"{name}: {done} of {len(batch.records)} inputs done{dropped}; "
-                  "run again with --skip-existing to finish")  # fmt: skip
+        # a piped input is gone once read, and stdout has no file to find again: no rerun finishes those
+        rerun = "" if batch.job.shown_as else "; run again with --skip-existing to finish"
+        batch.say("stopped", "yellow", f"{name}: {done} of {len(batch.records)} inputs done{dropped}{rerun}")
     records = batch.records
     if batch.shard.distributed and not batch.guard.stop_requested:
         merged = _merge(batch, group, report)
@@ -492,12 +499,9 @@ def _start(job: DenoiseJob) -> tuple[Shard, OutputPlan, list[BatchItem]]:
 def run_denoise(job: DenoiseJob) -> int:
     """Denoise every input; return the exit code (0 all done, 1 any failed, 128+N on signal N).
     ``-`` as an input or as ``-o`` (stdin, stdout): `stdit_cli.batch.pipes`."""
-    from stdit_cli.batch.pipes import PipedJob, uses_pipes
+    from stdit_cli.batch.pipes import run_piped, uses_pipes
 
-    if not uses_pipes(job):
-        return _run_batch(job)
-    with PipedJob.start(job) as piped:
-        return piped.deliver(_run_batch(piped.job))
+    return run_piped(job, _run_batch) if uses_pipes(job) else _run_batch(job)
 
 
 def _run_batch(job: DenoiseJob) -> int:

@@ -345,13 +345,17 @@ class VideoDenoiser:
         :data:`SIGMA_SAMPLE_FRAMES` frames spread over them, as with no number given (patch PCA; with
         ``noise="real"`` the learned level where the two disagree). The weights are this denoiser's:
         the kind of noise is the caller's choice (``resolve_checkpoint(..., real=True)``)."""
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype not in (np.uint8, np.uint16) or not len(frames):
+        if not isinstance(frames, np.ndarray):
+            raise ValueError(f"expected a numpy array of [T, H, W, 3] uint8 or uint16 RGB frames, got {type(frames).__name__}")
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype not in (np.uint8, np.uint16) or 0 in frames.shape:
             raise ValueError(f"expected [T, H, W, 3] uint8 or uint16 RGB frames, got {frames.dtype} {list(frames.shape)}")
         _, height, width, _ = frames.shape
         # up to SIGMA_SAMPLE_FRAMES frames spread over the clip, in 8 bits, for the level and the still test
         picks = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), SIGMA_SAMPLE_FRAMES)).round().astype(int))
         sample = to_8_bits(frames[picks])
         level = sigma_255 if sigma_255 is not None else self.options.sigma_255
+        if level is not None and not (isinstance(level, (int, float, np.number)) and 0 <= level <= 255):  # NaN fails both
+            raise ValueError(f"sigma_255 must be a number in 0..255 (the noise level of 8-bit video), got {level!r}")
         if level is None:
             white, binned = white_levels(sample, chroma_subsampled=False)
             level = self._level(white, binned, False, lambda: self.learned_level.estimate(sample))

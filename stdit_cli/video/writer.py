@@ -37,6 +37,7 @@ A full disk or a file size limit (`ulimit -f`) is reported as such, in one line.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -238,10 +239,15 @@ def _exit_status(returncode: int | None) -> str:
     return f"ffmpeg exited with status {returncode}"
 
 
+#: FFmpeg's exit status on a full disk: AVERROR(ENOSPC) = -28, as a process status
+NO_SPACE_STATUS = -errno.ENOSPC & 0xFF
+
+
 def _no_room_cause(stderr_text: str, returncode: int | None) -> str | None:
     """The cause when the output did not fit: a full disk, or the file size limit (`ulimit -f`:
     FFmpeg gets EFBIG, or is killed by SIGXFSZ, which Python restores to its default in children)."""
-    if "No space left on device" in stderr_text:
+    # FFmpeg exits with AVERROR(ENOSPC) & 0xff = 228 when its own log had no room to say it either
+    if "No space left on device" in stderr_text or returncode == NO_SPACE_STATUS:
         return "no space left on device (the partial output was removed)"
     file_size_signal = getattr(signal, "SIGXFSZ", None)  # POSIX only
     if "File too large" in stderr_text or (file_size_signal is not None and returncode == -file_size_signal):
