@@ -148,3 +148,27 @@ def test_a_reader_that_goes_away_is_a_one_line_error(tmp_path, capsys):
     assert piped.deliver(0, ClosedPipe()) == 1
     assert "stdout was closed before the whole output was written" in capsys.readouterr().err
     assert piped.deliver(3, ClosedPipe()) == 3  # a failed run writes nothing, and keeps its own code
+
+
+def test_a_signal_while_stdin_is_read_stops_cleanly(tmp_path):
+    # `cat endless_stream | stdit denoise - -o out.mp4`, then Ctrl-C or kill: 128 + N, no temporary folder left
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spool_root = tmp_path / "tmp"
+    spool_root.mkdir()
+    command = [sys.executable, "-m", "stdit_cli", "denoise", "-", "-o", str(tmp_path / "out.mp4")]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(spool_root)})
+    process.stdin.write(b"\x1aE\xdf\xa3" + b"\0" * 4096)  # a Matroska start, and no end
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not any(spool_root.iterdir()) and time.monotonic() < deadline:  # spooling has begun
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    process.stdin.close()
+    assert process.returncode in (143, -signal.SIGTERM), stderr
+    assert b"SIGTERM while reading the piped input" in stderr
+    assert list(spool_root.iterdir()) == [] and not (tmp_path / "out.mp4").exists()
