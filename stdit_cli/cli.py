@@ -98,6 +98,40 @@ def inspect_shapes(model_name, preset, checkpoint, frames, height, width, video,
         console.print(f"token grid: {json.dumps(report.token_grid)}")
 
 
+def _low_high(ctx, param, value: tuple) -> tuple:
+    """A (LOW, HIGH) option whose LOW is above its HIGH: a usage error, not numpy's traceback mid-run."""
+    if value[0] > value[1]:
+        raise click.BadParameter(f"LOW {value[0]:g} is above HIGH {value[1]:g}; give the range low first")
+    return value
+
+
+def _options_act(names: list[str]) -> str:
+    """``--a-b acts`` / ``--a, --b act`` for parameter names."""
+    flags = ", ".join("--" + name.replace("_", "-") for name in names)
+    return flags + (" acts" if len(names) == 1 else " act")
+
+
+def _idle_training_options(context: click.Context, params: dict) -> list[str]:
+    """The options given on the command line that the run would ignore, said rather than dropped."""
+    given = {name for name in params if context.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+    idle = []
+    camera = sorted(name for name in given if name.startswith("camera_") and name != "camera_fraction")
+    if camera and not params["camera_fraction"]:
+        idle.append(_options_act(camera) + " only with --camera-fraction above 0")
+    if "real_fraction" in given and params["real_fraction"] and not params["real_pairs"]:
+        idle.append("--real-fraction acts only with --real-pairs FOLDER")
+    if params["real_pairs"] and not params["real_fraction"]:
+        idle.append("--real-pairs is used only with --real-fraction above 0")
+    if "real_cameras" in given and not params["real_pairs"]:
+        idle.append("--real-cameras acts only with --real-pairs FOLDER")
+    if "teacher_weight" in given and not params["teacher"]:
+        idle.append("--teacher-weight acts only with --teacher CHECKPOINT")
+    compressed = sorted(name for name in given if name in ("compressed_crf", "compressed_clean_fraction"))
+    if compressed and not params["compressed_fraction"]:
+        idle.append(_options_act(compressed) + " only with --compressed-fraction above 0")
+    return idle
+
+
 def _parse_sigma(ctx, param, value: str) -> float | None:
     if value == "auto":
         return None
@@ -208,9 +242,9 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--steps", type=click.IntRange(min=1), default=5000, show_default=True, help="Length of the run (and of its learning-rate schedule).")
 @click.option("--stop-at", type=click.IntRange(min=1), default=None, help="End this run at this step, keeping the --steps schedule; --resume latest goes on later.")
-@click.option("--lr", type=float, default=2e-4, show_default=True)
+@click.option("--lr", type=FiniteFloatRange(min=0.0), default=2e-4, show_default=True)
 @click.option("--warmup", type=click.IntRange(min=0), default=200, show_default=True)
-@click.option("--ema-decay", type=float, default=0.999, show_default=True)
+@click.option("--ema-decay", type=FiniteFloatRange(0.0, 1.0), default=0.999, show_default=True)
 @click.option("--prediction-type", type=click.Choice(["epsilon", "v_prediction"]), default="epsilon", show_default=True)
 @click.option("--downscale", type=click.IntRange(min=1), default=1, show_default=True, help="Box-downscale the training data by this factor.")
 @click.option("--out", default="runs/unet", show_default=True, help="Output folder (checkpoints and final weights).")
@@ -219,25 +253,25 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--resume", default=None, help="A checkpoint folder, or 'latest' in --out.")
 @click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune.")
 @click.option("--init-partial", is_flag=True, help="--init-from may hold another configuration of the model: copy the tensors both have (same name and shape), drop its others, initialise the preset's others fresh.")
-@click.option("--sigma-weight-power", type=float, default=0.0, show_default=True, help="Weight each clip's loss by (sigma/25)^P: P > 0 moves training effort towards high noise.")
-@click.option("--scale-range", type=(FiniteFloatRange(min=1.0), FiniteFloatRange(min=1.0)), default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
+@click.option("--sigma-weight-power", type=FiniteFloatRange(), default=0.0, show_default=True, help="Weight each clip's loss by (sigma/25)^P: P > 0 moves training effort towards high noise.")
+@click.option("--scale-range", type=(FiniteFloatRange(min=1.0), FiniteFloatRange(min=1.0)), callback=_low_high, default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
 @click.option("--soft-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips blurred like a soft lens (Gaussian, 0.6-2 px).")
 @click.option("--smooth-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips replaced by synthetic flat fields and smooth gradients.")
 @click.option("--camera-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips given realistic camera noise (signal-dependent, demosaiced, some blurred) instead of white Gaussian noise.")
 @click.option("--camera-jpeg-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.5, show_default=True, help="Share of the camera-noise clips also JPEG-compressed (quality 50-95).")
 @click.option("--camera-chroma-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips whose colour noise is blurred 1.5-4 px (in-camera chroma noise reduction).")
 @click.option("--camera-blur-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.3, show_default=True, help="Share of the camera-noise clips whose noise is blurred (in-camera noise reduction: spatially correlated noise).")
-@click.option("--camera-blur-sigma", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), default=(0.5, 1.5), show_default=True, help="Range of that blur's Gaussian sigma, pixels (drawn per clip).")
-@click.option("--camera-shot-range", type=(FiniteFloatRange(min=0.0, min_open=True), FiniteFloatRange(min=0.0, min_open=True)), default=(1e-5, 1.2e-2), show_default=True, help="Log-uniform range of the cameras' shot-noise gain (linear 0..1 raw scale): 1.2e-2 gives noise of RMS about 30 on 0..255 before any blur, 1e-1 about 85 (dim phone footage).")
+@click.option("--camera-blur-sigma", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), callback=_low_high, default=(0.5, 1.5), show_default=True, help="Range of that blur's Gaussian sigma, pixels (drawn per clip).")
+@click.option("--camera-shot-range", type=(FiniteFloatRange(min=0.0, min_open=True), FiniteFloatRange(min=0.0, min_open=True)), callback=_low_high, default=(1e-5, 1.2e-2), show_default=True, help="Log-uniform range of the cameras' shot-noise gain (linear 0..1 raw scale): 1.2e-2 gives noise of RMS about 30 on 0..255 before any blur, 1e-1 about 85 (dim phone footage).")
 @click.option("--camera-clean-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips left clean but labelled with a level from --camera-clean-level (the blind level reads clean texture as noise: such a clip should come back unchanged).")
-@click.option("--camera-clean-level", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), default=(3.0, 10.0), show_default=True, help="Range of that label, on 0..255 (drawn per clip).")
+@click.option("--camera-clean-level", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), callback=_low_high, default=(3.0, 10.0), show_default=True, help="Range of that label, on 0..255 (drawn per clip).")
 @click.option("--camera-random-cfa", is_flag=True, help="Draw each camera-noise clip's Bayer phase (RGGB, GRBG, GBRG, BGGR as the crop sees it) instead of always RGGB from the top-left pixel.")
 @click.option("--camera-h264-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips stored as 4:2:0 H.264 (how phones store video) instead of JPEG.")
-@click.option("--camera-h264-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), default=(16, 28), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
+@click.option("--camera-h264-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), callback=_low_high, default=(16, 28), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
 @click.option("--camera-sharpen-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips sharpened after the noise (an unsharp mask on luma, radius 0.7-1.5 px, as phones sharpen), the clean target sharpened alike.")
-@click.option("--camera-sharpen-amount", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), default=(0.2, 1.0), show_default=True, help="Range of that unsharp mask's amount (drawn per clip).")
+@click.option("--camera-sharpen-amount", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), callback=_low_high, default=(0.2, 1.0), show_default=True, help="Range of that unsharp mask's amount (drawn per clip).")
 @click.option("--compressed-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the white-noise clips stored as 4:2:0 H.264 after the noise (how noisy footage arrives), labelled with the level the pipeline reads on them.")
-@click.option("--compressed-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), default=(12, 30), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
+@click.option("--compressed-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), callback=_low_high, default=(12, 30), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
 @click.option("--compressed-clean-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of those clips encoded without noise, labelled with the level read on them (dense clean texture reads as noise: it should come back unchanged).")
 @click.option("--real-pairs", type=click.Path(exists=True, file_okay=False), default=None, help="A folder of real noisy photos with references (PolyU's layout: *_real.JPG beside *_mean.JPG): --real-fraction of the clips become still crops of them.")
 @click.option("--real-cameras", multiple=True, default=("Canon5D2", "NikonD800"), show_default=True, help="The cameras (first field of the file name) of --real-pairs that train; the others stay for validation. Repeatable.")
@@ -254,12 +288,21 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
           camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, camera_sharpen_fraction, camera_sharpen_amount, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, teacher, teacher_weight, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.choices import SetupError
-    from stdit_cli.runtime import set_threads
+    from stdit_cli.runtime import RuntimeSetupError, set_threads
     from stdit_cli.train.data import DataError
-    from stdit_cli.train.loop import TrainConfig, TrainError
+    from stdit_cli.train.loop import TrainConfig, TrainError, check_training_device
     from stdit_cli.train.progress import run_with_progress
     from stdit_cli.weights import CheckpointError
 
+    context = click.get_current_context()
+    if init_from is not None and resume is not None:
+        raise click.UsageError("--init-from starts a new run from a checkpoint and --resume goes on with one: give one of them")
+    try:
+        check_training_device(device, precision)
+    except RuntimeSetupError as error:
+        raise SetupError(str(error)) from None
+    for message in _idle_training_options(context, context.params):
+        click.echo(f"warning: {message}; ignored", err=True)
     set_threads(threads)
     config = TrainConfig(
         model=model_name, preset=preset, data=list(data), val=val, out=out, frames=frames, crop=crop,
@@ -281,8 +324,8 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         run_with_progress(config)
     except (PresetError, CheckpointError) as error:  # the network or the weights asked for: a usage error
         raise SetupError(str(error)) from None
-    except (DataError, TrainError, FileNotFoundError) as error:
-        raise click.ClickException(str(error)) from None
+    except (DataError, TrainError, FileNotFoundError, ValueError) as error:  # ValueError: the data's own (real pairs...)
+        raise click.ClickException(str(error).strip().splitlines()[0]) from None
 
 
 if __name__ == "__main__":

@@ -363,3 +363,35 @@ def test_resuming_with_another_preset_is_one_line(tmp_path, data_root):
             "--batch-size", "2", "--steps", "3", "--out", str(out), "--device", "cpu", "--resume", "latest"]  # fmt: skip
     result = CliRunner().invoke(main, args)
     _one_line_error(result, "trained with another --config (block_out_channels")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--scale-range", "2", "1"], "LOW 2 is above HIGH 1"),
+    (["--camera-fraction", "1", "--camera-shot-range", "0.1", "0.001"], "LOW 0.1 is above HIGH 0.001"),
+    (["--compressed-fraction", "1", "--compressed-crf", "40", "10"], "LOW 40 is above HIGH 10"),
+    (["--lr", "-1"], "--lr"), (["--lr", "nan"], "--lr"),
+    (["--ema-decay", "2"], "--ema-decay"), (["--sigma-weight-power", "nan"], "--sigma-weight-power"),
+    (["--init-from", "somewhere", "--resume", "latest"], "give one of them"),
+    (["--precision", "fp16"], "--precision fp16 trains on a CUDA GPU only"),
+])  # fmt: skip
+def test_training_options_that_cannot_work_are_usage_errors_before_any_work(tmp_path, data_root, extra, message):
+    # each of these once ended in a traceback mid-run, or trained something else without a word
+    result = _train_result(tmp_path / "run", data_root, *extra)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_training_on_a_missing_gpu_is_refused(tmp_path, data_root):
+    # accelerate fell back to the CPU and the run's config said "cuda"
+    result = _train_result(tmp_path / "run", data_root, "--device", "cuda")
+    assert result.exit_code == 2 and "--device cuda: no CUDA device is available" in result.output, result.output
+
+
+def test_options_a_run_would_ignore_are_said(tmp_path, data_root):
+    result = _train_result(tmp_path / "run", data_root, "--real-fraction", "0.5", "--camera-h264-fraction", "0.5", "--teacher-weight", "0.5")
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if line.startswith("warning: ")]
+    assert said == ["warning: --camera-h264-fraction acts only with --camera-fraction above 0; ignored",
+                    "warning: --real-fraction acts only with --real-pairs FOLDER; ignored",
+                    "warning: --teacher-weight acts only with --teacher CHECKPOINT; ignored"], said  # fmt: skip

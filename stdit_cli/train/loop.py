@@ -46,6 +46,17 @@ STATE_FILE = "stdit_state.pt"
 LOSS_READ_EVERY = 20
 
 
+
+def check_training_device(device: str, precision: str) -> None:
+    """Refuse a ``--device`` this machine lacks and fp16 where it would not run (accelerate falls back
+    to the CPU, and to fp32 there, without a word): `stdit_cli.runtime.RuntimeSetupError`, one line."""
+    from stdit_cli.runtime import RuntimeSetupError, resolve_device
+
+    place = resolve_device(device)  # an explicit device that is missing: RuntimeSetupError
+    if place.type != "cuda" and precision == "fp16":
+        raise RuntimeSetupError(f"--precision fp16 trains on a CUDA GPU only (on {place.type} it would run as fp32): use bf16 or fp32")
+
+
 @dataclass
 class TrainConfig:
     """Every ``stdit train`` option."""
