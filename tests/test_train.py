@@ -395,3 +395,13 @@ def test_options_a_run_would_ignore_are_said(tmp_path, data_root):
     assert said == ["warning: --camera-h264-fraction acts only with --camera-fraction above 0; ignored",
                     "warning: --real-fraction acts only with --real-pairs FOLDER; ignored",
                     "warning: --teacher-weight acts only with --teacher CHECKPOINT; ignored"], said  # fmt: skip
+
+
+def test_the_printed_hint_is_a_command_to_copy_and_a_missing_resume_is_named(tmp_path, data_root):
+    out = tmp_path / "my [bold]run"  # a space and what Rich would read as markup
+    result = _train_result(out, data_root)
+    assert result.exit_code == 0, result.output
+    hint = result.output.strip().splitlines()[-1]
+    assert hint.endswith(f"use them with: stdit denoise --checkpoint '{out}' VIDEO"), hint
+    result = _train_result(tmp_path / "other", data_root, "--resume", tmp_path / "missing")
+    assert result.exit_code == 1 and f"--resume {tmp_path / 'missing'}: no such run or checkpoint folder" in result.output, result.output

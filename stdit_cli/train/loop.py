@@ -325,6 +325,8 @@ class Trainer:
         os.replace(temporary, folder)
 
     def resume(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise TrainError(f"--resume {folder}: no such run or checkpoint folder")
         state = folder / STATE_FOLDER
         if not (state / STATE_FILE).is_file():
             raise TrainError(f"{folder}: no complete {STATE_FOLDER}/ to resume from (a save that was stopped?)")

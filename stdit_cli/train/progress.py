@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 
 from rich.console import Console
@@ -52,4 +53,6 @@ def run_with_progress(config: TrainConfig) -> None:
             where = f"from {latest}" if latest is not None else "from the start (no checkpoint was saved yet)"
             console.print(f"stopped at step {trainer.step}; the same command with --resume latest goes on {where}")
             raise SystemExit(130) from None
-    console.print(f"weights (EMA) written to {out}; use them with: stdit denoise --checkpoint {out} VIDEO")
+    # as plain text, unwrapped, the path quoted for a shell: a command to copy
+    console.print(f"weights (EMA) written to {out}; use them with: stdit denoise --checkpoint {shlex.quote(str(out))} VIDEO",
+                  markup=False, highlight=False, soft_wrap=True)
