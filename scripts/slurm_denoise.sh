@@ -43,7 +43,7 @@ mkdir -p -- "$out_dir"
 python=${PYTHON:-python}
 nproc=${NPROC:-${SLURM_GPUS_ON_NODE:-1}}
 nodes=${SLURM_JOB_NUM_NODES:-1}
-head_node=$(scontrol show hostnames "${SLURM_JOB_NODELIST:-localhost}" | head -n 1)
+head_node=$(scontrol show hostnames "${SLURM_JOB_NODELIST:-localhost}" | sed -n 1p)
 port=${PORT:-29500}
 
 echo "stdit: $nodes node(s) x $nproc process(es), list $list -> $out_dir (job ${SLURM_JOB_ID:-?}," \

@@ -20,6 +20,7 @@ for sequence in "$DATA"/davis2016_val_480p/*/; do
 done
 # the validation clip is the first 5 frames of dog (stdit_cli/train/loop.py ValidationClip)
 mkdir -p "$dest/davis2016_val_480p/dog"
-find "$DATA/davis2016_val_480p/dog" -maxdepth 1 -type f -name '*.jpg' | sort | head -n 8 | xargs -I{} cp {} "$dest/davis2016_val_480p/dog/"
-find "$DATA/bsds500/train" -maxdepth 1 -type f -name '*.jpg' | sort | head -n "${BSDS_STILLS:-30}" | xargs -I{} cp {} "$dest/bsds500/train/"
+# sed reads its whole input (head would stop early, and under pipefail sort's SIGPIPE fails the script, exit 141)
+find "$DATA/davis2016_val_480p/dog" -maxdepth 1 -type f -name '*.jpg' | sort | sed -n '1,8p' | xargs -I{} cp {} "$dest/davis2016_val_480p/dog/"
+find "$DATA/bsds500/train" -maxdepth 1 -type f -name '*.jpg' | sort | sed -n "1,${BSDS_STILLS:-30}p" | xargs -I{} cp {} "$dest/bsds500/train/"
 du -sh "$dest"
