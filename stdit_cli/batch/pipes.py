@@ -1,6 +1,6 @@
 """Pipes: ``-`` as the input (stdin) or as the output (stdout), as FFmpeg users chain commands.
 
-    ffmpeg -i in.mov -f matroska - | stdit denoise - -o out.mp4
+    ffmpeg -i in.mov -c copy -f matroska - | stdit denoise - -o out.mp4
     stdit denoise in.mp4 -o - | ffplay -
     stdit denoise - -o - < in.mkv > out.mkv
 
@@ -8,13 +8,15 @@ stdit reads a video more than once (a level sample, then every frame), which a p
 So a piped input (``-``, or a path naming a pipe: ``/dev/stdin`` fed by ``|``, a process
 substitution's ``/dev/fd/63``) is first copied whole into a temporary folder (under ``$TMPDIR``),
 named by the container sniffed from its content (``stdin.mkv``, ``stdin.ts``, ``stdin.png``), and read
-from there. A piped input needs ``-o``: there is no folder beside it to write into.
+from there. A piped input needs ``-o`` (not ``--relative-to``): there is no folder beside it to
+write into. Records, messages and the progress bar name it as given (``- (stdin)``).
 
 ``-o -`` writes the output to a temporary file, as every output is written, and copies it to stdout
 once it is complete: a failed or interrupted run puts nothing there and exits non-zero. A video goes
 to stdout as Matroska (streamable, and it holds every audio and subtitle codec as it is), a photo in
 its own image format. It takes one input, and stdout then carries nothing else: the summary goes to
-stderr, and ``--json`` is refused. The temporary files are removed when the command ends.
+stderr, and ``--json`` or a ``--report`` that is stdout is refused. The temporary files are removed
+when the command ends, a signal included.
 """
 
 from __future__ import annotations
@@ -53,13 +55,12 @@ def run_piped(job: DenoiseJob, run_batch: Callable[[DenoiseJob], int]) -> int:
     """``run_batch`` on ``job`` with its pipes as files: the piped inputs spooled first, the output for
     stdout delivered after; a signal while spooling or delivering stops the command as it would a
     batch (128 + N, the temporary files removed, nothing on stdout)."""
-    stopped = "while reading the piped input"
     with InterruptGuard() as guard:
         try:
             with guard.interruptible():
                 piped = PipedJob.start(job)
         except Interrupted as stop:
-            click.echo(f"stopped: {stop} {stopped}; nothing was written", err=True)
+            click.echo(f"stopped: {stop} while reading the piped input; nothing was written", err=True)
             return stop.exit_code
     with piped:
         code = run_batch(piped.job)

@@ -302,10 +302,10 @@ def _shown(record: Record, shown_as: dict[str, str]) -> Record:
             text = None if text is None else text.replace(path, shown_as[path])
         return text
 
-    def field(value: str | None) -> str | None:
+    def exact(value: str | None) -> str | None:
         return shown_as.get(value, value) if value is not None else None
 
-    return replace(record, input=field(record.input), output=field(record.output), error=show(record.error),
+    return replace(record, input=exact(record.input), output=exact(record.output), error=show(record.error),
                    warnings=[show(message) for message in record.warnings])  # fmt: skip
 
 
