@@ -105,33 +105,6 @@ def _low_high(ctx, param, value: tuple) -> tuple:
     return value
 
 
-def _options_act(names: list[str]) -> str:
-    """``--a-b acts`` / ``--a, --b act`` for parameter names."""
-    flags = ", ".join("--" + name.replace("_", "-") for name in names)
-    return flags + (" acts" if len(names) == 1 else " act")
-
-
-def _idle_training_options(context: click.Context, params: dict) -> list[str]:
-    """The options given on the command line that the run would ignore, said rather than dropped."""
-    given = {name for name in params if context.get_parameter_source(name) == ParameterSource.COMMANDLINE}
-    idle = []
-    camera = sorted(name for name in given if name.startswith("camera_") and name != "camera_fraction")
-    if camera and not params["camera_fraction"]:
-        idle.append(_options_act(camera) + " only with --camera-fraction above 0")
-    if "real_fraction" in given and params["real_fraction"] and not params["real_pairs"]:
-        idle.append("--real-fraction acts only with --real-pairs FOLDER")
-    if params["real_pairs"] and not params["real_fraction"]:
-        idle.append("--real-pairs is used only with --real-fraction above 0")
-    if "real_cameras" in given and not params["real_pairs"]:
-        idle.append("--real-cameras acts only with --real-pairs FOLDER")
-    if "teacher_weight" in given and not params["teacher"]:
-        idle.append("--teacher-weight acts only with --teacher CHECKPOINT")
-    compressed = sorted(name for name in given if name in ("compressed_crf", "compressed_clean_fraction"))
-    if compressed and not params["compressed_fraction"]:
-        idle.append(_options_act(compressed) + " only with --compressed-fraction above 0")
-    return idle
-
-
 def _parse_sigma(ctx, param, value: str) -> float | None:
     if value == "auto":
         return None
@@ -290,7 +263,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
     from stdit_cli.choices import SetupError
     from stdit_cli.runtime import RuntimeSetupError, set_threads
     from stdit_cli.train.data import DataError
-    from stdit_cli.train.loop import TrainConfig, TrainError, check_training_device
+    from stdit_cli.train.loop import TrainConfig, TrainError, check_training_device, idle_options
     from stdit_cli.train.progress import run_with_progress
     from stdit_cli.weights import CheckpointError
 
@@ -301,8 +274,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         check_training_device(device, precision)
     except RuntimeSetupError as error:
         raise SetupError(str(error)) from None
-    for message in _idle_training_options(context, context.params):
-        click.echo(f"warning: {message}; ignored", err=True)
+    given = {name for name in context.params if context.get_parameter_source(name) == ParameterSource.COMMANDLINE}
     set_threads(threads)
     config = TrainConfig(
         model=model_name, preset=preset, data=list(data), val=val, out=out, frames=frames, crop=crop,
@@ -320,6 +292,8 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         compressed_clean_fraction=compressed_clean_fraction, real_pairs=real_pairs, real_cameras=tuple(real_cameras), real_fraction=real_fraction,
         teacher=teacher, teacher_weight=teacher_weight,
     )  # fmt: skip
+    for message in idle_options(config, given):
+        click.echo(f"warning: {message}; ignored", err=True)
     try:
         run_with_progress(config)
     except (PresetError, CheckpointError) as error:  # the network or the weights asked for: a usage error

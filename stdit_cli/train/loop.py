@@ -47,6 +47,33 @@ LOSS_READ_EVERY = 20
 
 
 
+def _options_act(names: list[str]) -> str:
+    """``--a-b acts`` / ``--a, --b act`` for config field names."""
+    flags = ", ".join("--" + name.replace("_", "-") for name in names)
+    return flags + (" acts" if len(names) == 1 else " act")
+
+
+def idle_options(config: TrainConfig, given: set[str]) -> list[str]:
+    """Of the options ``given`` on the command line (``TrainConfig`` field names), those the run would
+    ignore because the option they act with is off: said rather than dropped."""
+    idle = []
+    camera = sorted(name for name in given if name.startswith("camera_") and name != "camera_fraction")
+    if camera and not config.camera_fraction:
+        idle.append(_options_act(camera) + " only with --camera-fraction above 0")
+    if "real_fraction" in given and config.real_fraction and not config.real_pairs:
+        idle.append("--real-fraction acts only with --real-pairs FOLDER")
+    if config.real_pairs and not config.real_fraction:
+        idle.append("--real-pairs is used only with --real-fraction above 0")
+    if "real_cameras" in given and not config.real_pairs:
+        idle.append("--real-cameras acts only with --real-pairs FOLDER")
+    if "teacher_weight" in given and not config.teacher:
+        idle.append("--teacher-weight acts only with --teacher CHECKPOINT")
+    compressed = sorted(name for name in given if name in ("compressed_crf", "compressed_clean_fraction"))
+    if compressed and not config.compressed_fraction:
+        idle.append(_options_act(compressed) + " only with --compressed-fraction above 0")
+    return idle
+
+
 def check_training_device(device: str, precision: str) -> None:
     """Refuse a ``--device`` this machine lacks and fp16 where it would not run (accelerate falls back
     to the CPU, and to fp32 there, without a word): `stdit_cli.runtime.RuntimeSetupError`, one line."""
