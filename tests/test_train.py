@@ -405,3 +405,9 @@ def test_the_printed_hint_is_a_command_to_copy_and_a_missing_resume_is_named(tmp
     assert hint.endswith(f"use them with: stdit denoise --checkpoint '{out}' VIDEO"), hint
     result = _train_result(tmp_path / "other", data_root, "--resume", tmp_path / "missing")
     assert result.exit_code == 1 and f"--resume {tmp_path / 'missing'}: no such run or checkpoint folder" in result.output, result.output
+    assert not (tmp_path / "other").exists()  # no empty --out left behind
+    again = _train_result(out, data_root, "--resume", "latest")  # a finished run: said, not a `loss nan` bar
+    assert again.exit_code == 0 and "already at step 2 of 2: nothing to train" in " ".join(again.output.split()), again.output
+    fresh = _train_result(tmp_path / "fresh", data_root, "--resume", "latest")
+    said = " ".join(fresh.output.split())  # Rich wraps long lines
+    assert fresh.exit_code == 0 and "--resume latest: no checkpoint in" in said and "a fresh run starts" in said, said

@@ -439,12 +439,14 @@ class Trainer:
         if self._started:
             return
         out = Path(self.config.out)
-        out.mkdir(parents=True, exist_ok=True)
-        if self.config.resume:
+        if self.config.resume:  # before --out is made: a resume that fails leaves no empty folder behind
             resume_from = _latest_checkpoint(out) if self.config.resume == "latest" else Path(self.config.resume)
             if resume_from is not None:
                 self.resume(resume_from)
                 self.log(f"resumed from {resume_from} at step {self.step}")
+            else:
+                self.log(f"--resume latest: no checkpoint in {out} yet, so a fresh run starts")
+        out.mkdir(parents=True, exist_ok=True)
         self._started = True
 
     def latest_checkpoint(self) -> Path | None:
@@ -457,6 +459,8 @@ class Trainer:
         self.start()
         self.model.train()
         last = min(self.config.steps, self.config.stop_at or self.config.steps)
+        if self.step >= last:
+            self.log(f"already at step {self.step} of {last}: nothing to train (a longer run needs a larger --steps)")
         read_every = 1 if self.accelerator.device.type == "cpu" else LOSS_READ_EVERY
         losses, loss = [], float("nan")  # losses since the last read (device tensors), last mean read
         while self.step < last:
