@@ -224,7 +224,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--checkpoint-every", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--val-every", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--resume", default=None, help="A checkpoint folder, or 'latest' in --out.")
-@click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune.")
+@click.option("--init-from", default=None, help="Start from this checkpoint's weights (same model and preset) with a fresh optimiser, schedule and EMA: a fine-tune. 'shipped': the weights `stdit denoise --model M` runs (unet: with --config halfres-wide).")
 @click.option("--init-partial", is_flag=True, help="--init-from may hold another configuration of the model: copy the tensors both have (same name and shape), drop its others, initialise the preset's others fresh.")
 @click.option("--sigma-weight-power", type=FiniteFloatRange(), default=0.0, show_default=True, help="Weight each clip's loss by (sigma/25)^P: P > 0 moves training effort towards high noise.")
 @click.option("--scale-range", type=(FiniteFloatRange(min=1.0), FiniteFloatRange(min=1.0)), callback=_low_high, default=(1.0, 1.0), show_default=True, help="Area-downscale each crop by a factor drawn in [LOW, HIGH] (native and downscaled detail).")
@@ -270,6 +270,8 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
     context = click.get_current_context()
     if init_from is not None and resume is not None:
         raise click.UsageError("--init-from starts a new run from a checkpoint and --resume goes on with one: give one of them")
+    if stop_at is not None and stop_at > steps:
+        raise click.UsageError(f"--stop-at {stop_at} is past the run's end (--steps {steps}): give a step at most {steps}")
     try:
         check_training_device(device, precision)
     except RuntimeSetupError as error:

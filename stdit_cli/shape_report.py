@@ -17,6 +17,7 @@ from stdit_cli.pipeline.tiling import SampleFormat
 from stdit_cli.presets import build_from_preset
 from stdit_cli.video import VideoReader
 from stdit_cli.video.fields import split_fields
+from stdit_cli.weights import SHIPPED
 
 
 @dataclass
@@ -62,10 +63,6 @@ def _input_frames(video: Path | None, frames: int, height: int, width: int, seed
         depth = "" if reader.bit_depth == 8 else f"; {reader.info.pix_fmt}, {reader.info.bits_per_sample} bits per sample, as uint16"
         source = f"first {count} frames of {video.name} (decoded with {reader.backend}{depth})"
         return reader.read(0, count), source, order
-
-
-#: ``--checkpoint shipped``: the weights that ship for the model (what ``stdit denoise --model M`` runs)
-SHIPPED = "shipped"
 
 
 def _checkpoint_label(source: str) -> str:

@@ -43,6 +43,11 @@ class Checkpoint:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+#: the name that stands for the weights that ship for a model (what ``stdit denoise --model M``
+#: runs): ``inspect-shapes --checkpoint shipped``, ``train --init-from shipped``
+SHIPPED = "shipped"
+
+
 def shipped_checkpoint_dir(model_name: str) -> Path | None:
     """The folder of the checkpoint shipped for ``model_name``, or ``None``."""
     folder = Path(str(resources.files("stdit_cli") / "weights" / model_name))

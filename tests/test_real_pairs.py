@@ -74,3 +74,14 @@ def test_the_train_command_passes_the_real_pairs_to_the_config(monkeypatch, tmp_
     assert result.exit_code == 0, result.output
     config = seen["config"]
     assert (config.real_pairs, config.real_cameras, config.real_fraction) == (str(tmp_path), ("CamA", "CamB"), 0.3)
+
+
+def test_pairs_are_found_whatever_the_case_of_their_names_and_a_missing_reference_is_named(tmp_path):
+    reference = write_pairs(tmp_path, cameras=("CamA",))
+    (tmp_path / "CamA_1_real.JPG").rename(tmp_path / "CamA_1_Real.jpg")
+    (tmp_path / "CamA_1_mean.JPG").rename(tmp_path / "CamA_1_MEAN.JPG")
+    [(noisy, clean, name)] = load_real_pairs(tmp_path, {"CamA"}, train=True)
+    assert name == "CamA_1_Real.jpg" and np.array_equal(clean, reference) and np.array_equal(noisy, reference + 9)
+    (tmp_path / "CamA_1_MEAN.JPG").unlink()
+    with pytest.raises(FileNotFoundError, match="no reference CamA_1_mean.jpg"):
+        load_real_pairs(tmp_path, {"CamA"}, train=True)

@@ -225,7 +225,24 @@ def test_init_from_another_preset_is_a_one_line_error(tmp_path, data_root):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2  # a checkpoint that cannot be used: a usage error
     assert "different unet configuration" in result.output and "Traceback" not in result.output
+    assert "--config tiny builds its network" in " ".join(result.output.split())  # the preset it was trained with
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_init_from_shipped_fine_tunes_the_weights_stdit_denoise_runs(tmp_path, data_root):
+    from stdit_cli.weights import shipped_checkpoint_dir
+
+    shipped = load_file(shipped_checkpoint_dir("unet") / "diffusion_pytorch_model.safetensors")
+    args = ["train", "--model", "unet", "--config", "halfres-wide", "--data", str(data_root / "seq"), "--frames", "3",
+            "--crop", "16", "--batch-size", "1", "--steps", "1", "--lr", "0", "--val-every", "1",
+            "--init-from", "shipped", "--out", str(tmp_path / "tuned"), "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    tuned = load_file(tmp_path / "tuned" / "diffusion_pytorch_model.safetensors")
+    assert all(torch.equal(shipped[k].float(), tuned[k].float()) for k in shipped)  # lr 0: the shipped weights, not a fresh init
+    # the CLI's default preset is not the shipped one: the error names the one that is
+    result = CliRunner().invoke(main, [*args[:3], *args[5:-4], "--out", str(tmp_path / "small"), "--device", "cpu"])
+    assert result.exit_code == 2 and "--config halfres-wide builds its network" in " ".join(result.output.split()), result.output
 
 
 def test_init_partial_derives_another_configuration_from_the_shared_tensors(tmp_path, data_root):
@@ -362,7 +379,9 @@ def test_resuming_with_another_preset_is_one_line(tmp_path, data_root):
     args = ["train", "--model", "unet", "--config", str(preset), "--data", str(data_root / "seq"), "--frames", "3", "--crop", "16",
             "--batch-size", "2", "--steps", "3", "--out", str(out), "--device", "cpu", "--resume", "latest"]  # fmt: skip
     result = CliRunner().invoke(main, args)
-    _one_line_error(result, "trained with another --config (block_out_channels")
+    # a checkpoint that does not fit the run asked for: a usage error (exit 2), like --init-from's
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "trained with another --config (block_out_channels" in result.output.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -372,6 +391,7 @@ def test_resuming_with_another_preset_is_one_line(tmp_path, data_root):
     (["--lr", "-1"], "--lr"), (["--lr", "nan"], "--lr"),
     (["--ema-decay", "2"], "--ema-decay"), (["--sigma-weight-power", "nan"], "--sigma-weight-power"),
     (["--init-from", "somewhere", "--resume", "latest"], "give one of them"),
+    (["--stop-at", "9"], "--stop-at 9 is past the run's end (--steps 2)"),
     (["--precision", "fp16"], "--precision fp16 trains on a CUDA GPU only"),
 ])  # fmt: skip
 def test_training_options_that_cannot_work_are_usage_errors_before_any_work(tmp_path, data_root, extra, message):

@@ -33,7 +33,7 @@ from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.distill import Teacher
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.video.atomic import temporary_name
-from stdit_cli.weights import CheckpointError, load_checkpoint, readable_as_umask_allows, save_checkpoint
+from stdit_cli.weights import SHIPPED, CheckpointError, load_checkpoint, readable_as_umask_allows, save_checkpoint, shipped_checkpoint_dir
 
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 STATE_FOLDER = "training_state"
@@ -218,6 +218,17 @@ def _latest_checkpoint(out: Path) -> Path | None:
     return checkpoints[-1][1] if checkpoints else None
 
 
+def _init_folder(init_from: str, model_name: str) -> Path:
+    """``--init-from``'s folder: a path, or :data:`SHIPPED` for the weights ``stdit denoise --model
+    <model_name>`` runs (a fine-tune of the default on one's own footage)."""
+    if init_from != SHIPPED:
+        return Path(init_from)
+    folder = shipped_checkpoint_dir(model_name)
+    if folder is None:
+        raise CheckpointError(f"--init-from {SHIPPED}: no weights ship for --model {model_name}")
+    return folder
+
+
 def _check_output_folder(out: Path, resume: str | None) -> None:
     """Refuse an ``--out`` that is a file, or that holds an earlier run when not resuming it
     (training into it would mix the two runs' checkpoints, and ``--resume latest`` later would
@@ -252,7 +263,7 @@ class Trainer:
         model, self.model_config = build_from_preset(self.adapter.model_class, config.model, config.preset)
         model = self.adapter.prepare(model)
         if config.init_from:
-            self._load_initial_weights(model, Path(config.init_from))
+            self._load_initial_weights(model, _init_folder(config.init_from, config.model))
         self.frames = config.frames or int(model.num_frames)
         data = load_training_data(config.data, downscale=config.downscale)
         self.log(f"training data: {data.describe()}")
@@ -298,7 +309,9 @@ class Trainer:
         if not mismatched:
             model.load_state_dict(trained, strict=True)
         elif not self.config.init_partial:
-            raise CheckpointError(f"{folder}: --init-from holds a different {self.config.model} configuration ({', '.join(mismatched)} differ from preset {self.config.preset!r}); --init-partial copies the tensors they share")
+            trained_as = checkpoint.metadata.get("train_config", {}).get("preset")
+            hint = f"--config {trained_as} builds its network; " if isinstance(trained_as, str) and trained_as != self.config.preset else ""
+            raise CheckpointError(f"{folder}: --init-from holds a different {self.config.model} configuration ({', '.join(mismatched)} differ from preset {self.config.preset!r}); {hint}--init-partial copies the tensors they share")
         else:
             self._load_shared_weights(model, trained, folder)
         self.log(f"initialised from {folder} ({checkpoint.metadata.get('trained_steps', '?')} steps)")
@@ -378,12 +391,12 @@ class Trainer:
         model = self.accelerator.unwrap_model(self.model)
         own, built = dict(model.config), type(model).__name__
         if saved.get("_class_name") != built:
-            raise TrainError(f"{folder}: holds a {saved.get('_class_name')} model, and this run builds {built} "
+            raise CheckpointError(f"{folder}: holds a {saved.get('_class_name')} model, and this run builds {built} "
                              f"(--model {self.config.model}): resume with the --model and --config it was trained with")  # fmt: skip
         differ = sorted(k for k in own if not k.startswith("_") and k in saved and _jsonable(saved[k]) != _jsonable(own[k]))
         if differ:
             shown = ", ".join(f"{k} {saved[k]!r} there, {own[k]!r} here" for k in differ[:3])
-            raise TrainError(f"{folder}: trained with another --config ({shown}): resume with the one it was trained with")
+            raise CheckpointError(f"{folder}: trained with another --config ({shown}): resume with the one it was trained with")
 
     def _note_schedule_change(self, folder: Path) -> None:
         """Say so when ``--steps`` differs from the run's: the learning-rate schedule (warm-up, cosine

@@ -24,12 +24,23 @@ from stdit_cli.train.objective import NoisyClips
 def load_real_pairs(folder: Path, cameras: set[str], train: bool) -> list[tuple[np.ndarray, np.ndarray, str]]:
     """``(noisy, reference, name)`` uint8 ``[H, W, 3]`` pairs of the named cameras (``train``) or of the others."""
     pairs = []
-    for noisy_path in sorted(Path(folder).glob("*_real.JPG")):
+    for noisy_path in sorted(Path(folder).glob("*_[Rr][Ee][Aa][Ll].[Jj][Pp][Gg]")):
         camera = noisy_path.name.split("_")[0]
         if (camera in cameras) == train:
-            reference = noisy_path.with_name(noisy_path.name.replace("_real.JPG", "_mean.JPG"))
+            reference = _reference_for(noisy_path)
             pairs.append((np.asarray(Image.open(noisy_path).convert("RGB")), np.asarray(Image.open(reference).convert("RGB")), noisy_path.name))
     return pairs
+
+
+def _reference_for(noisy_path: Path) -> Path:
+    """``X_real.JPG`` -> ``X_mean.JPG``, in whatever case the folder spells it (``x_real.jpg`` ->
+    ``x_mean.jpg`` or ``x_MEAN.JPG``...); the error names the expected file when there is none."""
+    stem = noisy_path.name[: -len("_real.jpg")]
+    wanted = f"{stem}_mean{noisy_path.suffix}".lower()
+    for candidate in sorted(noisy_path.parent.glob(f"{stem}_*")):
+        if candidate.name.lower() == wanted:
+            return candidate
+    raise FileNotFoundError(f"{noisy_path}: no reference {stem}_mean{noisy_path.suffix} beside it")
 
 
 def random_pair_crop(pairs, crop: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +67,7 @@ class RealPairMix:
     def from_folder(cls, folder: str | None, cameras, fraction: float) -> "RealPairMix":
         pairs = load_real_pairs(Path(folder), set(cameras), train=True) if folder and fraction > 0 else []
         if folder and fraction > 0 and not pairs:
-            raise ValueError(f"{folder}: no *_real.JPG photos of the cameras {sorted(cameras)}")
+            raise ValueError(f"{folder}: no *_real.JPG photos (any case) of the cameras {sorted(cameras)}")
         return cls(pairs, fraction)
 
     @property
