@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
-from stdit_cli.pipeline.noise_kind import LEVEL_AGREEMENT, MAX_WHITENESS, reads_as_white, whiteness
+from stdit_cli.pipeline.noise_kind import LEVEL_AGREEMENT, MAX_WHITENESS, MIN_WHITE_LEVEL, reads_as_white, whiteness
 from stdit_cli.pipeline.opening import open_video
 
 
@@ -50,7 +50,8 @@ def main() -> None:
         groups[label] = [measure(clip, estimator) for clip in clips]
     lines = [
         f"Command: `python {' '.join(sys.argv)}`", "",
-        f"Rule: the Gaussian weights when patch PCA / learned is within {1 / LEVEL_AGREEMENT:g}-{LEVEL_AGREEMENT:g} and either whiteness <= {MAX_WHITENESS:g} or the ratio >= 1, else the real-noise weights.", "",
+        f"Rule: the Gaussian weights when patch PCA / learned is at most {LEVEL_AGREEMENT:g} and either whiteness <= {MAX_WHITENESS:g} "
+        f"(with the ratio at least {1 / LEVEL_AGREEMENT:g} or patch PCA at least {MIN_WHITE_LEVEL:g}) or the ratio >= 1, else the real-noise weights.", "",
         "| group | clips | ratio patch PCA / learned | whiteness (2 x binned / full) | picked Gaussian |",
         "|---|---:|---|---|---:|",
     ]  # fmt: skip

@@ -30,6 +30,17 @@ at sigma 10): patch PCA still reads all of its level (1.16-1.36 times the learne
 never does for camera noise (at most 0.80), and the Gaussian weights at that level beat the
 real-noise ones there by 0.2-0.6 dB (`scripts/results/2026-12-04_noise_kind.md`).
 
+Light white noise on dense texture is white too when the learned level reads far more: a sample
+whose whiteness is at most :data:`MAX_WHITENESS` and whose patch-PCA level is at least
+:data:`MIN_WHITE_LEVEL` reads as white noise whatever the learned level. The learned estimator
+takes fine text and foliage for noise (clean, it reads 4-13 there), so at sigma 5 on `calendar`,
+`kodim08` and a 176x144 clip it read 10.6-13.2 against patch PCA's 5.0-5.2 (whiteness 1.00-1.42)
+and sent them to the real-noise weights at that level: 2.9 dB below the noisy input on
+`calendar`. Over 400 clips of camera noise (video and stills), PolyU, synthetic phone noise and
+clean footage (lossless and H.264) whiteness never fell below 1.85, and patch PCA reads 0.04-1.0
+on clean lossless footage and 0.18-0.22 on PolyU, so none of them changes its pick
+(`scripts/results/2026-12-06_noise_kind_light_noise.md`).
+
 White noise in a video stored lossily in 4:2:0 (:func:`stored_lossily`: every camera and web
 video) goes to weights trained on exactly that, where they ship (``weights/<model>-h264``,
 :mod:`stdit_cli.train.compressed_noise`), at the same level: the encoder has thinned the colour
@@ -53,6 +64,10 @@ if TYPE_CHECKING:
 LEVEL_AGREEMENT = 2.0
 #: most 2x2-binned/full-resolution level ratio (binned level doubled) that reads as white noise
 MAX_WHITENESS = 1.5
+#: least patch-PCA level at which a sample that bins as white noise reads as white noise however
+#: far above it the learned level reads (texture it takes for noise); below it, quantisation and
+#: clean footage's own faint pixel-level structure (patch PCA 0.04-1.0) need the levels to agree
+MIN_WHITE_LEVEL = 2.0
 #: white noise in a chroma-subsampled video runs the Gaussian weights at this share of its level
 #: (see :func:`gaussian_level`) ...
 SUBSAMPLED_LEVEL_SCALE = 0.85
@@ -89,8 +104,11 @@ def reads_as_white(white: float, binned: float | None, learned: float) -> bool:
     level (frames too small for it)."""
     if binned is None:
         return False
-    agree = learned / LEVEL_AGREEMENT <= white <= LEVEL_AGREEMENT * learned
-    return agree and (whiteness(white, binned) <= MAX_WHITENESS or white >= learned)
+    if white > LEVEL_AGREEMENT * learned:  # noise-like patches on clean content, averaged over the frame by patch PCA
+        return False
+    if whiteness(white, binned) <= MAX_WHITENESS:  # binning halves it: white, unless both levels are faint and disagree
+        return white >= learned / LEVEL_AGREEMENT or white >= MIN_WHITE_LEVEL
+    return white >= learned  # correlated, yet patch PCA reads all the level there is: white noise through H.264
 
 
 def gaussian_level(white: float, binned: float | None, chroma_subsampled: bool) -> float:
