@@ -93,8 +93,9 @@ def test_light_white_noise_on_dense_texture_is_white_however_high_the_learned_le
     assert reads_as_white(white=5.04, binned=2.76, learned=10.91)  # a 176x144 clip
     # the same disagreement with correlated noise is camera noise (patch PCA reads a part of it) ...
     assert not reads_as_white(white=5.22, binned=5.0, learned=13.15)
-    # ... and with faint levels the learned one stands (clean footage, in-camera-denoised noise)
-    assert not reads_as_white(white=1.5, binned=0.75, learned=6.0)
+    assert reads_as_white(white=1.14, binned=0.76, learned=8.16)  # sigma 1 on foliage
+    # ... and with a level at 8-bit quantisation's the learned one stands
+    assert not reads_as_white(white=0.5, binned=0.25, learned=6.0)
 
 
 def test_no_binned_level_is_not_white_noise():

@@ -37,8 +37,10 @@ takes fine text and foliage for noise (clean, it reads 4-13 there), so at sigma 
 `kodim08` and a 176x144 clip it read 10.6-13.2 against patch PCA's 5.0-5.2 (whiteness 1.00-1.42)
 and sent them to the real-noise weights at that level: 2.9 dB below the noisy input on
 `calendar`. Over 400 clips of camera noise (video and stills), PolyU, synthetic phone noise and
-clean footage (lossless and H.264) whiteness never fell below 1.85, and patch PCA reads 0.04-1.0
-on clean lossless footage and 0.18-0.22 on PolyU, so none of them changes its pick
+clean footage (lossless and H.264) whiteness never fell below 1.85, so none of them changes its
+pick; the floor keeps a sample read at the level of 8-bit quantisation (0.29) or below on the
+old rule. Sigma 1-1.5 on `davis/dog` and `foliage` (read as camera noise of 4.2-8.2 before, up to
+9 dB below the noisy input) now comes out above its input
 (`scripts/results/2026-12-06_noise_kind_light_noise.md`).
 
 White noise in a video stored lossily in 4:2:0 (:func:`stored_lossily`: every camera and web
@@ -65,9 +67,9 @@ LEVEL_AGREEMENT = 2.0
 #: most 2x2-binned/full-resolution level ratio (binned level doubled) that reads as white noise
 MAX_WHITENESS = 1.5
 #: least patch-PCA level at which a sample that bins as white noise reads as white noise however
-#: far above it the learned level reads (texture it takes for noise); below it, quantisation and
-#: clean footage's own faint pixel-level structure (patch PCA 0.04-1.0) need the levels to agree
-MIN_WHITE_LEVEL = 2.0
+#: far above it the learned level reads (texture it takes for noise); below it (8-bit
+#: quantisation reads 0.29) the levels must agree
+MIN_WHITE_LEVEL = 1.0
 #: white noise in a chroma-subsampled video runs the Gaussian weights at this share of its level
 #: (see :func:`gaussian_level`) ...
 SUBSAMPLED_LEVEL_SCALE = 0.85
