@@ -20,6 +20,7 @@ from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
+from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
 from stdit_cli.pipeline.opening import (  # noqa: F401 (STREAM_DECODER: scripts)
     SIGMA_SAMPLE_FRAMES, STREAM_DECODER, Opening, measured, open_video, read_sample, same_picture, white_levels,
@@ -266,10 +267,15 @@ class VideoDenoiser:
         return auto_batch_size(self._predict(self.precision), self.sampler, unit.to(self.device))
 
     def _unit_denoiser(self, sigma_255: float, generator: torch.Generator, keep_input: float = 0.0,
-                       views: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:  # fmt: skip
+                       views: int | None = None, noise_255: float | None = None) -> Callable[[torch.Tensor], torch.Tensor]:  # fmt: skip
         """Denoise cut units (``[N, C, T, h, w]`` in ``[-1, 1]``) at ``sigma_255`` over ``views`` views
-        (default: ``self.ensemble``), putting back ``keep_input`` of what was removed (``--strength`` below 1)."""
+        (default: ``self.ensemble``), putting back ``keep_input`` of what was removed (``--strength`` below 1).
+
+        With the Gaussian weights, gray units (a black-and-white video's) are first made to carry
+        i.i.d. RGB noise (``gray.decorrelated``, from ``noise_255``, the level as read or given)
+        and run at ``gray.gray_level(sigma_255)``."""
         guard = NonFiniteGuard()
+        decorrelate = noise_255 is not None and self.options.noise == "gaussian"
 
         pin = self.device.type == "cuda"
         passes = itertools.count(1)
@@ -280,14 +286,17 @@ class VideoDenoiser:
             if pin and units.device.type == "cpu":
                 units = units.pin_memory()
             y_unit = units.to(self.device, non_blocking=True)
-            padded, inside = self.edge.pad(y_unit)
+            level, model_input = sigma_255, y_unit
+            if decorrelate and units_are_gray(y_unit):
+                level, model_input = gray_level(sigma_255), decorrelated(y_unit, noise_255, generator)
+            padded, inside = self.edge.pad(model_input)
             state = generator.get_state()
-            output = self.sampler.denoise(self._predict(self.precision, views), padded, sigma_255, generator)
+            output = self.sampler.denoise(self._predict(self.precision, views), padded, level, generator)
             finite = guard.check(output)
             if not finite and self.precision != "fp32":
                 guard.warn(self.precision)
                 generator.set_state(state)
-                output = self.sampler.denoise(self._predict("fp32", views), padded, sigma_255, generator)
+                output = self.sampler.denoise(self._predict("fp32", views), padded, level, generator)
                 finite = guard.check(output)
             if not finite:  # in fp32 too: no video is written from it (NaN comes out black)
                 raise RuntimeError("the model produced non-finite values (NaN/inf) even in fp32; nothing was written")
@@ -309,7 +318,9 @@ class VideoDenoiser:
         """The level to run at, from an opening's sample: its patch-PCA level (less in a chroma-subsampled
         video: ``noise_kind.gaussian_level``), or with ``--noise real`` the learned one where the two
         disagree (camera noise; ``learned_level.blind_level``)."""
-        return self._level(opening.white, opening.binned, opening.reader.info.chroma_subsampled, lambda: self.learned_of(opening))
+        # a gray video's colour planes hold no noise to have been averaged (pipeline.gray)
+        subsampled_noise = opening.reader.info.chroma_subsampled and not frames_are_gray(opening.sample)
+        return self._level(opening.white, opening.binned, subsampled_noise, lambda: self.learned_of(opening))
 
     def _level(self, white: float, binned: float | None, chroma_subsampled: bool, learned: Callable[[], float]) -> float:
         """:meth:`level_of` from the measured levels (``learned``: the learned level, read only when used)."""
@@ -362,12 +373,14 @@ class VideoDenoiser:
         strength = Strength.from_user(self.options.strength)
         generator = torch.Generator(device="cpu").manual_seed(self.options.seed)
         views = self.still_views(width, height) if same_picture(sample) else self._sized(self.ensemble, width, height)
-        denoise_units = self._unit_denoiser(float(level) * strength.sigma_scale, generator, strength.keep_input, views)
+        denoise_units = self._unit_denoiser(float(level) * strength.sigma_scale, generator, strength.keep_input, views, float(level))
         blender = StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, self.batch_size_for(height, width),
                                    device=self.device if self.device.type == "cuda" else "cpu")  # fmt: skip
         step = max(self.plan.window, 8)  # chunks as the file pass reads them
+        gray = GrayFrames()
         # [T, H, W, 3] -> chunks [t, H, W, 3] -> denoised chunks -> [T, H, W, 3]
-        return np.concatenate(list(blender.run(frames[start : start + step] for start in range(0, len(frames), step))))
+        chunks = gray.noted(frames[start : start + step] for start in range(0, len(frames), step))
+        return np.concatenate(list(gray.restored(blender.run(chunks))))
 
     def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None,
                      opening: Opening | None = None) -> DenoiseResult:  # fmt: skip
@@ -413,7 +426,7 @@ class VideoDenoiser:
                     shot_levels.append(round(level, 3))
                 # a one-frame shot (a photo among unrelated ones) gets a photo's views
                 shot_views = self.still_views(info.width, info.height) if single_picture else views
-                denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views)
+                denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views, level)
                 return StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, batch_size, device=place)
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
@@ -434,7 +447,8 @@ class VideoDenoiser:
                 lost = bits_lost(info, writer.stored_bits, writer.stored_as)
                 if lost is not None:
                     warnings.warn(f"{input_path}: {lost}", VideoWarning, stacklevel=1)
-                chunks = self._frame_chunks(reader, opening.leading)
+                gray = GrayFrames()  # a black-and-white frame comes out black-and-white (pipeline.gray)
+                chunks = gray.noted(self._frame_chunks(reader, opening.leading))
                 if order is not None:  # the fields, in the order they were shot
                     chunks = split_chunks(chunks, order)
                 shots: list[int] = []  # frames of each shot (an edited video's cuts: `shots`)
@@ -443,7 +457,7 @@ class VideoDenoiser:
                     denoised = denoise_by_shot(blender_for, signed_chunks, shots)
                     if order is not None:
                         denoised = weave_chunks(denoised, order)
-                    done = _stream(denoised, writer, info.num_frames, progress)
+                    done = _stream(gray.restored(denoised), writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")
         return DenoiseResult(

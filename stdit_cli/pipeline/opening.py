@@ -23,6 +23,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.host_memory import limit_malloc_arenas
+from stdit_cli.pipeline.gray import frames_are_gray
 from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.video import VideoInfo, VideoReader, cheap_frame_sample
@@ -126,8 +127,11 @@ def measured(reader: VideoReader, frames: np.ndarray, picks: np.ndarray | None =
 
 def white_levels(frames_uint8: np.ndarray, chroma_subsampled: bool) -> tuple[float, float | None]:
     """The white-noise level of ``[n, H, W, 3]`` uint8 frames by patch PCA (on luma when the video's
-    colour is subsampled), and the same on the frames binned 2x2 (None where they are too small for it)."""
-    estimate = estimate_sigma_255_from_luma if chroma_subsampled else estimate_sigma_255
+    colour is subsampled, and so carries low-passed colour noise; not when the frames are gray and
+    carry none: their level is the plane's own), and the same on the frames binned 2x2 (None where
+    they are too small for it)."""
+    subsampled_noise = chroma_subsampled and not frames_are_gray(frames_uint8)
+    estimate = estimate_sigma_255_from_luma if subsampled_noise else estimate_sigma_255
     white = estimate(frames_uint8)
     try:
         binned = estimate(binned_2x2(frames_uint8))
