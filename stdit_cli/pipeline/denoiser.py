@@ -286,9 +286,8 @@ class VideoDenoiser:
             if pin and units.device.type == "cpu":
                 units = units.pin_memory()
             y_unit = units.to(self.device, non_blocking=True)
-            level, model_input = sigma_255, y_unit
-            if decorrelate and units_are_gray(y_unit):
-                level, model_input = gray_level(sigma_255), decorrelated(y_unit, noise_255, generator)
+            gray = decorrelate and units_are_gray(y_unit)
+            level, model_input = (gray_level(sigma_255), decorrelated(y_unit, noise_255, generator)) if gray else (sigma_255, y_unit)
             padded, inside = self.edge.pad(model_input)
             state = generator.get_state()
             output = self.sampler.denoise(self._predict(self.precision, views), padded, level, generator)
@@ -301,6 +300,9 @@ class VideoDenoiser:
             if not finite:  # in fp32 too: no video is written from it (NaN comes out black)
                 raise RuntimeError("the model produced non-finite values (NaN/inf) even in fp32; nothing was written")
             output = self.edge.crop(output, inside)
+            if gray:  # the gray picture: the channels' mean, taken before anything clamps them
+                # [N, 3, T, h, w] -> [N, 1, T, h, w] -> [N, 3, T, h, w]
+                output = output.mean(dim=1, keepdim=True).expand_as(output)
             if keep_input:  # on the picture as written (clamped), so "a share of the removed noise" is exact
                 output = torch.lerp(output.clamp(-1.0, 1.0), y_unit.to(output.dtype), keep_input)
             # the activations freed would otherwise pile up, fragmented, in the malloc arenas

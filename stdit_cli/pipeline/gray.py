@@ -76,7 +76,9 @@ def gray_level(sigma_255: float) -> float:
 def decorrelated(units: torch.Tensor, noise_255: float, generator: torch.Generator) -> torch.Tensor:
     """Gray units ``[N, 3, T, h, w]`` in ``[-1, 1]`` carrying white noise of ``noise_255`` (on 0..255)
     on their one plane -> the same with independent noise of ``GRAY_LEVEL_SCALE * noise_255`` added
-    across gray, clamped: i.i.d. RGB noise of that level, what the Gaussian weights know."""
+    across gray: i.i.d. RGB noise of that level, what the Gaussian weights know. Not clamped, so the
+    channel mean is exactly the input's (clamped, it shifts near black and white; on quality the
+    two are within 0.17 dB either way on four clips, 2026-12-06)."""
     import torch
 
     count, _, frames, height, width = units.shape
@@ -84,7 +86,7 @@ def decorrelated(units: torch.Tensor, noise_255: float, generator: torch.Generat
     draws = torch.randn((count, 2, frames, height, width), generator=generator) * std  # [N, 2, T, h, w], on the generator's device
     # [N, 2, T, h, w] x [2, 3] -> [N, 3, T, h, w]: each draw along its direction across gray
     across = torch.einsum("nktyx,kc->nctyx", draws, torch.from_numpy(_ACROSS_GRAY))
-    return (units + across.to(units)).clamp(-1.0, 1.0)
+    return units + across.to(units)
 
 
 def channel_mean(frame: np.ndarray) -> np.ndarray:
