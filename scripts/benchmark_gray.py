@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--factors", type=float, nargs="*", default=[1.0])
     parser.add_argument("--nlmeans", type=float, nargs="*", default=[3.0, 5.0, 8.0, 12.0, 18.0, 24.0, 30.0])
     parser.add_argument("--clips", nargs="+", default=[c for c in SUITE if not is_compressed(c)])
+    parser.add_argument("--options", default="", help="more `stdit denoise` options for every stdit run, one string (e.g. --fast)")
     parser.add_argument("--h264", action="store_true", help="store the noisy clips as H.264 CRF 20 4:2:0 (a black-and-white film as it usually arrives) instead")
     parser.add_argument("--work", type=Path, default=Path("runs/gray"))
     parser.add_argument("--out", type=Path, default=Path("runs/gray/result"))
@@ -76,7 +77,7 @@ def main() -> None:
             rows[f"{name}@{sigma:g}"] = {"noisy": psnr(noisy, luma)}
         runs = [("stdit, no number", [])] + [(f"stdit --sigma {k:g}x", ["--sigma", f"{k * sigma:g}"]) for k in args.factors]
         for label, options in runs:
-            records = run_stdit(clips, args.work / "out" / f"{sigma:g}_{'_'.join(options) or 'auto'}", options)
+            records = run_stdit(clips, args.work / "out" / f"{sigma:g}_{'_'.join(options) or 'auto'}", [*options, *args.options.split()])
             for name, path in zip(clean, clips):
                 out = read_video(Path(records[path.stem]["output"])).astype(np.int32)
                 key = f"{name}@{sigma:g}"
