@@ -4,9 +4,9 @@ A black-and-white film, an infrared night camera or a scientific camera stores f
 channels are equal (a ``gray`` pixel format, or colour planes at their neutral value). The
 backbones denoise RGB and predict each channel on its own, so their output strayed from gray:
 channels up to 4-35 levels apart (on 0..255, the largest difference in a frame, per clip) at sigma
-10-25 on the validation suite's clips in gray, 2026-12-06. Each output frame whose input frame was gray is made gray again, the mean of its
-three channels, which also averages the channels' separate errors
-(``scripts/results/2026-12-06_gray.md``).
+10-25 on the validation suite's clips in gray, 2026-12-06. Each output frame whose input frame was
+gray is made gray again, the mean of its three channels, which also averages the channels'
+separate errors (``scripts/results/2026-12-06_gray.md``).
 
 Before that, white noise on a gray video is made the noise the Gaussian weights were trained on.
 Gray noise is the same draw in all three channels: along the gray direction ``(1, 1, 1) / sqrt(3)``
