@@ -43,6 +43,8 @@ from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise  # noqa: 
 CLIPS = ("davis/blackswan", "davis/car-shadow", "davis/dog", "davis/kite-surf", "davis/scooter-black", "vid4/calendar", "vid4/walk")
 #: (label, shot gain, in-camera noise blur in pixels): read noise from Brooks et al.'s fit at its mean
 CAMERAS = (("bright", 5e-4, 0.0), ("indoor", 2.5e-3, 0.7), ("dark", 8e-3, 1.0), ("night", 3e-2, 1.2))
+#: ``--clean``: no camera at all
+CLEAN = (("clean", 0.0, 0.0),)
 NLMEANS_STRENGTHS = (1, 2, 3, 5, 8)
 CRF = 20
 
@@ -50,6 +52,12 @@ CRF = 20
 def camera(shot: float) -> CameraNoise:
     ccm = np.array([[1.6, -0.5, -0.1], [-0.2, 1.5, -0.3], [0.0, -0.6, 1.6]])
     return CameraNoise(shot=shot, read=float(np.exp(2.18 * np.log(shot) + 1.20)), red_gain=2.1, blue_gain=1.7, ccm=ccm)
+
+
+def to_gray(frames: np.ndarray) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8 -> the same with BT.601 luma, rounded, in all three channels."""
+    luma = np.clip(frames.astype(np.float64) @ np.array([0.299, 0.587, 0.114]), 0, 255).round().astype(np.uint8)
+    return np.repeat(luma[..., None], 3, axis=-1)
 
 
 def encode_h264(frames: np.ndarray, path: Path, crf: int = CRF) -> Path:
@@ -111,6 +119,10 @@ def main() -> None:
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS",
                         help='stdit runs (default: "default=" and "gaussian=--noise gaussian")')  # fmt: skip
     parser.add_argument("--still", action="store_true", help="each clip's first frame noised once, repeated, stored losslessly")
+    parser.add_argument("--clean", action="store_true",
+                        help="no noise: each clip stored losslessly as it is, scored against itself (clean footage must be left alone)")
+    parser.add_argument("--gray", action="store_true",
+                        help="black-and-white video (an infrared night camera): the noisy and clean frames' BT.601 luma in all three channels")
     parser.add_argument("--cfa-phase", choices=["0", "mixed"], default="0",
                         help="Bayer phase of the noise: 0 (RGGB from the top-left pixel, as before 2026-12-04 night), or mixed "
                              "(each clip and camera another of the four; use another --work)")  # fmt: skip
@@ -125,29 +137,37 @@ def main() -> None:
         clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]  # the Bayer mosaic wants even sizes
         if args.still:
             clean = np.repeat(clean[:1], args.frames, axis=0)  # [T, H, W, 3]: one photo, T times
-        for level, (label, shot, blur) in enumerate(CAMERAS):
-            case = f"{name.replace('/', '_')}_{label}"
+        for level, (label, shot, blur) in enumerate(CLEAN if args.clean else CAMERAS):
+            case = f"{name.replace('/', '_')}{'_gray' if args.gray else ''}_{label}"
             phase = (index + level) % 4 if args.cfa_phase == "mixed" else 0
             path = args.work / "noisy" / (f"{case}_still{args.frames}.mkv" if args.still else f"{case}_{args.frames}f.mp4")
+            if args.clean:
+                path = path.with_suffix(".mkv")
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                if args.still:
+                if args.clean:
+                    encode_lossless(to_gray(clean) if args.gray else clean, path)
+                elif args.still:
                     noisy = add_camera_noise(clean[:1], np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur, cfa_phase=phase)
-                    encode_lossless(np.repeat(noisy, args.frames, axis=0), path)
+                    encode_lossless(np.repeat(to_gray(noisy) if args.gray else noisy, args.frames, axis=0), path)
                 else:
                     noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur, cfa_phase=phase)
-                    encode_h264(noisy, path)
-            cases[case] = (path, clean)
+                    encode_h264(to_gray(noisy) if args.gray else noisy, path)
+            cases[case] = (path, to_gray(clean) if args.gray else clean)
 
-    noisy_key = "noisy input (lossless)" if args.still else "noisy input (H.264)"
+    noisy_key = "input (clean, lossless)" if args.clean else "noisy input (lossless)" if args.still else "noisy input (H.264)"
     description = (
         f"{len(args.clips)} held-out clips x {len(CAMERAS)} cameras ({', '.join(f'{l}: shot {s:g}, noise blur {b:g} px' for l, s, b in CAMERAS)}), "
         + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
            f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
+        + ("in gray (the noisy and clean frames' BT.601 luma, R = G = B); " if args.gray else "")
         + ("Bayer phase per clip and camera (index + camera) mod 4; " if args.cfa_phase == "mixed" else "Bayer phase RGGB from the top-left pixel; ")
         + "PSNR (dB) against the clean frames. "
     )  # fmt: skip
-    compare(cases, [label for label, _, _ in CAMERAS], runs, noisy_key, description, args.work, args.out)
+    if args.clean:
+        description = f"{len(args.clips)} held-out clips, first {args.frames} frames, clean, lossless (FFV1)" + \
+            (" in gray (BT.601 luma, R = G = B)" if args.gray else "") + "; PSNR (dB) of the output against its input. "
+    compare(cases, [label for label, _, _ in (CLEAN if args.clean else CAMERAS)], runs, noisy_key, description, args.work, args.out)
 
 
 def compare(cases: dict[str, tuple[Path, np.ndarray]], levels: list[str], runs: list[tuple[str, str]], noisy_key: str,

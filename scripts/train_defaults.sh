@@ -299,6 +299,17 @@ for model in "${MODELS[@]}"; do
                        --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                        --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-sharpen-fraction 0.4
                      python scripts/export_bf16.py "$OUT/unet-real-sharp" "$OUT/unet-real-sharp-bf16" ;;
+    # black-and-white camera noise (2026-12-06; weights/unet-real-gray, what a gray video with no number runs unless its
+    # noise reads as white): from the shipped real-noise weights (REALGRAY_INIT), unet-real-clean's mix with every
+    # camera clip made gray after the noise and before JPEG (an infrared night camera's video), the target gray alike,
+    # each labelled with the level `stdit denoise` reads on it (the estimator reads heavy gray noise at half its RMS);
+    # no real pairs (colour photos); 600 steps at lr 1e-4, seed 251. (Gray as 30% of unet-real-clean's mix, labelled
+    # with the RMS, lost 0.14 dB on colour camera video: scripts/results/2026-12-06_gray_camera.md)
+    unet-real-gray) fit unet-real-gray unet halfres-wide 600 4 128 1e-4 251 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "${REALGRAY_INIT:-stdit_cli/weights/unet-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                      --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                      --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned
+                    python scripts/export_bf16.py "$OUT/unet-real-gray" stdit_cli/weights/unet-real-gray ;;
     # camera noise stored as phones store video (2026-12-05): from the shipped real-noise weights (REALH264_INIT,
     # default the unet-real-clean stage's average), unet-real-clean's mix with half the camera clips x264-encoded
     # in 4:2:0 at CRF 16-28 instead of JPEG, 500 steps at lr 8e-5, seed 239. Not shipped: camera video within 0.03 dB

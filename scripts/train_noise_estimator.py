@@ -55,7 +55,7 @@ HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
 CAMERA_SHARE = 0.45
 GAUSSIAN_SHARE = 0.35
 JPEG_QUALITY = (50, 95)
-KINDS = ("camera", "gaussian", "clean", "real")
+KINDS = ("camera", "gaussian", "clean", "real", "gray camera")
 
 
 def real_crops(pairs, count: int, crop: int, rng: np.random.Generator):
@@ -86,25 +86,36 @@ def jpeg(frame_uint8: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(BytesIO(buffer.getvalue())).convert("RGB"))
 
 
-def noisy_batch(clean: torch.Tensor, rng: np.random.Generator, generator: torch.Generator, camera: CameraNoiseMix):
-    """``clean`` ``[B, 3, 1, H, W]`` in ``[-1, 1]`` -> (noisy ``[B, 3, H, W]`` in ``[-1, 1]``, target RMS ``[B]``, kind index ``[B]``)."""
+def noisy_batch(clean: torch.Tensor, rng: np.random.Generator, generator: torch.Generator, camera: CameraNoiseMix,
+                gray_camera: CameraNoiseMix | None = None, gray_share: float = 0.0):  # fmt: skip
+    """``clean`` ``[B, 3, 1, H, W]`` in ``[-1, 1]`` -> (noisy ``[B, 3, H, W]`` in ``[-1, 1]``, target RMS ``[B]``, kind index ``[B]``).
+
+    A ``gray_share`` of the camera crops go through ``gray_camera`` (black-and-white) instead."""
     batch = clean.shape[0]
     kinds = rng.choice(3, size=batch, p=[CAMERA_SHARE, GAUSSIAN_SHARE, 1 - CAMERA_SHARE - GAUSSIAN_SHARE])
     # [B, 3, 1, H, W] -> [B, H, W, 3] uint8 on 0..255
     clean_uint8 = torch.round((clean[:, :, 0] + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    noisy = clean_uint8.copy()
+    noisy, reference = clean_uint8.copy(), clean_uint8.copy()
     sigmas = sample_sigma_255(batch, generator).numpy()
+
+    def as_uint8(clip: torch.Tensor) -> np.ndarray:  # [1, 3, 1, H, W] in [-1, 1] -> [H, W, 3] uint8
+        return torch.round((clip[0, :, 0] + 1) * 127.5).permute(1, 2, 0).numpy().astype(np.uint8)
+
     for b, kind in enumerate(kinds):
         if kind == 0:
-            picked = camera.noisy_clips(clean[b : b + 1], rng)
-            noisy[b] = torch.round((picked.y[0, :, 0] + 1) * 127.5).permute(1, 2, 0).numpy().astype(np.uint8)
+            gray = gray_camera is not None and rng.random() < gray_share
+            picked = (gray_camera if gray else camera).noisy_clips(clean[b : b + 1], rng)
+            noisy[b] = as_uint8(picked.y)
+            if gray:  # measured against the gray picture
+                reference[b] = as_uint8(picked.clean)
+                kinds[b] = KINDS.index("gray camera")
             continue
         if kind == 1:
             noise = rng.standard_normal(clean_uint8[b].shape) * sigmas[b]
             noisy[b] = np.clip(np.round(clean_uint8[b] + noise), 0, 255).astype(np.uint8)
         if rng.random() < 0.5:
             noisy[b] = jpeg(noisy[b], int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
-    rms = np.sqrt(np.mean((noisy.astype(np.float64) - clean_uint8) ** 2, axis=(1, 2, 3)))
+    rms = np.sqrt(np.mean((noisy.astype(np.float64) - reference) ** 2, axis=(1, 2, 3)))
     # [B, H, W, 3] uint8 -> [B, 3, H, W] in [-1, 1]
     y = torch.from_numpy(noisy).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     return y, torch.from_numpy(rms).float(), kinds
@@ -125,6 +136,11 @@ def main() -> int:
     parser.add_argument("--camera-blur-sigma", type=float, nargs=2, default=(0.5, 1.5), help="that blur's sigma range, pixels")
     parser.add_argument("--camera-shot-range", type=float, nargs=2, default=(1e-5, 1.2e-2),
                         help="log-uniform range of the cameras' shot-noise gain (stdit train's option)")
+    parser.add_argument("--camera-gray-fraction", type=float, default=0.0,
+                        help="share of camera-noise crops made black-and-white after the noise (stdit train's option), "
+                             "their shot gain drawn in --camera-gray-shot-range")
+    parser.add_argument("--camera-gray-shot-range", type=float, nargs=2, default=(1e-5, 1e-1),
+                        help="log-uniform range of the black-and-white crops' shot-noise gain (the real-noise backbone's)")
     parser.add_argument("--scale-range", type=float, nargs=2, default=(1.0, 2.0),
                         help="training crops area-downscaled by a factor drawn in this range (validation: 1-2 always); "
                              "larger factors give denser texture, as in small videos")  # fmt: skip
@@ -144,6 +160,11 @@ def main() -> int:
     camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction,
                             blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7,
                             shot_range=tuple(args.camera_shot_range))  # fmt: skip
+    # infrared night cameras: gray luma noise, up to the night end of the backbone's cameras (gray noise reads as
+    # a fraction of the colour noise it came from, so the colour crops' range tops out too low for it)
+    gray_camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction, blur_sigma=tuple(args.camera_blur_sigma),
+                                 chroma_fraction=0.7, shot_range=tuple(args.camera_gray_shot_range), gray_fraction=1.0)  # fmt: skip
+    gray = dict(gray_camera=gray_camera, gray_share=args.camera_gray_fraction)
     rng, generator = np.random.default_rng(args.seed + 2), torch.Generator().manual_seed(args.seed + 3)
     if args.init_from is not None:
         from stdit_cli.weights import load_noise_estimator
@@ -164,7 +185,8 @@ def main() -> int:
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
 
     val_rng, val_generator = np.random.default_rng(99), torch.Generator().manual_seed(99)
-    validation = [noisy_batch(val_sampler.batch(args.batch_size), val_rng, val_generator, camera) for _ in range(args.val_batches)]
+    validation = [noisy_batch(val_sampler.batch(args.batch_size), val_rng, val_generator, camera, gray_camera, max(args.camera_gray_fraction, 0.3))
+                  for _ in range(args.val_batches)]  # fmt: skip
     if real_val:
         for _ in range(args.val_batches):
             y, rms = real_crops(real_val, args.batch_size, args.crop, val_rng)
@@ -187,7 +209,7 @@ def main() -> int:
     history = [{"step": 0, "validation": validate()}]
     print(json.dumps(history[0]), flush=True)
     for step in range(1, args.steps + 1):
-        y, rms, _ = noisy_batch(sampler.batch(args.batch_size - real_count), rng, generator, camera)
+        y, rms, _ = noisy_batch(sampler.batch(args.batch_size - real_count), rng, generator, camera, **gray)
         if real_count:
             real_y, real_rms = real_crops(real_train, real_count, args.crop, rng)
             y, rms = torch.cat([y, real_y]), torch.cat([rms, real_rms])

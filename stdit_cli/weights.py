@@ -134,6 +134,9 @@ REAL_SUFFIX = "-real"
 #: suffix of the folder holding a model's checkpoint for white noise stored lossily in 4:2:0 (H.264):
 #: what ``--noise auto`` with no number runs on such a video (``stdit_cli.pipeline.noise_kind``)
 COMPRESSED_SUFFIX = "-h264"
+#: suffix of the folder holding a model's real-noise checkpoint for black-and-white video (an infrared
+#: night camera's): what a gray video runs where it would run ``<model>-real`` (``stdit_cli.pipeline.gray``)
+GRAY_SUFFIX = "-gray"
 #: the shipped blind noise-level estimator of ``--noise real`` (``stdit_cli.models.NoiseLevelEstimator``)
 NOISE_ESTIMATOR = "noise-estimator"
 
@@ -143,20 +146,31 @@ def real_noise_ships(model_name: str) -> bool:
     return shipped_checkpoint_dir(model_name + REAL_SUFFIX) is not None
 
 
+def gray_real_noise_ships(model_name: str) -> bool:
+    """Whether a real-noise checkpoint for black-and-white video (``weights/<model>-real-gray``) ships for ``model_name``."""
+    return shipped_checkpoint_dir(model_name + REAL_SUFFIX + GRAY_SUFFIX) is not None
+
+
 def compressed_noise_ships(model_name: str) -> bool:
     """Whether a checkpoint for white noise in lossy 4:2:0 video (``weights/<model>-h264``) ships for ``model_name``."""
     return shipped_checkpoint_dir(model_name + COMPRESSED_SUFFIX) is not None
 
 
 def resolve_checkpoint(model_name: str | None, checkpoint: str | Path | None, fast: bool = False, gpu: bool = False,
-                       real: bool = False, compressed: bool = False) -> Checkpoint:  # fmt: skip
+                       real: bool = False, compressed: bool = False, gray: bool = False) -> Checkpoint:  # fmt: skip
     """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``real``
     (``--noise real``), the model's real-noise checkpoint (``weights/<model>-real``), which must
-    ship (with ``fast``, its cheaper one, ``weights/<model>-fast-real``, where that ships); with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
+    ship (with ``fast``, its cheaper one, ``weights/<model>-fast-real``, where that ships; with ``gray``, for
+    black-and-white video, ``weights/<model>-real-gray``, which must ship); with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
     (``weights/<model>-h264``), which must ship; with ``fast``, the model's cheaper shipped checkpoint (``weights/<model>-fast``) where one
     ships; else, on a GPU (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
+    if real and gray:
+        folder = shipped_checkpoint_dir(model_name + REAL_SUFFIX + GRAY_SUFFIX)
+        if folder is None:
+            raise CheckpointError(f"no real-noise weights for black-and-white video ship for --model {model_name}")
+        return load_checkpoint(folder, model_name)
     if real:
         cheaper = shipped_checkpoint_dir(model_name + FAST_SUFFIX + REAL_SUFFIX) if fast else None
         folder = cheaper or shipped_checkpoint_dir(model_name + REAL_SUFFIX)

@@ -282,3 +282,64 @@ def test_the_train_config_passes_the_sharpening_to_the_camera_mix():
     mix = TrainConfig(model="unet", camera_fraction=1.0, camera_sharpen_fraction=0.4, camera_sharpen_amount=(0.3, 0.9)).camera_mix()
     assert mix.sharpen_fraction == 0.4 and mix.sharpen_amount == (0.3, 0.9)
     assert TrainConfig(model="unet").camera_mix().sharpen_fraction == 0.0
+
+
+def test_a_gray_camera_clip_is_gray_noise_on_a_gray_target():
+    from stdit_cli.train.camera_noise import to_gray
+
+    # [B, 3, 2, 32, 32]: a colour ramp (R, G, B apart), so a colour target cannot pass for gray
+    ramp = torch.linspace(-0.6, 0.6, 32)
+    clean = torch.stack([ramp.view(1, 32).expand(32, 32), ramp.view(32, 1).expand(32, 32), -ramp.view(1, 32).expand(32, 32)])
+    clean = clean.view(1, 3, 1, 32, 32).expand(4, 3, 2, 32, 32).clone()
+    mix = CameraNoiseMix(fraction=1.0, jpeg_fraction=1.0, jpeg_quality=(80, 80), shot_range=(2e-3, 4e-3), gray_fraction=1.0)
+    noisy = mix.noisy_clips(clean, np.random.default_rng(3))
+    for clips in (noisy.y, noisy.clean):  # noisy and target: three equal channels
+        assert torch.equal(clips[:, 0], clips[:, 1]) and torch.equal(clips[:, 0], clips[:, 2])
+    # the target is the clean clip's luma (BT.601)
+    clean_uint8 = torch.round((clean + 1) * 127.5).to(torch.uint8).permute(0, 2, 3, 4, 1).numpy()
+    expected = torch.from_numpy(to_gray(clean_uint8)).permute(0, 4, 1, 2, 3) / 127.5 - 1
+    torch.testing.assert_close(noisy.clean, expected.float())
+    # it carries noise, measured against that gray target
+    to_target = ((noisy.y - noisy.clean) * 127.5).pow(2).flatten(1).mean(dim=1).sqrt()
+    assert (to_target > 1.0).all()
+    torch.testing.assert_close(noisy.sigma_255, to_target, atol=0.05, rtol=0.01)
+    # without the option the clips keep their colour
+    colour = CameraNoiseMix(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3)).noisy_clips(clean, np.random.default_rng(3))
+    assert not torch.equal(colour.y[:, 0], colour.y[:, 2])
+
+
+def test_the_train_config_passes_the_gray_share_to_the_camera_mix():
+    from stdit_cli.train.loop import TrainConfig
+
+    mix = TrainConfig(model="unet", camera_fraction=1.0, camera_gray_fraction=0.3).camera_mix()
+    assert mix.gray_fraction == 0.3 and mix.gray_level is None
+    assert TrainConfig(model="unet").camera_mix().gray_fraction == 0.0
+    # --camera-gray-level learned: the shipped estimator's blind level, as `stdit denoise` reads it
+    learned = TrainConfig(model="unet", camera_fraction=1.0, camera_gray_fraction=0.3, camera_gray_level="learned").camera_mix()
+    noisy = np.clip(128 + np.random.default_rng(0).normal(0, 12, (2, 64, 64, 1)), 0, 255).round().astype(np.uint8)
+    level = learned.gray_level(np.repeat(noisy, 3, axis=-1))
+    assert 4 < level < 30
+
+
+def test_gray_clips_can_be_labelled_with_the_level_the_pipeline_reads():
+    # the estimator reads heavy gray noise low; weights for gray video learn the level it reads
+    clean = torch.linspace(-0.5, 0.5, 32).view(1, 1, 1, 1, 32).expand(3, 3, 2, 32, 32).clone()
+    seen = []
+
+    def reader(frames: np.ndarray) -> float:
+        assert frames.shape == (2, 32, 32, 3) and frames.dtype == np.uint8
+        assert np.array_equal(frames[..., 0], frames[..., 1])  # it reads the gray clip as the pipeline will
+        seen.append(frames)
+        return 4.25
+
+    mix = dict(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3), gray_fraction=1.0)
+    labelled = CameraNoiseMix(**mix, gray_level=reader).noisy_clips(clean, np.random.default_rng(5))
+    assert len(seen) == 3 and torch.equal(labelled.sigma_255, torch.full((3,), 4.25))
+    measured = CameraNoiseMix(**mix).noisy_clips(clean, np.random.default_rng(5))
+    assert torch.equal(measured.y, labelled.y) and not torch.allclose(measured.sigma_255, labelled.sigma_255)
+    # a clip left clean is labelled with what is read on it too, not a random level
+    clean_ones = CameraNoiseMix(**mix, gray_level=reader, clean_fraction=1.0).noisy_clips(clean, np.random.default_rng(5))
+    assert torch.equal(clean_ones.y, clean_ones.clean) and torch.equal(clean_ones.sigma_255, torch.full((3,), 4.25))
+    # colour clips keep the RMS of their noise
+    colour = CameraNoiseMix(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3), gray_level=reader).noisy_clips(clean, np.random.default_rng(5))
+    assert len(seen) == 6 and (colour.sigma_255 != 4.25).all()

@@ -19,6 +19,9 @@ from stdit_cli.video import VideoReader
 from stdit_cli.weights import load_checkpoint, resolve_checkpoint, shipped_checkpoint_dir
 
 SAMPLE = Path(str(resources.files("stdit_cli") / "samples" / "coffee_sigma25.mp4"))
+#: dB a gray night camera's clip must gain (2026-12-06: +2.95 with weights/unet-real-gray; the colour
+#: real-noise weights it ran before gained +0.17)
+GRAY_NIGHT_GAIN_DB = 1.5
 
 
 def block_means(frames_uint8: np.ndarray, block: int = 16) -> np.ndarray:
@@ -127,6 +130,37 @@ def test_no_number_picks_the_weights_for_the_noise_and_a_number_means_white_nois
     assert gaussian["noise"] == "gaussian" and Path(gaussian["checkpoint"]).name == "unet" and gaussian["sigma"] == 25
     real = _denoise_json(SAMPLE, "-o", tmp_path / "real.mp4", "--noise", "real")
     assert real["noise"] == "real" and Path(real["checkpoint"]).name == "unet-real"
+
+
+def test_a_black_and_white_video_with_camera_noise_runs_the_weights_for_gray_camera_noise(tmp_path):
+    # an infrared night camera: its luma noise is one draw in all three channels, which the colour
+    # real-noise weights had never seen and mostly left (2026-12-06, scripts/results/2026-12-06_gray_camera.md)
+    from stdit_cli.pipeline.gray import is_gray
+    from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise, to_gray
+    from stdit_cli.video import VideoWriter
+
+    clean_clip = tmp_path / "clean.mp4"
+    _denoise_json(SAMPLE, "-o", clean_clip, "--sigma", "25")
+    with VideoReader(clean_clip) as reader:
+        clean = to_gray(reader.read(0, 6))
+    camera = CameraNoise(shot=3e-2, read=1e-4, red_gain=2.0, blue_gain=1.7, ccm=np.eye(3))
+    noisy = to_gray(add_camera_noise(clean, np.random.default_rng(0), camera, noise_blur=1.0))
+    clip = tmp_path / "night.mkv"
+    with VideoWriter(clip, noisy.shape[2], noisy.shape[1], 25, lossless=True) as writer:
+        writer.write(noisy)
+    record = _denoise_json(clip, "-o", tmp_path / "night.denoised.mkv")
+    assert record["noise"] == "real" and Path(record["checkpoint"]).name == "unet-real-gray" and record["sigma_estimated"]
+    with VideoReader(tmp_path / "night.denoised.mkv") as reader:
+        out = reader.read(0, 6)
+    assert all(is_gray(frame) for frame in out)
+
+    def psnr(frames):
+        return 10 * np.log10(255**2 / np.mean((frames.astype(np.float64) - clean) ** 2))
+
+    assert psnr(out) > psnr(noisy) + GRAY_NIGHT_GAIN_DB, (psnr(noisy), psnr(out))
+    # a number given is white noise, as for any video; --noise real with one, the colour real-noise weights
+    assert Path(_denoise_json(clip, "-o", tmp_path / "n.mkv", "--sigma", "10")["checkpoint"]).name == "unet"
+    assert Path(_denoise_json(clip, "-o", tmp_path / "r.mkv", "--noise", "real", "--sigma", "10")["checkpoint"]).name == "unet-real"
 
 
 def test_fast_with_no_number_also_picks_the_weights_for_the_noise(tmp_path):

@@ -218,6 +218,23 @@ def test_init_from_starts_a_fine_tune_from_a_checkpoint(tmp_path, data_root):
     assert any(not torch.equal(base[k], v) for k, v in tuned.model.state_dict().items())
 
 
+def test_a_fine_tune_stopped_part_way_goes_on_with_resume_latest_beside_init_from(tmp_path, data_root):
+    # how scripts/train_defaults.sh runs every fine-tune stage: the same command again after a stop
+    _train(tmp_path / "base", data_root, steps=2)
+    stage = ["--init-from", str(tmp_path / "base")]
+    _train(tmp_path / "straight", data_root, steps=4, resume="latest", extra=stage)  # no checkpoint yet: from the base
+    _train(tmp_path / "boxed", data_root, steps=4, resume="latest", stop_at=2, extra=stage)
+    result = _train(tmp_path / "boxed", data_root, steps=4, resume="latest", extra=stage)
+    said = " ".join(result.output.split())  # Rich wraps long lines
+    assert "resumed from" in said and "the run goes on" in said and "initialised from" not in said, said
+    straight = load_checkpoint(tmp_path / "straight", "unet")
+    boxed = load_checkpoint(tmp_path / "boxed", "unet")
+    assert boxed.metadata["trained_steps"] == 4
+    base = load_file(tmp_path / "base" / "diffusion_pytorch_model.safetensors")
+    assert any(not torch.equal(base[k], v) for k, v in straight.model.state_dict().items())
+    assert all(torch.equal(v, boxed.model.state_dict()[k]) for k, v in straight.model.state_dict().items())
+
+
 def test_init_from_another_preset_is_a_one_line_error(tmp_path, data_root):
     _train(tmp_path / "base", data_root, steps=2)
     args = ["train", "--model", "unet", "--config", "small", "--data", str(data_root / "seq"), "--crop", "16",
@@ -390,7 +407,7 @@ def test_resuming_with_another_preset_is_one_line(tmp_path, data_root):
     (["--compressed-fraction", "1", "--compressed-crf", "40", "10"], "LOW 40 is above HIGH 10"),
     (["--lr", "-1"], "--lr"), (["--lr", "nan"], "--lr"),
     (["--ema-decay", "2"], "--ema-decay"), (["--sigma-weight-power", "nan"], "--sigma-weight-power"),
-    (["--init-from", "somewhere", "--resume", "latest"], "give one of them"),
+    (["--init-from", "somewhere", "--resume", "elsewhere"], "give one of them"),
     (["--stop-at", "9"], "--stop-at 9 is past the run's end (--steps 2)"),
     (["--precision", "fp16"], "--precision fp16 trains on a CUDA GPU only"),
 ])  # fmt: skip

@@ -92,6 +92,10 @@ class _Batch:
     #: ... and the one for white noise in lossy 4:2:0 video, where it ships (`weights/<model>-h264`)
     compressed_ships: bool = False
     compressed_denoiser: VideoDenoiser | None = None
+    #: the real-noise model for black-and-white video, where it ships (`weights/<model>-real-gray`), loaded
+    #: when the first gray video reads as camera noise
+    gray_ships: bool = False
+    gray_denoiser: VideoDenoiser | None = None
     records: list[Record] = field(default_factory=list)
 
     def ready_denoiser(self) -> VideoDenoiser:
@@ -100,6 +104,12 @@ class _Batch:
         if self.denoiser is None:
             self.denoiser = _load_denoiser(self.job, self.shard)
             self.picks_weights = self.job.options.noise == "auto" and self.denoiser.options.noise == "real"
+            # trained on the level the estimator reads, so for levels read, not for a --sigma given
+            if (self.denoiser.options.noise == "real" and self.job.checkpoint is None and not self.job.options.fast
+                    and self.job.options.sigma_255 is None):  # fmt: skip
+                from stdit_cli.weights import gray_real_noise_ships
+
+                self.gray_ships = gray_real_noise_ships(self.job.model_name)
             if self.picks_weights:
                 from stdit_cli.weights import compressed_noise_ships
 
@@ -110,10 +120,16 @@ class _Batch:
     def denoiser_for(self, opening: Opening) -> VideoDenoiser:
         """The model for this video: with ``--noise auto`` and no number, the Gaussian one when
         its noise reads as white (the one for compressed white noise when the video is lossy 4:2:0
-        and that ships), else the one loaded first."""
-        if not (self.picks_weights and self.denoiser.reads_as_white(opening)):
-            return self.denoiser
+        and that ships), else the one loaded first: the real-noise one, or for a black-and-white video
+        the real-noise one trained on gray camera noise, where that ships."""
         from stdit_cli.pipeline.gray import frames_are_gray
+
+        if not (self.picks_weights and self.denoiser.reads_as_white(opening)):
+            if self.gray_ships and frames_are_gray(opening.sample):
+                if self.gray_denoiser is None:
+                    self.gray_denoiser = _load_denoiser(self.job, self.shard, noise="real", gray=True)
+                return self.gray_denoiser
+            return self.denoiser
         from stdit_cli.pipeline.noise_kind import stored_lossily
 
         # a gray video's noise is made i.i.d. RGB noise before the model sees it (pipeline.gray): the
@@ -170,7 +186,7 @@ def _ready(batch: _Batch, input_path: Path) -> tuple[VideoDenoiser, Opening | No
 def _chosen(batch: _Batch, input_path: Path) -> tuple[VideoDenoiser, Opening | None]:
     """:func:`_ready`, then the model for this video's kind of noise (`_Batch.denoiser_for`)."""
     denoiser, opening = _ready(batch, input_path)
-    if not batch.picks_weights:
+    if not (batch.picks_weights or batch.gray_ships):
         return denoiser, opening
     from stdit_cli.pipeline.opening import open_video
 
@@ -384,9 +400,11 @@ class _SetupFailed(Exception):
     """The model, its checkpoint or the device could not be set up: one line, and the batch stops."""
 
 
-def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None, compressed: bool = False) -> VideoDenoiser:
+def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None, compressed: bool = False,
+                   gray: bool = False) -> VideoDenoiser:  # fmt: skip
     """Import torch and the pipeline, set the threads and the GPU, load the weights (for ``noise``,
-    else for ``--noise`` as the job resolves it; ``compressed``: those for white noise in lossy 4:2:0 video)."""
+    else for ``--noise`` as the job resolves it; ``compressed``: those for white noise in lossy 4:2:0 video;
+    ``gray``: the real-noise ones for black-and-white video)."""
     from stdit_cli.startup import lean_pipeline_import
 
     with lean_pipeline_import(job.options.compile):
@@ -400,7 +418,7 @@ def _load_denoiser(job: DenoiseJob, shard: Shard, noise: str | None = None, comp
         noise = noise or job.options.resolve_noise(real_ships=job.checkpoint is None and real_noise_ships(job.model_name))
         checkpoint = resolve_checkpoint(job.model_name, job.checkpoint, fast=job.options.fast,
                                         gpu=resolve_device(job.options.device).type == "cuda", real=noise == "real",
-                                        compressed=compressed)
+                                        compressed=compressed, gray=gray)
         denoiser = VideoDenoiser(checkpoint, replace(job.options, noise=noise))
     except (CheckpointError, RuntimeSetupError, ValueError, OSError) as error:
         raise _SetupFailed(_one_line(error)) from None

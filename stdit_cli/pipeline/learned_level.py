@@ -106,3 +106,11 @@ class LearnedNoiseLevel:
     def estimate(self, frames_uint8: np.ndarray) -> float:
         """The noise level of ``frames_uint8`` (``[n, H, W, 3]``), RMS on 0..255."""
         return combine_levels(self.crop_levels(frames_uint8))
+
+    def blind_level_of(self, frames_uint8: np.ndarray) -> float:
+        """The level ``--noise real`` runs ``frames_uint8`` (``[n, H, W, 3]``, full-colour or gray, not
+        chroma-subsampled) at: :func:`blind_level` of this estimate and the frames' patch-PCA level."""
+        from stdit_cli.pipeline.noise_level import estimate_sigma_255
+
+        return blind_level(self.estimate(frames_uint8), estimate_sigma_255(frames_uint8))
+

@@ -26,6 +26,7 @@ Everything runs in numpy on ``[T, H, W, 3]`` uint8 clips, drawing from the calle
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -116,6 +117,13 @@ def _jpeg(frame_uint8: np.ndarray, quality: int) -> np.ndarray:
     buffer = BytesIO()
     Image.fromarray(frame_uint8).save(buffer, format="JPEG", quality=quality)
     return np.asarray(Image.open(BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def to_gray(frames_uint8: np.ndarray) -> np.ndarray:
+    """``[..., 3]`` uint8 -> the same with each pixel's BT.601 luma, rounded, in all three channels."""
+    luma = np.clip(np.round(frames_uint8 @ np.array([0.299, 0.587, 0.114])), 0, 255).astype(np.uint8)
+    # [...] -> [..., 3]
+    return np.repeat(luma[..., None], 3, axis=-1)
 
 
 _RGB_TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
@@ -246,6 +254,16 @@ class CameraNoiseMix:
             sharpened alike: phones sharpen, and the noise they store is sharpened with the picture.
         sharpen_amount: that unsharp mask's amount range.
         sharpen_sigma: its Gaussian sigma range, pixels.
+        gray_fraction: share of picked clips made black-and-white after the noise and before any
+            compression (:func:`to_gray`: BT.601 luma in all three channels), their clean target
+            alike: an infrared night camera's video. Gray noise is one draw in the three channels;
+            weights that never saw it leave it (2026-12-06: camera noise in gray at night, 26.25 dB
+            against 26.29 for the noisy input).
+        gray_level: how a gray clip's level is labelled: None, the RMS of its noise like any other;
+            or a function of its noisy ``[T, H, W, 3]`` uint8 frames, the level the pipeline will
+            read and run it at (``LearnedNoiseLevel.blind_level_of``). The estimator reads heavy
+            gray noise at half its RMS or less (a night camera's: 5-6 for RMS 11-13); weights
+            trained on the level it reads learn the noise that level stands for.
 
     Each picked clip's noise level is what was added: the RMS of noisy minus clean on 0..255,
     so the model learns the diffusion state of that level, whatever the noise's colour (a clean
@@ -268,6 +286,8 @@ class CameraNoiseMix:
     sharpen_fraction: float = 0.0
     sharpen_amount: tuple[float, float] = (0.2, 1.0)
     sharpen_sigma: tuple[float, float] = (0.7, 1.5)
+    gray_fraction: float = 0.0
+    gray_level: Callable[[np.ndarray], float] | None = None
 
     @property
     def active(self) -> bool:
@@ -285,8 +305,14 @@ class CameraNoiseMix:
         target = clean_uint8  # copied on the first sharpened clip
         sigma = np.zeros(len(picked))
         for b in np.flatnonzero(picked):
+            gray = bool(self.gray_fraction) and rng.random() < self.gray_fraction
+            if gray:
+                target = target.copy() if target is clean_uint8 else target
+                target[b] = to_gray(target[b])
             if self.clean_fraction and rng.random() < self.clean_fraction:
-                sigma[b] = rng.uniform(*self.clean_level)  # left clean: only its label says "noise"
+                noisy[b] = target[b]
+                # left clean: only its label says "noise" (a gray one: what the pipeline will read on it)
+                sigma[b] = self.gray_level(noisy[b]) if gray and self.gray_level else rng.uniform(*self.clean_level)
                 continue
             camera = CameraNoise.random(rng, self.shot_range)
             h264 = bool(self.h264_fraction) and rng.random() < self.h264_fraction
@@ -298,13 +324,21 @@ class CameraNoiseMix:
             if self.sharpen_fraction and rng.random() < self.sharpen_fraction:
                 sharpen = (rng.uniform(*self.sharpen_amount), rng.uniform(*self.sharpen_sigma))
                 target = target.copy() if target is clean_uint8 else target
-                target[b] = sharpened(clean_uint8[b], *sharpen)
-            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=jpeg, noise_blur=blur, chroma_blur=chroma,
-                                        cfa_phase=phase, sharpen=sharpen)  # fmt: skip
+                target[b] = to_gray(sharpened(clean_uint8[b], *sharpen)) if gray else sharpened(clean_uint8[b], *sharpen)
+            noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=None if gray else jpeg, noise_blur=blur,
+                                        chroma_blur=chroma, cfa_phase=phase, sharpen=sharpen)  # fmt: skip
+            if gray:  # the camera's luma only, then stored (JPEG or H.264 below) as a gray picture
+                noisy[b] = to_gray(noisy[b])
+                if jpeg is not None:
+                    quality = int(rng.integers(jpeg[0], jpeg[1] + 1))
+                    noisy[b] = np.stack([_jpeg(frame, quality) for frame in noisy[b]])
             if h264:
                 crf = int(rng.integers(self.h264_crf[0], self.h264_crf[1] + 1))
                 noisy[b] = h264_round_trip(noisy[b], crf, X264_PRESETS[int(rng.integers(0, len(X264_PRESETS)))])
-            sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - target[b]) ** 2))
+            if gray and self.gray_level is not None:
+                sigma[b] = self.gray_level(noisy[b])
+            else:
+                sigma[b] = np.sqrt(np.mean((noisy[b].astype(np.float64) - target[b]) ** 2))
 
         # [B, T, H, W, C] uint8 -> [B, C, T, H, W] in [-1, 1]
         def as_clips(frames: np.ndarray) -> torch.Tensor:

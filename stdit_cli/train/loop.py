@@ -128,6 +128,8 @@ class TrainConfig:
     camera_h264_crf: tuple[int, int] = (16, 28)  # that encode's x264 CRF range
     camera_sharpen_fraction: float = 0.0  # share of the camera-noise clips sharpened after the noise, the target alike
     camera_sharpen_amount: tuple[float, float] = (0.2, 1.0)  # that unsharp mask's amount range
+    camera_gray_fraction: float = 0.0  # share of the camera-noise clips made black-and-white (luma) before compression
+    camera_gray_level: str = "rms"  # a gray clip's level: "rms" of its noise, or "learned": what `stdit denoise` reads on it
     compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
     compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
     compressed_clean_fraction: float = 0.0  # share of those encoded without noise (labelled with the level read on them)
@@ -146,7 +148,16 @@ class TrainConfig:
                               shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa,
                               clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level),
                               h264_fraction=self.camera_h264_fraction, h264_crf=tuple(self.camera_h264_crf),
-                              sharpen_fraction=self.camera_sharpen_fraction, sharpen_amount=tuple(self.camera_sharpen_amount))  # fmt: skip
+                              sharpen_fraction=self.camera_sharpen_fraction, sharpen_amount=tuple(self.camera_sharpen_amount),
+                              gray_fraction=self.camera_gray_fraction, gray_level=self._gray_level_reader())  # fmt: skip
+
+    def _gray_level_reader(self):
+        """``--camera-gray-level learned``: the shipped estimator's blind level, as ``stdit denoise`` reads it."""
+        if self.camera_gray_level != "learned" or not self.camera_gray_fraction:
+            return None
+        from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
+
+        return LearnedNoiseLevel.shipped().blind_level_of
 
     def compressed_mix(self) -> CompressedNoiseMix:
         return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf), clean_fraction=self.compressed_clean_fraction)
@@ -262,7 +273,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         model, self.model_config = build_from_preset(self.adapter.model_class, config.model, config.preset)
         model = self.adapter.prepare(model)
-        if config.init_from:
+        # with --resume latest, a run that has a checkpoint goes on from it (start()), not from init_from
+        if config.init_from and not (config.resume == "latest" and _latest_checkpoint(Path(config.out)) is not None):
             self._load_initial_weights(model, _init_folder(config.init_from, config.model))
         self.frames = config.frames or int(model.num_frames)
         data = load_training_data(config.data, downscale=config.downscale)
@@ -456,7 +468,8 @@ class Trainer:
             resume_from = _latest_checkpoint(out) if self.config.resume == "latest" else Path(self.config.resume)
             if resume_from is not None:
                 self.resume(resume_from)
-                self.log(f"resumed from {resume_from} at step {self.step}")
+                self.log(f"resumed from {resume_from} at step {self.step}"
+                         + (f" (not from --init-from {self.config.init_from}: the run goes on)" if self.config.init_from else ""))
             else:
                 self.log(f"--resume latest: no checkpoint in {out} yet, so a fresh run starts")
         out.mkdir(parents=True, exist_ok=True)
