@@ -3,7 +3,7 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
 #                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2
-#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
+#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200, unet-hw-gpu3 and unet-fast-gpu on an
 #                                             # H100; on a CPU they take hours. unet-hw-gpu3 comes after the stages that slice or start from weights/unet)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
@@ -46,7 +46,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"

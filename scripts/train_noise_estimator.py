@@ -103,7 +103,7 @@ def noisy_batch(clean: torch.Tensor, rng: np.random.Generator, generator: torch.
 
     for b, kind in enumerate(kinds):
         if kind == 0:
-            gray = gray_camera is not None and rng.random() < gray_share
+            gray = gray_camera is not None and gray_share > 0 and rng.random() < gray_share  # no draw without gray: runs as before
             picked = (gray_camera if gray else camera).noisy_clips(clean[b : b + 1], rng)
             noisy[b] = as_uint8(picked.y)
             if gray:  # measured against the gray picture

@@ -173,7 +173,8 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     calls = _recorded_calls(tmp_path)
 
     outs = [option(c, "--out") for c in calls]
-    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init"]  # made by scripts/graft_weights.py, slim_weights.py from runs before them
+    # made by scripts/graft_weights.py, slim_weights.py from runs before them (weights/unet-real: unet-real-clean's average)
+    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init", "stdit_cli/weights/unet-real"]
     assert outs.index("runs/x/unet-real4") < outs.index("runs/x/unet-real5") and outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-real5")
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
         if "--init-from" in call:
@@ -181,6 +182,12 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
     assert outs.index("runs/x/unet-real-cfa") < outs.index("runs/x/unet-real-clean")  # the shipped real-noise stage, last
     assert option(calls[outs.index("runs/x/unet-real-clean")], "--camera-clean-fraction") == "0.15"
+    # black-and-white camera noise: from the real-noise weights unet-real-clean ships, every camera clip gray
+    gray = calls[outs.index("runs/x/unet-real-gray")]
+    assert outs.index("runs/x/unet-real-clean") < outs.index("runs/x/unet-real-gray")
+    assert option(gray, "--init-from") == "stdit_cli/weights/unet-real" and option(gray, "--camera-gray-fraction") == "1.0"
+    assert option(gray, "--camera-gray-level") == "learned" and "--real-pairs" not in gray
+    assert (tmp_path / "stdit_cli" / "weights" / "unet-real-gray" / "stdit.json").is_file()
     # the weights for white noise in lossy 4:2:0 video: from the default's last stage, every white-noise clip encoded
     assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-h264")
     assert option(calls[outs.index("runs/x/unet-h264")], "--init-from") == "runs/x/unet-hw-gpu2"
