@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2
 #                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200, unet-hw-gpu3 and unet-fast-gpu on an
 #                                             # H100; on a CPU they take hours. unet-hw-gpu3 comes after the stages that slice or start from weights/unet)
@@ -25,6 +25,7 @@
 #   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
 #   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7   # the --fast checkpoint (preset halfres-fast), sliced from the default, seven CPU stages
 #   scripts/train_defaults.sh unet-fast-real unet-fast-real2  # --fast's real-noise weights (weights/unet-fast-real), from the seventh stage, two stages
+#   scripts/train_defaults.sh unet-real-gray unet-fast-real-gray  # the real-noise weights for black-and-white video, default and --fast
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
 # Data: DAVIS-2016 (20 sequences) + Vimeo-90K septuplets as video, BSDS500 train+test as stills
@@ -46,7 +47,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -435,6 +436,13 @@ for model in "${MODELS[@]}"; do
                       --checkpoint-every 250 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}"
                     python scripts/export_bf16.py "$OUT/unet-fast-real2" "${FAST_REAL_SHIP:-stdit_cli/weights/unet-fast-real}" ;;
+    # --fast on black-and-white camera noise (2026-12-06; weights/unet-fast-real-gray): unet-real-gray's recipe from
+    # --fast's real-noise weights (FAST_GRAY_INIT), lr 1.5e-4, seed 257
+    unet-fast-real-gray) fit unet-fast-real-gray unet halfres-fast 600 4 128 1.5e-4 257 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                           --init-from "${FAST_GRAY_INIT:-stdit_cli/weights/unet-fast-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                           --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                           --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned
+                         python scripts/export_bf16.py "$OUT/unet-fast-real-gray" stdit_cli/weights/unet-fast-real-gray ;;
     # a third stage (2026-12-05, measured, not shipped: camera video 29.22 -> 29.27 dB, PolyU 37.94 -> 37.87;
     # scripts/results/2026-12-05_fast_real.md): a fresh 1000-step cosine at lr 8e-5 from the second, the same mix
     unet-fast-real3) fit unet-fast-real3 unet halfres-fast 1000 4 128 8e-5 251 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \

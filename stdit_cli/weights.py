@@ -161,13 +161,15 @@ def resolve_checkpoint(model_name: str | None, checkpoint: str | Path | None, fa
     """``--checkpoint`` when given, else the weights shipped for ``--model``: with ``real``
     (``--noise real``), the model's real-noise checkpoint (``weights/<model>-real``), which must
     ship (with ``fast``, its cheaper one, ``weights/<model>-fast-real``, where that ships; with ``gray``, for
-    black-and-white video, ``weights/<model>-real-gray``, which must ship); with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
+    black-and-white video, ``weights/<model>-real-gray``, which must ship, or with ``fast`` ``weights/<model>-fast-real-gray``
+    where that ships); with ``compressed``, its checkpoint for white noise in lossy 4:2:0 video
     (``weights/<model>-h264``), which must ship; with ``fast``, the model's cheaper shipped checkpoint (``weights/<model>-fast``) where one
     ships; else, on a GPU (``gpu``), its larger one (``weights/<model>-gpu``) where one ships."""
     if checkpoint is not None:
         return load_checkpoint(checkpoint, model_name)
     if real and gray:
-        folder = shipped_checkpoint_dir(model_name + REAL_SUFFIX + GRAY_SUFFIX)
+        cheaper = shipped_checkpoint_dir(model_name + FAST_SUFFIX + REAL_SUFFIX + GRAY_SUFFIX) if fast else None
+        folder = cheaper or shipped_checkpoint_dir(model_name + REAL_SUFFIX + GRAY_SUFFIX)
         if folder is None:
             raise CheckpointError(f"no real-noise weights for black-and-white video ship for --model {model_name}")
         return load_checkpoint(folder, model_name)

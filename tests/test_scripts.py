@@ -174,7 +174,7 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
 
     outs = [option(c, "--out") for c in calls]
     # made by scripts/graft_weights.py, slim_weights.py from runs before them (weights/unet-real: unet-real-clean's average)
-    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init", "stdit_cli/weights/unet-real"]
+    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init", "stdit_cli/weights/unet-real", "stdit_cli/weights/unet-fast-real"]
     assert outs.index("runs/x/unet-real4") < outs.index("runs/x/unet-real5") and outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-real5")
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
         if "--init-from" in call:
@@ -188,6 +188,10 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert option(gray, "--init-from") == "stdit_cli/weights/unet-real" and option(gray, "--camera-gray-fraction") == "1.0"
     assert option(gray, "--camera-gray-level") == "learned" and "--real-pairs" not in gray
     assert (tmp_path / "stdit_cli" / "weights" / "unet-real-gray" / "stdit.json").is_file()
+    fast_gray = calls[outs.index("runs/x/unet-fast-real-gray")]
+    assert outs.index("runs/x/unet-fast-real2") < outs.index("runs/x/unet-fast-real-gray")
+    assert option(fast_gray, "--init-from") == "stdit_cli/weights/unet-fast-real" and option(fast_gray, "--config") == "halfres-fast"
+    assert option(fast_gray, "--camera-gray-level") == "learned"
     # the weights for white noise in lossy 4:2:0 video: from the default's last stage, every white-noise clip encoded
     assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-h264")
     assert option(calls[outs.index("runs/x/unet-h264")], "--init-from") == "runs/x/unet-hw-gpu2"

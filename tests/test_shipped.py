@@ -22,6 +22,8 @@ SAMPLE = Path(str(resources.files("stdit_cli") / "samples" / "coffee_sigma25.mp4
 #: dB a gray night camera's clip must gain (2026-12-06: +2.95 with weights/unet-real-gray; the colour
 #: real-noise weights it ran before gained +0.17)
 GRAY_NIGHT_GAIN_DB = 1.5
+#: ... and with --fast (+1.75 with weights/unet-fast-real-gray; the colour ones: -0.11)
+GRAY_NIGHT_GAIN_FAST_DB = 1.0
 
 
 def block_means(frames_uint8: np.ndarray, block: int = 16) -> np.ndarray:
@@ -158,6 +160,11 @@ def test_a_black_and_white_video_with_camera_noise_runs_the_weights_for_gray_cam
         return 10 * np.log10(255**2 / np.mean((frames.astype(np.float64) - clean) ** 2))
 
     assert psnr(out) > psnr(noisy) + GRAY_NIGHT_GAIN_DB, (psnr(noisy), psnr(out))
+    # --fast has its own
+    fast = _denoise_json(clip, "-o", tmp_path / "night.fast.mkv", "--fast")
+    assert Path(fast["checkpoint"]).name == "unet-fast-real-gray"
+    with VideoReader(tmp_path / "night.fast.mkv") as reader:
+        assert psnr(reader.read(0, 6)) > psnr(noisy) + GRAY_NIGHT_GAIN_FAST_DB
     # a number given is white noise, as for any video; --noise real with one, the colour real-noise weights
     assert Path(_denoise_json(clip, "-o", tmp_path / "n.mkv", "--sigma", "10")["checkpoint"]).name == "unet"
     assert Path(_denoise_json(clip, "-o", tmp_path / "r.mkv", "--noise", "real", "--sigma", "10")["checkpoint"]).name == "unet-real"

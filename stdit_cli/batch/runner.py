@@ -105,8 +105,7 @@ class _Batch:
             self.denoiser = _load_denoiser(self.job, self.shard)
             self.picks_weights = self.job.options.noise == "auto" and self.denoiser.options.noise == "real"
             # trained on the level the estimator reads, so for levels read, not for a --sigma given
-            if (self.denoiser.options.noise == "real" and self.job.checkpoint is None and not self.job.options.fast
-                    and self.job.options.sigma_255 is None):  # fmt: skip
+            if self.denoiser.options.noise == "real" and self.job.checkpoint is None and self.job.options.sigma_255 is None:
                 from stdit_cli.weights import gray_real_noise_ships
 
                 self.gray_ships = gray_real_noise_ships(self.job.model_name)
