@@ -311,6 +311,13 @@ for model in "${MODELS[@]}"; do
                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                       --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned
                     python scripts/export_bf16.py "$OUT/unet-real-gray" stdit_cli/weights/unet-real-gray ;;
+    # the same with PolyU's pairs of two cameras made gray too (2026-12-06; real sensors' noise, and stills, whose
+    # frames share their noise), from unet-real-gray (REALGRAYP_INIT), 400 steps at lr 8e-5, seed 263
+    unet-real-gray-pairs) fit unet-real-gray-pairs unet halfres-wide 400 4 128 8e-5 263 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "${REALGRAYP_INIT:-$OUT/unet-real-gray}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                      --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                      --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned "${real_pairs[@]}"
+                    python scripts/export_bf16.py "$OUT/unet-real-gray-pairs" "$OUT/unet-real-gray-pairs-bf16" ;;
     # camera noise stored as phones store video (2026-12-05): from the shipped real-noise weights (REALH264_INIT,
     # default the unet-real-clean stage's average), unet-real-clean's mix with half the camera clips x264-encoded
     # in 4:2:0 at CRF 16-28 instead of JPEG, 500 steps at lr 8e-5, seed 239. Not shipped: camera video within 0.03 dB

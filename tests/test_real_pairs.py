@@ -85,3 +85,23 @@ def test_pairs_are_found_whatever_the_case_of_their_names_and_a_missing_referenc
     (tmp_path / "CamA_1_MEAN.JPG").unlink()
     with pytest.raises(FileNotFoundError, match="no reference CamA_1_mean.jpg"):
         load_real_pairs(tmp_path, {"CamA"}, train=True)
+
+
+def test_pairs_made_gray_are_gray_clips_labelled_as_the_pipeline_reads_them(tmp_path):
+    # --camera-gray-fraction reaches the real pairs: an infrared camera's stills, real sensor noise in gray
+    write_pairs(tmp_path)
+    reads = []
+
+    def reader(frames: np.ndarray) -> float:
+        assert frames.shape == (3, 16, 16, 3) and np.array_equal(frames[..., 0], frames[..., 2])
+        reads.append(frames)
+        return 2.5
+
+    clean = clean_batch()
+    new_clean, noisy = RealPairMix.from_folder(tmp_path, ["CamA"], 1.0, gray_fraction=1.0, gray_level=reader).mix(clean, None, np.random.default_rng(0))
+    for clips in (new_clean, noisy.y):
+        assert torch.equal(clips[:, 0], clips[:, 1]) and torch.equal(clips[:, 0], clips[:, 2])
+    assert len(reads) == 6 and torch.equal(noisy.sigma_255, torch.full((6,), 2.5))
+    # measured instead when no reader is given: the gray pictures' difference (9 in every channel stays 9 in luma)
+    _, measured = RealPairMix.from_folder(tmp_path, ["CamA"], 1.0, gray_fraction=1.0).mix(clean, None, np.random.default_rng(0))
+    torch.testing.assert_close(measured.sigma_255, torch.full((6,), 9.0), atol=0.6, rtol=0)

@@ -128,7 +128,7 @@ class TrainConfig:
     camera_h264_crf: tuple[int, int] = (16, 28)  # that encode's x264 CRF range
     camera_sharpen_fraction: float = 0.0  # share of the camera-noise clips sharpened after the noise, the target alike
     camera_sharpen_amount: tuple[float, float] = (0.2, 1.0)  # that unsharp mask's amount range
-    camera_gray_fraction: float = 0.0  # share of the camera-noise clips made black-and-white (luma) before compression
+    camera_gray_fraction: float = 0.0  # share of the camera-noise clips (and of the real pairs) made black-and-white (luma) before compression
     camera_gray_level: str = "rms"  # a gray clip's level: "rms" of its noise, or "learned": what `stdit denoise` reads on it
     compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
     compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
@@ -287,7 +287,8 @@ class Trainer:
         # camera noise is made on the host, in numpy (demosaicing, JPEG)
         self.camera, self.camera_rng = config.camera_mix(), np.random.default_rng(rank_seed + 2)
         self.compressed = config.compressed_mix()  # H.264 on the host too, from the same generator
-        self.real = RealPairMix.from_folder(config.real_pairs, config.real_cameras, config.real_fraction)
+        self.real = RealPairMix.from_folder(config.real_pairs, config.real_cameras, config.real_fraction,
+                                            config.camera_gray_fraction, self.camera.gray_level)  # fmt: skip
         if self.real.active:
             self.log(f"real noise: {len(self.real.pairs)} photos of {', '.join(config.real_cameras)}, {config.real_fraction:.0%} of the clips")
         self.alphas_cumprod = self.alphas_cumprod.to(self.accelerator.device)

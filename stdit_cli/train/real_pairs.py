@@ -11,6 +11,7 @@ stores PolyU too). Only the named cameras train; the others are kept for validat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stdit_cli.train.camera_noise import to_gray
 from stdit_cli.train.objective import NoisyClips
 
 
@@ -62,13 +64,19 @@ class RealPairMix:
 
     pairs: list
     fraction: float
+    #: share of the picked pairs made black-and-white (noisy and reference: ``camera_noise.to_gray``), and
+    #: how their level is labelled: None, the RMS of their noise; else a function of the noisy
+    #: ``[T, H, W, 3]`` uint8 clip (``CameraNoiseMix.gray_level``)
+    gray_fraction: float = 0.0
+    gray_level: Callable[[np.ndarray], float] | None = None
 
     @classmethod
-    def from_folder(cls, folder: str | None, cameras, fraction: float) -> "RealPairMix":
+    def from_folder(cls, folder: str | None, cameras, fraction: float, gray_fraction: float = 0.0,
+                    gray_level: Callable[[np.ndarray], float] | None = None) -> "RealPairMix":  # fmt: skip
         pairs = load_real_pairs(Path(folder), set(cameras), train=True) if folder and fraction > 0 else []
         if folder and fraction > 0 and not pairs:
             raise ValueError(f"{folder}: no *_real.JPG photos (any case) of the cameras {sorted(cameras)}")
-        return cls(pairs, fraction)
+        return cls(pairs, fraction, gray_fraction, gray_level)
 
     @property
     def active(self) -> bool:
@@ -89,6 +97,9 @@ class RealPairMix:
         targets = noisy.clean.clone() if noisy is not None and noisy.clean is not None else None
         for b in np.flatnonzero(picked):
             noisy_uint8, reference_uint8 = random_pair_crop(self.pairs, height, rng)
+            gray = bool(self.gray_fraction) and rng.random() < self.gray_fraction
+            if gray:
+                noisy_uint8, reference_uint8 = to_gray(noisy_uint8), to_gray(reference_uint8)
             # [H, W, 3] uint8 -> [3, T, H, W] in [-1, 1], the same picture in every frame
             def as_clip(image: np.ndarray) -> torch.Tensor:
                 return (torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0).unsqueeze(1).expand(-1, frames, -1, -1)
@@ -97,6 +108,9 @@ class RealPairMix:
             if targets is not None:  # a sharpened camera clip's target replaced as well
                 targets[b] = clean[b].to(targets)
             y[b] = as_clip(noisy_uint8)
-            sigma[b] = float(np.sqrt(np.mean((noisy_uint8.astype(np.float64) - reference_uint8) ** 2)))
+            if gray and self.gray_level is not None:  # [H, W, 3] -> [T, H, W, 3]: the clip the pipeline would read
+                sigma[b] = float(self.gray_level(np.repeat(noisy_uint8[None], frames, axis=0)))
+            else:
+                sigma[b] = float(np.sqrt(np.mean((noisy_uint8.astype(np.float64) - reference_uint8) ** 2)))
         before = noisy.picked if noisy is not None else torch.zeros(batch, dtype=torch.bool)
         return clean, NoisyClips(picked=before | torch.from_numpy(picked), y=y, sigma_255=sigma, clean=targets)
