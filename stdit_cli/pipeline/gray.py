@@ -18,6 +18,10 @@ gray, with no number given: 35.19 / 29.00 / 24.02 -> 35.53 / 30.78 / 25.82 dB at
 50, a flat field at sigma 50 24.85 -> 34.87 (the weights had left most of a noise they had never
 seen), 9 of 60 cases lower (up to -1.01 dB, fine-texture stills).
 
+Camera noise on a gray video (an infrared night camera's) is not made i.i.d.: such a video runs
+real-noise weights of its own, trained on gray camera noise (``weights/unet-real-gray``, chosen in
+``stdit_cli.batch.runner``; ``scripts/results/2026-12-06_gray_camera.md``).
+
 The test is per frame, in decode order, so a colour video with a black-and-white scene (or the
 other way round) keeps its colour where it has some: :class:`GrayFrames` notes each decoded frame
 as the decoder yields it and restores the same frames, in the same order, as the writer takes
