@@ -106,7 +106,23 @@ def run_nlmeans(strength: float, clip: Path, work: Path) -> np.ndarray:
 
 
 def psnr(out: np.ndarray, clean: np.ndarray) -> float:
-    return psnr_db(frame_mse(clean, out))
+    """PSNR of ``out`` against ``clean``; where ``clean`` has fewer rows (``--letterbox``: the picture
+    without its bars), ``out``'s rows inside the bars."""
+    bar = (out.shape[1] - clean.shape[1]) // 2
+    return psnr_db(frame_mse(clean, out[:, bar : bar + clean.shape[1]]))
+
+
+def letterboxed(frames: np.ndarray) -> tuple[np.ndarray, int]:
+    """``[T, H, W, 3]`` -> its middle rows as a 2.39:1 picture (an even number of rows) and the bar
+    height that puts it back in an ``H``-row frame."""
+    rows = min(frames.shape[1], int(round(frames.shape[2] / 2.39 / 2)) * 2)
+    bar = (frames.shape[1] - rows) // 2
+    return frames[:, bar : bar + rows], bar
+
+
+def with_bars(picture: np.ndarray, bar: int) -> np.ndarray:
+    """``picture`` between black bars of ``bar`` rows above and below."""
+    return np.pad(picture, ((0, 0), (bar, bar), (0, 0), (0, 0)))
 
 
 def main() -> None:
@@ -123,6 +139,9 @@ def main() -> None:
                         help="no noise: each clip stored losslessly as it is, scored against itself (clean footage must be left alone)")
     parser.add_argument("--gray", action="store_true",
                         help="black-and-white video (an infrared night camera): the noisy and clean frames' BT.601 luma in all three channels")
+    parser.add_argument("--letterbox", action="store_true",
+                        help="a 2.39:1 picture between black bars (each clip's middle rows, noised, then the bars added, then "
+                             "encoded); scored inside the bars (use another --work)")  # fmt: skip
     parser.add_argument("--cfa-phase", choices=["0", "mixed"], default="0",
                         help="Bayer phase of the noise: 0 (RGGB from the top-left pixel, as before 2026-12-04 night), or mixed "
                              "(each clip and camera another of the four; use another --work)")  # fmt: skip
@@ -137,6 +156,9 @@ def main() -> None:
         clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]  # the Bayer mosaic wants even sizes
         if args.still:
             clean = np.repeat(clean[:1], args.frames, axis=0)  # [T, H, W, 3]: one photo, T times
+        bar = 0
+        if args.letterbox:
+            clean, bar = letterboxed(clean)  # [T, H, W, 3] -> [T, h, W, 3]; the bars go on after the noise
         for level, (label, shot, blur) in enumerate(CLEAN if args.clean else CAMERAS):
             case = f"{name.replace('/', '_')}{'_gray' if args.gray else ''}_{label}"
             phase = (index + level) % 4 if args.cfa_phase == "mixed" else 0
@@ -146,13 +168,13 @@ def main() -> None:
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if args.clean:
-                    encode_lossless(to_gray(clean) if args.gray else clean, path)
+                    encode_lossless(with_bars(to_gray(clean) if args.gray else clean, bar), path)
                 elif args.still:
                     noisy = add_camera_noise(clean[:1], np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur, cfa_phase=phase)
-                    encode_lossless(np.repeat(to_gray(noisy) if args.gray else noisy, args.frames, axis=0), path)
+                    encode_lossless(with_bars(np.repeat(to_gray(noisy) if args.gray else noisy, args.frames, axis=0), bar), path)
                 else:
                     noisy = add_camera_noise(clean, np.random.default_rng([index, level, 7]), camera(shot), noise_blur=blur, cfa_phase=phase)
-                    encode_h264(to_gray(noisy) if args.gray else noisy, path)
+                    encode_h264(with_bars(to_gray(noisy) if args.gray else noisy, bar), path)
             cases[case] = (path, to_gray(clean) if args.gray else clean)
 
     noisy_key = "input (clean, lossless)" if args.clean else "noisy input (lossless)" if args.still else "noisy input (H.264)"
@@ -161,6 +183,8 @@ def main() -> None:
         + (f"the first frame noised once and repeated {args.frames} times, lossless (FFV1); " if args.still else
            f"first {args.frames} frames, camera noise then H.264 CRF {CRF} 4:2:0; ")
         + ("in gray (the noisy and clean frames' BT.601 luma, R = G = B); " if args.gray else "")
+        + ("letterboxed: each clip's middle rows as a 2.39:1 picture, noised, then black bars to its height, scored inside the bars; "
+           if args.letterbox else "")
         + ("Bayer phase per clip and camera (index + camera) mod 4; " if args.cfa_phase == "mixed" else "Bayer phase RGGB from the top-left pixel; ")
         + "PSNR (dB) against the clean frames. "
     )  # fmt: skip

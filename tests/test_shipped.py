@@ -261,3 +261,25 @@ def test_light_white_noise_on_dense_text_gets_the_gaussian_weights_at_its_level(
         out = reader.read(0, len(clean)).astype(np.float64)
     psnr = 10 * np.log10(255**2 / np.mean((out - clean) ** 2))
     assert psnr > 29.0  # the model's own limit on 1-pixel glyphs: 31-32 dB (--sigma 5: 32.05)
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_a_clean_interface_recording_is_left_as_it_is(tmp_path, lossless):
+    # a screen recording has areas of one exact colour no camera records (stdit_cli.pipeline.flat_areas):
+    # read as noise-free, it runs at level 0. Before 2026-12-06 the learned estimator took its text
+    # for camera noise and the real-noise weights softened it
+    from test_flat_areas import _interface
+
+    from stdit_cli.video import VideoWriter
+
+    clip = _interface(frames=6, height=144, width=192)
+    path = tmp_path / ("ui.mkv" if lossless else "ui.mp4")
+    with VideoWriter(path, clip.shape[2], clip.shape[1], 25, lossless=lossless) as writer:
+        writer.write(clip)
+    with VideoReader(path) as reader:
+        stored = reader.read(0, len(clip)).astype(np.float64)
+    report = _denoise_json(path, "-o", tmp_path / "out.mkv")
+    assert report["sigma"] == 0.0 and report["noise"] == "gaussian"
+    with VideoReader(tmp_path / "out.mkv") as reader:
+        out = reader.read(0, len(clip)).astype(np.float64)
+    assert 10 * np.log10(255**2 / np.mean((out - stored) ** 2)) > 45.0

@@ -133,7 +133,9 @@ class _Batch:
 
         # a gray video's noise is made i.i.d. RGB noise before the model sees it (pipeline.gray): the
         # weights for that, not the ones for 4:2:0 colour noise (gray H.264 at sigma 25: +0.6 dB)
-        if self.compressed_ships and stored_lossily(opening.reader.info) and not frames_are_gray(opening.sample):
+        # a noise-free picture (flat_areas) runs at level 0: the plain Gaussian weights, nothing else to load
+        lossy_colour = stored_lossily(opening.reader.info) and not frames_are_gray(opening.sample)
+        if self.compressed_ships and lossy_colour and not opening.noise_free:
             if self.compressed_denoiser is None:
                 self.compressed_denoiser = _load_denoiser(self.job, self.shard, noise="gaussian", compressed=True)
             return self.compressed_denoiser

@@ -19,6 +19,7 @@ from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory, reus
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
+from stdit_cli.pipeline.flat_areas import noise_free, picture
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
@@ -319,7 +320,10 @@ class VideoDenoiser:
     def level_of(self, opening: Opening) -> float:
         """The level to run at, from an opening's sample: its patch-PCA level (less in a chroma-subsampled
         video: ``noise_kind.gaussian_level``), or with ``--noise real`` the learned one where the two
-        disagree (camera noise; ``learned_level.blind_level``)."""
+        disagree (camera noise; ``learned_level.blind_level``); 0 for a made picture with no noise
+        (``flat_areas.noise_free``)."""
+        if opening.noise_free:  # a made picture (a screen recording, a slide): nothing to take out
+            return 0.0
         # a gray video's colour planes hold no noise to have been averaged (pipeline.gray)
         subsampled_noise = opening.reader.info.chroma_subsampled and not frames_are_gray(opening.sample)
         return self._level(opening.white, opening.binned, subsampled_noise, lambda: self.learned_of(opening))
@@ -338,8 +342,9 @@ class VideoDenoiser:
 
     def reads_as_white(self, opening: Opening) -> bool:
         """``--noise auto`` with no number: whether the video's noise is white, for the Gaussian
-        weights (:mod:`stdit_cli.pipeline.noise_kind`); needs the learned level estimator."""
-        return reads_as_white(opening.white, opening.binned, self.learned_of(opening))
+        weights (:mod:`stdit_cli.pipeline.noise_kind`; a noise-free picture too, run at level 0);
+        needs the learned level estimator."""
+        return opening.noise_free or reads_as_white(opening.white, opening.binned, self.learned_of(opening))
 
     def _frame_chunks(self, reader: VideoReader, leading: np.ndarray) -> Iterator[np.ndarray]:
         """The video in chunks for the streaming pass, starting with ``leading`` (its first frames, already decoded)."""
@@ -356,7 +361,8 @@ class VideoDenoiser:
 
         ``sigma_255``: the noise level on 0..255; else the options' ``sigma_255``; else read from up to
         :data:`SIGMA_SAMPLE_FRAMES` frames spread over them, as with no number given (patch PCA; with
-        ``noise="real"`` the learned level where the two disagree). The weights are this denoiser's:
+        ``noise="real"`` the learned level where the two disagree; inside any bars, and 0 for a made
+        picture with no noise: :mod:`~stdit_cli.pipeline.flat_areas`). The weights are this denoiser's:
         the kind of noise is the caller's choice (``resolve_checkpoint(..., real=True)``)."""
         if not isinstance(frames, np.ndarray):
             raise ValueError(f"expected a numpy array of [T, H, W, 3] uint8 or uint16 RGB frames, got {type(frames).__name__}")
@@ -370,8 +376,9 @@ class VideoDenoiser:
         if level is not None and not (isinstance(level, (int, float, np.number)) and 0 <= level <= 255):  # NaN fails both
             raise ValueError(f"sigma_255 must be a number in 0..255 (the noise level of 8-bit video), got {level!r}")
         if level is None:
-            white, binned = white_levels(sample, chroma_subsampled=False)
-            level = self._level(white, binned, False, lambda: self.learned_level.estimate(sample))
+            inside = picture(sample)  # the level is read inside any bars (flat_areas)
+            white, binned = white_levels(inside, chroma_subsampled=False)
+            level = 0.0 if noise_free(inside) else self._level(white, binned, False, lambda: self.learned_level.estimate(inside))
         strength = Strength.from_user(self.options.strength)
         generator = torch.Generator(device="cpu").manual_seed(self.options.seed)
         views = self.still_views(width, height) if same_picture(sample) else self._sized(self.ensemble, width, height)

@@ -23,6 +23,7 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.host_memory import limit_malloc_arenas
+from stdit_cli.pipeline.flat_areas import noise_free, picture
 from stdit_cli.pipeline.gray import frames_are_gray
 from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
@@ -65,6 +66,9 @@ class Opening:
     binned: float | None = None
     #: the learned level of the sample, once a model with the level estimator has read it
     learned: float | None = None
+    #: whether the sample is a made picture with no noise (a screen recording, a slide, flat-shaded
+    #: animation: ``stdit_cli.pipeline.flat_areas``), read with its level: it is denoised at level 0
+    noise_free: bool = False
 
     @property
     def still(self) -> bool:
@@ -76,7 +80,7 @@ class Opening:
     @property
     def level_frames(self) -> np.ndarray:
         """The sample as the model will see it, in 8 bits, for its noise level: the frames, or for
-        interlaced video their fields (`stdit_cli.video.fields`)."""
+        interlaced video their fields (`stdit_cli.video.fields`), inside their bars (`flat_areas.picture`)."""
         return level_frames(self.sample, self.reader.info)
 
     @property
@@ -100,9 +104,10 @@ def same_picture(frames_uint8: np.ndarray) -> bool:
 
 def level_frames(sample: np.ndarray, info: VideoInfo) -> np.ndarray:
     """``sample`` as the model sees it, as uint8 (what the level estimates read: `video.depth`):
-    interlaced video as its fields."""
+    interlaced video as its fields; inside letterbox, pillarbox or canvas bars, which hold no
+    noise (`stdit_cli.pipeline.flat_areas`)."""
     sample = to_8_bits(sample)
-    return split_fields(sample, info.field_order) if info.interlaced else sample
+    return picture(split_fields(sample, info.field_order) if info.interlaced else sample)
 
 
 def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
@@ -118,11 +123,13 @@ def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
 
 def measured(reader: VideoReader, frames: np.ndarray, picks: np.ndarray | None = None) -> Opening:
     """An opening of ``reader`` whose sample is ``frames`` (its indices ``picks``; default 0, 1, ...),
-    their white noise measured (patch PCA at full resolution and binned 2x2). The pipeline reads
+    their white noise measured (patch PCA at full resolution and binned 2x2) and whether they are
+    noise-free (`flat_areas.noise_free`), inside their bars. The pipeline reads
     the level of each shot of an edited video this way, from its first frames (`pipeline.shots`)."""
     picks = np.arange(len(frames)) if picks is None else picks
-    white, binned = white_levels(level_frames(frames, reader.info), reader.info.chroma_subsampled)
-    return Opening(reader, frames, picks, white=white, binned=binned)
+    inside = level_frames(frames, reader.info)
+    white, binned = white_levels(inside, reader.info.chroma_subsampled)
+    return Opening(reader, frames, picks, white=white, binned=binned, noise_free=noise_free(inside))
 
 
 def white_levels(frames_uint8: np.ndarray, chroma_subsampled: bool) -> tuple[float, float | None]:

@@ -1,0 +1,144 @@
+"""Parts of a picture that hold no noise, found before its noise level is read.
+
+No camera, at any noise level, records a 16x16 patch of one exact colour: shot noise alone varies
+every pixel. Patches like that come from bars and canvases added around a video, and from
+pictures that were made rather than filmed. Neither estimator sees them for what they are.
+
+- **Bars** (:func:`picture_bounds`): letterbox and pillarbox bars, the flat canvas around a video
+  placed on a larger frame, an encoder's padding rows: rows and columns of one colour across the
+  whole picture, at its edges. They are not the picture, and read with it they pull its level
+  down: crops of bars read as no noise. Camera noise on 13 held-out clips read 10-35% low with
+  letterbox bars of a sixth of the height (the learned level; white noise at sigma 25 by patch
+  PCA 25.1 -> 23.4). Every level is read on the picture inside them.
+- **Made pictures** (:func:`noise_free`): screen recordings, slides, interfaces, code, flat-shaded
+  animation. The learned estimator takes their glyph and line edges for noise (7-13 on interface
+  and code recordings, about 50 on a page of 1-pixel text) and the real-noise weights then soften
+  or wipe them (33-37 dB from the input, 18 on the page). Such a picture has patches of one exact
+  colour away from black and white (not clipped highlights or shadows) in at least
+  :data:`FLAT_SHARE` of its 16x16 windows, and nearly every crop of it (:data:`PLATEAU_CROPS`) is
+  mostly one brightness, the background behind text and lines, where noise spreads every crop's
+  values. It is read as noise-free: level 0.
+
+Measured 2026-12-06 (``scripts/probe_flat_areas.py``): none of 729 noisy and clean filmed clips
+(white noise lossless and H.264, camera noise as video and stills, phone noise, PolyU's JPEG
+photos, gray camera noise, clean footage lossless and H.264) reads as noise-free; at most 1.6% of
+their windows are flat (JPEG's flattened 8x8 blocks in PolyU's darkest crops). A noisy video
+beside flat graphics (a lower-third banner, a video in an interface's window) keeps its level:
+its crops of noisy picture are not mostly one brightness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: side of the windows tested for one exact colour, and their stride (half a window)
+WINDOW = 16
+#: values at or beyond these are clipped shadows or highlights, flat in noisy footage too
+CLIP_LOW, CLIP_HIGH = 12, 250
+#: least share of a sample's windows of one exact colour for it to read as a made picture
+FLAT_SHARE = 0.006
+#: side of the crops tested for a plateau of one brightness, and most crops per frame
+CROP = 64
+CROPS_PER_FRAME = 16
+#: a crop has a plateau when PLATEAU_PIXELS of its pixels have one of its PLATEAU_VALUES commonest
+#: lumas (flat areas of several colours, kept exact by lossless coding and inside H.264's blocks), or
+#: when NEAR_MEDIAN_PIXELS of them are within NEAR_MEDIAN_TOLERANCE of its median (one background
+#: behind dense text, which H.264 rings around by a level or two)
+PLATEAU_PIXELS = 0.5
+PLATEAU_VALUES = 3
+NEAR_MEDIAN_PIXELS = 0.4
+NEAR_MEDIAN_TOLERANCE = 2
+#: least share of a sample's crops with a plateau for it to read as a made picture
+PLATEAU_CROPS = 0.85
+#: bars are not cut where less than this is left of the picture (a flat frame is all one colour)
+MIN_PICTURE = 16
+
+
+def _edge_run(uniform: np.ndarray) -> tuple[int, int]:
+    """``(start, stop)`` of what lies between the runs of True at either end of ``uniform``."""
+    inside = np.flatnonzero(~uniform)
+    return (int(inside[0]), int(inside[-1]) + 1) if len(inside) else (0, 0)
+
+
+def picture_bounds(frames: np.ndarray) -> tuple[slice, slice]:
+    """``(rows, cols)`` of ``[n, H, W, C]`` frames inside their bars: the rows (columns) at the
+    edges that are one colour across the whole width (height) in every frame. The whole frame when
+    less than :data:`MIN_PICTURE` pixels would be left either way."""
+    _, height, width, _ = frames.shape
+    # a row is one colour when every pixel equals its first; [n, H, W, C] -> [H] and [W]
+    uniform_rows = np.all(frames == frames[:, :, :1], axis=(0, 2, 3))
+    uniform_cols = np.all(frames == frames[:, :1], axis=(0, 1, 3))
+    top, bottom = _edge_run(uniform_rows)
+    left, right = _edge_run(uniform_cols)
+    if bottom - top < MIN_PICTURE or right - left < MIN_PICTURE:
+        return slice(0, height), slice(0, width)
+    return slice(top, bottom), slice(left, right)
+
+
+def picture(frames: np.ndarray) -> np.ndarray:
+    """``frames`` inside their bars (:func:`picture_bounds`), a view."""
+    rows, cols = picture_bounds(frames)
+    return frames[:, rows, cols]
+
+
+def flat_window_share(frames_uint8: np.ndarray) -> float:
+    """Share of the ``WINDOW``-pixel windows (stride half a window, off the 8x8 coding grid) of
+    ``[n, H, W, 3]`` uint8 frames that are one exact colour, away from clipping (:data:`CLIP_LOW`,
+    :data:`CLIP_HIGH`)."""
+    half = WINDOW // 2
+    flat = total = 0
+    for frame in frames_uint8:
+        # [H, W, 3] uint8 -> [H, W] int32, one value per colour
+        packed = (frame[..., 0].astype(np.int32) << 16) | (frame[..., 1].astype(np.int32) << 8) | frame[..., 2]
+        unclipped = np.all((frame >= CLIP_LOW) & (frame <= CLIP_HIGH), axis=-1)
+        # the grid is set off by a quarter window from the 8x8 blocks of JPEG and MPEG, whose quantiser
+        # flattens single blocks of noisy photos' darkest areas: a window here spans nine such blocks
+        for top in (half // 2, half + half // 2):
+            for left in (half // 2, half + half // 2):
+                rows = (packed.shape[0] - top) // WINDOW
+                cols = (packed.shape[1] - left) // WINDOW
+                if rows == 0 or cols == 0:
+                    continue
+                area = np.s_[top : top + rows * WINDOW, left : left + cols * WINDOW]
+                # [rows * s, cols * s] -> [rows, s, cols, s]: windows on a grid
+                windows = packed[area].reshape(rows, WINDOW, cols, WINDOW)
+                one_colour = np.all(windows == windows[:, :1, :, :1], axis=(1, 3))
+                kept = np.all(unclipped[area].reshape(rows, WINDOW, cols, WINDOW), axis=(1, 3))
+                flat += int(np.count_nonzero(one_colour & kept))
+                total += rows * cols
+    return flat / total if total else 0.0
+
+
+def _has_plateau(luma: np.ndarray) -> bool:
+    """Whether a crop's whole-level luma (``[h, w]``) is mostly flat areas (see :data:`PLATEAU_PIXELS`)."""
+    counts = np.bincount(luma.ravel().astype(np.int64), minlength=256)
+    if np.sort(counts)[-PLATEAU_VALUES:].sum() >= PLATEAU_PIXELS * luma.size:
+        return True
+    return np.count_nonzero(np.abs(luma - np.median(luma)) <= NEAR_MEDIAN_TOLERANCE) >= NEAR_MEDIAN_PIXELS * luma.size
+
+
+def plateau_crop_share(frames_uint8: np.ndarray) -> float:
+    """Share of up to :data:`CROPS_PER_FRAME` ``CROP``-pixel crops per frame (spread over a grid)
+    that are mostly flat areas (:data:`PLATEAU_PIXELS`)."""
+    _, height, width, _ = frames_uint8.shape
+    side = min(CROP, height, width)
+    rows, cols = height // side, width // side
+    cells = [(r * side, c * side) for r in range(rows) for c in range(cols)]
+    picks = np.unique(np.linspace(0, len(cells) - 1, min(CROPS_PER_FRAME, len(cells))).round().astype(int))
+    plateaus = 0
+    for frame in frames_uint8:
+        # [H, W, 3] uint8 -> [H, W] luma (BT.601), whole levels
+        luma = np.rint(frame @ np.array([0.299, 0.587, 0.114]))
+        for top, left in (cells[k] for k in picks):
+            crop = luma[top : top + side, left : left + side]
+            plateaus += int(_has_plateau(crop))
+    return plateaus / (len(frames_uint8) * len(picks))
+
+
+def noise_free(frames_uint8: np.ndarray) -> bool:
+    """Whether ``[n, H, W, 3]`` uint8 frames (inside their bars) are a made picture with no noise:
+    at least :data:`FLAT_SHARE` of their windows one exact colour and at least
+    :data:`PLATEAU_CROPS` of their crops mostly one brightness."""
+    if min(frames_uint8.shape[1:3]) < WINDOW:
+        return False
+    return flat_window_share(frames_uint8) >= FLAT_SHARE and plateau_crop_share(frames_uint8) >= PLATEAU_CROPS

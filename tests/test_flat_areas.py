@@ -1,0 +1,132 @@
+"""Bars and made pictures, found before a noise level is read (`stdit_cli.pipeline.flat_areas`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from stdit_cli.pipeline.flat_areas import flat_window_share, noise_free, picture, picture_bounds, plateau_crop_share
+from stdit_cli.pipeline.opening import level_frames, white_levels
+from stdit_cli.video import VideoInfo
+
+
+def _textured(frames: int = 4, height: int = 144, width: int = 192, seed: int = 0) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8 smooth-ish colour texture, moving a pixel a frame: filmed-looking, no flat patch."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 1, (height + 16, width + 16 + frames, 3))
+    kernel = np.ones(5) / 5
+    for axis in (0, 1):
+        base = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), axis, base)
+    base = 128 + 60 * base / base.std()
+    return np.clip(np.stack([base[8 : 8 + height, t : t + width] for t in range(frames)]), 0, 255).round().astype(np.uint8)
+
+
+def _noisy(clean: np.ndarray, sigma: float, seed: int = 1) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(0, sigma, clean.shape)
+    return np.clip(clean + noise, 0, 255).round().astype(np.uint8)
+
+
+def _interface(frames: int = 4, height: int = 144, width: int = 192) -> np.ndarray:
+    """``[T, H, W, 3]`` uint8: a window of an application (title bar, panel, lines of text, a button), scrolling."""
+    pages = []
+    for t in range(frames):
+        page = Image.new("RGB", (width, height), (243, 243, 243))
+        draw = ImageDraw.Draw(page)
+        draw.rectangle([0, 0, width, 14], fill=(32, 96, 200))
+        draw.text((4, 2), "Settings", fill=(255, 255, 255))
+        draw.rectangle([8, 20, width - 8, height - 8], fill=(250, 250, 250), outline=(200, 200, 200))
+        for line in range(12):
+            top = 26 + 14 * line - 2 * t
+            if 20 < top < height - 22:
+                draw.text((14, top), ["denoise the video", "window level noise", "camera frames"][line % 3], fill=(40, 40, 40))
+        draw.rectangle([width - 60, height - 26, width - 14, height - 12], fill=(32, 96, 200))
+        pages.append(np.asarray(page))
+    return np.stack(pages)
+
+
+def _info(height: int, width: int) -> VideoInfo:
+    return VideoInfo(path=Path("clip.mkv"), width=width, height=height, num_frames=4, fps=Fraction(25), has_audio=False,
+                     codec="ffv1", duration_s=0.16, pix_fmt="bgr0")  # fmt: skip
+
+
+def test_letterbox_and_pillarbox_bars_are_cut_and_the_picture_kept():
+    clip = _noisy(_textured(), 10)
+    boxed = np.zeros((4, 144 + 40, 192 + 60, 3), np.uint8)
+    boxed[:, 24 : 24 + 144, 30 : 30 + 192] = clip  # bars of black, uneven, around the picture
+    rows, cols = picture_bounds(boxed)
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (24, 168, 30, 222)
+    assert np.array_equal(picture(boxed), clip)
+    assert picture(clip).shape == clip.shape  # nothing to cut: the whole frame
+    flat = np.full((2, 64, 64, 3), 128, np.uint8)
+    assert picture(flat).shape == flat.shape  # a frame of one colour is not all bars
+
+
+def test_a_row_that_is_one_colour_in_only_some_frames_is_picture():
+    clip = _noisy(_textured(), 10)
+    clip[0, :5] = 0  # the first frame fades in from the top
+    assert picture(clip).shape == clip.shape
+
+
+def test_the_level_of_a_letterboxed_video_is_read_on_its_picture():
+    # bars read as no noise: patch PCA on the whole frame read 10-35% low on camera and white noise
+    clip = _noisy(_textured(frames=4, height=96, width=160), 25)
+    boxed = np.zeros((4, 96 + 64, 160, 3), np.uint8)
+    boxed[:, 32:128] = clip
+    alone, _ = white_levels(clip, chroma_subsampled=False)
+    whole_frame, _ = white_levels(boxed, chroma_subsampled=False)
+    inside, _ = white_levels(level_frames(boxed, _info(160, 160)), chroma_subsampled=False)
+    assert whole_frame < 0.95 * alone  # the failure the cut removes
+    assert inside == pytest.approx(alone, rel=1e-6)
+
+
+def test_the_learned_level_of_a_letterboxed_video_is_read_on_its_picture():
+    from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
+
+    estimator = LearnedNoiseLevel.shipped()
+    clip = _noisy(_textured(frames=4, height=128, width=192), 12)
+    boxed = np.zeros((4, 128 + 64, 192, 3), np.uint8)
+    boxed[:, 32:160] = clip
+    alone = estimator.estimate(clip)
+    assert estimator.estimate(boxed) < 0.9 * alone  # crops of the bars read as no noise
+    assert estimator.estimate(level_frames(boxed, _info(192, 192))) == pytest.approx(alone, rel=1e-4)
+
+
+def test_an_interface_recording_reads_as_noise_free():
+    clip = _interface()
+    inside = picture(clip)
+    assert flat_window_share(inside) > 0.05 and plateau_crop_share(inside) > 0.9
+    assert noise_free(inside)
+
+
+@pytest.mark.parametrize("sigma", [3, 10])
+def test_the_same_interface_with_noise_does_not(sigma):
+    assert not noise_free(picture(_noisy(_interface(), sigma)))
+
+
+def test_filmed_texture_clean_or_noisy_does_not():
+    assert not noise_free(picture(_textured()))
+    assert not noise_free(picture(_noisy(_textured(), 5)))
+
+
+def test_clipped_highlights_and_shadows_in_noisy_footage_are_not_flat_areas():
+    clip = _noisy(_textured(), 10)
+    clip[:, :48, :96] = 255  # a blown-out window
+    clip[:, 96:, 96:] = 0  # crushed shadows
+    assert flat_window_share(picture(clip)) == 0.0
+    assert not noise_free(picture(clip))
+
+
+def test_noisy_video_beside_flat_graphics_keeps_its_noise():
+    # a lower-third banner and an interface panel beside a noisy picture: flat windows there, but the
+    # picture's crops are not mostly one brightness
+    clip = _noisy(_textured(height=144, width=192), 8)
+    clip[:, 112:136] = (20, 60, 140)  # a banner across the bottom
+    clip[:, 118:130, 20:120] = 255  # its text, as a white bar
+    assert flat_window_share(picture(clip)) > 0.01
+    assert not noise_free(picture(clip))
+    beside = np.concatenate([clip, _interface(height=144, width=96)], axis=2)  # a video in half an interface
+    assert not noise_free(picture(beside))
