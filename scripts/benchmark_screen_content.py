@@ -118,7 +118,7 @@ def make_pictures(work: Path) -> list[Path]:
     for name, draw in PICTURES.items():
         rng = np.random.default_rng(5)
         frames = None
-        for lossless, suffix in ((True, ".mkv"), (False, ".mp4")):
+        for lossless, suffix in ((True, "_lossless.mkv"), (False, "_h264.mp4")):
             path = work / f"{name}{suffix}"
             if not path.is_file():
                 if frames is None:
@@ -148,7 +148,7 @@ def make_composites(work: Path, noisy: list[str]) -> list[Path]:
         canvas = np.full((frames, height + 200, width + 300, 3), 90, np.uint8)
         canvas[:, 100 : 100 + height, 150 : 150 + width] = video
         for kind, picture in (("banner", banner), ("window", window), ("canvas", canvas)):
-            for lossless, suffix in ((True, ".mkv"), (False, ".mp4")):
+            for lossless, suffix in ((True, "_lossless.mkv"), (False, "_h264.mp4")):
                 path = work / "composites" / f"{kind}_{index}{suffix}"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if not path.is_file():

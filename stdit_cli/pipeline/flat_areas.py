@@ -19,12 +19,15 @@ pictures that were made rather than filmed. Neither estimator sees them for what
   mostly one brightness, the background behind text and lines, where noise spreads every crop's
   values. It is read as noise-free: level 0.
 
-Measured 2026-12-06 (``scripts/probe_flat_areas.py``): none of 729 noisy and clean filmed clips
-(white noise lossless and H.264, camera noise as video and stills, phone noise, PolyU's JPEG
-photos, gray camera noise, clean footage lossless and H.264) reads as noise-free; at most 1.6% of
-their windows are flat (JPEG's flattened 8x8 blocks in PolyU's darkest crops). A noisy video
-beside flat graphics (a lower-third banner, a video in an interface's window) keeps its level:
-its crops of noisy picture are not mostly one brightness.
+Measured 2026-12-06 (``scripts/probe_flat_areas.py``, ``scripts/benchmark_screen_content.py``;
+``scripts/results/2026-12-06_flat_areas.md``): none of 840 noisy and clean filmed clips (white
+noise lossless and H.264, camera noise as video and stills, phone noise, PolyU's JPEG photos, gray
+camera noise, clean footage lossless and H.264) reads as noise-free; at most 0.34% of their
+windows are flat (PolyU's JPEG, whose quantiser flattens 8x8 blocks: the windows are set off that
+grid, on it 1.6%). Eight made clips (an interface, code, a cartoon, a slide; lossless and H.264)
+all do, at 1.2-75% flat windows. A noisy video beside flat graphics (a lower-third banner, a video
+in an interface's window) keeps its level: its crops of noisy picture are not mostly one
+brightness; one under a tenth of an interface recording does not (left with its noise).
 """
 
 from __future__ import annotations
