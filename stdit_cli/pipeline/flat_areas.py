@@ -20,14 +20,15 @@ pictures that were made rather than filmed. Neither estimator sees them for what
   values. It is read as noise-free: level 0.
 
 Measured 2026-12-06 (``scripts/probe_flat_areas.py``, ``scripts/benchmark_screen_content.py``;
-``scripts/results/2026-12-06_flat_areas.md``): none of 840 noisy and clean filmed clips (white
+``scripts/results/2026-12-06_flat_areas.md``): none of 888 noisy and clean filmed clips (white
 noise lossless and H.264, camera noise as video and stills, phone noise, PolyU's JPEG photos, gray
-camera noise, clean footage lossless and H.264) reads as noise-free; at most 0.34% of their
-windows are flat (PolyU's JPEG, whose quantiser flattens 8x8 blocks: the windows are set off that
-grid, on it 1.6%). Eight made clips (an interface, code, a cartoon, a slide; lossless and H.264)
-all do, at 1.2-75% flat windows. A noisy video beside flat graphics (a lower-third banner, a video
-in an interface's window) keeps its level: its crops of noisy picture are not mostly one
-brightness; one under a tenth of an interface recording does not (left with its noise).
+camera noise, clean footage lossless and H.264, letterboxed noise) reads as noise-free; at most
+0.34% of their windows are flat (PolyU's JPEG, whose quantiser flattens 8x8 blocks: the windows
+are set off that grid, on it 1.6%). Eight made clips (an interface, code, a cartoon, a slide;
+lossless and H.264) all do, at 1.2-76% flat windows. A noisy video beside flat graphics (a
+lower-third banner, a video in an interface's window) keeps its level: its crops of noisy picture
+are not mostly one brightness; one under a tenth of an interface recording does not (left with
+its noise). Both tests together cost 27 ms on a 1080p sample.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import numpy as np
 
 #: side of the windows tested for one exact colour, and their stride (half a window)
 WINDOW = 16
+#: most frames of the sample the two tests read (evenly spread)
+MAX_FRAMES = 4
 #: values at or beyond these are clipped shadows or highlights, flat in noisy footage too
 CLIP_LOW, CLIP_HIGH = 12, 250
 #: least share of a sample's windows of one exact colour for it to read as a made picture
@@ -57,10 +60,16 @@ PLATEAU_CROPS = 0.85
 MIN_PICTURE = 16
 
 
-def _edge_run(uniform: np.ndarray) -> tuple[int, int]:
-    """``(start, stop)`` of what lies between the runs of True at either end of ``uniform``."""
-    inside = np.flatnonzero(~uniform)
-    return (int(inside[0]), int(inside[-1]) + 1) if len(inside) else (0, 0)
+def _bar_rows(frames: np.ndarray, from_end: bool) -> int:
+    """How many rows of ``[n, H, W, C]`` frames, from the top (or the bottom), are each one colour
+    across the whole width in every frame. Row by row from the edge: a picture without bars costs one."""
+    count = 0
+    for index in range(frames.shape[1]):
+        row = frames[:, -1 - index if from_end else index]  # [n, W, C]
+        if not np.all(row == row[:, :1]):
+            break
+        count += 1
+    return count
 
 
 def picture_bounds(frames: np.ndarray) -> tuple[slice, slice]:
@@ -68,11 +77,9 @@ def picture_bounds(frames: np.ndarray) -> tuple[slice, slice]:
     edges that are one colour across the whole width (height) in every frame. The whole frame when
     less than :data:`MIN_PICTURE` pixels would be left either way."""
     _, height, width, _ = frames.shape
-    # a row is one colour when every pixel equals its first; [n, H, W, C] -> [H] and [W]
-    uniform_rows = np.all(frames == frames[:, :, :1], axis=(0, 2, 3))
-    uniform_cols = np.all(frames == frames[:, :1], axis=(0, 1, 3))
-    top, bottom = _edge_run(uniform_rows)
-    left, right = _edge_run(uniform_cols)
+    top, bottom = _bar_rows(frames, False), height - _bar_rows(frames, True)
+    columns = frames.transpose(0, 2, 1, 3)  # [n, H, W, C] -> [n, W, H, C]: columns as rows (a view)
+    left, right = _bar_rows(columns, False), width - _bar_rows(columns, True)
     if bottom - top < MIN_PICTURE or right - left < MIN_PICTURE:
         return slice(0, height), slice(0, width)
     return slice(top, bottom), slice(left, right)
@@ -84,30 +91,39 @@ def picture(frames: np.ndarray) -> np.ndarray:
     return frames[:, rows, cols]
 
 
+def _spread(frames: np.ndarray, most: int) -> np.ndarray:
+    """Up to ``most`` of ``frames``, evenly spread."""
+    return frames[np.unique(np.linspace(0, len(frames) - 1, min(most, len(frames))).round().astype(int))]
+
+
 def flat_window_share(frames_uint8: np.ndarray) -> float:
-    """Share of the ``WINDOW``-pixel windows (stride half a window, off the 8x8 coding grid) of
-    ``[n, H, W, 3]`` uint8 frames that are one exact colour, away from clipping (:data:`CLIP_LOW`,
-    :data:`CLIP_HIGH`)."""
-    half = WINDOW // 2
+    """Share of the ``WINDOW``-pixel windows (stride half a window, off the 8x8 coding grid) of up to
+    :data:`MAX_FRAMES` of ``[n, H, W, 3]`` uint8 frames that are one exact colour on every second
+    pixel of every second row (64 pixels: no noise leaves that many equal), away from clipping
+    (:data:`CLIP_LOW`, :data:`CLIP_HIGH`)."""
+    step = WINDOW // 2  # the windows' stride, in pixels
+    side = WINDOW // 2  # a window's side on the lattice of every second pixel
     flat = total = 0
-    for frame in frames_uint8:
-        # [H, W, 3] uint8 -> [H, W] int32, one value per colour
-        packed = (frame[..., 0].astype(np.int32) << 16) | (frame[..., 1].astype(np.int32) << 8) | frame[..., 2]
-        unclipped = np.all((frame >= CLIP_LOW) & (frame <= CLIP_HIGH), axis=-1)
+    for frame in _spread(frames_uint8, MAX_FRAMES):
+        # [H, W, 3] uint8 -> [H/2, W/2] int32 on the lattice, one value per colour
+        lattice = frame[::2, ::2]
+        packed = (lattice[..., 0].astype(np.int32) << 16) | (lattice[..., 1].astype(np.int32) << 8) | lattice[..., 2]
         # the grid is set off by a quarter window from the 8x8 blocks of JPEG and MPEG, whose quantiser
         # flattens single blocks of noisy photos' darkest areas: a window here spans nine such blocks
-        for top in (half // 2, half + half // 2):
-            for left in (half // 2, half + half // 2):
-                rows = (packed.shape[0] - top) // WINDOW
-                cols = (packed.shape[1] - left) // WINDOW
+        for top in (step // 4, step // 2 + step // 4):
+            for left in (step // 4, step // 2 + step // 4):
+                rows = (packed.shape[0] - top) // side
+                cols = (packed.shape[1] - left) // side
                 if rows == 0 or cols == 0:
                     continue
-                area = np.s_[top : top + rows * WINDOW, left : left + cols * WINDOW]
+                area = np.s_[top : top + rows * side, left : left + cols * side]
                 # [rows * s, cols * s] -> [rows, s, cols, s]: windows on a grid
-                windows = packed[area].reshape(rows, WINDOW, cols, WINDOW)
+                windows = packed[area].reshape(rows, side, cols, side)
                 one_colour = np.all(windows == windows[:, :1, :, :1], axis=(1, 3))
-                kept = np.all(unclipped[area].reshape(rows, WINDOW, cols, WINDOW), axis=(1, 3))
-                flat += int(np.count_nonzero(one_colour & kept))
+                colour = windows[:, 0, :, 0]  # [rows, cols]: each window's first value, its colour if it has one
+                channels = np.stack([colour >> 16, (colour >> 8) & 255, colour & 255])
+                unclipped = np.all((channels >= CLIP_LOW) & (channels <= CLIP_HIGH), axis=0)
+                flat += int(np.count_nonzero(one_colour & unclipped))
                 total += rows * cols
     return flat / total if total else 0.0
 
@@ -129,12 +145,12 @@ def plateau_crop_share(frames_uint8: np.ndarray) -> float:
     cells = [(r * side, c * side) for r in range(rows) for c in range(cols)]
     picks = np.unique(np.linspace(0, len(cells) - 1, min(CROPS_PER_FRAME, len(cells))).round().astype(int))
     plateaus = 0
+    frames_uint8 = _spread(frames_uint8, MAX_FRAMES)
     for frame in frames_uint8:
-        # [H, W, 3] uint8 -> [H, W] luma (BT.601), whole levels
-        luma = np.rint(frame @ np.array([0.299, 0.587, 0.114]))
         for top, left in (cells[k] for k in picks):
-            crop = luma[top : top + side, left : left + side]
-            plateaus += int(_has_plateau(crop))
+            # [s, s, 3] uint8 -> [s, s] luma (BT.601), whole levels
+            luma = np.rint(frame[top : top + side, left : left + side] @ np.array([0.299, 0.587, 0.114]))
+            plateaus += int(_has_plateau(luma))
     return plateaus / (len(frames_uint8) * len(picks))
 
 
