@@ -411,6 +411,10 @@ class VideoDenoiser:
                 torch.cuda.reset_peak_memory_stats(self.device)
             info = reader.info
             sigma_255 = self.level_of(opening) if estimated else float(options.sigma_255)
+            if estimated and opening.noise_free:
+                warnings.warn(f"{input_path}: no noise found: areas of one exact colour mark a made picture (a screen recording, a slide, "
+                              "flat-shaded animation), so it comes out nearly as it went in; give --sigma N to denoise it anyway",
+                              VideoWarning, stacklevel=1)  # fmt: skip
             strength = Strength.from_user(options.strength)
             model_sigma = sigma_255 * strength.sigma_scale
             taken = len(self.sampler.timesteps(model_sigma))
