@@ -65,6 +65,20 @@ def test_letterbox_and_pillarbox_bars_are_cut_and_the_picture_kept():
     assert picture(flat).shape == flat.shape  # a frame of one colour is not all bars
 
 
+def test_subtitles_in_a_letterbox_bar_are_cut_with_it_and_a_small_video_on_a_canvas_is_kept():
+    clip = _noisy(_textured(height=96), 10)
+    boxed = np.zeros((4, 96 + 80, 192, 3), np.uint8)
+    boxed[:, 30:126] = clip
+    band = Image.new("RGB", (192, 30))
+    ImageDraw.Draw(band).text((30, 10), "I never said she stole it.", fill=(255, 255, 255))
+    boxed[:, 136:166] = np.asarray(band)  # a subtitle, in the bottom bar
+    rows, cols = picture_bounds(boxed)
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (30, 126, 0, 192)
+    canvas = np.full((4, 400, 400, 3), 90, np.uint8)
+    canvas[:, 100:244, 100:276] = _noisy(_textured(height=144, width=176), 10)  # 176x144 in the middle of 400x400
+    assert np.array_equal(picture(canvas), canvas[:, 100:244, 100:276])
+
+
 def test_a_row_that_is_one_colour_in_only_some_frames_is_picture():
     clip = _noisy(_textured(), 10)
     clip[0, :5] = 0  # the first frame fades in from the top
