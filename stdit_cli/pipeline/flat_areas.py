@@ -5,11 +5,11 @@ every pixel. Patches like that come from bars and canvases added around a video,
 pictures that were made rather than filmed. Neither estimator sees them for what they are.
 
 - **Bars** (:func:`picture_bounds`): letterbox and pillarbox bars (with any subtitles in them), the
-  flat canvas around a video placed on a larger frame, an encoder's padding rows: rows and columns
-  of one colour across the picture, at its edges. They are not the picture, and read with it they pull its level
-  down: crops of bars read as no noise. Camera noise on 13 held-out clips read 10-35% low with
-  letterbox bars of a sixth of the height (the learned level; white noise at sigma 25 by patch
-  PCA 25.1 -> 23.4). Every level is read on the picture inside them.
+  flat canvas around a video placed on a larger frame, an encoder's padding rows: rows and
+  columns of one colour across the picture, at its edges. They are not the picture, and read
+  with it they pull its level down: crops of bars read as no noise. Camera noise on 13 held-out
+  clips read 10-35% low with letterbox bars of a sixth of the height (the learned level; white
+  noise at sigma 25 by patch PCA 25.1 -> 23.4). Every level is read on the picture inside them.
 - **Made pictures** (:func:`noise_free`): screen recordings, slides, interfaces, code, flat-shaded
   animation. The learned estimator takes their glyph and line edges for noise (7-13 on interface
   and code recordings, about 50 on a page of 1-pixel text) and the real-noise weights then soften
