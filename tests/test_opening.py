@@ -106,3 +106,23 @@ print(seen)
     assert "'torch before': False" in out, out
     assert "'opened in': 'stdit-open'" in out, out
     assert (tmp_path / "out.mp4").is_file()
+
+
+def test_a_short_clip_that_opens_on_a_title_card_is_sampled_past_it(tmp_path):
+    # one GOP of 30 frames (a phone's short clip, x264's default keyframe interval): its first 8 frames
+    # were the whole sample, so a title card (or a fade from black) before noisy footage read as no noise
+    import imageio_ffmpeg
+
+    rng = np.random.default_rng(0)
+    card = np.full((10, 48, 64, 3), (30, 60, 140), np.uint8)
+    footage = np.clip(rng.normal(128, 15, (20, 48, 64, 3)), 0, 255).astype(np.uint8)
+    path = tmp_path / "intro.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x48", "-r", "25",
+                    "-i", "-", "-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv444p", str(path)],
+                   input=np.concatenate([card, footage]).tobytes(), check=True)  # fmt: skip
+    opening = open_video(path, read_level=True)
+    with opening.reader:
+        assert opening.reader.keyframes() == [0]
+        assert max(opening.picks) >= 20 and np.count_nonzero(opening.picks >= 10) >= 4
+        assert opening.white > 5  # the footage's noise is in the sample (the card alone reads about 0)
+        assert not opening.noise_free

@@ -30,6 +30,8 @@ from stdit_cli.video import (
     resolve_output_path,
 )
 
+from stdit_cli.video.reader import DECODE_AHEAD  # noqa: E402
+
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 BACKENDS = [
     pytest.param("decord", marks=pytest.mark.skipif(not decord_available(), reason="decord not installed")),
@@ -525,6 +527,11 @@ def test_a_camera_mjpeg_video_with_exif_in_every_frame_is_read(tmp_path, backend
 def test_cheap_frame_sample_reads_from_keyframes_spread_over_the_video():
     # one GOP (a short x264 clip): the first frames, not a decode of the whole clip per pick
     np.testing.assert_array_equal(cheap_frame_sample(60, [0], 8), np.arange(8))
+    # ... unless places may lie `ahead` frames past their keyframe (a title card before the footage):
+    # spread over the clip; a long GOP still from its keyframe
+    np.testing.assert_array_equal(cheap_frame_sample(60, [0], 8, ahead=DECODE_AHEAD), [0, 1, 20, 21, 39, 40, 59])
+    np.testing.assert_array_equal(cheap_frame_sample(60, [0], 8, ahead=30), [0, 1, 2, 3, 20, 21, 22, 23])
+    np.testing.assert_array_equal(cheap_frame_sample(600, [0], 8, ahead=DECODE_AHEAD), np.arange(8))
     # x264's default GOP of 250 on 3000 frames: two frames after each of 4 keyframes spread out
     picks = cheap_frame_sample(3000, list(range(0, 3000, 250)), 8)
     np.testing.assert_array_equal(picks, [0, 1, 1000, 1001, 1750, 1751, 2750, 2751])
@@ -543,6 +550,11 @@ def test_cheap_sample_frames_are_the_frames_at_those_indices(clips, backend):
         full = reader.read(0, len(reader))
     np.testing.assert_array_equal(picks, [0, 1, 8, 9, 16, 17, 24, 25])
     np.testing.assert_array_equal(sampled, full[picks])
+    with VideoReader(clips["mp4"], backend=backend) as reader:  # read where they lie: decoded on from a keyframe
+        ahead = cheap_frame_sample(len(reader), reader.keyframes(), 8, ahead=DECODE_AHEAD)
+        sampled = np.concatenate([reader.read(int(i), int(i) + 1) for i in ahead])
+    np.testing.assert_array_equal(ahead, [0, 1, 10, 11, 19, 20, 29])
+    np.testing.assert_array_equal(sampled, full[ahead])
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,10 @@ from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.fields import split_chunks, weave_chunks
 from stdit_cli.weights import Checkpoint
 
+#: what a video read as a made picture with no noise is told (``flat_areas.noise_free``)
+NOISE_FREE_NOTE = ("read as a made picture with no noise (areas of one exact colour: a screen recording, a slide, flat-shaded "
+                   "animation), so it comes out nearly as it went in; give --sigma N to denoise it anyway")
+
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
 #: the half-resolution default costs about 4x the FLOPs of the 1/4-resolution one it replaced,
 #: and one view keeps it near ffmpeg nlmeans' speed on a 2-core CPU (0.67-0.87x ``ffmpeg -vf nlmeans``
@@ -378,7 +382,13 @@ class VideoDenoiser:
         if level is None:
             inside = picture(sample)  # the level is read inside any bars (flat_areas)
             white, binned = white_levels(inside, chroma_subsampled=False)
-            level = 0.0 if noise_free(inside) else self._level(white, binned, False, lambda: self.learned_level.estimate(inside))
+            if noise_free(inside):
+                warnings.warn(NOISE_FREE_NOTE, VideoWarning, stacklevel=2)
+                level = 0.0
+            else:
+                level = self._level(white, binned, False, lambda: self.learned_level.estimate(inside))
+        if not frames.flags.writeable:  # torch takes no read-only array without a warning
+            frames = frames.copy()
         strength = Strength.from_user(self.options.strength)
         generator = torch.Generator(device="cpu").manual_seed(self.options.seed)
         views = self.still_views(width, height) if same_picture(sample) else self._sized(self.ensemble, width, height)
@@ -412,9 +422,7 @@ class VideoDenoiser:
             info = reader.info
             sigma_255 = self.level_of(opening) if estimated else float(options.sigma_255)
             if estimated and opening.noise_free:
-                warnings.warn(f"{input_path}: no noise found: areas of one exact colour mark a made picture (a screen recording, a slide, "
-                              "flat-shaded animation), so it comes out nearly as it went in; give --sigma N to denoise it anyway",
-                              VideoWarning, stacklevel=1)  # fmt: skip
+                warnings.warn(f"{input_path}: {NOISE_FREE_NOTE}", VideoWarning, stacklevel=1)
             strength = Strength.from_user(options.strength)
             model_sigma = sigma_255 * strength.sigma_scale
             taken = len(self.sampler.timesteps(model_sigma))

@@ -28,6 +28,7 @@ from stdit_cli.pipeline.gray import frames_are_gray
 from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.video import VideoInfo, VideoReader, cheap_frame_sample
+from stdit_cli.video.reader import DECODE_AHEAD
 from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.fields import split_fields
 
@@ -110,12 +111,23 @@ def level_frames(sample: np.ndarray, info: VideoInfo) -> np.ndarray:
     return picture(split_fields(sample, info.field_order) if info.interlaced else sample)
 
 
+def _decoded(reader: VideoReader, picks: np.ndarray) -> np.ndarray:
+    """Frames ``picks`` of ``reader``, one by one (each may follow a seek): ``[n, H, W, 3]``."""
+    return np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+
+
 def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
     """Decode the level sample of an open video (a few frames near keyframes: no long seeks) and,
     with ``measure``, measure its white noise."""
     picks = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES)
-    # frame by frame: each pick may follow a seek  [1, H, W, 3] each -> [n, H, W, 3]
-    sample = np.concatenate([reader.read(int(i), int(i) + 1) for i in picks])
+    sample = _decoded(reader, picks)
+    if same_picture(to_8_bits(sample)):
+        # one picture so far: a still, or a title card or black intro before the footage, which in a
+        # short clip of one GOP was the whole sample (read as no noise). Look past it where that costs
+        # at most DECODE_AHEAD frames decoded per place; only such videos pay for it
+        wider = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES, ahead=DECODE_AHEAD)
+        if not np.array_equal(wider, picks):
+            picks, sample = wider, _decoded(reader, wider)
     if not measure:
         return Opening(reader, sample, picks, white=None)
     return measured(reader, sample, picks)

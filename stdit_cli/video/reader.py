@@ -45,6 +45,8 @@ stream, each starting again) does opening warn that the output is written at a c
 
 from __future__ import annotations
 
+import bisect
+
 import dataclasses
 import os
 import threading
@@ -68,17 +70,30 @@ BACKENDS = ("auto", "decord", "pyav")
 BIT_DEPTHS = (8, 16)
 
 
-def cheap_frame_sample(num_frames: int, keyframes: Sequence[int], count: int, spots: int = 4) -> np.ndarray:
+#: frames a place of :func:`cheap_frame_sample` may lie past its keyframe and still be read there
+#: (decoded up to from the keyframe) when a caller looks past a video's opening (the pipeline does
+#: when the opening frames are one picture: a title card or a black intro before the footage)
+DECODE_AHEAD = 64
+
+
+def cheap_frame_sample(num_frames: int, keyframes: Sequence[int], count: int, spots: int = 4,
+                       ahead: int = 0) -> np.ndarray:  # fmt: skip
     """About ``count`` frame indices spread over a video that decode cheaply.
 
     Random access to frame ``i`` decodes every frame from the keyframe before it (up to a
     whole GOP, 250 frames for x264's default), so each of ``spots`` places spread over the video
-    moves back to its keyframe and reads the few frames that follow it: ``count`` frames
-    cost about ``count`` decodes plus ``spots`` seeks, whatever the GOP length.
+    is read where it is when it lies at most ``ahead`` frames past its keyframe (in a video of more
+    than ``2 * count`` frames), and else moves back to that keyframe, and reads the few frames that
+    follow: ``count`` frames cost about
+    ``count`` decodes plus ``spots`` seeks and at most ``ahead`` frames decoded on per place,
+    whatever the GOP length (the reader decodes on within a GOP rather than seek back).
     """
     keys = np.unique(np.asarray([0, *(k for k in keyframes if 0 < k < num_frames)], dtype=np.int64))  # decoding can always start at 0
     targets = np.linspace(0, num_frames - 1, max(1, min(spots, count))).round().astype(np.int64)
-    starts = np.unique(keys[np.maximum(np.searchsorted(keys, targets, side="right") - 1, 0)])  # keyframe at or before each
+    before = keys[np.maximum(np.searchsorted(keys, targets, side="right") - 1, 0)]  # keyframe at or before each
+    # up to twice ``count`` frames, the first ``count`` cover half the clip or more and open the
+    # streaming pass (no frame decoded twice): there a place moves back to its keyframe as ever
+    starts = np.unique(np.where(targets - before <= (ahead if num_frames > 2 * count else 0), targets, before))
     run = -(-count // len(starts))  # frames read from each start
     return np.unique(np.concatenate([np.arange(s, min(s + run, num_frames)) for s in starts]))
 
@@ -190,6 +205,14 @@ class _PyAVFrames:
 
     def _seek(self, index: int) -> None:
         """Position the decoder so that the next frame it returns is frame `index`."""
+        keyframe = self.keyframes[bisect.bisect_right(self.keyframes, index) - 1] if index >= self.keyframes[0] else 0
+        if keyframe <= self._next_index <= index:  # ahead in the same GOP: decoding on costs less than a seek back
+            if self._pending is not None and self._next_index < index:
+                self._pending, self._next_index = None, self._next_index + 1
+            for i in range(self._next_index, index):
+                self._next_frame(i)
+            self._next_index = index
+            return
         if self._pts is not None and self.info.seeks_by_index and index > 0:
             try:
                 if self._seek_by_index(index):
