@@ -77,6 +77,12 @@ def test_subtitles_in_a_letterbox_bar_are_cut_with_it_and_a_small_video_on_a_can
     canvas = np.full((4, 400, 400, 3), 90, np.uint8)
     canvas[:, 100:244, 100:276] = _noisy(_textured(height=144, width=176), 10)  # 176x144 in the middle of 400x400
     assert np.array_equal(picture(canvas), canvas[:, 100:244, 100:276])
+    # as H.264 leaves a canvas: a few of its pixels a level or two off in some frames
+    rng = np.random.default_rng(3)
+    off = rng.random(canvas.shape[:3]) < 0.01
+    off[:, 100:244, 100:276] = False
+    canvas[off] += rng.integers(1, 3, (int(off.sum()), 1), dtype=np.uint8)
+    assert np.array_equal(picture(canvas), canvas[:, 100:244, 100:276])
 
 
 def test_a_row_that_is_one_colour_in_only_some_frames_is_picture():

@@ -63,34 +63,39 @@ MIN_PICTURE = 16
 #: its rows run on to the far side)
 BAR_SHARE = 0.5
 MAX_BAND = 0.2
+#: a bar row is BAR_ROW_SHARE of one colour, within BAR_TOLERANCE per channel: H.264 leaves a few
+#: pixels of a flat canvas a level or two off in some frames (in noisy footage only clipping comes near)
+BAR_ROW_SHARE = 0.98
+BAR_TOLERANCE = 2
 
 
 def _row_share(frames: np.ndarray, index: int, colour: np.ndarray | None) -> float:
     """Share of row ``index``'s pixels over ``[n, H, W, C]`` frames that are ``colour`` (``[n, 1, C]``;
-    None: each frame's first pixel of the row)."""
-    row = frames[:, index]  # [n, W, C]
-    return np.count_nonzero(np.all(row == (row[:, :1] if colour is None else colour), axis=-1)) / (row.shape[0] * row.shape[1])
+    None: each frame's first pixel of the row) within :data:`BAR_TOLERANCE` in every channel."""
+    row = frames[:, index].astype(np.int16)  # [n, W, C]
+    near = np.all(np.abs(row - (row[:, :1] if colour is None else colour)) <= BAR_TOLERANCE, axis=-1)
+    return np.count_nonzero(near) / (row.shape[0] * row.shape[1])
 
 
 def _bar_rows(frames: np.ndarray, from_end: bool) -> int:
     """How many rows of ``[n, H, W, C]`` frames, from the top (or the bottom), are bars: the rows of
-    one colour from the edge in, then on through any band of at most :data:`MAX_BAND` of the height
+    one colour (:data:`BAR_ROW_SHARE`) from the edge in, then on through any band of at most :data:`MAX_BAND` of the height
     whose rows are mostly (:data:`BAR_SHARE`) that colour, a subtitle's, up to the next row all of it.
     Row by row from the edge: a picture without bars costs one."""
     height = frames.shape[1]
     at = (lambda k: height - 1 - k) if from_end else (lambda k: k)
     count = 0
-    while count < height and _row_share(frames, at(count), None) == 1.0:
+    while count < height and _row_share(frames, at(count), None) >= BAR_ROW_SHARE:
         count += 1
     if count == 0 or count == height:
         return count
-    colour = frames[:, at(count - 1), :1]  # [n, 1, C]: the bars' colour
+    colour = frames[:, at(count - 1), :1].astype(np.int16)  # [n, 1, C]: the bars' colour
     bar = count
     for k in range(count, min(height, count + int(MAX_BAND * height) + 1)):
         share = _row_share(frames, at(k), colour)
         if share < BAR_SHARE:
             break
-        if share == 1.0:  # the band ends at bar again: all of it is bar
+        if share >= BAR_ROW_SHARE:  # the band ends at bar again: all of it is bar
             bar = k + 1
     return bar
 
