@@ -366,3 +366,33 @@ def test_frames_in_memory_are_denoised_as_the_same_frames_in_a_file(tmp_path, tr
     for level in (1000, -5, float("nan"), "10"):  # the CLI's --sigma takes 0..255 only
         with pytest.raises(ValueError, match="sigma_255 must be a number in 0..255"):
             denoiser.denoise_frames(frames, sigma_255=level)
+
+
+def test_the_decoders_bias_is_put_back_for_weights_that_learnt_from_exact_rgb(tmp_path, identity_checkpoint):
+    # swscale's fast path reads 8-bit 4:2:0 a level or two dark; weights trained on exact RGB carry that
+    # into their output (--sigma 10 on H.264 white noise: -0.3 dB), so the pipeline adds it back
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from stdit_cli.pipeline.adapters import adapter_for
+    from stdit_cli.pipeline.sampler import DEFAULT_SCHEDULE
+    from stdit_cli.presets import load_preset
+    from stdit_cli.weights import save_checkpoint
+
+    colour = np.array([39, 89, 199], np.float64)
+    path = tmp_path / "flat.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x48", "-r", "25",
+                    "-i", "-", "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", str(path)],
+                   input=np.broadcast_to(colour.astype(np.uint8), (6, 48, 64, 3)).tobytes(), check=True)  # fmt: skip
+    decoded = _frames(path).astype(np.float64).mean(axis=(0, 1, 2))
+    exact_rgb = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(sigma_255=5, lossless=True))
+    exact_rgb.denoise_file(path, tmp_path / "out.mkv")
+    put_back = _frames(tmp_path / "out.mkv").astype(np.float64).mean(axis=(0, 1, 2))
+    assert np.abs(put_back - colour).mean() < 0.5 * np.abs(decoded - colour).mean()
+    # weights trained on video decoded that way (white noise through H.264) take it out themselves
+    torch.manual_seed(0)
+    model = adapter_for("unet").model_class(**load_preset("unet", "tiny"))
+    trained_on_h264 = save_checkpoint(model, tmp_path / "h264", DEFAULT_SCHEDULE, {"train_config": {"compressed_fraction": 1.0}})
+    VideoDenoiser(load_checkpoint(trained_on_h264), DenoiseOptions(sigma_255=5, lossless=True)).denoise_file(path, tmp_path / "as_is.mkv")
+    np.testing.assert_array_equal(_frames(tmp_path / "as_is.mkv"), _frames(path))

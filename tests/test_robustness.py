@@ -50,6 +50,13 @@ FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 REPO = Path(__file__).resolve().parents[1]
 
 
+
+def _same_frames(written: np.ndarray, source: np.ndarray, label: str = "") -> None:
+    """An identity model's output is its input as decoded, but for the decoder's YUV -> RGB bias, which
+    the pipeline puts back (``VideoDenoiser.decode_shift``): within 2 levels, frame for frame."""
+    assert written.shape == source.shape, label
+    assert np.abs(written.astype(np.int16) - source.astype(np.int16)).max() <= 2, label
+
 def ffmpeg(*args) -> None:
     subprocess.run([FFMPEG, "-v", "error", "-nostdin", "-y", *map(str, args)], check=True)
 
@@ -180,8 +187,8 @@ def test_batch_over_every_kind_of_input(zoo, identity_checkpoint, tmp_path):
             assert records[f[key].name]["bits"] == 12
             assert np.abs(read_all(output, bit_depth=16).astype(int) - read_all(f[key], bit_depth=16)).max() < 2**4
             continue
-        # identity model + lossless: the output is the input as displayed, bit for bit
-        np.testing.assert_array_equal(read_all(output), read_all(f[key]), err_msg=key)
+        # identity model + lossless: the output is the input as displayed (a YUV input's decoder bias put back)
+        _same_frames(read_all(output), read_all(f[key]), key)
     cut = records[f["cut_mkv"].name]
     assert 0 < cut["frames"] < 30  # an MKV cut short: its complete frames are denoised
     assert records[f["one_frame"].name]["frames"] == 1
@@ -253,7 +260,7 @@ def test_an_avi_that_dropped_frames_is_not_taken_for_a_truncated_file(tmp_path, 
     result = denoise(source, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.splitlines()[-1])["frames"] == 12
-    np.testing.assert_array_equal(read_all(out), read_all(source))
+    _same_frames(read_all(out), read_all(source))
     assert shown_at_s(out) == pytest.approx(shown_at_s(source), abs=1e-3)  # the gaps kept
     # its result holds fewer frames than the header's slots, at their times: finished all the same
     again = denoise(source, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json",
@@ -317,7 +324,7 @@ def test_a_video_trimmed_without_reencoding_keeps_only_its_shown_frames(tmp_path
     out = tmp_path / "trimmed.mkv"
     result = denoise(trimmed, "--checkpoint", identity_checkpoint, "--sigma", "5", "--lossless", "-o", out, "--json")
     assert result.exit_code == 0, result.output
-    np.testing.assert_array_equal(read_all(out), shown)
+    _same_frames(read_all(out), shown)
     assert not probe_video(whole).preroll
 
 
@@ -340,7 +347,7 @@ def test_a_stream_whose_picture_size_changes_is_scaled_to_its_first_size(tmp_pat
     assert any("its timestamps start again part-way" in w for w in record["warnings"])  # each part's start at 1.4 s
     written = read_all(out)
     assert written.shape == (20, 48, 64, 3)
-    np.testing.assert_array_equal(written[:10], read_all(tmp_path / "64x48.ts", "pyav"))  # as the stream was read
+    _same_frames(written[:10], read_all(tmp_path / "64x48.ts", "pyav"))  # as the stream was read
 
 
 def test_a_device_is_refused_in_one_line(tmp_path):

@@ -855,3 +855,30 @@ def test_the_video_streams_language_title_and_handler_are_kept(tmp_path, suffix)
         assert tags["language"] == "fra" and tags["handler_name"] == "CamHandler"
         assert tags.get("title", tags.get("name")) == "Caméra B"
         assert video.disposition & av.stream.Disposition.default
+
+
+def test_decode_bias_measures_how_dark_the_fast_yuv_conversion_reads(tmp_path):
+    # swscale's fast YUV -> RGB path truncates: a flat colour stored as 4:2:0 H.264 reads a level or two dark
+    from stdit_cli.video.colour import decode_bias, frame_to_rgb
+
+    colour = np.array([39, 89, 199], np.uint8)
+    path = tmp_path / "flat.mp4"
+    subprocess.run([FFMPEG, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x48", "-r", "25", "-i", "-",
+                    "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", str(path)],
+                   input=np.broadcast_to(colour, (4, 48, 64, 3)).tobytes(), check=True)  # fmt: skip
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        rgb = frame_to_rgb(frame)
+        bias = decode_bias(frame, rgb)
+    fast = rgb.reshape(-1, 3).mean(axis=0)
+    assert np.all(bias > 0.2) and np.all(bias < 2.0)
+    # fast + bias is what was encoded, to the encoder's own rounding; the fast path alone is further off
+    np.testing.assert_allclose(fast + bias, colour, atol=1.0)
+    assert np.abs(fast + bias - colour).mean() < 0.5 * np.abs(fast - colour).mean()
+    with VideoReader(path, backend="pyav") as reader:  # the reader measures the first frames it converts
+        reader.read(0, 2)
+        np.testing.assert_allclose(reader.decode_bias(), bias, atol=0.3)
+    rgb_clip = make_clip(tmp_path / "rgb.mkv", "-c:v", "ffv1", "-pix_fmt", "bgr0")  # RGB: nothing converted, nothing measured
+    with VideoReader(rgb_clip, backend="pyav") as reader:
+        reader.read(0, 2)
+        assert reader.decode_bias() is None

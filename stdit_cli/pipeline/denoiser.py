@@ -272,14 +272,18 @@ class VideoDenoiser:
         return auto_batch_size(self._predict(self.precision), self.sampler, unit.to(self.device))
 
     def _unit_denoiser(self, sigma_255: float, generator: torch.Generator, keep_input: float = 0.0,
-                       views: int | None = None, noise_255: float | None = None) -> Callable[[torch.Tensor], torch.Tensor]:  # fmt: skip
+                       views: int | None = None, noise_255: float | None = None,
+                       shift_255: np.ndarray | None = None) -> Callable[[torch.Tensor], torch.Tensor]:  # fmt: skip
         """Denoise cut units (``[N, C, T, h, w]`` in ``[-1, 1]``) at ``sigma_255`` over ``views`` views
         (default: ``self.ensemble``), putting back ``keep_input`` of what was removed (``--strength`` below 1).
 
         With the Gaussian weights, gray units (a black-and-white video's) are first made to carry
         i.i.d. RGB noise (``gray.decorrelated``, from ``noise_255``, the level as read or given)
-        and run at ``gray.gray_level(sigma_255)``."""
+        and run at ``gray.gray_level(sigma_255)``. ``shift_255`` (``[3]``, levels on 0..255) is added
+        to every output: the decoder's bias, put back (:meth:`decode_shift`)."""
         guard = NonFiniteGuard()
+        # [3] levels -> [1, 3, 1, 1, 1] in the model's [-1, 1] units (a level is 2 / 255)
+        shift = None if shift_255 is None else torch.as_tensor(np.asarray(shift_255) * 2.0 / 255.0, dtype=torch.float32).view(1, 3, 1, 1, 1)
         decorrelate = noise_255 is not None and self.options.noise == "gaussian"
 
         pin = self.device.type == "cuda"
@@ -310,12 +314,24 @@ class VideoDenoiser:
                 output = output.mean(dim=1, keepdim=True).expand_as(output)
             if keep_input:  # on the picture as written (clamped), so "a share of the removed noise" is exact
                 output = torch.lerp(output.clamp(-1.0, 1.0), y_unit.to(output.dtype), keep_input)
+            if shift is not None:
+                output = output + shift.to(output.device, output.dtype)
             # the activations freed would otherwise pile up, fragmented, in the malloc arenas
             if next(passes) % RELEASE_MEMORY_EVERY == 0:
                 release_free_memory()
             return output
 
         return denoise_units
+
+    def decode_shift(self, opening: Opening) -> np.ndarray | None:
+        """``[3]`` levels to add to this video's output: the bias its decoder's fast YUV -> RGB path
+        read it with (``Opening.decode_bias``: 8-bit YUV reads 0.3-1.5 levels dark per channel), for
+        weights that learnt from exact RGB. Weights trained on video decoded that way (white noise
+        through H.264, ``train.compressed_noise``; camera noise through H.264) learnt to take it out
+        themselves: None for them, and where nothing was measured."""
+        config = self.checkpoint.metadata.get("train_config", {}) if isinstance(self.checkpoint.metadata, dict) else {}
+        decoded_in_training = config.get("compressed_fraction", 0) > 0 or config.get("camera_h264_fraction", 0) > 0
+        return None if decoded_in_training else opening.decode_bias
 
     def estimate_sigma(self, reader: VideoReader) -> float:
         """``--sigma auto``: the noise level of a few frames spread over the video (near keyframes: no long seeks)."""
@@ -438,6 +454,7 @@ class VideoDenoiser:
             # an edited video whose sample shows several scenes (a dim room, a sunny street) may differ in
             # noise from shot to shot: each shot's level is read from its own first frames
             per_shot = estimated and order is None and several_scenes(opening.sample)
+            shift = self.decode_shift(opening)
             shot_levels: list[float] = []
 
             def blender_for(first_frames: np.ndarray, single_picture: bool) -> StreamingBlender:  # shots.BlenderFor
@@ -447,7 +464,8 @@ class VideoDenoiser:
                     shot_levels.append(round(level, 3))
                 # a one-frame shot (a photo among unrelated ones) gets a photo's views
                 shot_views = self.still_views(info.width, info.height) if single_picture else views
-                denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views, level)
+                denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views, level,
+                                                    shift)  # fmt: skip
                 return StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, batch_size, device=place)
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),

@@ -67,6 +67,9 @@ class Opening:
     binned: float | None = None
     #: the learned level of the sample, once a model with the level estimator has read it
     learned: float | None = None
+    #: ``[3]``: how many levels dark, per channel, the decoder's YUV -> RGB conversion read the sample
+    #: (``VideoReader.decode_bias``); None where it is not measured (RGB, deep video, decord)
+    decode_bias: np.ndarray | None = None
     #: whether the sample is a made picture with no noise (a screen recording, a slide, flat-shaded
     #: animation: ``stdit_cli.pipeline.flat_areas``), read with its level: it is denoised at level 0
     noise_free: bool = False
@@ -128,9 +131,9 @@ def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
         wider = cheap_frame_sample(len(reader), reader.keyframes(), SIGMA_SAMPLE_FRAMES, ahead=DECODE_AHEAD)
         if not np.array_equal(wider, picks):
             picks, sample = wider, _decoded(reader, wider)
-    if not measure:
-        return Opening(reader, sample, picks, white=None)
-    return measured(reader, sample, picks)
+    opening = measured(reader, sample, picks) if measure else Opening(reader, sample, picks, white=None)
+    opening.decode_bias = reader.decode_bias()
+    return opening
 
 
 def measured(reader: VideoReader, frames: np.ndarray, picks: np.ndarray | None = None) -> Opening:

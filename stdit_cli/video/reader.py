@@ -57,7 +57,7 @@ import av
 import numpy as np
 
 from stdit_cli.video.caveats import VideoWarning, what_is_lost
-from stdit_cli.video.colour import frame_to_rgb
+from stdit_cli.video.colour import decode_bias, frame_to_rgb
 from stdit_cli.video.frame_folder import FolderFrames
 from stdit_cli.video.heif import HeifFrames
 from stdit_cli.video.orientation import apply_orientation
@@ -69,6 +69,9 @@ BACKENDS = ("auto", "decord", "pyav")
 #: bit depths a reader returns frames in: uint8 or uint16 RGB
 BIT_DEPTHS = (8, 16)
 
+
+#: frames whose YUV -> RGB conversion the PyAV reader measures against the exact one (the level sample's)
+DECODE_BIAS_FRAMES = 8
 
 #: frames a place of :func:`cheap_frame_sample` may lie past its keyframe and still be read there
 #: (decoded up to from the keyframe) when a caller looks past a video's opening (the pipeline does
@@ -169,6 +172,7 @@ class _PyAVFrames:
             self.keyframes = sorted(index_of[p] for p, key in packets if key) or [0]
         self._container = None
         self._sizes_said: set[tuple[int, int]] = set()  # other picture sizes met (warned about once)
+        self._biases: list[np.ndarray] = []  # colour.decode_bias of the first frames converted
         self._restart()
 
     def _say_resized(self, index: int, frame: av.VideoFrame) -> None:
@@ -262,6 +266,10 @@ class _PyAVFrames:
                 self._say_resized(i, frame)
                 frame = frame.reformat(width=coded_width, height=coded_height)
             rgb = frame_to_rgb(frame, self._format)
+            if len(self._biases) < DECODE_BIAS_FRAMES:
+                bias = decode_bias(frame, rgb)
+                if bias is not None:
+                    self._biases.append(bias)
             frames[i - start] = rgb
         self._next_index = stop
         return frames
@@ -398,6 +406,13 @@ class VideoReader:
     def dtype(self) -> type[np.unsignedinteger]:
         """The frames' dtype: ``np.uint8``, or ``np.uint16`` for a 16-bit reader."""
         return np.uint8 if self.bit_depth == 8 else np.uint16
+
+    def decode_bias(self) -> np.ndarray | None:
+        """``[3]``: how many levels darker than exact, per channel, the first frames read came out of
+        the YUV -> RGB conversion (``colour.decode_bias``, up to :data:`DECODE_BIAS_FRAMES` frames);
+        None before any, for decord, and for what the measure does not read (RGB, deep or BT.2020 video)."""
+        biases = getattr(self._frames, "_biases", None)
+        return np.mean(biases, axis=0) if biases else None
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames `start` (inclusive) to `stop` (exclusive) as `[stop - start, H, W, 3]` of :attr:`dtype`."""
