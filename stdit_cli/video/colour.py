@@ -15,7 +15,9 @@ decodes the same way), and on the validation suite's H.264 4:2:0 clips the exact
 +0.20 / -0.02 / -0.33 dB at sigma 10 / 25 / 50 with the true sigma and -0.20 / -0.18 / -0.16
 with no number given (accurate rounding alone: -0.14 / -0.10 / -0.31, -0.08 / -0.06 / -0.07):
 the switch waits for weights trained on the exact decode
-(``scripts/results/2026-12-06_decode_conversion.md``).
+(``scripts/results/2026-12-06_decode_conversion.md``). What the fast path costs in the output's
+mean colour is measured instead (:func:`decode_bias`) and put back where the weights learnt from
+exact RGB (``VideoDenoiser.decode_shift``; ``scripts/results/2026-12-06_decode_bias.md``).
 """
 
 from __future__ import annotations
