@@ -59,7 +59,7 @@ def decode_bias(frame: av.VideoFrame, rgb: np.ndarray) -> np.ndarray | None:
     """``[3]``: how much darker, per channel on 0..255, ``rgb`` (:func:`frame_to_rgb` of ``frame``,
     swscale's fast path) is than the exact conversion of the same samples (each chroma sample's own
     pixels, the matrix and range ``frame_to_rgb`` read with). Measured on a grid of the chroma
-    samples, every second one each way. None for what it does not read: more than 8 bits, other
+    samples, every fourth one each way (under 1 ms on a 1080p frame). None for what it does not read: more than 8 bits, other
     matrices (BT.2020), formats other than three-plane YUV.
 
     The fast path truncates where it should round: 8-bit 4:2:0 comes out 0.3-1.5 levels dark per
@@ -76,10 +76,10 @@ def decode_bias(frame: av.VideoFrame, rgb: np.ndarray) -> np.ndarray | None:
     kr, kb = _MATRIX_WEIGHTS[space]
     luma, cb, cr = (np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width] for plane in frame.planes[:3])
     rows, cols = luma.shape[0] // cb.shape[0], luma.shape[1] // cb.shape[1]  # chroma subsampling: 2 or 1 each way
-    # every second chroma sample each way, and the luma pixel at its top-left: [h, w] float
-    cb, cr = cb[::2, ::2].astype(np.float64), cr[::2, ::2].astype(np.float64)
-    y = luma[:: 2 * rows, :: 2 * cols][: cb.shape[0], : cb.shape[1]].astype(np.float64)
-    fast = rgb[:: 2 * rows, :: 2 * cols][: y.shape[0], : y.shape[1]].astype(np.float64)
+    # every fourth chroma sample each way, and the luma pixel at its top-left: [h, w] float
+    cb, cr = cb[::4, ::4].astype(np.float64), cr[::4, ::4].astype(np.float64)
+    y = luma[:: 4 * rows, :: 4 * cols][: cb.shape[0], : cb.shape[1]].astype(np.float64)
+    fast = rgb[:: 4 * rows, :: 4 * cols][: y.shape[0], : y.shape[1]].astype(np.float64)
     cb, cr = cb[: y.shape[0], : y.shape[1]], cr[: y.shape[0], : y.shape[1]]
     if full_range:
         y, cb, cr = y / 255.0, (cb - 128.0) / 255.0, (cr - 128.0) / 255.0
