@@ -14,7 +14,16 @@ lower-third banner and a logo, inside an application window (video beside a text
 centred on a flat canvas. For these only what ``stdit_cli.pipeline.flat_areas`` reads is printed
 (``scripts/probe_flat_areas.py``): their noisy part must keep its level.
 
+``--webcam``: the part-made pictures of ``stdit_cli.pipeline.made_areas``: the interface and the
+code editor with a webcam in their bottom-right corner at 320x180 (a quarter of the picture) or
+192x108 (a tenth), the interface with a 512x288 player in it, and the whole frame of video under
+a lower-third banner and a logo; the video a held-out clip (DAVIS dog, Vid4 walk) with camera
+noise of an indoor and a dark room (``benchmark_camera_noise.CAMERAS``) drawn at its size; stored
+losslessly and as H.264 CRF 20. Scored against the clean composite, the video and the rest apart:
+the video must gain, the screen must stay as it came in.
+
     python scripts/benchmark_screen_content.py --work runs/screen --out scripts/results/DATE_screen_content
+    python scripts/benchmark_screen_content.py --webcam --work runs/webcam --out scripts/results/DATE_screen_webcam
 """
 
 from __future__ import annotations
@@ -157,14 +166,94 @@ def make_composites(work: Path, noisy: list[str]) -> list[Path]:
     return paths
 
 
-def score(paths: list[Path], work: Path) -> list[dict]:
+#: ``--webcam``: where the video goes (label, screen, (top, left, height, width); None: the whole frame
+#: under a banner), its held-out clips and its cameras (label, shot gain, noise blur)
+WEBCAM_LAYOUTS = (
+    ("quarter", "interface", (HEIGHT - 196, WIDTH - 336, 180, 320)), ("quarter", "code", (HEIGHT - 196, WIDTH - 336, 180, 320)),
+    ("tenth", "interface", (HEIGHT - 124, WIDTH - 208, 108, 192)), ("tenth", "code", (HEIGHT - 124, WIDTH - 208, 108, 192)),
+    ("player", "interface", (36, 8, 288, 512)), ("banner", None, None),
+)  # fmt: skip
+WEBCAM_CLIPS = ("davis/dog", "vid4/walk")
+WEBCAM_CAMERAS = (("indoor", 2.5e-3, 0.7), ("dark", 8e-3, 1.0))
+
+
+def _banner(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A lower-third banner and a logo drawn over ``[T, H, W, 3]`` frames: (the frames with them, where they are)."""
+    strip = Image.new("RGB", (WIDTH, 56), (20, 60, 140))
+    ImageDraw.Draw(strip).text((20, 14), "BREAKING: denoiser ships", fill=(255, 255, 255), font=ImageFont.load_default(size=24))
+    out = frames.copy()
+    out[:, HEIGHT - 76 : HEIGHT - 20] = np.asarray(strip)
+    out[:, 12:44, WIDTH - 76 : WIDTH - 20] = (200, 30, 30)
+    graphics = np.zeros((HEIGHT, WIDTH), bool)
+    graphics[HEIGHT - 76 : HEIGHT - 20] = True
+    graphics[12:44, WIDTH - 76 : WIDTH - 20] = True
+    return out, graphics
+
+
+def make_webcam(work: Path, data: Path) -> list[tuple[Path, np.ndarray, np.ndarray]]:
+    """Screen recordings with a noisy webcam or player in them, and noisy video under a banner:
+    ``(path, clean frames, [H, W] bool where the video is)``."""
+    from benchmark_camera_noise import camera
+    from validation_suite import load_clip
+
+    from stdit_cli.train.camera_noise import add_camera_noise
+
+    made = []
+    for clip in WEBCAM_CLIPS:
+        footage = load_clip(data, clip, FRAMES)
+        for layout, screen_name, box in WEBCAM_LAYOUTS:
+            top, left, height, width = box or (0, 0, HEIGHT, WIDTH)
+            small = np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.BOX)) for f in footage])
+            for label, shot, blur in WEBCAM_CAMERAS:
+                noisy = add_camera_noise(small, np.random.default_rng(3), camera(shot), noise_blur=blur)
+                if screen_name is None:  # the video is the frame; graphics over it
+                    (clean, video), (recorded, _) = _banner(small), _banner(noisy)
+                    video = ~video
+                else:
+                    rng = np.random.default_rng(5)
+                    screen = np.stack([np.asarray(PICTURES[screen_name](t, rng)) for t in range(FRAMES)])
+                    clean, recorded = screen.copy(), screen.copy()
+                    clean[:, top : top + height, left : left + width] = small
+                    recorded[:, top : top + height, left : left + width] = noisy
+                    video = np.zeros((HEIGHT, WIDTH), bool)
+                    video[top : top + height, left : left + width] = True
+                for lossless, suffix in ((True, "_lossless.mkv"), (False, "_h264.mp4")):
+                    path = work / f"{layout}_{screen_name or 'video'}_{clip.split('/')[1]}_{label}{suffix}"
+                    if not path.is_file():
+                        write(recorded, path, lossless)
+                    made.append((path, clean, video))
+    return made
+
+
+def score_webcam(made: list[tuple[Path, np.ndarray, np.ndarray]], work: Path) -> list[dict]:
+    records = run_stdit([path for path, _, _ in made], work)
+    rows = []
+    for path, clean, webcam in made:
+        noisy, out = read_video(path), read_video(Path(records[str(path)]["output"]))
+
+        def part(frames: np.ndarray, where: np.ndarray) -> float:
+            return round(psnr_db(frame_mse(clean[:, where], frames[:, where])), 2)
+
+        rows.append({"clip": path.name, "level": records[str(path)]["sigma"], "noise": records[str(path)].get("noise"),
+                     "webcam_in": part(noisy, webcam), "webcam_out": part(out, webcam),
+                     "screen_in": part(noisy, ~webcam), "screen_out": part(out, ~webcam),
+                     "screen_from_input": round(psnr_db(frame_mse(noisy[:, ~webcam], out[:, ~webcam])), 2)})  # fmt: skip
+    return rows
+
+
+def run_stdit(paths: list[Path], work: Path) -> dict[str, dict]:
+    """``stdit denoise`` with no options over ``paths`` (lossless output): its ``--json`` records by input."""
     listing = work / "inputs.txt"
     listing.write_text("".join(f"{p}\n" for p in paths))
     out = work / "stdit"
     out.mkdir(exist_ok=True)
     done = subprocess.run(["stdit", "denoise", "--inputs-from", str(listing), "-o", str(out), "--lossless", "--overwrite", "--quiet", "--json"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    records = {r["input"]: r for r in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+    return {r["input"]: r for r in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+
+
+def score(paths: list[Path], work: Path) -> list[dict]:
+    records = run_stdit(paths, work)
     rows = []
     for path in paths:
         record = records[str(path)]
@@ -178,10 +267,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("runs/screen"))
     parser.add_argument("--out", type=Path, help="write OUT.md and OUT.json")
     parser.add_argument("--composites", action="store_true")
+    parser.add_argument("--webcam", action="store_true", help="screen recordings with a noisy webcam in them, instead of the made pictures")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--noisy", nargs="+", default=["runs/noisekind/camera/*.mp4"],
                         help="noisy clips for the composites (globs; every fifth camera clip is used)")  # fmt: skip
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.webcam:
+        return report_webcam(score_webcam(make_webcam(args.work, args.data), args.work), args.out)
     rows = score(make_pictures(args.work), args.work)
     lines = [f"Command: `python {' '.join(sys.argv)}`", "", "| clip | from its input (dB) | level run at | weights |", "|---|---:|---:|---|"]
     lines += [f"| {r['clip']} | {r['from_input_db']:.2f} | {r['level']:.2f} | {r['noise']} |" for r in rows]
@@ -201,6 +294,26 @@ def main() -> None:
     if args.out:
         args.out.with_suffix(".md").write_text(text)
         args.out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "rows": rows}, indent=1))
+
+
+def report_webcam(rows: list[dict], out: Path | None) -> None:
+    lines = [f"Command: `python {' '.join(sys.argv)}`", "", "PSNR (dB) against the clean composite, the webcam and the rest of the screen apart.", "",
+             "The screen of a lossless clip is its clean picture (PSNR capped at 168).", "",
+             "| clip | level run at | weights | webcam in | webcam out | screen in | screen out | screen out from its input |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines += [f"| {r['clip']} | {r['level']:.2f} | {r['noise']} | {r['webcam_in']:.2f} | {r['webcam_out']:.2f} | {r['screen_in']:.2f} | "
+              f"{r['screen_out']:.2f} | {r['screen_from_input']:.2f} |" for r in rows]  # fmt: skip
+    gain = [r["webcam_out"] - r["webcam_in"] for r in rows]
+    worst = min(rows, key=lambda r: r["webcam_out"])
+    kept = min(rows, key=lambda r: r["screen_from_input"])
+    lines += ["", f"Webcam: {np.mean([r['webcam_out'] for r in rows]):.2f} dB on average (in {np.mean([r['webcam_in'] for r in rows]):.2f}), "
+              f"gain {min(gain):+.2f} to {max(gain):+.2f}; worst clip {worst['clip']} {worst['webcam_out']:.2f}. Screen: at worst "
+              f"{kept['screen_from_input']:.2f} dB from its input ({kept['clip']})."]  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out:
+        out.with_suffix(".md").write_text(text)
+        out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from stdit_cli.pipeline import DenoiseOptions, VideoDenoiser
 from stdit_cli.pipeline.adapters import ADAPTERS
 from stdit_cli.pipeline.denoiser import NonFiniteGuard
 from stdit_cli.pipeline.ensemble import self_ensemble
-from stdit_cli.video import VideoReader
+from stdit_cli.video import VideoReader, VideoWarning, VideoWriter
 from stdit_cli.weights import CheckpointError, load_checkpoint, resolve_checkpoint
 
 
@@ -366,6 +366,32 @@ def test_frames_in_memory_are_denoised_as_the_same_frames_in_a_file(tmp_path, tr
     for level in (1000, -5, float("nan"), "10"):  # the CLI's --sigma takes 0..255 only
         with pytest.raises(ValueError, match="sigma_255 must be a number in 0..255"):
             denoiser.denoise_frames(frames, sigma_255=level)
+
+
+def test_a_part_made_picture_keeps_its_made_part_in_a_file_and_in_memory(tmp_path, trained_like_checkpoint):
+    # a screen recording with a webcam (pipeline.made_areas): only the webcam goes through the model,
+    # at the level read on it, in the file pass and in denoise_frames alike
+    from test_made_areas import WEBCAM, _recording
+
+    frames, _ = _recording(frames=6, sigma=12.0)
+    clip = tmp_path / "call.mkv"
+    with VideoWriter(clip, frames.shape[2], frames.shape[1], 25, lossless=True) as writer:
+        writer.write(frames)
+    denoiser = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(lossless=True))
+    with pytest.warns(VideoWarning, match="with a filmed part in it"):
+        result = denoiser.denoise_file(clip, tmp_path / "out.mkv")
+    assert result.sigma == pytest.approx(12, abs=2)  # the webcam's level, not the text's
+    from_file = _frames(tmp_path / "out.mkv")
+    with pytest.warns(VideoWarning, match="with a filmed part in it"):
+        in_memory = denoiser.denoise_frames(frames)
+    np.testing.assert_array_equal(in_memory, from_file)
+    webcam = (slice(None), *WEBCAM)
+    assert np.abs(in_memory[webcam].astype(int) - frames[webcam]).mean() > 0.5  # the perturbed model changes it
+    away = WEBCAM[0].start - 24  # a block and the feather above it
+    np.testing.assert_array_equal(in_memory[:, :away], frames[:, :away])
+    # a number given denoises all of it
+    given = VideoDenoiser(load_checkpoint(trained_like_checkpoint), DenoiseOptions(sigma_255=12, lossless=True)).denoise_frames(frames)
+    assert np.abs(given[:, :away].astype(int) - frames[:, :away]).mean() > 0.5
 
 
 def test_the_decoders_bias_is_put_back_for_weights_that_learnt_from_exact_rgb(tmp_path, identity_checkpoint):

@@ -284,3 +284,39 @@ def test_a_clean_interface_recording_is_left_as_it_is(tmp_path, lossless):
     with VideoReader(tmp_path / "out.mkv") as reader:
         out = reader.read(0, len(clip)).astype(np.float64)
     assert 10 * np.log10(255**2 / np.mean((out - stored) ** 2)) > 45.0
+
+
+def test_a_screen_recording_with_a_noisy_webcam_denoises_the_webcam_and_leaves_the_screen(tmp_path):
+    # made in part, filmed in part (stdit_cli.pipeline.made_areas): before 2026-12-06 the level was
+    # read over the text as well, and the whole picture denoised at it, the text with the webcam
+    from test_flat_areas import _interface
+    from test_made_areas import WEBCAM
+
+    from stdit_cli.video import VideoWriter
+
+    # the webcam: the bundled sample's picture, denoised (a clean stand-in), with white noise of 12
+    _denoise_json(SAMPLE, "-o", tmp_path / "clean.mp4", "--sigma", "25")
+    with VideoReader(tmp_path / "clean.mp4") as reader:
+        footage = reader.read(0, 6)[:, 32:160, 48:208]  # [6, 128, 160, 3]
+    clean = _interface(6, height=256, width=320)
+    clean[(slice(None), *WEBCAM)] = footage
+    recorded = clean.copy()
+    noise = np.random.default_rng(1).normal(0, 12, footage.shape)
+    recorded[(slice(None), *WEBCAM)] = np.clip(footage + noise, 0, 255).round().astype(np.uint8)
+    path = tmp_path / "call.mkv"
+    with VideoWriter(path, recorded.shape[2], recorded.shape[1], 25, lossless=True) as writer:
+        writer.write(recorded)
+    report = _denoise_json(path, "-o", tmp_path / "out.mkv")
+    assert any("with a filmed part" in warning and "--sigma N" in warning for warning in report["warnings"])
+    assert report["sigma"] == pytest.approx(12, abs=2.5)
+    with VideoReader(tmp_path / "out.mkv") as reader:
+        out = reader.read(0, len(recorded))
+    webcam = (slice(None), *WEBCAM)
+
+    def psnr(frames: np.ndarray) -> float:
+        return 10 * np.log10(255**2 / np.mean((frames[webcam].astype(np.float64) - clean[webcam]) ** 2))
+
+    assert psnr(out) > psnr(recorded) + 4.0
+    # the interface, a block and the feather away from the webcam, exactly as it went in
+    assert np.array_equal(out[:, : WEBCAM[0].start - 24], recorded[:, : WEBCAM[0].start - 24])
+    assert np.array_equal(out[:, :, : WEBCAM[1].start - 24], recorded[:, :, : WEBCAM[1].start - 24])

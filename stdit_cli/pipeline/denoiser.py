@@ -19,7 +19,8 @@ from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory, reus
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
-from stdit_cli.pipeline.flat_areas import noise_free, picture
+from stdit_cli.pipeline.flat_areas import picture
+from stdit_cli.pipeline.made_areas import MadeAreas, made_parts
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
@@ -40,6 +41,9 @@ from stdit_cli.weights import Checkpoint
 #: what a video read as a made picture with no noise is told (``flat_areas.noise_free``)
 NOISE_FREE_NOTE = ("read as a made picture with no noise (areas of one exact colour: a screen recording, a slide, flat-shaded "
                    "animation), so it comes out nearly as it went in; give --sigma N to denoise it anyway")
+#: what a video read as made in part (``made_areas``: a screen recording with a webcam in it) is told
+PART_MADE_NOTE = ("read as a made picture (areas of one exact colour: a screen recording, a slide) with a filmed part in it: "
+                  "only that part is denoised, at its own level, the rest comes out as it went in; give --sigma N to denoise all of it")
 
 #: views of each window averaged by default (``stdit_cli.pipeline.ensemble``). One since 2026-12-03:
 #: the half-resolution default costs about 4x the FLOPs of the 1/4-resolution one it replaced,
@@ -395,10 +399,15 @@ class VideoDenoiser:
         level = sigma_255 if sigma_255 is not None else self.options.sigma_255
         if level is not None and not (isinstance(level, (int, float, np.number)) and 0 <= level <= 255):  # NaN fails both
             raise ValueError(f"sigma_255 must be a number in 0..255 (the noise level of 8-bit video), got {level!r}")
+        made = None
         if level is None:
             inside = picture(sample)  # the level is read inside any bars (flat_areas)
+            noise_free, filmed = made_parts(inside)
+            if filmed is not None:  # part made: the level of its filmed part, the rest kept (made_areas)
+                warnings.warn(PART_MADE_NOTE, VideoWarning, stacklevel=2)
+                inside, made = inside[(slice(None), *filmed)], MadeAreas()
             white, binned = white_levels(inside, chroma_subsampled=False)
-            if noise_free(inside):
+            if noise_free:
                 warnings.warn(NOISE_FREE_NOTE, VideoWarning, stacklevel=2)
                 level = 0.0
             else:
@@ -415,7 +424,9 @@ class VideoDenoiser:
         gray = GrayFrames()
         # [T, H, W, 3] -> chunks [t, H, W, 3] -> denoised chunks -> [T, H, W, 3]
         chunks = gray.noted(frames[start : start + step] for start in range(0, len(frames), step))
-        return np.concatenate(list(gray.restored(blender.run(chunks))))
+        if made is None:
+            return np.concatenate(list(gray.restored(blender.run(chunks))))
+        return np.concatenate(list(gray.restored(made.restored(blender.run(made.noted(chunks))))))
 
     def denoise_file(self, input_path: Path, output_path: Path, progress: ProgressCallback | None = None,
                      opening: Opening | None = None) -> DenoiseResult:  # fmt: skip
@@ -439,6 +450,10 @@ class VideoDenoiser:
             sigma_255 = self.level_of(opening) if estimated else float(options.sigma_255)
             if estimated and opening.noise_free:
                 warnings.warn(f"{input_path}: {NOISE_FREE_NOTE}", VideoWarning, stacklevel=1)
+            # a part-made picture (a screen recording with a webcam): each frame's made part kept (made_areas)
+            made = MadeAreas() if estimated and opening.filmed is not None else None
+            if made is not None:
+                warnings.warn(f"{input_path}: {PART_MADE_NOTE}", VideoWarning, stacklevel=1)
             strength = Strength.from_user(options.strength)
             model_sigma = sigma_255 * strength.sigma_scale
             taken = len(self.sampler.timesteps(model_sigma))
@@ -488,6 +503,8 @@ class VideoDenoiser:
                     warnings.warn(f"{input_path}: {lost}", VideoWarning, stacklevel=1)
                 gray = GrayFrames()  # a black-and-white frame comes out black-and-white (pipeline.gray)
                 chunks = gray.noted(self._frame_chunks(reader, opening.leading))
+                if made is not None:
+                    chunks = made.noted(chunks)
                 if order is not None:  # the fields, in the order they were shot
                     chunks = split_chunks(chunks, order)
                 shots: list[int] = []  # frames of each shot (an edited video's cuts: `shots`)
@@ -496,6 +513,8 @@ class VideoDenoiser:
                     denoised = denoise_by_shot(blender_for, signed_chunks, shots)
                     if order is not None:
                         denoised = weave_chunks(denoised, order)
+                    if made is not None:
+                        denoised = made.restored(denoised)
                     done = _stream(gray.restored(denoised), writer, info.num_frames, progress)
                 if done != info.num_frames:
                     raise RuntimeError(f"{input_path}: wrote {done} frames but the video has {info.num_frames}")

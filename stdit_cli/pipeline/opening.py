@@ -23,8 +23,9 @@ import numpy as np
 
 from stdit_cli.batch.interrupts import shielded
 from stdit_cli.host_memory import limit_malloc_arenas
-from stdit_cli.pipeline.flat_areas import noise_free, picture
+from stdit_cli.pipeline.flat_areas import picture
 from stdit_cli.pipeline.gray import frames_are_gray
+from stdit_cli.pipeline.made_areas import made_parts
 from stdit_cli.pipeline.noise_kind import binned_2x2
 from stdit_cli.pipeline.noise_level import estimate_sigma_255, estimate_sigma_255_from_luma
 from stdit_cli.video import VideoInfo, VideoReader, cheap_frame_sample
@@ -73,6 +74,10 @@ class Opening:
     #: whether the sample is a made picture with no noise (a screen recording, a slide, flat-shaded
     #: animation: ``stdit_cli.pipeline.flat_areas``), read with its level: it is denoised at level 0
     noise_free: bool = False
+    #: ``(rows, cols)`` of the filmed part of a sample that is part made (a screen recording with a
+    #: webcam in it: ``stdit_cli.pipeline.made_areas``), inside its bars: its level is read there, and
+    #: each frame's made part comes out as it went in; None for a picture made or filmed throughout
+    filmed: tuple[slice, slice] | None = None
 
     @property
     def still(self) -> bool:
@@ -84,8 +89,10 @@ class Opening:
     @property
     def level_frames(self) -> np.ndarray:
         """The sample as the model will see it, in 8 bits, for its noise level: the frames, or for
-        interlaced video their fields (`stdit_cli.video.fields`), inside their bars (`flat_areas.picture`)."""
-        return level_frames(self.sample, self.reader.info)
+        interlaced video their fields (`stdit_cli.video.fields`), inside their bars (`flat_areas.picture`),
+        and inside the filmed part of a part-made picture (:attr:`filmed`)."""
+        inside = level_frames(self.sample, self.reader.info)
+        return inside if self.filmed is None else inside[(slice(None), *self.filmed)]
 
     @property
     def leading(self) -> np.ndarray:
@@ -138,13 +145,15 @@ def read_sample(reader: VideoReader, measure: bool = True) -> Opening:
 
 def measured(reader: VideoReader, frames: np.ndarray, picks: np.ndarray | None = None) -> Opening:
     """An opening of ``reader`` whose sample is ``frames`` (its indices ``picks``; default 0, 1, ...),
-    their white noise measured (patch PCA at full resolution and binned 2x2) and whether they are
-    noise-free (`flat_areas.noise_free`), inside their bars. The pipeline reads
-    the level of each shot of an edited video this way, from its first frames (`pipeline.shots`)."""
+    inside their bars: whether they are noise-free or part made (:func:`made_parts`), and their white
+    noise measured (patch PCA at full resolution and binned 2x2; in a part-made picture, on its filmed
+    part). The pipeline reads the level of each shot of an edited video this way, from its first
+    frames (`pipeline.shots`)."""
     picks = np.arange(len(frames)) if picks is None else picks
     inside = level_frames(frames, reader.info)
-    white, binned = white_levels(inside, reader.info.chroma_subsampled)
-    return Opening(reader, frames, picks, white=white, binned=binned, noise_free=noise_free(inside))
+    noise_free, filmed = made_parts(inside)
+    white, binned = white_levels(inside if filmed is None else inside[(slice(None), *filmed)], reader.info.chroma_subsampled)
+    return Opening(reader, frames, picks, white=white, binned=binned, noise_free=noise_free, filmed=filmed)
 
 
 def white_levels(frames_uint8: np.ndarray, chroma_subsampled: bool) -> tuple[float, float | None]:
