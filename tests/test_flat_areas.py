@@ -115,6 +115,50 @@ def test_the_learned_level_of_a_letterboxed_video_is_read_on_its_picture():
     assert estimator.estimate(level_frames(boxed, _info(192, 192))) == pytest.approx(alone, rel=1e-4)
 
 
+def _blur_filled(picture: np.ndarray, height: int, width: int, radius: float = 12) -> np.ndarray:
+    """``[T, h, w, 3]`` in the middle of a ``height x width`` frame over its enlarged copy blurred by ``radius``."""
+    from PIL import ImageFilter
+
+    _, rows, cols, _ = picture.shape
+    scale = max(width / cols, height / rows)
+    out = np.empty((len(picture), height, width, 3), np.uint8)
+    top, left = (height - rows) // 2, (width - cols) // 2
+    for index, frame in enumerate(picture):
+        big = Image.fromarray(frame).resize((int(round(cols * scale)), int(round(rows * scale))), Image.BILINEAR)
+        x, y = (big.width - width) // 2, (big.height - height) // 2
+        out[index] = np.asarray(big.crop((x, y, x + width, y + height)).filter(ImageFilter.GaussianBlur(radius)))
+        out[index, top : top + rows, left : left + cols] = frame
+    return out
+
+
+@pytest.mark.parametrize("portrait", [True, False])
+def test_a_video_on_a_blurred_copy_of_itself_is_read_inside_the_blur(portrait):
+    # a portrait phone video in a landscape frame (or the reverse) over its own blurred copy: the blur
+    # took the noise out of the fill, which read the whole frame's level at about half the picture's
+    shape, frame = ((160, 96), (160, 288)) if portrait else ((96, 160), (288, 160))
+    clip = _noisy(_textured(frames=4, height=shape[0], width=shape[1]), 15)
+    filled = _blur_filled(clip, *frame)
+    rows, cols = picture_bounds(filled)
+    top, left = (frame[0] - shape[0]) // 2, (frame[1] - shape[1]) // 2
+    for found, start, length in ((rows, top, shape[0]), (cols, left, shape[1])):
+        assert abs(found.start - start) <= 3 and abs(found.stop - (start + length)) <= 3
+    alone, _ = white_levels(clip, chroma_subsampled=False)
+    whole_frame, _ = white_levels(filled, chroma_subsampled=False)
+    inside, _ = white_levels(level_frames(filled, _info(*frame)), chroma_subsampled=False)
+    assert whole_frame < 0.8 * alone  # the failure the cut removes
+    assert inside == pytest.approx(alone, rel=0.1)
+
+
+def test_smooth_sides_of_a_filmed_picture_are_not_cut():
+    # one smooth side (a sky, a wall) is no blurred band: the two must come in a pair around a centred picture
+    clip = _noisy(_textured(frames=4, height=96, width=192), 10)
+    one_sided = clip.copy()
+    one_sided[:, :, :40] = 120  # flat, then noise of 1: smooth but filmed
+    one_sided[:, :, :40] = _noisy(one_sided[:, :, :40], 1)
+    assert picture_bounds(one_sided) == (slice(0, 96), slice(0, 192))
+    assert picture_bounds(clip) == (slice(0, 96), slice(0, 192))
+
+
 def test_an_interface_recording_reads_as_noise_free():
     clip = _interface()
     inside = picture(clip)

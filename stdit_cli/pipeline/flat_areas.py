@@ -10,6 +10,12 @@ pictures that were made rather than filmed. Neither estimator sees them for what
   with it they pull its level down: crops of bars read as no noise. Camera noise on 13 held-out
   clips read 10-35% low with letterbox bars of a sixth of the height (the learned level; white
   noise at sigma 25 by patch PCA 25.1 -> 23.4). Every level is read on the picture inside them.
+- **Blurred bands** (:func:`_blurred_bands`): a portrait phone video in a landscape frame (or a
+  landscape one in a portrait frame) over an enlarged, blurred copy of itself, the "blur fill" of
+  editors and platforms. The blur took the noise out of the fill, so the whole frame read about
+  half the picture's level (camera noise 3.3-5.9 against 6.5-13.1, the picture 1.8-4.4 dB worse
+  than alone). Bands on both sides, smooth, with a straight edge where the detail steps up, are
+  cut like bars.
 - **Made pictures** (:func:`noise_free`): screen recordings, slides, interfaces, code, flat-shaded
   animation. The learned estimator takes their glyph and line edges for noise (7-13 on interface
   and code recordings, about 50 on a page of 1-pixel text) and the real-noise weights then soften
@@ -67,6 +73,23 @@ MAX_BAND = 0.2
 #: pixels of a flat canvas a level or two off in some frames (in noisy footage only clipping comes near)
 BAR_ROW_SHARE = 0.98
 BAR_TOLERANCE = 2
+#: a blurred band (the enlarged, blurred copy of a video that fills the rest of a frame of another
+#: shape: a portrait phone video in a landscape frame, a landscape one in a portrait frame) has
+#: rows of under BAND_DETAIL of the picture's detail (second differences of luma along the row; its
+#: noise was blurred away with the rest); the picture's edge is a straight line where the detail
+#: steps up EDGE_CONTRAST times between BAND_EDGE rows on either side (leaving out the CODING_REACH
+#: rows next to the edge, where H.264's blocks carry it into the band), found where the mean log
+#: detail of the rows before a row and of EDGE_WINDOW of the height after it differ most; the bands
+#: on the two sides are each at least MIN_BAND of the frame (a 4:3 picture in a 16:9 frame leaves
+#: 12.5% on each side, a 9:16 one 34%; dark rows along a letterboxed picture's edges are not a fill)
+#: and as tall within BAND_SYMMETRY of it (the picture is centred)
+BAND_DETAIL = 0.5
+EDGE_CONTRAST = 3.0
+BAND_EDGE = 6
+CODING_REACH = 8
+EDGE_WINDOW = 0.1
+MIN_BAND = 0.1
+BAND_SYMMETRY = 0.1
 
 
 def _row_share(frames: np.ndarray, index: int, colour: np.ndarray | None) -> float:
@@ -100,17 +123,84 @@ def _bar_rows(frames: np.ndarray, from_end: bool) -> int:
     return bar
 
 
+def _details(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[n, H, W, C]`` uint8 -> (``[n', H]``, ``[n', W]``) float32: each row's and each column's mean
+    absolute second difference of luma along it (noise and texture; a smooth gradient has none), on
+    up to :data:`MAX_FRAMES` of the frames."""
+    frames = _spread(frames, MAX_FRAMES)
+    if frames.shape[-1] == 3:
+        wide = frames.astype(np.int16)
+        luma = (77 * wide[..., 0] + 150 * wide[..., 1] + 29 * wide[..., 2] + 128) >> 8  # [n, H, W] BT.601, whole levels
+    else:
+        luma = frames[..., 0].astype(np.int16)
+    rows = np.abs(np.diff(luma, n=2, axis=2)).mean(axis=2, dtype=np.float32)
+    cols = np.abs(np.diff(luma, n=2, axis=1)).mean(axis=1, dtype=np.float32)
+    return rows, cols
+
+
+def _soft_band(detail: np.ndarray, inner: float) -> int:
+    """Rows of a blurred band from the start of ``[n, H]`` row details (:func:`_details`), 0 where
+    there is none. The band ends where the detail steps up most, between :data:`MIN_BAND` of the height
+    and two fifths of it: the mean of its logarithm over the rows before a row against that over the
+    :data:`EDGE_WINDOW` share of the height after it. It is a band when its rows have under
+    :data:`BAND_DETAIL` of the picture's ``inner`` detail and the :data:`BAND_EDGE` rows after the step
+    have :data:`EDGE_CONTRAST` times the detail of those before it, but for the :data:`CODING_REACH`
+    rows next to it (H.264's blocks carry the picture's edge a few rows into the band): the picture's
+    edge is a straight line, while depth of field blurs gradually. Rows are read in the median frame:
+    an H.264 frame may leave a few blocks of a band sharp."""
+    typical = np.median(detail, axis=0)  # [H]
+    height = len(typical)
+    window = max(BAND_EDGE, int(EDGE_WINDOW * height))
+    low, high = max(BAND_EDGE + CODING_REACH, int(np.ceil(MIN_BAND * height))), int(0.4 * height)
+    if high <= low:
+        return 0
+    logs = np.concatenate([[0.0], np.cumsum(np.log(typical + 0.1))])  # [H + 1]: sums of the rows before each
+    ends = np.arange(low, high)
+    before = logs[ends] / ends
+    after = (logs[np.minimum(ends + window, height)] - logs[ends]) / (np.minimum(ends + window, height) - ends)
+    end = int(ends[np.argmax(after - before)])
+    band = float(np.median(typical[:end]))
+    inside = float(np.median(typical[end : end + BAND_EDGE]))
+    outside = float(np.median(typical[end - CODING_REACH - BAND_EDGE : end - CODING_REACH]))
+    if band >= BAND_DETAIL * inner or inside < EDGE_CONTRAST * max(outside, band, 0.1):
+        return 0
+    return end
+
+
+def _blurred_bands(detail: np.ndarray) -> tuple[int, int]:
+    """``(first, end)`` of the rows between blurred bands on both sides, from ``[n, H]`` row details
+    (:func:`_details`; columns alike): a landscape video filling a portrait frame over a blurred,
+    enlarged copy of itself (or a portrait one, in columns); ``(0, H)`` where there are none: both
+    bands at least :data:`MIN_BAND` of the height and about as tall (within :data:`BAND_SYMMETRY`), a
+    picture of at least a fifth left between them."""
+    height = detail.shape[1]
+    inner = float(np.median(detail[:, height // 3 : height - height // 3]))
+    if inner <= 0:
+        return 0, height
+    top, bottom = _soft_band(detail, inner), _soft_band(detail[:, ::-1], inner)
+    if min(top, bottom) < MIN_BAND * height or abs(top - bottom) > max(8, BAND_SYMMETRY * height) or height - top - bottom < height / 5:
+        return 0, height
+    return top, height - bottom
+
+
 def picture_bounds(frames: np.ndarray) -> tuple[slice, slice]:
     """``(rows, cols)`` of ``[n, H, W, C]`` frames inside their bars: the rows (columns) at the
     edges that are one colour across the width (height), with any subtitles in them
-    (:func:`_bar_rows`). The whole frame when less than :data:`MIN_PICTURE` pixels would be left
-    either way."""
+    (:func:`_bar_rows`), then, unless what is left is a made picture (:func:`noise_free`: a cartoon's
+    sky, an editor's margins), inside blurred bands on both sides (:func:`_blurred_bands`). The whole
+    frame when less than :data:`MIN_PICTURE` pixels would be left either way."""
     _, height, width, _ = frames.shape
     top, bottom = _bar_rows(frames, False), height - _bar_rows(frames, True)
     columns = frames.transpose(0, 2, 1, 3)  # [n, H, W, C] -> [n, W, H, C]: columns as rows (a view)
     left, right = _bar_rows(columns, False), width - _bar_rows(columns, True)
     if bottom - top < MIN_PICTURE or right - left < MIN_PICTURE:
         return slice(0, height), slice(0, width)
+    inside = frames[:, top:bottom, left:right]
+    # a made picture's flat areas (a cartoon's sky, an editor's margins) are no blur fill
+    if min(inside.shape[1:3]) >= 4 * MIN_PICTURE and not noise_free(inside):
+        rows, cols = _details(inside)
+        (soft_top, soft_bottom), (soft_left, soft_right) = _blurred_bands(rows), _blurred_bands(cols)
+        top, bottom, left, right = top + soft_top, top + soft_bottom, left + soft_left, left + soft_right
     return slice(top, bottom), slice(left, right)
 
 
