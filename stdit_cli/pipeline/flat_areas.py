@@ -12,10 +12,10 @@ pictures that were made rather than filmed. Neither estimator sees them for what
   noise at sigma 25 by patch PCA 25.1 -> 23.4). Every level is read on the picture inside them.
 - **Blurred bands** (:func:`_blurred_bands`): a portrait phone video in a landscape frame (or a
   landscape one in a portrait frame) over an enlarged, blurred copy of itself, the "blur fill" of
-  editors and platforms. The blur took the noise out of the fill, so the whole frame read about
-  half the picture's level (camera noise 3.3-5.9 against 6.5-13.1, the picture 1.8-4.4 dB worse
-  than alone). Bands on both sides, smooth, with a straight edge where the detail steps up, are
-  cut like bars.
+  editors and platforms. The blur took the noise out of the fill, so the whole frame read 42-57%
+  of the picture's level, and the picture came out up to 3 dB worse (48 clips of
+  ``scripts/benchmark_blur_fill.py``: 29.61 -> 31.19 dB once cut). Bands on both sides, smooth,
+  with a straight edge where the detail steps up, are cut like bars.
 - **Made pictures** (:func:`noise_free`): screen recordings, slides, interfaces, code, flat-shaded
   animation. The learned estimator takes their glyph and line edges for noise (7-13 on interface
   and code recordings, about 50 on a page of 1-pixel text) and the real-noise weights then soften
@@ -138,17 +138,10 @@ def _details(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
-def _soft_band(detail: np.ndarray, inner: float) -> int:
-    """Rows of a blurred band from the start of ``[n, H]`` row details (:func:`_details`), 0 where
-    there is none. The band ends where the detail steps up most, between :data:`MIN_BAND` of the height
-    and two fifths of it: the mean of its logarithm over the rows before a row against that over the
-    :data:`EDGE_WINDOW` share of the height after it. It is a band when its rows have under
-    :data:`BAND_DETAIL` of the picture's ``inner`` detail and the :data:`BAND_EDGE` rows after the step
-    have :data:`EDGE_CONTRAST` times the detail of those before it, but for the :data:`CODING_REACH`
-    rows next to it (H.264's blocks carry the picture's edge a few rows into the band): the picture's
-    edge is a straight line, while depth of field blurs gradually. Rows are read in the median frame:
-    an H.264 frame may leave a few blocks of a band sharp."""
-    typical = np.median(detail, axis=0)  # [H]
+def _band_step(typical: np.ndarray) -> int:
+    """Where the detail of rows ``typical`` (``[H]``, from the start) steps up most, between
+    :data:`MIN_BAND` of the height and two fifths of it: the mean of its logarithm over the rows before
+    a row against that over the :data:`EDGE_WINDOW` share of the height after it; 0 for too few rows."""
     height = len(typical)
     window = max(BAND_EDGE, int(EDGE_WINDOW * height))
     low, high = max(BAND_EDGE + CODING_REACH, int(np.ceil(MIN_BAND * height))), int(0.4 * height)
@@ -158,13 +151,21 @@ def _soft_band(detail: np.ndarray, inner: float) -> int:
     ends = np.arange(low, high)
     before = logs[ends] / ends
     after = (logs[np.minimum(ends + window, height)] - logs[ends]) / (np.minimum(ends + window, height) - ends)
-    end = int(ends[np.argmax(after - before)])
+    return int(ends[np.argmax(after - before)])
+
+
+def _is_band(typical: np.ndarray, end: int, inner: float) -> bool:
+    """Whether rows ``[0, end)`` of ``typical`` (``[H]``) are a blurred band: under :data:`BAND_DETAIL`
+    of the picture's ``inner`` detail, and the :data:`BAND_EDGE` rows from ``end`` on have
+    :data:`EDGE_CONTRAST` times the detail of the band and of those before ``end``, but for the
+    :data:`CODING_REACH` rows next to it (H.264's blocks carry the picture's edge a few rows into the
+    band): the picture's edge is a straight line, while depth of field blurs gradually."""
+    if end < BAND_EDGE + CODING_REACH:
+        return False
     band = float(np.median(typical[:end]))
     inside = float(np.median(typical[end : end + BAND_EDGE]))
     outside = float(np.median(typical[end - CODING_REACH - BAND_EDGE : end - CODING_REACH]))
-    if band >= BAND_DETAIL * inner or inside < EDGE_CONTRAST * max(outside, band, 0.1):
-        return 0
-    return end
+    return band < BAND_DETAIL * inner and inside >= EDGE_CONTRAST * max(outside, band, 0.1)
 
 
 def _blurred_bands(detail: np.ndarray) -> tuple[int, int]:
@@ -172,13 +173,25 @@ def _blurred_bands(detail: np.ndarray) -> tuple[int, int]:
     (:func:`_details`; columns alike): a landscape video filling a portrait frame over a blurred,
     enlarged copy of itself (or a portrait one, in columns); ``(0, H)`` where there are none: both
     bands at least :data:`MIN_BAND` of the height and about as tall (within :data:`BAND_SYMMETRY`), a
-    picture of at least a fifth left between them."""
+    picture of at least a fifth left between them. Each band ends where the detail steps up most
+    (:func:`_band_step`); where one side's step is no band's edge (a smooth sky along the picture's
+    edge steps up less than the sky's far side), the band is tried at the other side's size, the
+    picture being centred. Rows are read in the median frame: an H.264 frame may leave a few blocks
+    of a band sharp."""
     height = detail.shape[1]
     inner = float(np.median(detail[:, height // 3 : height - height // 3]))
     if inner <= 0:
         return 0, height
-    top, bottom = _soft_band(detail, inner), _soft_band(detail[:, ::-1], inner)
-    if min(top, bottom) < MIN_BAND * height or abs(top - bottom) > max(8, BAND_SYMMETRY * height) or height - top - bottom < height / 5:
+    sides = np.median(detail, axis=0), np.median(detail, axis=0)[::-1]  # [H] each: from the top, from the bottom
+    ends = [_band_step(typical) for typical in sides]
+    found = [_is_band(typical, end, inner) for typical, end in zip(sides, ends)]
+    for side in (0, 1):  # one side's band at the other's size
+        other = 1 - side
+        if found[other] and not (found[side] and abs(ends[side] - ends[other]) <= max(8, BAND_SYMMETRY * height)):
+            if _is_band(sides[side], ends[other], inner):
+                ends[side], found[side] = ends[other], True
+    top, bottom = ends
+    if not all(found) or min(top, bottom) < MIN_BAND * height or abs(top - bottom) > max(8, BAND_SYMMETRY * height) or height - top - bottom < height / 5:
         return 0, height
     return top, height - bottom
 
