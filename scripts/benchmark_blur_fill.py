@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_camera_noise import camera, encode_h264  # noqa: E402
-from benchmark_common import frame_mse, psnr_db, read_video  # noqa: E402
+from benchmark_common import frame_mse, psnr_db, read_video, stdit_batch  # noqa: E402
 from validation_suite import load_clip  # noqa: E402
 
 from stdit_cli.train.camera_noise import add_camera_noise  # noqa: E402
@@ -109,13 +108,7 @@ def make_clips(work: Path, data: Path, clean_only: bool) -> list[dict]:
 
 
 def run_stdit(made: list[dict], work: Path) -> None:
-    listing = work / "inputs.txt"
-    listing.write_text("".join(f"{m['path']}\n" for m in made))
-    out = work / "stdit"
-    out.mkdir(exist_ok=True)
-    done = subprocess.run(["stdit", "denoise", "--inputs-from", str(listing), "-o", str(out), "--lossless", "--overwrite", "--quiet", "--json"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    records = {r["input"]: r for r in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+    records = stdit_batch([m["path"] for m in made], work)
     for m in made:
         record = records[str(m["path"])]
         picture = (slice(None), *m["box"])

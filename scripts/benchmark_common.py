@@ -70,6 +70,18 @@ def noisy_clip(work: Path, clean_uint8: np.ndarray, sequence: str, sigma_255: fl
 
 
 # ---------------------------------------------------------------------------- metrics
+def stdit_batch(paths: list[Path], work: Path, *options: str) -> dict[str, dict]:
+    """``stdit denoise`` over ``paths`` in one process (lossless outputs under ``work/stdit``, no other
+    options than ``options``): its ``--json`` record of each input, by input path."""
+    listing = work / "inputs.txt"
+    listing.write_text("".join(f"{p}\n" for p in paths))
+    out = work / "stdit"
+    out.mkdir(parents=True, exist_ok=True)
+    command = ["stdit", "denoise", "--inputs-from", str(listing), "-o", str(out), "--lossless", "--overwrite", "--quiet", "--json", *options]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return {r["input"]: r for r in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+
+
 def frame_mse(clean_uint8: np.ndarray, out_uint8: np.ndarray) -> list[float]:
     """Mean squared error of each frame over all pixels and RGB channels."""
     diff = clean_uint8.astype(np.float64) - out_uint8  # [T, H, W, 3]

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_common import FFMPEG, frame_mse, psnr_db, read_video  # noqa: E402
+from benchmark_common import FFMPEG, frame_mse, psnr_db, read_video, stdit_batch  # noqa: E402
 
 WIDTH, HEIGHT, FRAMES = 640, 368, 16
 WORDS = "the quick brown fox jumps over lazy dog denoise video frames model window level noise camera".split()
@@ -226,7 +226,7 @@ def make_webcam(work: Path, data: Path) -> list[tuple[Path, np.ndarray, np.ndarr
 
 
 def score_webcam(made: list[tuple[Path, np.ndarray, np.ndarray]], work: Path) -> list[dict]:
-    records = run_stdit([path for path, _, _ in made], work)
+    records = stdit_batch([path for path, _, _ in made], work)
     rows = []
     for path, clean, webcam in made:
         noisy, out = read_video(path), read_video(Path(records[str(path)]["output"]))
@@ -241,19 +241,8 @@ def score_webcam(made: list[tuple[Path, np.ndarray, np.ndarray]], work: Path) ->
     return rows
 
 
-def run_stdit(paths: list[Path], work: Path) -> dict[str, dict]:
-    """``stdit denoise`` with no options over ``paths`` (lossless output): its ``--json`` records by input."""
-    listing = work / "inputs.txt"
-    listing.write_text("".join(f"{p}\n" for p in paths))
-    out = work / "stdit"
-    out.mkdir(exist_ok=True)
-    done = subprocess.run(["stdit", "denoise", "--inputs-from", str(listing), "-o", str(out), "--lossless", "--overwrite", "--quiet", "--json"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return {r["input"]: r for r in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
-
-
 def score(paths: list[Path], work: Path) -> list[dict]:
-    records = run_stdit(paths, work)
+    records = stdit_batch(paths, work)
     rows = []
     for path in paths:
         record = records[str(path)]

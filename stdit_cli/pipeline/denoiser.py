@@ -20,9 +20,9 @@ from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.flat_areas import picture
-from stdit_cli.pipeline.made_areas import MadeAreas, made_parts
-from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
+from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
+from stdit_cli.pipeline.made_areas import MadeAreas, made_parts
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
 from stdit_cli.pipeline.opening import (  # noqa: F401 (STREAM_DECODER: scripts)
     SIGMA_SAMPLE_FRAMES, STREAM_DECODER, Opening, measured, open_video, read_sample, same_picture, white_levels,
