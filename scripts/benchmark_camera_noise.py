@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_common import FFMPEG, FPS, TOOLS, ffmpeg_chain, frame_mse, psnr_db, read_video  # noqa: E402
+from benchmark_common import FFMPEG, FPS, TOOLS, ffmpeg_chain, frame_mse, psnr_db, read_video, yuv_colour_args  # noqa: E402
 from validation_suite import load_clip  # noqa: E402
 
 from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise  # noqa: E402
@@ -61,10 +61,11 @@ def to_gray(frames: np.ndarray) -> np.ndarray:
 
 
 def encode_h264(frames: np.ndarray, path: Path, crf: int = CRF) -> Path:
-    """``[T, H, W, 3]`` uint8 -> H.264 at ``crf`` (default 20), 4:2:0 (a phone's video), through a raw pipe."""
+    """``[T, H, W, 3]`` uint8 -> H.264 at ``crf`` (default 20), 4:2:0 (a phone's video; HD as BT.709, tagged), through a raw pipe."""
     height, width = frames.shape[1:3]
     command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
-               "-r", str(FPS), "-i", "-", "-c:v", "libx264", "-crf", str(crf), "-preset", "medium", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+               "-r", str(FPS), "-i", "-", "-c:v", "libx264", "-crf", str(crf), "-preset", "medium", "-pix_fmt", "yuv420p",
+               *yuv_colour_args(width, height), str(path)]  # fmt: skip
     subprocess.run(command, input=frames.tobytes(), check=True)
     return path
 

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from stdit_cli.video import VideoReader, VideoWriter
+from stdit_cli.video.colour import is_hd
 
 FPS = Fraction(25)  # Vid4 ships PNG frames; the rate only labels the lossless files
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -46,6 +47,17 @@ def add_noise(clean_uint8: np.ndarray, sigma_255: float, seed: list[int]) -> np.
     """
     noise = np.random.default_rng(seed).standard_normal(clean_uint8.shape)  # [T, H, W, 3]
     return np.clip(np.round(clean_uint8 + sigma_255 * noise), 0, 255).astype(np.uint8)
+
+
+def yuv_colour_args(width: int, height: int) -> list[str]:
+    """FFmpeg output options for an RGB -> YUV encode: HD (players' rule, ``colour.is_hd``) converted
+    with BT.709 and tagged so, as cameras and phones store it; SD as FFmpeg converts by default
+    (BT.601), untagged, which players and stdit read as BT.601. An untagged HD clip converted with
+    BT.601 (FFmpeg's default) is shown by players, and read by stdit, with its colours moved."""
+    if not is_hd(width, height):
+        return []
+    return ["-vf", "scale=out_color_matrix=bt709:out_range=tv", "-colorspace", "bt709", "-color_primaries", "bt709",
+            "-color_trc", "bt709", "-color_range", "tv"]  # fmt: skip
 
 
 def read_video(path: Path) -> np.ndarray:

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_common import FFMPEG, frame_mse, psnr_db, read_video, stdit_batch  # noqa: E402
+from benchmark_common import FFMPEG, frame_mse, psnr_db, read_video, stdit_batch, yuv_colour_args  # noqa: E402
 
 WIDTH, HEIGHT, FRAMES = 640, 368, 16
 WORDS = "the quick brown fox jumps over lazy dog denoise video frames model window level noise camera".split()
@@ -115,7 +115,8 @@ PICTURES = {"interface": interface, "code": code, "cartoon": cartoon, "slide": s
 def write(frames: np.ndarray, path: Path, lossless: bool) -> Path:
     """``[T, H, W, 3]`` uint8 -> FFV1 RGB, or H.264 CRF 20 4:2:0, through a raw pipe."""
     height, width = frames.shape[1:3]
-    codec = ["-c:v", "ffv1", "-pix_fmt", "bgr0"] if lossless else ["-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p"]
+    codec = ["-c:v", "ffv1", "-pix_fmt", "bgr0"] if lossless else ["-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p",
+                                                                   *yuv_colour_args(width, height)]  # fmt: skip
     command = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
                "-r", "25", "-i", "-", *codec, str(path)]  # fmt: skip
     subprocess.run(command, input=frames.tobytes(), check=True)

@@ -14,6 +14,10 @@ degradation. The groups cover what users bring, so a model that fits one kind of
 - ``anim/*``: held-out DAVIS clips at 640x360 turned into cel-style animation (edge-preserving
   smoothing, a fixed palette per clip, dark outlines, anti-aliased): flat colour regions meeting at
   sharp edges, what cartoons and screen content are made of (added 2026-12-05);
+- ``large/*`` and ``large1080/*``: held-out DAVIS clips Lanczos-upscaled to 1280x720 and 1920x1080
+  (footage larger than any training frame: per pixel smoother, the noise still at the pixel's
+  scale); not in :data:`SUITE`, for the camera- and phone-noise benchmarks' ``--clips`` (added
+  2026-12-06);
 - ``h264/*``: held-out DAVIS clips noised, then H.264-encoded (CRF 20, 4:2:0), as noisy footage
   usually arrives; the models see them with ``--sigma auto`` as a user would (the "oracle" is the
   sigma added before the encode).
@@ -47,6 +51,7 @@ FLAT_SIZE = (272, 640)  # H, W
 TINY_SIZE = (144, 176)  # H, W: QCIF
 ANIM_SIZE = (360, 640)  # H, W
 ANIM_COLOURS = 12
+LARGE_SIZES = {"large": (720, 1280), "large1080": (1080, 1920)}  # H, W
 H264_CRF = 20
 
 
@@ -97,6 +102,12 @@ def _tiny(clean: np.ndarray) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(f).resize((out_w, out_h), Image.BOX, box=box)) for f in clean])
 
 
+def _upscale(clean: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Lanczos-upscale ``[T, h, w, 3]`` to ``size`` (H, W): footage larger than the training frames."""
+    out_h, out_w = size
+    return np.stack([np.asarray(Image.fromarray(f).resize((out_w, out_h), Image.LANCZOS)) for f in clean])
+
+
 def _animate(clean: np.ndarray) -> np.ndarray:
     """Cel-style animation from real footage: area-downscaled to 640x360, smoothed by repeated
     bilateral filtering, quantised to a palette fixed per clip (k-means on the first frame, so the
@@ -145,13 +156,15 @@ def load_clip(data: Path, name: str, frames: int) -> np.ndarray:
         return _tiny(_davis(data, source, frames))
     if group == "anim":
         return _animate(_davis(data, source, frames))
+    if group in LARGE_SIZES:
+        return _upscale(_davis(data, source, frames), LARGE_SIZES[group])
     if group == "still":
         if source.startswith("cbsd68-"):
             path = data / "bsds500" / "val" / f"{source.split('-', 1)[1]}.jpg"
         else:
             path = data / "kodak24" / f"{source}.png"
         return _still_clip(np.asarray(Image.open(path).convert("RGB")), frames, seed=len(source))
-    raise ValueError(f"unknown suite clip {name!r}; known groups: vid4, davis, soft, flat, still, tiny, anim, {COMPRESSED_GROUP}")
+    raise ValueError(f"unknown suite clip {name!r}; known groups: vid4, davis, soft, flat, still, tiny, anim, large, large1080, {COMPRESSED_GROUP}")
 
 
 def is_compressed(name: str) -> bool:

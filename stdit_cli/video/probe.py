@@ -24,7 +24,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from av.video.reformatter import Colorspace
+
 from stdit_cli.video import packets
+from stdit_cli.video.colour import source_matrix
 from stdit_cli.video.orientation import (
     NONE, TRANSPOSING, display_size, first_frame, orientation_from_exif, read_orientation,
 )  # fmt: skip
@@ -118,6 +121,10 @@ class VideoInfo:
     #: the stream starts with an edit list's pre-roll (an MP4/MOV trimmed without re-encoding): frames
     #: decoded but not shown, which decord would return as frames (`reader` reads such video with PyAV)
     preroll: bool = False
+    #: an HD YUV stream without a colour matrix tag: players (and `stdit denoise`) read it as BT.709,
+    #: decord as BT.601, 4-15 levels apart in saturated colours (`colour.source_matrix`); `reader`
+    #: reads such video with PyAV
+    untagged_hd: bool = False
 
     @property
     def interlaced(self) -> bool:
@@ -506,6 +513,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             # a video: its first frame does not speak for the others, and an animation's are read whole
             opaque_alpha = codec in _ANIMATION_CODECS and _has_alpha_plane(pix_fmt) and _animation_is_opaque(path, stream_index)
             orientation, rotation_deg = read_orientation(frame)
+        untagged_hd = frame is not None and source_matrix(frame) == Colorspace.ITU709
     if sample_aspect_ratio is not None and orientation in TRANSPOSING:  # turned upright: the pixel turns too
         sample_aspect_ratio = 1 / sample_aspect_ratio
     field_order = _field_order(path, context_field_order, codec, frame)
@@ -538,4 +546,5 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         pages=pages,
         seeks_by_index=seeks_by_index,
         preroll=preroll,
+        untagged_hd=untagged_hd,
     )

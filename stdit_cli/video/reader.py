@@ -326,8 +326,10 @@ class VideoReader:
 
     Args:
         path: the video file (MP4, MKV, MOV, AVI, WebM, anything FFmpeg demuxes).
-        backend: "auto" (decord; PyAV when decord is not importable or cannot open the file),
-            "decord" or "pyav". `self.backend` says which one is in use.
+        backend: "auto" (decord; PyAV when decord is not importable or cannot open the file, and for
+            what decord reads otherwise than players: rotated or flipped, trimmed, more than 8 bits,
+            HD with no colour matrix tag), "decord" or "pyav". `self.backend` says which one is in use.
+            Frames come out in the colours a player shows, whichever reads them.
         bit_depth: 8 (default): uint8 frames; 16: uint16 frames on the 0..65535 scale (PyAV); None:
             as the source holds them, 16 for more than 8 bits per sample, else 8. `self.bit_depth`
             says which.
@@ -355,8 +357,9 @@ class VideoReader:
             backend = "pyav"
         elif backend == "auto":
             # decord 0.6 applies display rotations itself but gets flips wrong, and decodes 8 bits only: PyAV for those.
-            # decord 0.6 also returns an edit list's pre-roll as frames: PyAV for a trimmed MP4/MOV.
-            decord_reads_it = not info.has_display_matrix and not info.preroll and self.bit_depth == 8
+            # decord 0.6 also returns an edit list's pre-roll as frames: PyAV for a trimmed MP4/MOV; and it reads
+            # untagged HD as BT.601 where players (and the pipeline) read BT.709: PyAV for that too.
+            decord_reads_it = not info.has_display_matrix and not info.preroll and not info.untagged_hd and self.bit_depth == 8
             backend = "decord" if decord_available() and decord_reads_it else "pyav"
         if backend == "decord" and self.bit_depth != 8:
             raise VideoError(f"{info.path}: decord decodes 8-bit frames only; read {self.bit_depth}-bit frames with the pyav backend")
@@ -365,6 +368,9 @@ class VideoReader:
         if backend == "decord" and info.preroll:
             raise VideoError(f"{info.path}: starts with an edit list's pre-roll (trimmed without re-encoding), "
                              "which decord returns as frames; read it with the pyav backend")  # fmt: skip
+        if backend == "decord" and info.untagged_hd:
+            raise VideoError(f"{info.path}: is HD video with no colour matrix tag, which players read as BT.709 and decord "
+                             "as BT.601; read it with the pyav backend")  # fmt: skip
         if backend == "decord" and info.has_display_matrix:
             raise VideoError(
                 f"{info.path}: has a display matrix ({info.orientation}), which decord applies "
