@@ -136,6 +136,11 @@ def main() -> int:
     parser.add_argument("--camera-blur-sigma", type=float, nargs=2, default=(0.5, 1.5), help="that blur's sigma range, pixels")
     parser.add_argument("--camera-shot-range", type=float, nargs=2, default=(1e-5, 1.2e-2),
                         help="log-uniform range of the cameras' shot-noise gain (stdit train's option)")
+    parser.add_argument("--camera-blotch-fraction", type=float, default=0.0,
+                        help="share of the crops with blurred colour noise (70%% of camera crops) whose colour noise keeps "
+                             "its amplitude: a phone's low-light colour blotches (CameraNoiseMix.blotch_fraction)")
+    parser.add_argument("--camera-blotch-gain", type=float, nargs=2, default=(0.6, 1.5),
+                        help="range of those blotches' RMS over the colour noise's before the blur")
     parser.add_argument("--camera-gray-fraction", type=float, default=0.0,
                         help="share of camera-noise crops made black-and-white after the noise (stdit train's option), "
                              "their shot gain drawn in --camera-gray-shot-range")
@@ -159,7 +164,8 @@ def main() -> int:
     # the camera-noise mix of the real-noise backbone's last stage (scripts/train_defaults.sh)
     camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction,
                             blur_sigma=tuple(args.camera_blur_sigma), chroma_fraction=0.7,
-                            shot_range=tuple(args.camera_shot_range))  # fmt: skip
+                            shot_range=tuple(args.camera_shot_range), blotch_fraction=args.camera_blotch_fraction,
+                            blotch_gain=tuple(args.camera_blotch_gain))  # fmt: skip
     # infrared night cameras: gray luma noise, up to the night end of the backbone's cameras (gray noise reads as
     # a fraction of the colour noise it came from, so the colour crops' range tops out too low for it)
     gray_camera = CameraNoiseMix(fraction=1.0, blur_fraction=args.camera_blur_fraction, blur_sigma=tuple(args.camera_blur_sigma),

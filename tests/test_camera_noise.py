@@ -157,6 +157,38 @@ def test_chroma_blur_leaves_blotchy_colour_noise_and_the_luma_noise_alone():
     assert box_std(plain[..., 1], 4) < 0.6 * box_std(plain[..., 1], 1)
 
 
+def test_blotches_keep_the_colour_noise_amplitude_the_blur_alone_takes_away():
+    camera = CameraNoise(shot=1e-3, read=1e-6, red_gain=2.0, blue_gain=1.7, ccm=CAMERA_CCM)
+    clean = flat(110, frames=1, size=128)
+    ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+    plain = residual(add_camera_noise(clean, np.random.default_rng(5), camera), clean) @ ycc.T
+    faint = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=3.0), clean) @ ycc.T
+    kept = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=3.0, chroma_gain=1.0), clean) @ ycc.T
+    half = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=3.0, chroma_gain=0.5), clean) @ ycc.T
+    assert faint[..., 1:].std() < 0.5 * plain[..., 1:].std()
+    assert kept[..., 1:].std() == pytest.approx(plain[..., 1:].std(), rel=0.1)  # blotches at full amplitude
+    assert half[..., 1:].std() == pytest.approx(0.5 * plain[..., 1:].std(), rel=0.1)
+    assert kept[..., 0].std() == pytest.approx(plain[..., 0].std(), rel=0.05)  # luma untouched
+    # low-frequency like the faint ones: most of it survives 4x4 averaging, unlike the plain colour noise
+    def box_std(noise, k):  # std of k x k block means of a [1, H, W] plane
+        h, w = noise.shape[1] // k * k, noise.shape[2] // k * k
+        return noise[:, :h, :w].reshape(1, h // k, k, w // k, k).mean(axis=(2, 4)).std()
+
+    assert box_std(kept[..., 1], 4) > 0.6 * box_std(kept[..., 1], 1)
+    assert box_std(plain[..., 1], 4) < 0.6 * box_std(plain[..., 1], 1)
+
+
+def test_the_camera_mix_keeps_the_blotches_of_its_blotch_share_only():
+    clean = clean_batch(32)
+    base = dict(fraction=1.0, jpeg_fraction=0.0, shot_range=(2e-3, 4e-3), blur_fraction=0.0, chroma_fraction=1.0, chroma_sigma=(3.0, 3.0))
+    before = CameraNoiseMix(**base).noisy_clips(clean, np.random.default_rng(4))
+    # no draw without blotches: the same clips as before the option existed
+    again = CameraNoiseMix(**base, blotch_fraction=0.0).noisy_clips(clean, np.random.default_rng(4))
+    torch.testing.assert_close(again.y, before.y)
+    blotchy = CameraNoiseMix(**base, blotch_fraction=1.0, blotch_gain=(1.0, 1.0)).noisy_clips(clean, np.random.default_rng(4))
+    assert (blotchy.sigma_255 > 1.3 * before.sigma_255).float().mean() > 0.9  # louder, and labelled so
+
+
 def test_the_train_config_sets_how_often_and_how_much_the_noise_is_blurred():
     from stdit_cli.train.loop import TrainConfig
 

@@ -172,7 +172,8 @@ def _mirror(frames: np.ndarray, cfa_phase: int) -> np.ndarray:
 
 def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: CameraNoise | None = None,
                      jpeg_quality: tuple[int, int] | None = None, noise_blur: float = 0.0, chroma_blur: float = 0.0,
-                     cfa_phase: int = 0, sharpen: tuple[float, float] | None = None) -> np.ndarray:  # fmt: skip
+                     cfa_phase: int = 0, sharpen: tuple[float, float] | None = None,
+                     chroma_gain: float | None = None) -> np.ndarray:  # fmt: skip
     """Noisy ``[T, H, W, 3]`` uint8 frames as ``camera`` would record ``clean_uint8`` (even H and W).
 
     ``camera``: a random one when None. ``jpeg_quality``: ``(low, high)`` to JPEG every frame at one
@@ -186,7 +187,10 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
     the demosaicing's correlation differently at each phase, and a real camera's phase relative to
     the frame is anything. ``sharpen``: ``(amount, sigma)`` of an unsharp mask on the noisy frames
     after the noise reduction, before any JPEG (:func:`unsharp_mask`; its clean counterpart is
-    :func:`sharpened`), or None.
+    :func:`sharpened`), or None. ``chroma_gain``: with ``chroma_blur``, the colour noise's RMS after
+    the blur as a multiple of its RMS before (None: what the blur leaves, a fraction of it): the
+    blotches of full amplitude that a phone's video keeps in low light, where its noise reduction
+    moved the colour noise to low frequencies without taking it out.
     """
     assert 0 <= cfa_phase <= 3, f"cfa_phase must be 0-3, got {cfa_phase}"
     assert clean_uint8.ndim == 4 and clean_uint8.shape[-1] == 3, f"expected [T, H, W, 3], got {clean_uint8.shape}"
@@ -212,7 +216,10 @@ def add_camera_noise(clean_uint8: np.ndarray, rng: np.random.Generator, camera: 
         if chroma_blur > 0:
             # RGB -> YCbCr (BT.601), blur Cb and Cr, back
             ycc = noise @ _RGB_TO_YCC.T
+            before = float(np.sqrt(np.mean(ycc[..., 1:] ** 2)))
             ycc[..., 1:] = blur_spatially(ycc[..., 1:], chroma_blur)
+            if chroma_gain is not None:  # the blotches at a chosen share of the colour noise's amplitude
+                ycc[..., 1:] *= chroma_gain * before / max(float(np.sqrt(np.mean(ycc[..., 1:] ** 2))), 1e-12)
             noise = ycc @ np.linalg.inv(_RGB_TO_YCC).T
         srgb = clean + noise
     if sharpen is not None:  # the phone's sharpening, after its noise reduction
@@ -239,6 +246,9 @@ class CameraNoiseMix:
             camera's noise reduction leaves it.
         chroma_fraction: share of picked clips whose colour noise is blurred (``chroma_sigma``
             pixels): the blotchy colour noise of processed camera and phone footage.
+        blotch_fraction: share of those whose blurred colour noise keeps its amplitude (times a gain
+            drawn in ``blotch_gain``; ``add_camera_noise``'s ``chroma_gain``): a phone's low-light
+            colour blotches, which the blur alone makes faint. 0: no draw, clips as before.
         random_cfa_phase: each picked clip's Bayer phase drawn from the four (``add_camera_noise``'s
             ``cfa_phase``) instead of always RGGB from the top-left pixel.
         clean_fraction: share of picked clips left clean but labelled with a level drawn uniformly
@@ -278,6 +288,8 @@ class CameraNoiseMix:
     blur_sigma: tuple[float, float] = (0.5, 1.5)
     chroma_fraction: float = 0.0
     chroma_sigma: tuple[float, float] = (1.5, 4.0)
+    blotch_fraction: float = 0.0
+    blotch_gain: tuple[float, float] = (0.6, 1.5)
     random_cfa_phase: bool = False
     clean_fraction: float = 0.0
     clean_level: tuple[float, float] = (3.0, 10.0)
@@ -320,13 +332,16 @@ class CameraNoiseMix:
             blur = rng.uniform(*self.blur_sigma) if rng.random() < self.blur_fraction else 0.0
             chroma = rng.uniform(*self.chroma_sigma) if self.chroma_fraction and rng.random() < self.chroma_fraction else 0.0
             phase = int(rng.integers(0, 4)) if self.random_cfa_phase else 0
+            gain = None  # no draw without blotches: clips as before
+            if chroma and self.blotch_fraction and rng.random() < self.blotch_fraction:
+                gain = rng.uniform(*self.blotch_gain)
             sharpen = None
             if self.sharpen_fraction and rng.random() < self.sharpen_fraction:
                 sharpen = (rng.uniform(*self.sharpen_amount), rng.uniform(*self.sharpen_sigma))
                 target = target.copy() if target is clean_uint8 else target
                 target[b] = to_gray(sharpened(clean_uint8[b], *sharpen)) if gray else sharpened(clean_uint8[b], *sharpen)
             noisy[b] = add_camera_noise(clean_uint8[b], rng, camera, jpeg_quality=None if gray else jpeg, noise_blur=blur,
-                                        chroma_blur=chroma, cfa_phase=phase, sharpen=sharpen)  # fmt: skip
+                                        chroma_blur=chroma, cfa_phase=phase, sharpen=sharpen, chroma_gain=gain)  # fmt: skip
             if gray:  # the camera's luma only, then stored (JPEG or H.264 below) as a gray picture
                 noisy[b] = to_gray(noisy[b])
                 if jpeg is not None:
