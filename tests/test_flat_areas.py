@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from stdit_cli.pipeline.flat_areas import flat_window_share, noise_free, picture, picture_bounds, plateau_crop_share
+from stdit_cli.pipeline.flat_areas import FLAT_SHARE, flat_window_share, noise_free, picture, picture_bounds, plateau_crop_share
 from stdit_cli.pipeline.opening import level_frames, white_levels
 from stdit_cli.video import VideoInfo
 
@@ -147,6 +147,19 @@ def test_a_video_on_a_blurred_copy_of_itself_is_read_inside_the_blur(portrait):
     inside, _ = white_levels(level_frames(filled, _info(*frame)), chroma_subsampled=False)
     assert whole_frame < 0.8 * alone  # the failure the cut removes
     assert inside == pytest.approx(alone, rel=0.1)
+
+
+def test_a_frame_with_made_areas_is_not_cut_at_blurred_bands():
+    # a banner or a logo over the video (flat graphics: made areas) is for `made_areas`, which keeps
+    # it as it is: cut at blurred bands, the frame read its video alone and the banner was denoised
+    clip = _noisy(_textured(frames=4, height=160, width=96), 15)
+    filled = _blur_filled(clip, 160, 288)
+    assert picture_bounds(filled) != (slice(0, 160), slice(0, 288))  # cut, as above
+    bannered = filled.copy()
+    bannered[:, 118:150] = (20, 60, 140)  # a news banner across the frame
+    bannered[:, 126:142, 20:260:12] = 255  # its lettering
+    assert flat_window_share(bannered) >= FLAT_SHARE
+    assert picture_bounds(bannered) == (slice(0, 160), slice(0, 288))
 
 
 def test_smooth_sides_of_a_filmed_picture_are_not_cut():

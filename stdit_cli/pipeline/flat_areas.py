@@ -199,9 +199,10 @@ def _blurred_bands(detail: np.ndarray) -> tuple[int, int]:
 def picture_bounds(frames: np.ndarray) -> tuple[slice, slice]:
     """``(rows, cols)`` of ``[n, H, W, C]`` frames inside their bars: the rows (columns) at the
     edges that are one colour across the width (height), with any subtitles in them
-    (:func:`_bar_rows`), then, unless what is left is a made picture (:func:`noise_free`: a cartoon's
-    sky, an editor's margins), inside blurred bands on both sides (:func:`_blurred_bands`). The whole
-    frame when less than :data:`MIN_PICTURE` pixels would be left either way."""
+    (:func:`_bar_rows`), then, unless what is left has made areas (:data:`FLAT_SHARE` of its windows
+    one exact colour: a cartoon's sky, an editor's margins, a news banner over the video), inside
+    blurred bands on both sides (:func:`_blurred_bands`). The whole frame when less than
+    :data:`MIN_PICTURE` pixels would be left either way."""
     _, height, width, _ = frames.shape
     top, bottom = _bar_rows(frames, False), height - _bar_rows(frames, True)
     columns = frames.transpose(0, 2, 1, 3)  # [n, H, W, C] -> [n, W, H, C]: columns as rows (a view)
@@ -209,8 +210,10 @@ def picture_bounds(frames: np.ndarray) -> tuple[slice, slice]:
     if bottom - top < MIN_PICTURE or right - left < MIN_PICTURE:
         return slice(0, height), slice(0, width)
     inside = frames[:, top:bottom, left:right]
-    # a made picture's flat areas (a cartoon's sky, an editor's margins) are no blur fill
-    if min(inside.shape[1:3]) >= 4 * MIN_PICTURE and not noise_free(inside):
+    # made areas (a cartoon's sky, an editor's margins, a banner) are no blur fill; until 2026-12-07 only a
+    # picture made throughout was spared, and a full-frame video under a news banner read its rows above the
+    # banner as the picture, so the banner was denoised with it instead of kept (`made_areas`)
+    if min(inside.shape[1:3]) >= 4 * MIN_PICTURE and flat_window_share(inside) < FLAT_SHARE:
         rows, cols = _details(inside)
         (soft_top, soft_bottom), (soft_left, soft_right) = _blurred_bands(rows), _blurred_bands(cols)
         top, bottom, left, right = top + soft_top, top + soft_bottom, left + soft_left, left + soft_right
