@@ -139,18 +139,28 @@ def test_training_pairs_take_the_camera_clips_and_their_level():
     torch.testing.assert_close(pair.timestep, timesteps_for_sigmas(alphas, 2.0 * pair.sigma_255 / 255.0))
 
 
+#: RGB -> BT.601 YCbCr
+YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+
+
+def box_std(noise: np.ndarray, k: int) -> float:
+    """Std of the k x k block means of a ``[1, H, W]`` plane."""
+    h, w = noise.shape[1] // k * k, noise.shape[2] // k * k
+    return noise[:, :h, :w].reshape(1, h // k, k, w // k, k).mean(axis=(2, 4)).std()
+
+
+def colour_noise(clean: np.ndarray, camera: CameraNoise, **options) -> np.ndarray:
+    """``[T, H, W, 3]`` noise of ``add_camera_noise`` (seed 5) on ``clean``, as BT.601 Y, Cb, Cr."""
+    return residual(add_camera_noise(clean, np.random.default_rng(5), camera, **options), clean) @ YCC.T
+
+
 def test_chroma_blur_leaves_blotchy_colour_noise_and_the_luma_noise_alone():
     camera = CameraNoise(shot=1e-3, read=1e-6, red_gain=2.0, blue_gain=1.7, ccm=CAMERA_CCM)
     clean = flat(110, frames=1, size=128)
-    ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-    plain = residual(add_camera_noise(clean, np.random.default_rng(5), camera), clean) @ ycc.T
-    blotchy = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=2.5), clean) @ ycc.T
+    plain = colour_noise(clean, camera)
+    blotchy = colour_noise(clean, camera, chroma_blur=2.5)
     assert blotchy[..., 0].std() == pytest.approx(plain[..., 0].std(), rel=0.05)  # luma: the same noise
     assert blotchy[..., 1:].std() < 0.5 * plain[..., 1:].std()
-
-    def box_std(noise, k):  # std of k x k block means of a [1, H, W] plane
-        h, w = noise.shape[1] // k * k, noise.shape[2] // k * k
-        return noise[:, :h, :w].reshape(1, h // k, k, w // k, k).mean(axis=(2, 4)).std()
 
     # what is left of the colour noise survives 4x4 averaging, as in processed camera footage
     assert box_std(blotchy[..., 1], 4) > 0.6 * box_std(blotchy[..., 1], 1)
@@ -160,20 +170,15 @@ def test_chroma_blur_leaves_blotchy_colour_noise_and_the_luma_noise_alone():
 def test_blotches_keep_the_colour_noise_amplitude_the_blur_alone_takes_away():
     camera = CameraNoise(shot=1e-3, read=1e-6, red_gain=2.0, blue_gain=1.7, ccm=CAMERA_CCM)
     clean = flat(110, frames=1, size=128)
-    ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-    plain = residual(add_camera_noise(clean, np.random.default_rng(5), camera), clean) @ ycc.T
-    faint = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=3.0), clean) @ ycc.T
-    kept = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=3.0, chroma_gain=1.0), clean) @ ycc.T
-    half = residual(add_camera_noise(clean, np.random.default_rng(5), camera, chroma_blur=3.0, chroma_gain=0.5), clean) @ ycc.T
+    plain = colour_noise(clean, camera)
+    faint = colour_noise(clean, camera, chroma_blur=3.0)
+    kept = colour_noise(clean, camera, chroma_blur=3.0, chroma_gain=1.0)
+    half = colour_noise(clean, camera, chroma_blur=3.0, chroma_gain=0.5)
     assert faint[..., 1:].std() < 0.5 * plain[..., 1:].std()
     assert kept[..., 1:].std() == pytest.approx(plain[..., 1:].std(), rel=0.1)  # blotches at full amplitude
     assert half[..., 1:].std() == pytest.approx(0.5 * plain[..., 1:].std(), rel=0.1)
     assert kept[..., 0].std() == pytest.approx(plain[..., 0].std(), rel=0.05)  # luma untouched
     # low-frequency like the faint ones: most of it survives 4x4 averaging, unlike the plain colour noise
-    def box_std(noise, k):  # std of k x k block means of a [1, H, W] plane
-        h, w = noise.shape[1] // k * k, noise.shape[2] // k * k
-        return noise[:, :h, :w].reshape(1, h // k, k, w // k, k).mean(axis=(2, 4)).std()
-
     assert box_std(kept[..., 1], 4) > 0.6 * box_std(kept[..., 1], 1)
     assert box_std(plain[..., 1], 4) < 0.6 * box_std(plain[..., 1], 1)
 
@@ -261,8 +266,7 @@ def test_the_unsharp_mask_raises_luma_detail_and_leaves_colour_and_flat_areas_al
     rng = np.random.default_rng(5)
     frames = np.clip(0.5 + 0.1 * blur_spatially(rng.standard_normal((1, 32, 32, 3)), 1.0), 0, 1)
     out = unsharp_mask(frames, amount=0.8, sigma=1.0)
-    to_ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-    before, after = frames @ to_ycc.T, out @ to_ycc.T
+    before, after = frames @ YCC.T, out @ YCC.T
     np.testing.assert_allclose(after[..., 1:], before[..., 1:], atol=1e-12)  # Cb, Cr untouched
     assert (after[..., 0] - after[..., 0].mean()).std() > 1.2 * (before[..., 0] - before[..., 0].mean()).std()
     np.testing.assert_allclose(unsharp_mask(np.full((1, 16, 16, 3), 0.3), 0.8, 1.0), 0.3)  # nothing to sharpen
