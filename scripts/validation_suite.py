@@ -17,7 +17,7 @@ degradation. The groups cover what users bring, so a model that fits one kind of
 - ``large/*`` and ``large1080/*``: held-out DAVIS clips Lanczos-upscaled to 1280x720 and 1920x1080
   (footage larger than any training frame: per pixel smoother, the noise still at the pixel's
   scale); not in :data:`SUITE`, for the camera- and phone-noise benchmarks' ``--clips`` (added
-  2026-12-06);
+  2026-12-07);
 - ``h264/*``: held-out DAVIS clips noised, then H.264-encoded (CRF 20, 4:2:0), as noisy footage
   usually arrives; the models see them with ``--sigma auto`` as a user would (the "oracle" is the
   sigma added before the encode).
