@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
-from stdit_cli.pipeline.noise_kind import LEVEL_AGREEMENT, MAX_WHITENESS, MIN_WHITE_LEVEL, reads_as_white, whiteness
+from stdit_cli.pipeline.noise_kind import LEVEL_AGREEMENT, MAX_WHITENESS, MIN_SPREAD, MIN_WHITE_LEVEL, reads_as_white, white_spread, whiteness
 from stdit_cli.pipeline.opening import open_video
 
 
@@ -30,9 +30,10 @@ def measure(path: str, estimator: LearnedNoiseLevel) -> dict:
     opening = open_video(path, read_level=True)
     with opening.reader:
         learned = estimator.estimate(opening.sample)
+        spread = white_spread(opening.level_frames, opening.white)
     return {"clip": path, "white": opening.white, "binned": opening.binned, "learned": learned,
-            "ratio": opening.white / learned, "whiteness": whiteness(opening.white, opening.binned),
-            "gaussian": reads_as_white(opening.white, opening.binned, learned)}  # fmt: skip
+            "ratio": opening.white / learned, "whiteness": whiteness(opening.white, opening.binned), "spread": spread,
+            "gaussian": reads_as_white(opening.white, opening.binned, learned, spread)}  # fmt: skip
 
 
 def main() -> None:
@@ -51,19 +52,22 @@ def main() -> None:
     lines = [
         f"Command: `python {' '.join(sys.argv)}`", "",
         f"Rule: the Gaussian weights when patch PCA / learned is at most {LEVEL_AGREEMENT:g} and either whiteness <= {MAX_WHITENESS:g} "
-        f"(with the ratio at least {1 / LEVEL_AGREEMENT:g} or patch PCA at least {MIN_WHITE_LEVEL:g}) or the ratio >= 1, else the real-noise weights.", "",
-        "| group | clips | ratio patch PCA / learned | whiteness (2 x binned / full) | picked Gaussian |",
-        "|---|---:|---|---|---:|",
+        f"(with the ratio at least {1 / LEVEL_AGREEMENT:g} or patch PCA at least {MIN_WHITE_LEVEL:g}) or the ratio >= 1, "
+        f"and the median cell's high-pass level at least {MIN_SPREAD:g} of patch PCA's (spread), else the real-noise weights.", "",
+        "| group | clips | ratio patch PCA / learned | whiteness (2 x binned / full) | spread | picked Gaussian |",
+        "|---|---:|---|---|---|---:|",
     ]  # fmt: skip
     for label, rows in groups.items():
-        ratios, white = [r["ratio"] for r in rows], [r["whiteness"] for r in rows]
+        ratios, white, spread = [r["ratio"] for r in rows], [r["whiteness"] for r in rows], [r["spread"] for r in rows]
         picked = sum(r["gaussian"] for r in rows)
-        lines.append(f"| {label} | {len(rows)} | {min(ratios):.2f}-{max(ratios):.2f} | {min(white):.2f}-{max(white):.2f} | {picked} / {len(rows)} |")
-    lines += ["", "Per clip (levels on 0..255):", "", "| group | clip | patch PCA | binned | learned | ratio | whiteness | pick |", "|---|---|---:|---:|---:|---:|---:|---|"]
+        lines.append(f"| {label} | {len(rows)} | {min(ratios):.2f}-{max(ratios):.2f} | {min(white):.2f}-{max(white):.2f} "
+                     f"| {min(spread):.2f}-{max(spread):.2f} | {picked} / {len(rows)} |")  # fmt: skip
+    lines += ["", "Per clip (levels on 0..255):", "", "| group | clip | patch PCA | binned | learned | ratio | whiteness | spread | pick |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for label, rows in groups.items():
         for r in rows:
             pick = "gaussian" if r["gaussian"] else "real"
-            lines.append(f"| {label} | {r['clip']} | {r['white']:.2f} | {r['binned']:.2f} | {r['learned']:.2f} | {r['ratio']:.3f} | {r['whiteness']:.2f} | {pick} |")
+            lines.append(f"| {label} | {r['clip']} | {r['white']:.2f} | {r['binned']:.2f} | {r['learned']:.2f} | {r['ratio']:.3f} | {r['whiteness']:.2f} | {r['spread']:.2f} | {pick} |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     args.out.with_suffix(".json").write_text(json.dumps({"command": sys.argv, "groups": groups}, indent=1))

@@ -22,9 +22,12 @@ crops are validated on (kind "real") and never trained on. ``--init-from`` fine-
 estimator instead of starting afresh.
 
     python scripts/train_noise_estimator.py --out runs/noise-estimator
-    python scripts/train_noise_estimator.py --init-from stdit_cli/weights/noise-estimator --real ../shared/data/polyu_real_noise \
+    python scripts/train_noise_estimator.py --init-from runs/noise-estimator --real ../shared/data/polyu_real_noise \
         --real-cameras Canon5D2 NikonD800 --steps 1500 --lr 3e-4 --out runs/noise-estimator-real
-    cp runs/noise-estimator-real/{config.json,diffusion_pytorch_model.safetensors,stdit.json} stdit_cli/weights/noise-estimator/
+    python scripts/train_noise_estimator.py --init-from runs/noise-estimator-real --real ../shared/data/polyu_real_noise \
+        --real-cameras Canon5D2 NikonD800 --camera-blotch-fraction 1.0 --steps 1500 --lr 1e-3 --seed 8 \
+        --out runs/noise-estimator-blotch
+    cp runs/noise-estimator-blotch/{config.json,diffusion_pytorch_model.safetensors,stdit.json} stdit_cli/weights/noise-estimator/
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ import pytest
 
 from stdit_cli.pipeline.noise_kind import (
     MAX_WHITENESS,
+    MIN_SPREAD,
     SUBSAMPLED_LEVEL_SCALE,
     SUBSAMPLED_WHITENESS_RANGE,
     binned_2x2,
     gaussian_level,
     reads_as_white,
+    white_spread,
     whiteness,
 )
 from stdit_cli.pipeline.noise_level import estimate_sigma_255
@@ -96,6 +98,24 @@ def test_light_white_noise_on_dense_texture_is_white_however_high_the_learned_le
     assert reads_as_white(white=1.14, binned=0.76, learned=8.16)  # sigma 1 on foliage
     # ... and with a level at 8-bit quantisation's the learned one stands
     assert not reads_as_white(white=0.5, binned=0.25, learned=6.0)
+
+
+def test_noise_in_a_corner_of_a_clean_picture_is_not_the_videos_white_noise():
+    # a clean picture with a square of fresh random pixels in one corner (a test pattern, a screen of
+    # static): patch PCA averages it over the frame into a white level, the grid's median cell reads none
+    rng = np.random.default_rng(4)
+    clean = np.repeat(_scene(frames=2, size=128), 1, axis=0)
+    patched = clean.copy()
+    patched[:, :24, :24] = rng.integers(0, 256, size=(2, 24, 24, 3), dtype=np.uint8)
+    white, binned = _levels(patched)
+    assert white > 3 and whiteness(white, binned) <= MAX_WHITENESS  # the levels alone read it as white noise
+    assert white_spread(patched, white) < 0.2 * MIN_SPREAD
+    assert reads_as_white(white, binned, learned=white) and not reads_as_white(white, binned, learned=white, spread=white_spread(patched, white))
+    # the same level of noise over the whole picture reads all of it in every cell
+    noisy = np.clip(clean + rng.normal(0, white, clean.shape), 0, 255).round().astype(np.uint8)
+    white, binned = _levels(noisy)
+    assert white_spread(noisy, white) == pytest.approx(1.0, abs=0.2)
+    assert reads_as_white(white, binned, learned=white, spread=white_spread(noisy, white))
 
 
 def test_no_binned_level_is_not_white_noise():

@@ -205,8 +205,10 @@ def test_the_default_leaves_clean_footage_alone(tmp_path):
         denoised = reader.read(0, len(reader)).astype(np.float64)
     psnr = 10 * np.log10(255**2 / np.mean((denoised - clean) ** 2))
     # the level read: 2.8 with the estimator of 2026-12-03, 3.2 with the one fine-tuned on real noise
-    # (which reads camera noise nearer its true level); the output stays 42 dB from the input
-    assert record["sigma"] < 4 and psnr >= 38, (record["sigma"], psnr)
+    # (which reads camera noise nearer its true level), 4.5 with the one taught colour blotches
+    # (2026-12-07; 40.5 dB from the input). Its random-pixel squares are noise in a corner of the
+    # picture: read as white noise over the frame (7.5, the Gaussian weights) it came out 33.7 dB
+    assert record["noise"] == "real" and record["sigma"] < 5 and psnr >= 38, (record["noise"], record["sigma"], psnr)
 
 
 def test_white_noise_in_a_lossy_4_2_0_video_gets_the_weights_trained_on_it(tmp_path):

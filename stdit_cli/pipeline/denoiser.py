@@ -23,7 +23,7 @@ from stdit_cli.pipeline.flat_areas import picture
 from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
 from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
 from stdit_cli.pipeline.made_areas import MadeAreas, made_parts
-from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white
+from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white, white_spread
 from stdit_cli.pipeline.opening import (  # noqa: F401 (STREAM_DECODER: scripts)
     SIGMA_SAMPLE_FRAMES, STREAM_DECODER, Opening, measured, open_video, read_sample, same_picture, white_levels,
 )
@@ -368,7 +368,12 @@ class VideoDenoiser:
         """``--noise auto`` with no number: whether the video's noise is white, for the Gaussian
         weights (:mod:`stdit_cli.pipeline.noise_kind`; a noise-free picture too, run at level 0);
         needs the learned level estimator."""
-        return opening.noise_free or reads_as_white(opening.white, opening.binned, self.learned_of(opening))
+        if opening.noise_free:
+            return True
+        learned = self.learned_of(opening)
+        # the spread (a few ms) only where the levels alone read white
+        return reads_as_white(opening.white, opening.binned, learned) and reads_as_white(
+            opening.white, opening.binned, learned, white_spread(opening.level_frames, opening.white))
 
     def _frame_chunks(self, reader: VideoReader, leading: np.ndarray) -> Iterator[np.ndarray]:
         """The video in chunks for the streaming pass, starting with ``leading`` (its first frames, already decoded)."""

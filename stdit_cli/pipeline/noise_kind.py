@@ -59,6 +59,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stdit_cli.pipeline.noise_level import LUMA_NOISE_GAIN, luma_uint8
+
 if TYPE_CHECKING:
     from stdit_cli.video import VideoInfo
 
@@ -70,6 +72,12 @@ MAX_WHITENESS = 1.5
 #: far above it the learned level reads (texture it takes for noise); below it (8-bit
 #: quantisation reads 0.29) the levels must agree
 MIN_WHITE_LEVEL = 1.0
+#: least share of the patch-PCA level that the median cell of a 4x4 grid must hold of it (its
+#: high-pass level, :func:`white_spread`) for the sample to read as white noise: noise drawn over the
+#: whole picture reads at least its level in every cell, texture only adds to it
+MIN_SPREAD = 0.5
+#: cells of :func:`white_spread`'s grid per side
+SPREAD_GRID = 4
 #: white noise in a chroma-subsampled video runs the Gaussian weights at this share of its level
 #: (see :func:`gaussian_level`) ...
 SUBSAMPLED_LEVEL_SCALE = 0.85
@@ -95,18 +103,47 @@ def binned_2x2(frames_uint8: np.ndarray) -> np.ndarray:
     return binned
 
 
+def white_spread(frames_uint8: np.ndarray, white: float) -> float:
+    """How much of the patch-PCA level ``white`` of ``[n, H, W, 3]`` uint8 frames lies over the whole
+    picture: the median, over a :data:`SPREAD_GRID` x :data:`SPREAD_GRID` grid of cells, of each cell's
+    high-pass level (Immerkaer's 3x3 Laplacian-difference estimate on luma, stated as i.i.d. RGB noise
+    like ``white``), over ``white``. White noise reads about 1 or more (texture adds to it); noise-like
+    patches in a small part of a clean picture (a test pattern's random-pixel squares, a screen of
+    static in a corner), which patch PCA averages over the frame, read near 0. Each cell's level is
+    read over all the frames, as patch PCA reads them (an edited video's sample holds several shots,
+    each with its own noise): 0.08 s for 8 frames of 1080p."""
+    _, height, width, _ = frames_uint8.shape
+    if height < 3 * SPREAD_GRID or width < 3 * SPREAD_GRID or white <= 0:
+        return float("inf")  # too small to split, or nothing to spread: no evidence against white noise
+    # [n, H, W, 3] uint8 -> [n, H, W] int16 luma (BT.601, rounded as a stored plane); the mask below stays within +-2040
+    luma = luma_uint8(frames_uint8)[..., 0].astype(np.int16)
+    # the 3x3 mask [[1, -2, 1], [-2, 4, -2], [1, -2, 1]] (the difference of two Laplacians): [n, H-2, W-2]
+    rows = luma[:, :-2] - 2 * luma[:, 1:-1] + luma[:, 2:]  # [n, H-2, W], second difference down
+    mask = np.abs(rows[:, :, :-2] - 2 * rows[:, :, 1:-1] + rows[:, :, 2:])  # [n, H-2, W-2]
+    # for white noise of std s the mask's output has std 6 s; mean |.| = 6 s sqrt(2 / pi)
+    scale = np.sqrt(np.pi / 2) / 6 / LUMA_NOISE_GAIN
+    edges_y = np.linspace(0, mask.shape[1], SPREAD_GRID + 1).astype(int)
+    edges_x = np.linspace(0, mask.shape[2], SPREAD_GRID + 1).astype(int)
+    cells = [mask[:, top:bottom, left:right].mean() * scale
+             for top, bottom in zip(edges_y[:-1], edges_y[1:]) for left, right in zip(edges_x[:-1], edges_x[1:])]  # fmt: skip
+    return float(np.median(cells)) / white
+
+
 def whiteness(white: float, binned: float) -> float:
     """Twice the binned level over the full-resolution one: 1 for white noise, more for correlated noise."""
     return 2.0 * binned / max(white, 1e-6)
 
 
-def reads_as_white(white: float, binned: float | None, learned: float) -> bool:
+def reads_as_white(white: float, binned: float | None, learned: float, spread: float | None = None) -> bool:
     """Whether a sample with these three levels (patch PCA at full resolution and binned 2x2, and
     the learned level) carries white noise, for the Gaussian weights; not when there is no binned
-    level (frames too small for it)."""
+    level (frames too small for it), nor when ``spread`` (:func:`white_spread`, where measured) says
+    that the level lies in a small part of the picture."""
     if binned is None:
         return False
     if white > LEVEL_AGREEMENT * learned:  # noise-like patches on clean content, averaged over the frame by patch PCA
+        return False
+    if spread is not None and spread < MIN_SPREAD:  # the same, where the learned level reads them higher
         return False
     if whiteness(white, binned) <= MAX_WHITENESS:  # binning halves it: white, unless both levels are faint and disagree
         return white >= learned / LEVEL_AGREEMENT or white >= MIN_WHITE_LEVEL
