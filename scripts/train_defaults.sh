@@ -305,7 +305,10 @@ for model in "${MODELS[@]}"; do
     # camera clip made gray after the noise and before JPEG (an infrared night camera's video), the target gray alike,
     # each labelled with the level `stdit denoise` reads on it (the estimator reads heavy gray noise at half its RMS);
     # no real pairs (colour photos); 600 steps at lr 1e-4, seed 251. (Gray as 30% of unet-real-clean's mix, labelled
-    # with the RMS, lost 0.14 dB on colour camera video: scripts/results/2026-12-06_gray_camera.md)
+    # with the RMS, lost 0.14 dB on colour camera video: scripts/results/2026-12-06_gray_camera.md). The shipped gray
+    # weights (this stage and unet-fast-real-gray) were labelled by the estimator of 2026-12-04 and the raise of heavy
+    # readings: run them from a checkout of commit 02b71d2 to reproduce them; with the estimator of 2026-12-07 they
+    # come out level on gray video and 0.8 dB further from clean gray footage (2026-12-07_blotch_estimator.md)
     unet-real-gray) fit unet-real-gray unet halfres-wide 600 4 128 1e-4 251 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                       --init-from "${REALGRAY_INIT:-stdit_cli/weights/unet-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
