@@ -153,6 +153,8 @@ def main() -> int:
                         help="training crops area-downscaled by a factor drawn in this range (validation: 1-2 always); "
                              "larger factors give denser texture, as in small videos")  # fmt: skip
     parser.add_argument("--init-from", type=Path, default=None, help="fine-tune this trained estimator (a save_pretrained folder)")
+    parser.add_argument("--channels", type=int, default=32, help="a fresh estimator's width (NoiseLevelEstimator; not with --init-from)")
+    parser.add_argument("--depth", type=int, default=5, help="a fresh estimator's number of 3x3 convolutions (receptive field 2 * (2 * depth + 1) px)")
     parser.add_argument("--real", type=Path, default=None, help="a folder of real noisy photos with references (*_real.JPG, *_mean.JPG)")
     parser.add_argument("--real-cameras", nargs="+", default=["Canon5D2", "NikonD800"],
                         help="the cameras (file-name prefix) whose photos train; the others validate")
@@ -180,7 +182,7 @@ def main() -> int:
 
         model = load_noise_estimator(args.init_from)
     else:
-        model = NoiseLevelEstimator()
+        model = NoiseLevelEstimator(channels=args.channels, depth=args.depth)
     real_train, real_val, real_count = [], [], 0
     if args.real is not None:
         real_train = load_real_pairs(args.real, set(args.real_cameras), train=True)
