@@ -118,6 +118,18 @@ def test_noise_in_a_corner_of_a_clean_picture_is_not_the_videos_white_noise():
     assert reads_as_white(white, binned, learned=white, spread=white_spread(noisy, white))
 
 
+@pytest.mark.parametrize("saturated", [0, 255])
+def test_white_noise_over_a_mostly_clipped_picture_still_spreads(saturated):
+    # four fifths of the picture blown out (a white sky) or black: its noise clipped to one side
+    rng = np.random.default_rng(6)
+    clean = _scene(frames=2, size=128).astype(np.float64)
+    clean[:, : 128 * 4 // 5] = saturated
+    noisy = np.clip(clean + rng.normal(0, 10, clean.shape), 0, 255).round().astype(np.uint8)
+    white, _ = _levels(noisy)
+    assert white == pytest.approx(10, rel=0.1)  # patch PCA models the clipping
+    assert MIN_SPREAD < white_spread(noisy, white) < 0.8  # the clipped cells read about half of it
+
+
 def test_no_binned_level_is_not_white_noise():
     assert not reads_as_white(white=10.0, binned=None, learned=10.0)
 
