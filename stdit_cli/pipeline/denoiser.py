@@ -371,9 +371,10 @@ class VideoDenoiser:
         if opening.noise_free:
             return True
         learned = self.learned_of(opening)
-        # the spread (a few ms) only where the levels alone read white
-        return reads_as_white(opening.white, opening.binned, learned) and reads_as_white(
-            opening.white, opening.binned, learned, white_spread(opening.level_frames, opening.white))
+        if not reads_as_white(opening.white, opening.binned, learned):
+            return False
+        # the levels read white: does that level lie over the whole picture (a few ms)
+        return reads_as_white(opening.white, opening.binned, learned, spread=white_spread(opening.level_frames, opening.white))
 
     def _frame_chunks(self, reader: VideoReader, leading: np.ndarray) -> Iterator[np.ndarray]:
         """The video in chunks for the streaming pass, starting with ``leading`` (its first frames, already decoded)."""

@@ -36,10 +36,8 @@ def blind_level(learned: float, white: float) -> float:
     """The level ``--noise real`` runs at: the smaller of the two estimates when they agree within
     :data:`WHITE_AGREEMENT` (white noise: neither can then mistake texture for noise; the learned
     one is the RMS the weights want after compression, which patch PCA on luma overstates), else
-    the ``learned`` one (camera noise, which patch PCA mostly misses). Heavy camera noise was raised
-    by up to 15% above a reading of 12 from 2026-12-05 to 2026-12-07, while the estimator read it
-    low; the estimator taught phones' colour blotches reads it nearer its level, and the raise then
-    over-smoothed (night camera video -0.8 dB)."""
+    the ``learned`` one (camera noise, which patch PCA mostly misses), as read: the shipped estimator
+    reads heavy camera noise near its level, and raising heavy readings over-smooths night video."""
     return min(white, learned) if white >= WHITE_AGREEMENT * learned else learned
 
 
