@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from stdit_cli.weights import readable_as_umask_allows
+from stdit_cli.weights import LEVEL_ESTIMATOR, copy_level_estimator, readable_as_umask_allows
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 
@@ -51,6 +51,8 @@ def main() -> int:
     tmp.replace(args.target / WEIGHTS)
     for name in ("config.json", "scheduler_config.json"):
         shutil.copyfile(args.source / name, args.target / name)
+    if (args.source / LEVEL_ESTIMATOR / "config.json").is_file():  # weights trained on its readings read with it
+        copy_level_estimator(args.source / LEVEL_ESTIMATOR, args.target)
     (args.target / "stdit.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     print(f"{args.target}: {size_mib:.1f} MiB (bf16), {metadata.get('trained_steps_total', metadata.get('trained_steps'))} steps in all")
     return 0

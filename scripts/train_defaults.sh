@@ -305,14 +305,15 @@ for model in "${MODELS[@]}"; do
     # camera clip made gray after the noise and before JPEG (an infrared night camera's video), the target gray alike,
     # each labelled with the level `stdit denoise` reads on it (the estimator reads heavy gray noise at half its RMS);
     # no real pairs (colour photos); 600 steps at lr 1e-4, seed 251. (Gray as 30% of unet-real-clean's mix, labelled
-    # with the RMS, lost 0.14 dB on colour camera video: scripts/results/2026-12-06_gray_camera.md). The shipped gray
-    # weights (this stage and unet-fast-real-gray) were labelled by the estimator of 2026-12-04 and the raise of heavy
-    # readings: run them from a checkout of commit 02b71d2 to reproduce them; with the estimator of 2026-12-07 they
-    # come out level on gray video and 0.8 dB further from clean gray footage (2026-12-07_blotch_estimator.md)
+    # with the RMS, lost 0.14 dB on colour camera video: scripts/results/2026-12-06_gray_camera.md). The labels come from
+    # the estimator shipped on 2026-12-04, which the gray weights carry (level-estimator/) and read videos with; with the
+    # estimator of 2026-12-07 (GRAY_LEVEL_ESTIMATOR=stdit_cli/weights/noise-estimator) they come out level on gray video,
+    # night +0.1 (--fast: -0.1, night +0.6), and 0.8 dB further from clean gray footage (2026-12-07_blotch_estimator.md)
     unet-real-gray) fit unet-real-gray unet halfres-wide 600 4 128 1e-4 251 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                       --init-from "${REALGRAY_INIT:-stdit_cli/weights/unet-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
-                      --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned
+                      --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned \
+                      --level-estimator "${GRAY_LEVEL_ESTIMATOR:-stdit_cli/weights/unet-real-gray/level-estimator}"
                     python scripts/export_bf16.py "$OUT/unet-real-gray" stdit_cli/weights/unet-real-gray ;;
     # the same with PolyU's pairs of two cameras made gray too (2026-12-06; real sensors' noise, and stills, whose
     # frames share their noise), from unet-real-gray (REALGRAYP_INIT), 400 steps at lr 8e-5, seed 263
@@ -451,7 +452,8 @@ for model in "${MODELS[@]}"; do
     unet-fast-real-gray) fit unet-fast-real-gray unet halfres-fast 600 4 128 1.5e-4 257 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
                            --init-from "${FAST_GRAY_INIT:-stdit_cli/weights/unet-fast-real}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
                            --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
-                           --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned
+                           --camera-clean-level 3 10 "${camera_mix[@]}" --camera-gray-fraction 1.0 --camera-gray-level learned \
+                           --level-estimator "${GRAY_LEVEL_ESTIMATOR:-stdit_cli/weights/unet-real-gray/level-estimator}"
                          python scripts/export_bf16.py "$OUT/unet-fast-real-gray" stdit_cli/weights/unet-fast-real-gray ;;
     # a third stage (2026-12-05, measured, not shipped: camera video 29.22 -> 29.27 dB, PolyU 37.94 -> 37.87;
     # scripts/results/2026-12-05_fast_real.md): a fresh 1000-step cosine at lr 8e-5 from the second, the same mix

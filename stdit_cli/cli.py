@@ -243,6 +243,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--camera-h264-crf", type=(click.IntRange(0, 51), click.IntRange(0, 51)), callback=_low_high, default=(16, 28), show_default=True, help="Range of that encode's x264 CRF (drawn per clip).")
 @click.option("--camera-gray-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips made black-and-white (BT.601 luma in all three channels) after the noise and before JPEG, the clean target alike (an infrared night camera's video); as much of the --real-pairs photos too.")
 @click.option("--camera-gray-level", type=click.Choice(["rms", "learned"]), default="rms", show_default=True, help="A black-and-white clip's level label: the RMS of its noise, or the level `stdit denoise` reads on it (the shipped estimator, which reads heavy gray noise low).")
+@click.option("--level-estimator", type=click.Path(exists=True, file_okay=False), default=None, help="With --camera-gray-level learned: the noise-level estimator that reads the labels (a folder; default: the shipped one), saved with the weights, which read videos' levels with it.")
 @click.option("--camera-sharpen-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips sharpened after the noise (an unsharp mask on luma, radius 0.7-1.5 px, as phones sharpen), the clean target sharpened alike.")
 @click.option("--camera-sharpen-amount", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), callback=_low_high, default=(0.2, 1.0), show_default=True, help="Range of that unsharp mask's amount (drawn per clip).")
 @click.option("--compressed-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the white-noise clips stored as 4:2:0 H.264 after the noise (how noisy footage arrives), labelled with the level the pipeline reads on them.")
@@ -260,7 +261,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
           out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, scale_range, soft_fraction,
           smooth_fraction, camera_fraction, camera_jpeg_fraction, camera_chroma_fraction, camera_blur_fraction, camera_blur_sigma, camera_shot_range,
-          camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, camera_sharpen_fraction, camera_sharpen_amount, camera_gray_fraction, camera_gray_level, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, teacher, teacher_weight, seed, device, precision, threads) -> None:  # fmt: skip
+          camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, camera_sharpen_fraction, camera_sharpen_amount, camera_gray_fraction, camera_gray_level, level_estimator, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, teacher, teacher_weight, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.choices import SetupError
     from stdit_cli.runtime import RuntimeSetupError, set_threads
@@ -293,7 +294,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         camera_clean_fraction=camera_clean_fraction, camera_clean_level=camera_clean_level,
         camera_h264_fraction=camera_h264_fraction, camera_h264_crf=camera_h264_crf,
         camera_sharpen_fraction=camera_sharpen_fraction, camera_sharpen_amount=camera_sharpen_amount,
-        camera_gray_fraction=camera_gray_fraction, camera_gray_level=camera_gray_level,
+        camera_gray_fraction=camera_gray_fraction, camera_gray_level=camera_gray_level, level_estimator=level_estimator,
         compressed_fraction=compressed_fraction, compressed_crf=compressed_crf,
         compressed_clean_fraction=compressed_clean_fraction, real_pairs=real_pairs, real_cameras=tuple(real_cameras), real_fraction=real_fraction,
         teacher=teacher, teacher_weight=teacher_weight,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -139,6 +140,10 @@ COMPRESSED_SUFFIX = "-h264"
 GRAY_SUFFIX = "-gray"
 #: the shipped blind noise-level estimator of ``--noise real`` (``stdit_cli.models.NoiseLevelEstimator``)
 NOISE_ESTIMATOR = "noise-estimator"
+#: a checkpoint trained on levels that an estimator read (``stdit train --camera-gray-level learned``)
+#: carries that estimator in this subfolder, and reads its videos' levels with it: what each level
+#: stands for is what that estimator read, not what a later one reads
+LEVEL_ESTIMATOR = "level-estimator"
 
 
 def real_noise_ships(model_name: str) -> bool:
@@ -198,6 +203,25 @@ def resolve_checkpoint(model_name: str | None, checkpoint: str | Path | None, fa
             f"`stdit train --model {model_name} --data DIR --out ckpt/` and pass --checkpoint ckpt/"
         )
     return load_checkpoint(shipped, model_name)
+
+
+def level_estimator_of(checkpoint: Checkpoint) -> Path | None:
+    """The estimator ``checkpoint``'s levels were labelled with (its :data:`LEVEL_ESTIMATOR` subfolder), or
+    None: the shipped estimator then reads its levels."""
+    folder = Path(checkpoint.source) / LEVEL_ESTIMATOR
+    return folder if (folder / "config.json").is_file() else None
+
+
+def copy_level_estimator(source: str | Path | None, checkpoint_folder: str | Path) -> Path:
+    """Copy the estimator in ``source`` (None: the shipped one) into ``checkpoint_folder``'s
+    :data:`LEVEL_ESTIMATOR` subfolder, for weights trained on its readings."""
+    source = Path(source) if source is not None else shipped_checkpoint_dir(NOISE_ESTIMATOR)
+    target = Path(checkpoint_folder) / LEVEL_ESTIMATOR
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", WEIGHTS_NAME, "stdit.json"):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, target / name)
+    return target
 
 
 def load_noise_estimator(folder: str | Path | None = None):

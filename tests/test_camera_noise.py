@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -355,6 +357,13 @@ def test_the_train_config_passes_the_gray_share_to_the_camera_mix():
     noisy = np.clip(128 + np.random.default_rng(0).normal(0, 12, (2, 64, 64, 1)), 0, 255).round().astype(np.uint8)
     level = learned.gray_level(np.repeat(noisy, 3, axis=-1))
     assert 4 < level < 30
+    # --level-estimator: another estimator reads the labels (the one the shipped gray weights carry)
+    from stdit_cli.weights import LEVEL_ESTIMATOR, resolve_checkpoint
+
+    carried = Path(resolve_checkpoint("unet", None, real=True, gray=True).source) / LEVEL_ESTIMATOR
+    other = TrainConfig(model="unet", camera_fraction=1.0, camera_gray_fraction=0.3, camera_gray_level="learned",
+                        level_estimator=str(carried)).camera_mix()  # fmt: skip
+    assert 4 < other.gray_level(np.repeat(noisy, 3, axis=-1)) < 30
 
 
 def test_gray_clips_can_be_labelled_with_the_level_the_pipeline_reads():

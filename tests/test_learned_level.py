@@ -106,3 +106,40 @@ def test_shipped_estimator_reads_camera_noise_that_patch_statistics_miss(shot):
 
 def test_shipped_estimator_reads_clean_footage_as_almost_no_noise():
     assert LearnedNoiseLevel.shipped().estimate(scene()) < 2.0
+
+
+def _constant_estimator(folder, level_bias: float) -> None:
+    """A saved estimator that reads every crop as ``0.5 * exp(softplus(level_bias))``."""
+    model = NoiseLevelEstimator(channels=8, depth=2, min_sigma_255=0.5)
+    with torch.no_grad():
+        model.head[-1].weight.zero_()
+        model.head[-1].bias.fill_(level_bias)
+    model.save_pretrained(str(folder), safe_serialization=True)
+
+
+def test_weights_trained_on_an_estimators_levels_read_with_that_estimator(tmp_path, identity_checkpoint):
+    # black-and-white weights learn what each level their estimator read stands for (stdit train
+    # --camera-gray-level learned): they carry it in level-estimator/ and read videos with it, while
+    # the shipped estimator reads the same opening for the other weights, each kept apart
+    import shutil
+
+    from conftest import make_video
+
+    from stdit_cli.pipeline.denoiser import VideoDenoiser
+    from stdit_cli.pipeline.opening import open_video
+    from stdit_cli.weights import LEVEL_ESTIMATOR, load_checkpoint
+
+    paired = tmp_path / "paired"
+    shutil.copytree(identity_checkpoint, paired)
+    _constant_estimator(paired / LEVEL_ESTIMATOR, level_bias=3.0)
+    expected = 0.5 * math.exp(math.log1p(math.exp(3.0)))  # 10.54
+    clip = make_video(tmp_path / "clip.mp4", frames=4, size="128x128", lossless=True)
+    own = VideoDenoiser(load_checkpoint(paired), DenoiseOptions(noise="real"))
+    shipped = VideoDenoiser(load_checkpoint(identity_checkpoint), DenoiseOptions(noise="real"))
+    assert own.learned_level.source == str(paired / LEVEL_ESTIMATOR)
+    opening = open_video(clip, read_level=True)
+    with opening.reader:
+        assert own.learned_of(opening) == pytest.approx(expected, rel=1e-4)
+        assert shipped.learned_of(opening) != pytest.approx(expected, rel=0.05)  # the shipped estimator reads the grain
+        assert own.learned_of(opening) == pytest.approx(expected, rel=1e-4)  # each reading kept under its estimator
+    assert len(opening.learned) == 2

@@ -187,11 +187,14 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert outs.index("runs/x/unet-real-clean") < outs.index("runs/x/unet-real-gray")
     assert option(gray, "--init-from") == "stdit_cli/weights/unet-real" and option(gray, "--camera-gray-fraction") == "1.0"
     assert option(gray, "--camera-gray-level") == "learned" and "--real-pairs" not in gray
+    # labelled by the estimator the shipped gray weights carry (and read videos with), not today's shipped one
+    assert option(gray, "--level-estimator") == "stdit_cli/weights/unet-real-gray/level-estimator"
     assert (tmp_path / "stdit_cli" / "weights" / "unet-real-gray" / "stdit.json").is_file()
     fast_gray = calls[outs.index("runs/x/unet-fast-real-gray")]
     assert outs.index("runs/x/unet-fast-real2") < outs.index("runs/x/unet-fast-real-gray")
     assert option(fast_gray, "--init-from") == "stdit_cli/weights/unet-fast-real" and option(fast_gray, "--config") == "halfres-fast"
     assert option(fast_gray, "--camera-gray-level") == "learned"
+    assert option(fast_gray, "--level-estimator") == "stdit_cli/weights/unet-real-gray/level-estimator"
     # the weights for white noise in lossy 4:2:0 video: from the default's last stage, every white-noise clip encoded
     assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-h264")
     assert option(calls[outs.index("runs/x/unet-h264")], "--init-from") == "runs/x/unet-hw-gpu2"

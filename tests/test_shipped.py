@@ -152,6 +152,12 @@ def test_a_black_and_white_video_with_camera_noise_runs_the_weights_for_gray_cam
         writer.write(noisy)
     record = _denoise_json(clip, "-o", tmp_path / "night.denoised.mkv")
     assert record["noise"] == "real" and Path(record["checkpoint"]).name == "unet-real-gray" and record["sigma_estimated"]
+    # read with the estimator their labels came from, which they carry (the colour weights: the shipped one)
+    from stdit_cli.weights import level_estimator_of
+
+    assert level_estimator_of(resolve_checkpoint("unet", None, real=True, gray=True)) is not None
+    assert level_estimator_of(resolve_checkpoint("unet", None, real=True, gray=True, fast=True)) is not None
+    assert level_estimator_of(resolve_checkpoint("unet", None, real=True)) is None
     with VideoReader(tmp_path / "night.denoised.mkv") as reader:
         out = reader.read(0, 6)
     assert all(is_gray(frame) for frame in out)

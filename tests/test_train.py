@@ -448,3 +448,20 @@ def test_the_printed_hint_is_a_command_to_copy_and_a_missing_resume_is_named(tmp
     fresh = _train_result(tmp_path / "fresh", data_root, "--resume", "latest")
     said = " ".join(fresh.output.split())  # Rich wraps long lines
     assert fresh.exit_code == 0 and "--resume latest: no checkpoint in" in said and "a fresh run starts" in said, said
+
+
+def test_weights_labelled_by_an_estimator_are_saved_with_it(tmp_path, data_root):
+    # --camera-gray-level learned: the labels are an estimator's readings, so the checkpoint carries
+    # that estimator (level-estimator/) and `stdit denoise` reads its videos' levels with it
+    from stdit_cli.weights import LEVEL_ESTIMATOR, level_estimator_of, load_checkpoint, shipped_checkpoint_dir
+
+    out = tmp_path / "gray"
+    _train(out, data_root, steps=2, extra=["--camera-fraction", "1.0", "--camera-gray-fraction", "1.0", "--camera-gray-level", "learned"])
+    carried = level_estimator_of(load_checkpoint(out))
+    shipped = shipped_checkpoint_dir("noise-estimator")
+    assert carried == out / LEVEL_ESTIMATOR
+    assert (carried / "diffusion_pytorch_model.safetensors").read_bytes() == (shipped / "diffusion_pytorch_model.safetensors").read_bytes()
+    # labelled by RMS: no estimator comes along
+    plain = tmp_path / "rms"
+    _train(plain, data_root, steps=2, extra=["--camera-fraction", "1.0", "--camera-gray-fraction", "1.0"])
+    assert level_estimator_of(load_checkpoint(plain)) is None

@@ -36,7 +36,7 @@ from stdit_cli.video import VideoReader, VideoWarning, VideoWriter, open_writer
 from stdit_cli.video.caveats import bits_lost
 from stdit_cli.video.depth import to_8_bits
 from stdit_cli.video.fields import split_chunks, weave_chunks
-from stdit_cli.weights import Checkpoint
+from stdit_cli.weights import Checkpoint, level_estimator_of
 
 #: what a video read as a made picture with no noise is told (``flat_areas.noise_free``)
 NOISE_FREE_NOTE = ("read as a made picture with no noise (areas of one exact colour: a screen recording, a slide, flat-shaded "
@@ -237,7 +237,7 @@ class VideoDenoiser:
         # a missing file fails before any video is opened)
         self.learned_level = None
         if options.noise == "real" and options.sigma_255 is None:
-            self.learned_level = LearnedNoiseLevel.shipped()
+            self.learned_level = LearnedNoiseLevel.shipped(folder=level_estimator_of(checkpoint))
 
     def views_for(self, opening: Opening) -> int:
         """Views for this video: ``--ensemble`` (or ``--fast``'s), else :data:`STILL_ENSEMBLE` for a
@@ -360,9 +360,10 @@ class VideoDenoiser:
 
     def learned_of(self, opening: Opening) -> float:
         """The learned level of an opening's sample (read once, kept on the opening)."""
-        if opening.learned is None:
-            opening.learned = self.learned_level.estimate(opening.level_frames)
-        return opening.learned
+        source = self.learned_level.source
+        if source not in opening.learned:
+            opening.learned[source] = self.learned_level.estimate(opening.level_frames)
+        return opening.learned[source]
 
     def reads_as_white(self, opening: Opening) -> bool:
         """``--noise auto`` with no number: whether the video's noise is white, for the Gaussian

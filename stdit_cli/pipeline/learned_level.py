@@ -10,6 +10,8 @@ per-crop levels into one RMS: the level the real-noise backbone is conditioned o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -66,15 +68,18 @@ def combine_levels(levels: np.ndarray, trim: float = TRIM) -> float:
 class LearnedNoiseLevel:
     """The shipped (or any) :class:`NoiseLevelEstimator`, applied to video frames."""
 
-    def __init__(self, estimator: NoiseLevelEstimator, device: torch.device | str = "cpu"):
+    def __init__(self, estimator: NoiseLevelEstimator, device: torch.device | str = "cpu", source: str = ""):
         self.device = torch.device(device)
         self.estimator = torch.nn.Module.to(estimator, self.device).eval()  # not ModelMixin.to: no dynamo import
+        #: where the estimator came from (its folder; "" for one built in memory): what a level read by it is kept under
+        self.source = source
 
     @classmethod
-    def shipped(cls, device: torch.device | str = "cpu") -> "LearnedNoiseLevel":
-        from stdit_cli.weights import load_noise_estimator
+    def shipped(cls, device: torch.device | str = "cpu", folder: str | Path | None = None) -> "LearnedNoiseLevel":
+        """The shipped estimator, or the one in ``folder`` (a checkpoint's own: ``weights.level_estimator_of``)."""
+        from stdit_cli.weights import NOISE_ESTIMATOR, load_noise_estimator
 
-        return cls(load_noise_estimator(), device)
+        return cls(load_noise_estimator(folder), device, source=str(folder) if folder is not None else NOISE_ESTIMATOR)
 
     @torch.inference_mode()
     def crop_levels(self, frames_uint8: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,8 +66,9 @@ class Opening:
     #: the same measured on the sample binned 2x2 (``stdit_cli.pipeline.noise_kind``); None when no level is
     #: read, or the frames are too small for it once binned
     binned: float | None = None
-    #: the learned level of the sample, once a model with the level estimator has read it
-    learned: float | None = None
+    #: the learned level of the sample, once read, by the estimator that read it (``LearnedNoiseLevel.source``):
+    #: the black-and-white weights read theirs with the estimator their training labelled with
+    learned: dict[str, float] = field(default_factory=dict)
     #: ``[3]``: how many levels dark, per channel, the decoder's YUV -> RGB conversion read the sample
     #: (``VideoReader.decode_bias``); None where it is not measured (RGB, deep video, decord)
     decode_bias: np.ndarray | None = None

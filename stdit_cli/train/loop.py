@@ -33,7 +33,9 @@ from stdit_cli.train.data import ClipSampler, TrainingData, load_training_data
 from stdit_cli.train.distill import Teacher
 from stdit_cli.train.objective import make_training_pair, sigma_loss_weight
 from stdit_cli.video.atomic import temporary_name
-from stdit_cli.weights import SHIPPED, CheckpointError, load_checkpoint, readable_as_umask_allows, save_checkpoint, shipped_checkpoint_dir
+from stdit_cli.weights import (
+    SHIPPED, CheckpointError, copy_level_estimator, load_checkpoint, readable_as_umask_allows, save_checkpoint, shipped_checkpoint_dir,
+)
 
 _MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
 STATE_FOLDER = "training_state"
@@ -130,6 +132,7 @@ class TrainConfig:
     camera_sharpen_amount: tuple[float, float] = (0.2, 1.0)  # that unsharp mask's amount range
     camera_gray_fraction: float = 0.0  # share of the camera-noise clips (and of the real pairs) made black-and-white (luma) before compression
     camera_gray_level: str = "rms"  # a gray clip's level: "rms" of its noise, or "learned": what `stdit denoise` reads on it
+    level_estimator: str | None = None  # the estimator "learned" reads with (a folder; None: the shipped one), saved with the weights
     compressed_fraction: float = 0.0  # share of the other clips given white noise stored as 4:2:0 H.264 (compressed_noise.CompressedNoiseMix)
     compressed_crf: tuple[int, int] = (12, 30)  # range of that encode's x264 CRF
     compressed_clean_fraction: float = 0.0  # share of those encoded without noise (labelled with the level read on them)
@@ -152,12 +155,18 @@ class TrainConfig:
                               gray_fraction=self.camera_gray_fraction, gray_level=self._gray_level_reader())  # fmt: skip
 
     def _gray_level_reader(self):
-        """``--camera-gray-level learned``: the shipped estimator's blind level, as ``stdit denoise`` reads it."""
-        if self.camera_gray_level != "learned" or not self.camera_gray_fraction:
+        """``--camera-gray-level learned``: the blind level of :attr:`level_estimator` (the shipped
+        estimator by default), as ``stdit denoise`` reads it."""
+        if not self.labels_with_estimator:
             return None
         from stdit_cli.pipeline.learned_level import LearnedNoiseLevel
 
-        return LearnedNoiseLevel.shipped().blind_level_of
+        return LearnedNoiseLevel.shipped(folder=self.level_estimator).blind_level_of
+
+    @property
+    def labels_with_estimator(self) -> bool:
+        """Whether clips are labelled with an estimator's reading, which the weights then read videos with."""
+        return self.camera_gray_level == "learned" and bool(self.camera_gray_fraction)
 
     def compressed_mix(self) -> CompressedNoiseMix:
         return CompressedNoiseMix(self.compressed_fraction, tuple(self.compressed_crf), clean_fraction=self.compressed_clean_fraction)
@@ -360,6 +369,8 @@ class Trainer:
         self.ema.store(model.parameters())
         self.ema.copy_to(model.parameters())
         save_checkpoint(model, folder, self.schedule, self.metadata())
+        if self.config.labels_with_estimator:  # the weights read levels with the estimator that labelled them
+            copy_level_estimator(self.config.level_estimator, folder)
         self.ema.restore(model.parameters())
         state = folder / STATE_FOLDER
         self.accelerator.save_state(str(state))
