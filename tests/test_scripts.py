@@ -541,3 +541,22 @@ def test_phone_noise_is_correlated_colour_blotches_on_a_sharpened_reference():
     assert chroma.std() > 0.5 * grey.std()
     # fresh noise per frame
     assert abs(np.corrcoef(noise[0].ravel(), noise[1].ravel())[0, 1]) < 0.1
+
+
+def test_export_bf16_keeps_the_estimator_the_weights_read_levels_with(tmp_path, trained_like_checkpoint):
+    import shutil
+
+    from stdit_cli.weights import LEVEL_ESTIMATOR, copy_level_estimator, level_estimator_of, load_checkpoint
+
+    source = tmp_path / "gray-run"
+    shutil.copytree(trained_like_checkpoint, source)
+    copy_level_estimator(None, source)  # the shipped estimator, as a run labelled by it saves it
+    target = tmp_path / "gray-bf16"
+    subprocess.run([sys.executable, str(SCRIPTS / "export_bf16.py"), str(source), str(target)], check=True)
+    assert level_estimator_of(load_checkpoint(target)) == target / LEVEL_ESTIMATOR
+    name = "diffusion_pytorch_model.safetensors"
+    assert (target / LEVEL_ESTIMATOR / name).read_bytes() == (source / LEVEL_ESTIMATOR / name).read_bytes()
+    # weights without one export without one
+    plain = tmp_path / "plain-bf16"
+    subprocess.run([sys.executable, str(SCRIPTS / "export_bf16.py"), str(trained_like_checkpoint), str(plain)], check=True)
+    assert level_estimator_of(load_checkpoint(plain)) is None
