@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stdit_cli.models import NoiseLevelEstimator
-from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level, combine_levels, crop_grid
+from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level, combine_levels, crop_grid, rms_level
 from stdit_cli.pipeline.options import DenoiseOptions
 from stdit_cli.train.camera_noise import CameraNoise, add_camera_noise
 from stdit_cli.weights import load_noise_estimator
@@ -42,12 +42,20 @@ def test_combined_level_is_the_rms_without_the_outliers():
     assert combine_levels(np.array([3.0, 4.0])) == pytest.approx(math.sqrt(12.5))
 
 
-def test_white_noise_takes_the_lower_agreeing_level_and_camera_noise_the_learned_one():
+def test_blind_reading_takes_the_lower_agreeing_level_and_camera_noise_the_learned_one():
     assert blind_level(learned=15.7, white=10.1) == 10.1  # white noise on fine text: patch PCA is exact
     assert blind_level(learned=19.6, white=24.7) == 19.6  # compressed white noise: the RMS left, not the sigma added
     assert blind_level(learned=2.4, white=0.3) == 2.4  # camera noise: patch PCA sees a fraction of it
     assert blind_level(learned=30.0, white=1.0) == 30.0  # heavy camera noise: as read, not raised
     assert blind_level(learned=30.0, white=25.0) == 25.0  # heavy white noise: patch PCA, never raised
+
+
+def test_weights_trained_on_the_noise_rms_run_at_the_learned_level_whatever_patch_pca_reads():
+    # phone noise at night on gravel: patch PCA reads the texture (8.4 at every light level), the
+    # learned estimator the noise (13.9); the smaller of the two held the noise down by 0.8 dB
+    assert rms_level(learned=13.9, white=8.4) == 13.9
+    assert blind_level(learned=13.9, white=8.4) == 8.4
+    assert rms_level(learned=2.4, white=0.3) == 2.4
 
 
 def test_estimator_shapes_floor_and_round_trip(tmp_path):
@@ -143,3 +151,8 @@ def test_weights_trained_on_an_estimators_levels_read_with_that_estimator(tmp_pa
         assert shipped.learned_of(opening) != pytest.approx(expected, rel=0.05)  # the shipped estimator reads the grain
         assert own.learned_of(opening) == pytest.approx(expected, rel=1e-4)  # each reading kept under its estimator
     assert len(opening.learned) == 2
+    # the level each runs at: the paired weights were labelled with blind readings (the lower of two
+    # agreeing levels), the others with the noise's RMS, which the learned level estimates
+    assert own.level_rule is blind_level and shipped.level_rule is rms_level
+    assert own._level(white=8.0, binned=16.0, chroma_subsampled=False, learned=lambda: expected) == 8.0
+    assert shipped._level(white=8.0, binned=16.0, chroma_subsampled=False, learned=lambda: expected) == expected

@@ -21,7 +21,7 @@ from stdit_cli.pipeline.borders import EdgeMargin
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.flat_areas import picture
 from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
-from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level
+from stdit_cli.pipeline.learned_level import LearnedNoiseLevel, blind_level, rms_level
 from stdit_cli.pipeline.made_areas import MadeAreas, made_parts
 from stdit_cli.pipeline.noise_kind import gaussian_level, reads_as_white, white_spread
 from stdit_cli.pipeline.opening import (  # noqa: F401 (STREAM_DECODER: scripts)
@@ -236,8 +236,14 @@ class VideoDenoiser:
         # --noise real without --sigma N: the level is read by the learned estimator (loaded now:
         # a missing file fails before any video is opened)
         self.learned_level = None
+        #: how the learned level becomes the level run: weights trained on an estimator's blind readings
+        #: carry it and run at that reading (``blind_level``); weights trained on the RMS of their noise
+        #: run at the learned estimate of it (``rms_level``)
+        self.level_rule = rms_level
         if options.noise == "real" and options.sigma_255 is None:
-            self.learned_level = LearnedNoiseLevel.shipped(folder=level_estimator_of(checkpoint))
+            estimator = level_estimator_of(checkpoint)
+            self.learned_level = LearnedNoiseLevel.shipped(folder=estimator)
+            self.level_rule = blind_level if estimator is not None else rms_level
 
     def views_for(self, opening: Opening) -> int:
         """Views for this video: ``--ensemble`` (or ``--fast``'s), else :data:`STILL_ENSEMBLE` for a
@@ -343,9 +349,9 @@ class VideoDenoiser:
 
     def level_of(self, opening: Opening) -> float:
         """The level to run at, from an opening's sample: its patch-PCA level (less in a chroma-subsampled
-        video: ``noise_kind.gaussian_level``), or with ``--noise real`` the learned one where the two
-        disagree (camera noise; ``learned_level.blind_level``); 0 for a made picture with no noise
-        (``flat_areas.noise_free``)."""
+        video: ``noise_kind.gaussian_level``), or with ``--noise real`` the learned one (``learned_level.rms_level``;
+        for weights trained on an estimator's blind readings, that reading: ``learned_level.blind_level``);
+        0 for a made picture with no noise (``flat_areas.noise_free``)."""
         if opening.noise_free:  # a made picture (a screen recording, a slide): nothing to take out
             return 0.0
         # a gray video's colour planes hold no noise to have been averaged (pipeline.gray)
@@ -356,7 +362,7 @@ class VideoDenoiser:
         """:meth:`level_of` from the measured levels (``learned``: the learned level, read only when used)."""
         if self.learned_level is None:
             return gaussian_level(white, binned, chroma_subsampled)
-        return blind_level(learned(), white)
+        return self.level_rule(learned(), white)
 
     def learned_of(self, opening: Opening) -> float:
         """The learned level of an opening's sample (read once, kept on the opening)."""

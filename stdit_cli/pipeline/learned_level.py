@@ -28,19 +28,30 @@ TRIM = 0.1
 #: crops per forward pass
 BATCH = 64
 #: the white-noise (patch-PCA) level is taken into account when it is at least this share of the
-#: learned one: on white noise the two agree (Vid4 calendar at sigma 10: patch PCA 10.1, the
-#: learned estimator 15.7, its fine text taken for noise), on camera noise patch PCA reads a tenth
-#: to a third of it (PolyU: 0.3 against 2.4)
+#: learned one (:func:`blind_level`): on white noise the two agree (Vid4 calendar at sigma 10: patch
+#: PCA 10.1, the learned estimator 15.7, its fine text taken for noise), on camera noise patch PCA
+#: reads a tenth to a third of it (PolyU: 0.3 against 2.4)
 WHITE_AGREEMENT = 0.6
 
 
 def blind_level(learned: float, white: float) -> float:
-    """The level ``--noise real`` runs at: the smaller of the two estimates when they agree within
-    :data:`WHITE_AGREEMENT` (white noise: neither can then mistake texture for noise; the learned
-    one is the RMS the weights want after compression, which patch PCA on luma overstates), else
-    the ``learned`` one (camera noise, which patch PCA mostly misses), as read: the shipped estimator
-    reads heavy camera noise near its level, and raising heavy readings over-smooths night video."""
+    """The blind reading weights trained on it run at (the black-and-white weights, whose clips were
+    labelled with :meth:`LearnedNoiseLevel.blind_level_of`): the smaller of the two estimates when
+    they agree within :data:`WHITE_AGREEMENT`, else the ``learned`` one (camera noise, which patch PCA
+    mostly misses), as read.
+
+    Weights trained on the noise's own RMS run at :func:`rms_level` instead: once white noise went
+    to the Gaussian weights (``noise_kind``), what made the two agree on the real-noise path was
+    mostly texture raising patch PCA (gravel, fine text: 8-16 whatever the noise), so the smaller of
+    the two held heavy camera noise down (phone-like noise at night on ``scooter-black``: 8.4 run
+    where 13.9 was read, 0.8 dB lost; `scripts/results/2026-12-07_rms_level.md`)."""
     return min(white, learned) if white >= WHITE_AGREEMENT * learned else learned
+
+
+def rms_level(learned: float, white: float) -> float:
+    """The level weights trained on the RMS of their noise run at: the learned estimate of that RMS,
+    as read (``white``, the patch-PCA level, is not used: see :func:`blind_level`)."""
+    return learned
 
 
 def crop_grid(frames_uint8: np.ndarray, crop: int = CROP, per_frame: int = 16) -> np.ndarray:
@@ -98,8 +109,9 @@ class LearnedNoiseLevel:
         return combine_levels(self.crop_levels(frames_uint8))
 
     def blind_level_of(self, frames_uint8: np.ndarray) -> float:
-        """The level ``--noise real`` runs ``frames_uint8`` (``[n, H, W, 3]``, full-colour or gray, not
-        chroma-subsampled) at: :func:`blind_level` of this estimate and the frames' patch-PCA level."""
+        """The blind reading of ``frames_uint8`` (``[n, H, W, 3]``, full-colour or gray, not chroma-subsampled):
+        :func:`blind_level` of this estimate and the frames' patch-PCA level, what weights trained on
+        these readings are labelled with and run at."""
         from stdit_cli.pipeline.noise_level import estimate_sigma_255
 
         return blind_level(self.estimate(frames_uint8), estimate_sigma_255(frames_uint8))
