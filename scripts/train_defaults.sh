@@ -3,7 +3,7 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
 #                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2
-#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
+#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200, unet-hw-gpu3 and unet-fast-gpu on an
 #                                             # H100; on a CPU they take hours. unet-hw-gpu3 comes after the stages that slice or start from weights/unet)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
@@ -21,7 +21,8 @@
 #   scripts/train_defaults.sh unet-real-pairs # from there, with real noisy/clean photo pairs
 #   scripts/train_defaults.sh unet-real-cam   # from there, without white-noise clips
 #   scripts/train_defaults.sh unet-real-cfa   # from there, the Bayer phase drawn per clip
-#   scripts/train_defaults.sh unet-real-clean # the shipped real-noise unet: from there, clean clips under a level label, averaged with its start
+#   scripts/train_defaults.sh unet-real-clean # from there, clean clips under a level label, averaged with its start
+#   scripts/train_defaults.sh unet-real-blotch # the shipped real-noise unet: from there, phones' colour blotches, averaged with its start
 #   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
 #   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7   # the --fast checkpoint (preset halfres-fast), sliced from the default, seven CPU stages
 #   scripts/train_defaults.sh unet-fast-real unet-fast-real2  # --fast's real-noise weights (weights/unet-fast-real), from the seventh stage, two stages
@@ -47,7 +48,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -292,6 +293,22 @@ for model in "${MODELS[@]}"; do
                      python scripts/export_bf16.py "$OUT/unet-real-clean" "$OUT/unet-real-clean-bf16"
                      python scripts/graft_weights.py --old-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" --new-base "${REALCLEAN_INIT:-$OUT/unet-real-cfa}" \
                        --tuned "$OUT/unet-real-clean-bf16" --alpha 0.5 --bf16 --out stdit_cli/weights/unet-real ;;
+    # phones' colour blotches, the shipped real-noise weights since 2026-12-07: from the weights shipped before
+    # (REALBLOTCH_INIT; as run, stdit_cli/weights/unet-real as of commit 766e9f8), unet-real-clean's mix with half the
+    # blurred-colour camera clips keeping their colour noise's amplitude (x 0.6-1.5: what a phone leaves in low light;
+    # the level estimator was taught the same the night before), 500 steps at lr 8e-5, seed 251 (8 CPU minutes), shipped
+    # half and half with where it started: camera video +0.06 dB, stills +0.12, PolyU +0.03 (worst crop +0.05), clean
+    # footage +0.7 dB nearer its input, phone-like -0.01 (scripts/results/2026-12-07_real_blotch.md)
+    unet-real-blotch) mkdir -p "$OUT/unet-real-blotch-init"
+                      cp "${REALBLOTCH_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
+                        "$OUT/unet-real-blotch-init/"
+                      fit unet-real-blotch unet halfres-wide 500 4 128 8e-5 251 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                        --init-from "$OUT/unet-real-blotch-init" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                        --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                        --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5
+                      python scripts/export_bf16.py "$OUT/unet-real-blotch" "$OUT/unet-real-blotch-bf16"
+                      python scripts/graft_weights.py --old-base "$OUT/unet-real-blotch-init" --new-base "$OUT/unet-real-blotch-init" \
+                        --tuned "$OUT/unet-real-blotch-bf16" --alpha 0.5 --bf16 --out stdit_cli/weights/unet-real ;;
     # phones' sharpening (2026-12-06): from the shipped real-noise weights (REALSHARP_INIT), unet-real-clean's mix
     # with 40% of the camera clips sharpened after the noise (an unsharp mask on luma, amount 0.2-1.0, radius
     # 0.7-1.5 px), their target sharpened alike; 500 steps at lr 8e-5, seed 241

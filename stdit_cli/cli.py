@@ -233,6 +233,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--camera-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of clips given realistic camera noise (signal-dependent, demosaiced, some blurred) instead of white Gaussian noise.")
 @click.option("--camera-jpeg-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.5, show_default=True, help="Share of the camera-noise clips also JPEG-compressed (quality 50-95).")
 @click.option("--camera-chroma-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of the camera-noise clips whose colour noise is blurred 1.5-4 px (in-camera chroma noise reduction).")
+@click.option("--camera-blotch-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.0, show_default=True, help="Share of those blurred-colour clips whose colour noise keeps its full amplitude (times 0.6-1.5): the colour blotches a phone leaves in low light.")
 @click.option("--camera-blur-fraction", type=FiniteFloatRange(0.0, 1.0), default=0.3, show_default=True, help="Share of the camera-noise clips whose noise is blurred (in-camera noise reduction: spatially correlated noise).")
 @click.option("--camera-blur-sigma", type=(FiniteFloatRange(min=0.0), FiniteFloatRange(min=0.0)), callback=_low_high, default=(0.5, 1.5), show_default=True, help="Range of that blur's Gaussian sigma, pixels (drawn per clip).")
 @click.option("--camera-shot-range", type=(FiniteFloatRange(min=0.0, min_open=True), FiniteFloatRange(min=0.0, min_open=True)), callback=_low_high, default=(1e-5, 1.2e-2), show_default=True, help="Log-uniform range of the cameras' shot-noise gain (linear 0..1 raw scale): 1.2e-2 gives noise of RMS about 30 on 0..255 before any blur, 1e-1 about 85 (dim phone footage).")
@@ -260,7 +261,7 @@ def denoise(inputs, output, inputs_from, relative_to, skip_existing, report, ove
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores).")
 def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_at, lr, warmup, ema_decay, prediction_type, downscale,
           out, checkpoint_every, val_every, resume, init_from, init_partial, sigma_weight_power, scale_range, soft_fraction,
-          smooth_fraction, camera_fraction, camera_jpeg_fraction, camera_chroma_fraction, camera_blur_fraction, camera_blur_sigma, camera_shot_range,
+          smooth_fraction, camera_fraction, camera_jpeg_fraction, camera_chroma_fraction, camera_blotch_fraction, camera_blur_fraction, camera_blur_sigma, camera_shot_range,
           camera_random_cfa, camera_clean_fraction, camera_clean_level, camera_h264_fraction, camera_h264_crf, camera_sharpen_fraction, camera_sharpen_amount, camera_gray_fraction, camera_gray_level, level_estimator, compressed_fraction, compressed_crf, compressed_clean_fraction, real_pairs, real_cameras, real_fraction, teacher, teacher_weight, seed, device, precision, threads) -> None:  # fmt: skip
     """Train a backbone on the diffusion objective (checkpoints go to --out)."""
     from stdit_cli.choices import SetupError
@@ -289,7 +290,7 @@ def train(model_name, preset, data, val, frames, crop, batch_size, steps, stop_a
         val_every=val_every, seed=seed, device=device, precision=precision, resume=resume, init_from=init_from, init_partial=init_partial,
         sigma_weight_power=sigma_weight_power, scale_range=scale_range, soft_fraction=soft_fraction,
         smooth_fraction=smooth_fraction, camera_fraction=camera_fraction, camera_jpeg_fraction=camera_jpeg_fraction,
-        camera_chroma_fraction=camera_chroma_fraction, camera_blur_fraction=camera_blur_fraction, camera_blur_sigma=camera_blur_sigma,
+        camera_chroma_fraction=camera_chroma_fraction, camera_blotch_fraction=camera_blotch_fraction, camera_blur_fraction=camera_blur_fraction, camera_blur_sigma=camera_blur_sigma,
         camera_shot_range=camera_shot_range, camera_random_cfa=camera_random_cfa,
         camera_clean_fraction=camera_clean_fraction, camera_clean_level=camera_clean_level,
         camera_h264_fraction=camera_h264_fraction, camera_h264_crf=camera_h264_crf,

@@ -322,6 +322,20 @@ def test_the_train_config_passes_the_sharpening_to_the_camera_mix():
     assert TrainConfig(model="unet").camera_mix().sharpen_fraction == 0.0
 
 
+def test_the_train_config_passes_the_blotches_to_the_camera_mix(tmp_path):
+    from click.testing import CliRunner
+
+    from stdit_cli.cli import main
+    from stdit_cli.train.loop import TrainConfig
+
+    mix = TrainConfig(model="unet", camera_fraction=1.0, camera_chroma_fraction=0.7, camera_blotch_fraction=0.5).camera_mix()
+    assert mix.blotch_fraction == 0.5 and mix.chroma_fraction == 0.7
+    assert TrainConfig(model="unet").camera_mix().blotch_fraction == 0.0
+    # the command line checks the share before anything loads
+    result = CliRunner().invoke(main, ["train", "--camera-blotch-fraction", "1.5", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "--camera-blotch-fraction" in result.output
+
+
 def test_a_gray_camera_clip_is_gray_noise_on_a_gray_target():
     from stdit_cli.train.camera_noise import to_gray
 

@@ -174,14 +174,20 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
 
     outs = [option(c, "--out") for c in calls]
     # made by scripts/graft_weights.py, slim_weights.py from runs before them (weights/unet-real: unet-real-clean's average)
-    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init", "stdit_cli/weights/unet-real", "stdit_cli/weights/unet-fast-real"]
+    # (and unet-real-blotch-init: a copy of the shipped weights/unet-real the blotch stage starts from)
+    grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init", "stdit_cli/weights/unet-real", "stdit_cli/weights/unet-fast-real",
+               "runs/x/unet-real-blotch-init"]
     assert outs.index("runs/x/unet-real4") < outs.index("runs/x/unet-real5") and outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-real5")
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
         if "--init-from" in call:
             assert option(call, "--init-from") in outs[:index] + grafted, outs[index]
     assert "runs/x/unet-gpu" in outs and outs.index("runs/x/unet-gpu") < outs.index("runs/x/unet-fast")
-    assert outs.index("runs/x/unet-real-cfa") < outs.index("runs/x/unet-real-clean")  # the shipped real-noise stage, last
+    assert outs.index("runs/x/unet-real-cfa") < outs.index("runs/x/unet-real-clean")  # the real-noise stage the gray and blotch stages start from
     assert option(calls[outs.index("runs/x/unet-real-clean")], "--camera-clean-fraction") == "0.15"
+    # phones' colour blotches: the shipped real-noise stage, after the gray weights took theirs from the one before
+    blotch = calls[outs.index("runs/x/unet-real-blotch")]
+    assert outs.index("runs/x/unet-real-gray") < outs.index("runs/x/unet-real-blotch")
+    assert option(blotch, "--camera-blotch-fraction") == "0.5" and option(blotch, "--camera-clean-fraction") == "0.15"
     # black-and-white camera noise: from the real-noise weights unet-real-clean ships, every camera clip gray
     gray = calls[outs.index("runs/x/unet-real-gray")]
     assert outs.index("runs/x/unet-real-clean") < outs.index("runs/x/unet-real-gray")

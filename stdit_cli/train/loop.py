@@ -120,6 +120,7 @@ class TrainConfig:
     camera_fraction: float = 0.0  # share of clips given camera noise instead of white noise (camera_noise.CameraNoiseMix)
     camera_jpeg_fraction: float = 0.5  # share of those also JPEG-compressed
     camera_chroma_fraction: float = 0.0  # share of those whose colour noise is blurred (in-camera chroma noise reduction)
+    camera_blotch_fraction: float = 0.0  # share of the blurred-colour ones whose colour noise keeps its amplitude (a phone's low-light blotches)
     camera_blur_fraction: float = 0.3  # share of those whose noise is blurred (in-camera noise reduction: correlated noise)
     camera_blur_sigma: tuple[float, float] = (0.5, 1.5)  # that blur's Gaussian sigma range, pixels
     camera_shot_range: tuple[float, float] = (1e-5, 1.2e-2)  # log-uniform range of the cameras' shot-noise gain
@@ -148,6 +149,7 @@ class TrainConfig:
     def camera_mix(self) -> CameraNoiseMix:
         return CameraNoiseMix(self.camera_fraction, self.camera_jpeg_fraction, blur_fraction=self.camera_blur_fraction,
                               blur_sigma=tuple(self.camera_blur_sigma), chroma_fraction=self.camera_chroma_fraction,
+                              blotch_fraction=self.camera_blotch_fraction,
                               shot_range=tuple(self.camera_shot_range), random_cfa_phase=self.camera_random_cfa,
                               clean_fraction=self.camera_clean_fraction, clean_level=tuple(self.camera_clean_level),
                               h264_fraction=self.camera_h264_fraction, h264_crf=tuple(self.camera_h264_crf),
