@@ -2,7 +2,7 @@
 # Train the checkpoints shipped in stdit_cli/weights/<model>/ from ../shared/data.
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
-#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2
+#                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-fast-real-blotch unet-h264 unet-real unet-real-hw2
 #                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200, unet-hw-gpu3 and unet-fast-gpu on an
 #                                             # H100; on a CPU they take hours. unet-hw-gpu3 comes after the stages that slice or start from weights/unet)
@@ -26,6 +26,7 @@
 #   scripts/train_defaults.sh unet-real-gpu2  # the real-noise stages carried over to unet-hw-gpu2, one more stage (not shipped)
 #   scripts/train_defaults.sh unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7   # the --fast checkpoint (preset halfres-fast), sliced from the default, seven CPU stages
 #   scripts/train_defaults.sh unet-fast-real unet-fast-real2  # --fast's real-noise weights (weights/unet-fast-real), from the seventh stage, two stages
+#   scripts/train_defaults.sh unet-fast-real-blotch # then phones' colour blotches, averaged with its start: the shipped --fast real-noise weights
 #   scripts/train_defaults.sh unet-real-gray unet-fast-real-gray  # the real-noise weights for black-and-white video, default and --fast
 #   scripts/train_gpu.sh gpu-chunk            # one resumable chunk of the GPU-class unet (weights/unet-gpu)
 #
@@ -48,7 +49,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-fast-real-blotch unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -451,6 +452,21 @@ for model in "${MODELS[@]}"; do
     unet-fast-kd) fit unet-fast-kd unet halfres-fast 2500 4 128 8e-5 233 "${native[@]}" "${content[@]}" --smooth-fraction 0.5 \
                      --init-from "${FAST_KD_INIT:-$OUT/unet-fast-hr7}" --warmup $(( 50 * STEPS_SCALE )) --precision bf16 \
                      --teacher "${FAST_TEACHER:-stdit_cli/weights/unet}" --teacher-weight 0.75 ;;
+    # --fast's real-noise weights taught phones' colour blotches, what ships since 2026-12-07, as unet-real-blotch: from the
+    # weights shipped before (FAST_BLOTCH_INIT; as run, stdit_cli/weights/unet-fast-real as of commit 8fe59f5), unet-fast-real2's
+    # mix with --camera-blotch-fraction 0.5, 500 steps at lr 8e-5, seed 253 (4 CPU minutes), averaged half and half with its
+    # start: camera video 29.27 -> 29.35 (night +0.25), phone-like +0.02, PolyU level (worst crop +0.07), stills -0.02,
+    # clean footage 0.0-0.55 dB nearer its input (scripts/results/2026-12-07_real_blotch.md)
+    unet-fast-real-blotch) mkdir -p "$OUT/unet-fast-real-blotch-init"
+                           cp "${FAST_BLOTCH_INIT:-stdit_cli/weights/unet-fast-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
+                             "$OUT/unet-fast-real-blotch-init/"
+                           fit unet-fast-real-blotch unet halfres-fast 500 4 128 8e-5 253 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                             --init-from "$OUT/unet-fast-real-blotch-init" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
+                             --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                             --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5
+                           python scripts/export_bf16.py "$OUT/unet-fast-real-blotch" "$OUT/unet-fast-real-blotch-bf16"
+                           python scripts/graft_weights.py --old-base "$OUT/unet-fast-real-blotch-init" --new-base "$OUT/unet-fast-real-blotch-init" \
+                             --tuned "$OUT/unet-fast-real-blotch-bf16" --alpha 0.5 --bf16 --out "${FAST_BLOTCH_SHIP:-stdit_cli/weights/unet-fast-real}" ;;
     # real-noise weights for --fast (weights/unet-fast-real): the --fast weights fine-tuned on unet-real-clean's
     # camera-noise mix (every clip camera noise, 15% of them clean under a level label, PolyU pairs of two cameras)
     unet-fast-real) fit unet-fast-real unet halfres-fast 1500 4 128 1.5e-4 239 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \

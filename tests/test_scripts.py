@@ -174,9 +174,9 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
 
     outs = [option(c, "--out") for c in calls]
     # made by scripts/graft_weights.py, slim_weights.py from runs before them (weights/unet-real: unet-real-clean's average)
-    # (and unet-real-blotch-init: a copy of the shipped weights/unet-real the blotch stage starts from)
+    # (and the blotch stages' -init: copies of the shipped weights/unet-real and unet-fast-real they start from)
     grafted = ["runs/x/unet-real-graft", "runs/x/unet-fast-hr-init", "stdit_cli/weights/unet-real", "stdit_cli/weights/unet-fast-real",
-               "runs/x/unet-real-blotch-init"]
+               "runs/x/unet-real-blotch-init", "runs/x/unet-fast-real-blotch-init"]
     assert outs.index("runs/x/unet-real4") < outs.index("runs/x/unet-real5") and outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-real5")
     for index, call in enumerate(calls):  # every stage starts from a run made before it, none from a missing one
         if "--init-from" in call:
@@ -201,6 +201,9 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert option(fast_gray, "--init-from") == "stdit_cli/weights/unet-fast-real" and option(fast_gray, "--config") == "halfres-fast"
     assert option(fast_gray, "--camera-gray-level") == "learned"
     assert option(fast_gray, "--level-estimator") == "stdit_cli/weights/unet-real-gray/level-estimator"
+    fast_blotch = calls[outs.index("runs/x/unet-fast-real-blotch")]
+    assert outs.index("runs/x/unet-fast-real-gray") < outs.index("runs/x/unet-fast-real-blotch")
+    assert option(fast_blotch, "--config") == "halfres-fast" and option(fast_blotch, "--camera-blotch-fraction") == "0.5"
     # the weights for white noise in lossy 4:2:0 video: from the default's last stage, every white-noise clip encoded
     assert outs.index("runs/x/unet-hw-gpu2") < outs.index("runs/x/unet-h264")
     assert option(calls[outs.index("runs/x/unet-h264")], "--init-from") == "runs/x/unet-hw-gpu2"
