@@ -28,7 +28,10 @@ and either its whiteness is at most :data:`MAX_WHITENESS` or patch PCA reads at 
 level. The second case is white noise that H.264 has made partly correlated (whiteness up to 2.6
 at sigma 10): patch PCA still reads all of its level (1.16-1.36 times the learned one), which it
 never does for camera noise (at most 0.80), and the Gaussian weights at that level beat the
-real-noise ones there by 0.2-0.6 dB (`scripts/results/2026-12-04_noise_kind.md`).
+real-noise ones there by 0.2-0.6 dB (`scripts/results/2026-12-04_noise_kind.md`). Its whiteness
+stays at most :data:`MAX_H264_WHITENESS`: dense texture whose patch-PCA level reads above the
+learned one but far more correlated (gravel, clean or under phone-like noise, 4.1-4.8) is not white
+noise, and the real-noise weights do better there (`scripts/results/2026-12-07_rms_level.md`).
 
 Light white noise on dense texture is white too when the learned level reads far more: a sample
 whose whiteness is at most :data:`MAX_WHITENESS` and whose patch-PCA level is at least
@@ -68,6 +71,11 @@ if TYPE_CHECKING:
 LEVEL_AGREEMENT = 2.0
 #: most 2x2-binned/full-resolution level ratio (binned level doubled) that reads as white noise
 MAX_WHITENESS = 1.5
+#: most whiteness at which a sample whose patch-PCA level reads all of the learned one still reads as
+#: white noise that H.264 made partly correlated: such noise reads 1.0-2.6 at sigma 10-50 and up to
+#: 3.1 through CRF 28 (`vid4/calendar`); gravel read 4.1-4.8 (clean, and under phone-like noise),
+#: whose texture raises patch PCA above the learned level
+MAX_H264_WHITENESS = 3.5
 #: least patch-PCA level at which a sample that bins as white noise reads as white noise however
 #: far above it the learned level reads (texture it takes for noise); below it (8-bit
 #: quantisation reads 0.29) the levels must agree
@@ -147,7 +155,9 @@ def reads_as_white(white: float, binned: float | None, learned: float, spread: f
         return False
     if whiteness(white, binned) <= MAX_WHITENESS:  # binning halves it: white, unless both levels are faint and disagree
         return white >= learned / LEVEL_AGREEMENT or white >= MIN_WHITE_LEVEL
-    return white >= learned  # correlated, yet patch PCA reads all the level there is: white noise through H.264
+    # correlated, yet patch PCA reads all the level there is: white noise through H.264, unless far more
+    # correlated than an encode leaves it (dense texture raising patch PCA)
+    return white >= learned and whiteness(white, binned) <= MAX_H264_WHITENESS
 
 
 def gaussian_level(white: float, binned: float | None, chroma_subsampled: bool) -> float:
