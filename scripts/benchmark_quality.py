@@ -63,7 +63,7 @@ from benchmark_common import (  # noqa: E402
     rule_value, subset_frames, tune, apply_tool,
 )  # fmt: skip
 
-from validation_suite import SUITE, h264_encode, is_compressed, load_clip  # noqa: E402
+from validation_suite import EXTRA_CLIPS, SUITE, h264_encode, is_compressed, load_clip  # noqa: E402
 
 from stdit_cli.choices import MODEL_NAMES as CLI_MODEL_NAMES  # noqa: E402
 from stdit_cli.weights import shipped_checkpoint_dir  # noqa: E402
@@ -82,8 +82,9 @@ def log(message: str) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="../shared/data")
-    parser.add_argument("--sequences", nargs="+", default=list(SEQUENCES), choices=SEQUENCES, metavar="CLIP",
-                        help="suite clips (scripts/validation_suite.py; default: all)")
+    parser.add_argument("--sequences", nargs="+", default=list(SEQUENCES), choices=SEQUENCES + EXTRA_CLIPS, metavar="CLIP",
+                        help="suite clips (scripts/validation_suite.py; default: all of the suite; also large/* and "
+                             "large1080/*, the held-out DAVIS clips upscaled to 1280x720 and 1920x1080)")
     parser.add_argument("--sigmas", nargs="+", type=float, default=[10.0, 25.0, 50.0], help="on 0..255")
     parser.add_argument("--frames", type=int, default=10, help="first N frames of each clip")
     parser.add_argument("--models", nargs="*", default=None, choices=MODEL_NAMES,
@@ -500,7 +501,7 @@ def save(state: dict, this_run: list[dict], reused: list[dict]) -> str:
     """Merge this run's records over the reused ones and (atomically) write ``<out>.md`` and ``.json``."""
     records = merge_records([(r["path"], r["records"]) for r in reused] + [("this run", this_run)])
     state["records"] = records
-    state["sequences"] = [q for q in SEQUENCES if any(r["sequence"] == q for r in records)]
+    state["sequences"] = [q for q in SEQUENCES + EXTRA_CLIPS if any(r["sequence"] == q for r in records)]
     state["sigmas"] = sorted({r["sigma"] for r in records})
     state["frames"] = max((max(r["clip_frames"], max(r["frames"]) + 1) for r in records), default=state["run"]["frames"])
     runs = {run["command"]: run for source in reused for run in source["runs"]}

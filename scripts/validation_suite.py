@@ -52,6 +52,9 @@ TINY_SIZE = (144, 176)  # H, W: QCIF
 ANIM_SIZE = (360, 640)  # H, W
 ANIM_COLOURS = 12
 LARGE_SIZES = {"large": (720, 1280), "large1080": (1080, 1920)}  # H, W
+#: clips outside the suite's default list that the benchmarks can name: the held-out DAVIS clips
+#: upscaled to HD (slow for the classical tools, so not in every suite run)
+EXTRA_CLIPS = tuple(f"{group}/{name}" for group in LARGE_SIZES for name in HELD_OUT_DAVIS)
 H264_CRF = 20
 
 

@@ -56,3 +56,23 @@ def test_anim_clips_are_flat_colour_regions_from_a_palette_fixed_per_clip(davis_
 def test_the_suite_lists_the_new_groups_once():
     assert len(set(SUITE)) == len(SUITE)
     assert {"tiny", "anim"} <= {name.split("/")[0] for name in SUITE}
+
+
+def test_the_hd_clips_are_named_apart_from_the_suite_and_load_at_their_size(davis_dir):
+    from validation_suite import EXTRA_CLIPS
+
+    assert not set(EXTRA_CLIPS) & set(SUITE)  # never in a default suite run: the tools take minutes a clip there
+    assert {"large/dog", "large1080/dog"} <= set(EXTRA_CLIPS)
+    clip = load_clip(davis_dir, "large/dog", 2)
+    assert clip.shape == (2, 720, 1280, 3) and clip.dtype == np.uint8
+
+
+def test_the_quality_benchmark_accepts_the_hd_clips_by_name_and_refuses_unknown_ones(tmp_path, monkeypatch):
+    import benchmark_quality
+
+    monkeypatch.setattr(sys, "argv", ["benchmark_quality.py", "--sequences", "large/dog", "vid4/walk", "--sigmas", "25"])
+    args = benchmark_quality.parse_args()
+    assert args.sequences == ["large/dog", "vid4/walk"]
+    monkeypatch.setattr(sys, "argv", ["benchmark_quality.py", "--sequences", "large/nonesuch"])
+    with pytest.raises(SystemExit):
+        benchmark_quality.parse_args()
