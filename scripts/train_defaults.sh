@@ -3,7 +3,7 @@
 #
 #   scripts/train_defaults.sh [MODEL...]      # default: every stage behind the shipped files, in order:
 #                                             # unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-fast-real-blotch unet-h264 unet-real unet-real-hw2
-#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit
+#                                             # unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 unet-h264-half stdit diffuser segdit
 #                                             # (unet-gpu, unet-hw-gpu and unet-hw-gpu2 were run on an H200, unet-hw-gpu3 and unet-fast-gpu on an
 #                                             # H100; on a CPU they take hours. unet-hw-gpu3 comes after the stages that slice or start from weights/unet)
 #   scripts/train_defaults.sh unet-gpu        # one more unet stage, on a GPU (scripts/train_gpu.sh)
@@ -49,7 +49,7 @@ PRECISION=${PRECISION:-fp32}
 STEPS_SCALE=${STEPS_SCALE:-1}
 OUT=${OUT:-runs/defaults}
 MODELS=("$@")
-[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-fast-real-blotch unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 stdit diffuser segdit)
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(unet unet-gpu unet-fast unet-tune unet-head unet-hw unet-hw3 unet-hw-gpu unet-hw-gpu2 unet-fast-hr unet-fast-hr2 unet-fast-hr3 unet-fast-hr4 unet-fast-hr5 unet-fast-hr6 unet-fast-hr7 unet-fast-real unet-fast-real2 unet-fast-real-gray unet-fast-real-blotch unet-h264 unet-real unet-real-hw2 unet-real-pairs unet-real-cam unet-real-cfa unet-real-clean unet-real-gray unet-real-blotch unet-hw-gpu3 unet-fast-gpu unet-h264-gpu3 unet-h264-half stdit diffuser segdit)
 
 all_data=(
   --data "frames:$DATA/davis2016_val_480p"
@@ -200,11 +200,17 @@ for model in "${MODELS[@]}"; do
                  --init-from "${H264_INIT:-$OUT/unet-hw-gpu2}" --warmup $(( 30 * STEPS_SCALE )) --precision bf16 \
                  --checkpoint-every 100 --compressed-fraction 1.0
                python scripts/export_bf16.py "$OUT/unet-h264" stdit_cli/weights/unet-h264 ;;
-    # the H.264 weights carried over to the sixth stage (2026-12-05 night; what ships as weights/unet-h264): no
+    # the H.264 weights carried over to the sixth stage (2026-12-05 night; shipped as weights/unet-h264 until 2026-12-07): no
     # training, unet-hw-gpu3 + (unet-h264 - unet-hw-gpu2) (scripts/graft_weights.py, bf16): 40 of 40 cases of
     # white noise in 4:2:0 H.264 (CRF 10-28) better, +0.12 dB on average (scripts/results/2026-12-05_gpu_chunk3.md)
     unet-h264-gpu3) python scripts/graft_weights.py --old-base "$OUT/unet-hw-gpu2" --tuned "$OUT/unet-h264" \
-                      --new-base "$OUT/unet-hw-gpu3" --out stdit_cli/weights/unet-h264 --bf16 ;;
+                      --new-base "$OUT/unet-hw-gpu3" --out "$OUT/unet-h264-gpu3" --bf16 ;;
+    # ... shipped halfway (2026-12-07; weights/unet-h264): no training, the default (weights/unet, what unet-hw-gpu3
+    # ships) + 0.5 x (unet-h264-gpu3 - the default). Against unet-h264-gpu3 on 38 cases of white noise in 4:2:0
+    # H.264 (CRF 10-28, sigma 10-50): +0.16 dB on average, 30 up, worst -0.22 (CRF 28 at sigma 25), the flat field
+    # at sigma 10 +3.4 (scripts/results/2026-12-07_h264_half.md)
+    unet-h264-half) python scripts/graft_weights.py --old-base stdit_cli/weights/unet --new-base stdit_cli/weights/unet \
+                      --tuned "${H264_TUNED:-$OUT/unet-h264-gpu3}" --alpha 0.5 --bf16 --out stdit_cli/weights/unet-h264 ;;
     # from there 400 steps at lr 4e-5, seed 233, 15% of the encoded clips without noise (labelled with the level read
     # on them). Not shipped (2026-12-05): dense clean texture stored as H.264 +0.1 dB from its input, noisy clips
     # -0.13 to +0.05 (scripts/results/2026-12-05_compressed_white.md)

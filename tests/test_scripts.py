@@ -209,6 +209,9 @@ def test_train_defaults_with_no_arguments_runs_every_stage_behind_the_shipped_fi
     assert option(calls[outs.index("runs/x/unet-h264")], "--init-from") == "runs/x/unet-hw-gpu2"
     assert option(calls[outs.index("runs/x/unet-h264")], "--compressed-fraction") == "1.0"
     assert (tmp_path / "stdit_cli" / "weights" / "unet-h264" / "stdit.json").is_file() and "runs/x/unet-h264b" not in outs
+    # ... carried over to the sixth stage, then shipped halfway to the default (the graft script's --out)
+    assert (tmp_path / "runs" / "x" / "unet-h264-gpu3" / "stdit.json").is_file()
+    assert (tmp_path / "stdit_cli" / "weights" / "unet-h264" / "stdit.json").read_text() == "stdit_cli/weights/unet-h264"
     weights = tmp_path / "stdit_cli" / "weights"
     shipped = {model: (weights / model / "stdit.json").read_text() for model in ("unet", "unet-fast", "stdit", "diffuser", "segdit")}
     assert outs.index("runs/x/unet-hw2") < outs.index("runs/x/unet-hw3") < outs.index("runs/x/unet-hw-gpu") < outs.index("runs/x/unet-hw-gpu2")
