@@ -40,8 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--group", action="append", required=True, metavar="LABEL=GLOB", help="a group of noisy clips (repeatable; ** recurses)")
     parser.add_argument("--out", type=Path, default=Path("runs/noise_kind"))
+    parser.add_argument("--estimator", type=Path, default=None, help="a level estimator's folder (default: the shipped one)")
     args = parser.parse_args()
-    estimator = LearnedNoiseLevel.shipped()
+    estimator = LearnedNoiseLevel.shipped(folder=args.estimator)
     groups: dict[str, list[dict]] = {}
     for spec in args.group:
         label, pattern = spec.split("=", 1)

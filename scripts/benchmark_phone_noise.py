@@ -22,6 +22,10 @@ Methods: stdit as a user runs it (no number), ffmpeg ``nlmeans`` at several stre
 one per clip (an oracle). PSNR (8-bit RGB) against the clean frames; the worst clip is reported.
 
     python scripts/benchmark_phone_noise.py --out scripts/results/DATE_phone_noise
+
+``--still``: each clip's first frame noised once (steps 1-4, no H.264) and repeated ``--frames``
+times, stored losslessly: a phone photo as a benchmark of real smartphone noise stores it (processed
+sRGB, lossless) and as a user hands it over, with no temporal help.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter, zoom
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_camera_noise import CLIPS, compare, encode_h264  # noqa: E402
+from benchmark_camera_noise import CLIPS, compare, encode_h264, encode_lossless  # noqa: E402
 from validation_suite import load_clip  # noqa: E402
 
 #: (label, shot gain, read variance, luma noise blur in px) on the linear 0..1 scale of one sensor pixel
@@ -105,6 +109,8 @@ def main() -> None:
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS", help='stdit runs (default: "default=")')
     parser.add_argument("--work", type=Path, default=Path("runs/phone_noise"))
     parser.add_argument("--out", type=Path, default=Path("runs/phone_noise/result"))
+    parser.add_argument("--still", action="store_true",
+                        help="each clip's first frame noised once (no H.264), repeated --frames times, stored losslessly (FFV1)")
     parser.add_argument("--sharpen", type=float, default=SHARPEN["amount"],
                         help="the unsharp mask's amount on noisy and reference frames alike (0: none)")
     args = parser.parse_args()
@@ -115,22 +121,31 @@ def main() -> None:
     for index, name in enumerate(args.clips):
         clean = load_clip(args.data, name, args.frames)
         clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]
+        if args.still:
+            clean = np.repeat(clean[:1], args.frames, axis=0)  # [T, H, W, 3]: one photo, T times
         reference = sharpened_reference(clean)
         for level, (label, shot, read, blur) in enumerate(PHONES):
             case = f"{name.replace('/', '_')}_{label}"
             sharpened = "" if args.sharpen == 0.6 else f"_sharpen{args.sharpen:g}"
-            path = args.work / "noisy" / f"{case}_{args.frames}f{sharpened}.mp4"
+            path = args.work / "noisy" / (f"{case}_still{args.frames}{sharpened}.mkv" if args.still else f"{case}_{args.frames}f{sharpened}.mp4")
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                encode_h264(phone_noise(clean, np.random.default_rng([index, level, 11]), shot, read, blur), path, CRF)
+                rng = np.random.default_rng([index, level, 11])
+                if args.still:
+                    encode_lossless(np.repeat(phone_noise(clean[:1], rng, shot, read, blur), args.frames, axis=0), path)
+                else:
+                    encode_h264(phone_noise(clean, rng, shot, read, blur), path, CRF)
             cases[case] = (path, reference)
 
     description = (
         f"{len(args.clips)} held-out clips x {len(PHONES)} phone levels "
-        f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for l, s, r, b in PHONES)}), first {args.frames} frames, "
-        f"phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; PSNR (dB) against the clean frames sharpened alike (unsharp amount {args.sharpen:g}). "
+        f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for l, s, r, b in PHONES)}), "
+        + (f"the first frame with phone-like noise (this script's docstring), repeated {args.frames} times, lossless (FFV1); " if args.still
+           else f"first {args.frames} frames, phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; ")
+        + f"PSNR (dB) against the clean frames sharpened alike (unsharp amount {args.sharpen:g}). "
     )  # fmt: skip
-    compare(cases, [label for label, *_ in PHONES], runs, "noisy input (H.264)", description, args.work, args.out)
+    noisy_key = "noisy input (lossless)" if args.still else "noisy input (H.264)"
+    compare(cases, [label for label, *_ in PHONES], runs, noisy_key, description, args.work, args.out)
 
 
 if __name__ == "__main__":

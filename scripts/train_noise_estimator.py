@@ -49,6 +49,7 @@ from stdit_cli.models import NoiseLevelEstimator  # noqa: E402
 from stdit_cli.train.camera_noise import CameraNoiseMix  # noqa: E402
 from stdit_cli.train.content import ContentMix  # noqa: E402
 from stdit_cli.train.data import ClipSampler, load_training_data  # noqa: E402
+from stdit_cli.train.glyphs import render_glyph_crop  # noqa: E402
 from stdit_cli.train.objective import sample_sigma_255  # noqa: E402
 from stdit_cli.train.real_pairs import load_real_pairs, random_pair_crop  # noqa: E402
 from stdit_cli.weights import readable_as_umask_allows  # noqa: E402
@@ -58,7 +59,7 @@ HELD_OUT = ("blackswan", "car-shadow", "dog", "kite-surf", "scooter-black")
 CAMERA_SHARE = 0.45
 GAUSSIAN_SHARE = 0.35
 JPEG_QUALITY = (50, 95)
-KINDS = ("camera", "gaussian", "clean", "real", "gray camera")
+KINDS = ("camera", "gaussian", "clean", "real", "gray camera", "text camera", "text gaussian", "text clean")
 
 
 def real_crops(pairs, count: int, crop: int, rng: np.random.Generator):
@@ -89,11 +90,32 @@ def jpeg(frame_uint8: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(BytesIO(buffer.getvalue())).convert("RGB"))
 
 
+def with_glyphs(clean: torch.Tensor, rng: np.random.Generator, fraction: float) -> tuple[torch.Tensor, np.ndarray]:
+    """``clean`` ``[B, 3, 1, H, W]`` in ``[-1, 1]`` with a ``fraction`` of its crops replaced by printed
+    text and rules (``stdit_cli.train.glyphs``), some of them drawn over the crop they replace; and
+    which crops were replaced (``[B]`` bool)."""
+    replaced = np.zeros(clean.shape[0], dtype=bool)
+    if fraction <= 0:
+        return clean, replaced  # no draw: runs without text as before
+    clean = clean.clone()
+    for b in range(clean.shape[0]):
+        if rng.random() < fraction:
+            replaced[b] = True
+            # [3, H, W] in [-1, 1] -> [H, W, 3] uint8, the photo the text may be drawn over
+            photo = torch.round((clean[b, :, 0] + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+            glyphs = render_glyph_crop(clean.shape[-1], rng, photo)
+            # [H, W, 3] uint8 -> [3, H, W] in [-1, 1]
+            clean[b, :, 0] = torch.from_numpy(glyphs).permute(2, 0, 1).float() / 127.5 - 1.0
+    return clean, replaced
+
+
 def noisy_batch(clean: torch.Tensor, rng: np.random.Generator, generator: torch.Generator, camera: CameraNoiseMix,
-                gray_camera: CameraNoiseMix | None = None, gray_share: float = 0.0):  # fmt: skip
+                gray_camera: CameraNoiseMix | None = None, gray_share: float = 0.0, no_jpeg: np.ndarray | None = None):  # fmt: skip
     """``clean`` ``[B, 3, 1, H, W]`` in ``[-1, 1]`` -> (noisy ``[B, 3, H, W]`` in ``[-1, 1]``, target RMS ``[B]``, kind index ``[B]``).
 
-    A ``gray_share`` of the camera crops go through ``gray_camera`` (black-and-white) instead."""
+    A ``gray_share`` of the camera crops go through ``gray_camera`` (black-and-white) instead; the
+    white-noise and clean crops marked in ``no_jpeg`` (``[B]`` bool) are not JPEG-compressed (JPEG's
+    ringing around print is tens of levels: labelled as noise, it teaches that print is noise)."""
     batch = clean.shape[0]
     kinds = rng.choice(3, size=batch, p=[CAMERA_SHARE, GAUSSIAN_SHARE, 1 - CAMERA_SHARE - GAUSSIAN_SHARE])
     # [B, 3, 1, H, W] -> [B, H, W, 3] uint8 on 0..255
@@ -116,7 +138,7 @@ def noisy_batch(clean: torch.Tensor, rng: np.random.Generator, generator: torch.
         if kind == 1:
             noise = rng.standard_normal(clean_uint8[b].shape) * sigmas[b]
             noisy[b] = np.clip(np.round(clean_uint8[b] + noise), 0, 255).astype(np.uint8)
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and (no_jpeg is None or not no_jpeg[b]):
             noisy[b] = jpeg(noisy[b], int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
     rms = np.sqrt(np.mean((noisy.astype(np.float64) - reference) ** 2, axis=(1, 2, 3)))
     # [B, H, W, 3] uint8 -> [B, 3, H, W] in [-1, 1]
@@ -152,6 +174,9 @@ def main() -> int:
     parser.add_argument("--scale-range", type=float, nargs=2, default=(1.0, 2.0),
                         help="training crops area-downscaled by a factor drawn in this range (validation: 1-2 always); "
                              "larger factors give denser texture, as in small videos")  # fmt: skip
+    parser.add_argument("--text-fraction", type=float, default=0.0,
+                        help="share of the training crops replaced by printed text and rules (stdit_cli.train.glyphs), then "
+                             "noised like the rest: dense sharp glyphs are not noise")  # fmt: skip
     parser.add_argument("--init-from", type=Path, default=None, help="fine-tune this trained estimator (a save_pretrained folder)")
     parser.add_argument("--channels", type=int, default=32, help="a fresh estimator's width (NoiseLevelEstimator; not with --init-from)")
     parser.add_argument("--depth", type=int, default=5, help="a fresh estimator's number of 3x3 convolutions (receptive field 2 * (2 * depth + 1) px)")
@@ -198,6 +223,11 @@ def main() -> int:
     val_rng, val_generator = np.random.default_rng(99), torch.Generator().manual_seed(99)
     validation = [noisy_batch(val_sampler.batch(args.batch_size), val_rng, val_generator, camera, gray_camera, max(args.camera_gray_fraction, 0.3))
                   for _ in range(args.val_batches)]  # fmt: skip
+    if args.text_fraction > 0:  # the same held-out crops as printed text, each kind of noise
+        for _ in range(args.val_batches // 2):
+            text, replaced = with_glyphs(val_sampler.batch(args.batch_size), val_rng, 1.0)
+            y, rms, kinds = noisy_batch(text, val_rng, val_generator, camera, no_jpeg=replaced)
+            validation.append((y, rms, np.where(kinds < 3, kinds + KINDS.index("text camera"), kinds)))
     if real_val:
         for _ in range(args.val_batches):
             y, rms = real_crops(real_val, args.batch_size, args.crop, val_rng)
@@ -220,7 +250,8 @@ def main() -> int:
     history = [{"step": 0, "validation": validate()}]
     print(json.dumps(history[0]), flush=True)
     for step in range(1, args.steps + 1):
-        y, rms, _ = noisy_batch(sampler.batch(args.batch_size - real_count), rng, generator, camera, **gray)
+        clean, text = with_glyphs(sampler.batch(args.batch_size - real_count), rng, args.text_fraction)
+        y, rms, _ = noisy_batch(clean, rng, generator, camera, **gray, no_jpeg=text)
         if real_count:
             real_y, real_rms = real_crops(real_train, real_count, args.crop, rng)
             y, rms = torch.cat([y, real_y]), torch.cat([rms, real_rms])

@@ -62,3 +62,45 @@ def test_area_resize_is_a_mean_of_blocks():
     small = area_resize(clip, 2)
     # block means 2.5, 4.5, 10.5, 12.5, rounded half to even like torch.round
     assert small[0, :, :, 0].tolist() == [[2, 4], [10, 12]]
+
+
+def test_glyph_crops_are_dense_sharp_print_repeatable_by_seed():
+    from stdit_cli.train.glyphs import render_glyph_crop
+
+    first = [render_glyph_crop(64, np.random.default_rng(3)) for _ in range(2)]
+    assert first[0].shape == (64, 64, 3) and first[0].dtype == np.uint8
+    assert np.array_equal(first[0], first[1])  # the same seed, the same pixels
+    crops = [render_glyph_crop(64, np.random.default_rng(seed)) for seed in range(12)]
+    assert not all(np.array_equal(crops[0], crop) for crop in crops[1:])
+    for crop in crops:
+        luma = crop.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        # print has strong one-pixel steps somewhere in the crop (glyph edges)
+        assert np.abs(np.diff(luma, axis=1)).max() > 40
+
+
+def test_glyph_crops_can_be_drawn_over_the_given_photo():
+    from stdit_cli.train.glyphs import render_glyph_crop
+
+    photo = np.zeros((80, 80, 3), np.uint8)
+    photo[:, :, 1] = 200  # pure green: no flat or graded background of _colour's draws is this
+    over_photo = [crop for crop in (render_glyph_crop(64, np.random.default_rng(seed), photo) for seed in range(20))
+                  if np.mean(np.all(crop == (0, 200, 0), axis=-1)) > 0.2]  # fmt: skip
+    assert 2 <= len(over_photo) <= 18  # about OVER_PHOTO of them
+
+
+def test_the_estimator_scripts_glyph_share_replaces_crops_and_zero_draws_nothing():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from train_noise_estimator import with_glyphs
+
+    clean = torch.zeros(6, 3, 1, 32, 32)
+    rng = np.random.default_rng(0)
+    same, none = with_glyphs(clean, rng, 0.0)
+    assert same is clean and not none.any()
+    assert rng.random() == np.random.default_rng(0).random()  # no draw at share 0
+    replaced, marked = with_glyphs(clean, np.random.default_rng(1), 1.0)
+    assert marked.all()
+    assert replaced.shape == clean.shape and replaced.abs().amax(dim=(1, 2, 3, 4)).gt(0).all()
+    assert clean.abs().max() == 0  # the input is left as it was
