@@ -43,6 +43,8 @@ from validation_suite import load_clip  # noqa: E402
 
 #: (label, shot gain, read variance, luma noise blur in px) on the linear 0..1 scale of one sensor pixel
 PHONES = (("bright", 1.5e-3, 6e-6, 0.5), ("indoor", 4e-3, 2e-5, 0.6), ("dark", 1.2e-2, 8e-5, 0.8), ("night", 3e-2, 3e-4, 1.0))
+#: heavier than the default levels, by ``--levels``: noise RMS about 35, the heavy end of phone photos in dim light
+EXTRA_LEVELS = (("dim", 8e-2, 1e-3, 1.2),)
 #: BT.601 luma weights; the chroma directions are the two unit vectors orthogonal to grey
 LUMA = np.array([0.299, 0.587, 0.114])
 CRF = 23
@@ -109,6 +111,8 @@ def main() -> None:
     parser.add_argument("--stdit", action="append", metavar="LABEL=OPTIONS", help='stdit runs (default: "default=")')
     parser.add_argument("--work", type=Path, default=Path("runs/phone_noise"))
     parser.add_argument("--out", type=Path, default=Path("runs/phone_noise/result"))
+    parser.add_argument("--levels", nargs="+", default=[label for label, *_ in PHONES],
+                        choices=[label for label, *_ in PHONES + EXTRA_LEVELS], help="the levels of noise (default: the four of PHONES)")
     parser.add_argument("--still", action="store_true",
                         help="each clip's first frame noised once (no H.264), repeated --frames times, stored losslessly (FFV1)")
     parser.add_argument("--sharpen", type=float, default=SHARPEN["amount"],
@@ -116,6 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     SHARPEN["amount"] = args.sharpen
     runs = [entry.partition("=")[::2] for entry in (args.stdit or ["default="])]
+    levels = [(index, entry) for index, entry in enumerate(PHONES + EXTRA_LEVELS) if entry[0] in args.levels]
 
     cases: dict[str, tuple[Path, np.ndarray]] = {}
     for index, name in enumerate(args.clips):
@@ -124,7 +129,7 @@ def main() -> None:
         if args.still:
             clean = np.repeat(clean[:1], args.frames, axis=0)  # [T, H, W, 3]: one photo, T times
         reference = sharpened_reference(clean)
-        for level, (label, shot, read, blur) in enumerate(PHONES):
+        for level, (label, shot, read, blur) in levels:  # the index in PHONES + EXTRA_LEVELS seeds the noise
             case = f"{name.replace('/', '_')}_{label}"
             sharpened = "" if args.sharpen == 0.6 else f"_sharpen{args.sharpen:g}"
             path = args.work / "noisy" / (f"{case}_still{args.frames}{sharpened}.mkv" if args.still else f"{case}_{args.frames}f{sharpened}.mp4")
@@ -138,14 +143,14 @@ def main() -> None:
             cases[case] = (path, reference)
 
     description = (
-        f"{len(args.clips)} held-out clips x {len(PHONES)} phone levels "
-        f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for l, s, r, b in PHONES)}), "
+        f"{len(args.clips)} held-out clips x {len(levels)} phone levels "
+        f"({', '.join(f'{l}: shot {s:g}, read {r:g}, luma blur {b:g} px' for _, (l, s, r, b) in levels)}), "
         + (f"the first frame with phone-like noise (this script's docstring), repeated {args.frames} times, lossless (FFV1); " if args.still
            else f"first {args.frames} frames, phone-like noise (this script's docstring) then H.264 CRF {CRF} 4:2:0; ")
         + f"PSNR (dB) against the clean frames sharpened alike (unsharp amount {args.sharpen:g}). "
     )  # fmt: skip
     noisy_key = "noisy input (lossless)" if args.still else "noisy input (H.264)"
-    compare(cases, [label for label, *_ in PHONES], runs, noisy_key, description, args.work, args.out)
+    compare(cases, [label for _, (label, *_) in levels], runs, noisy_key, description, args.work, args.out)
 
 
 if __name__ == "__main__":

@@ -306,6 +306,17 @@ for model in "${MODELS[@]}"; do
     # the level estimator was taught the same the night before), 500 steps at lr 8e-5, seed 251 (8 CPU minutes), shipped
     # half and half with where it started: camera video +0.06 dB, stills +0.12, PolyU +0.03 (worst crop +0.05), clean
     # footage +0.7 dB nearer its input, phone-like -0.01 (scripts/results/2026-12-07_real_blotch.md)
+    # heavy phone noise (2026-12-07, measured, not shipped: scripts/results/2026-12-07_phone_still.md): the shipped
+    # real-noise weights, 400 steps with the cameras' shot gain drawn in 3e-3..2e-1 (the stage's 1e-5..1e-1 put an
+    # eighth of the clips above a night phone's 3e-2), fp32 on the 2-core Zen 3
+    unet-real-heavy) mkdir -p "$OUT/unet-real-heavy-init"
+                     cp "${REALHEAVY_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
+                       "$OUT/unet-real-heavy-init/"
+                     fit unet-real-heavy unet halfres-wide 400 4 128 8e-5 257 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                       --init-from "$OUT/unet-real-heavy-init" --warmup $(( 30 * STEPS_SCALE )) \
+                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
+                       --camera-shot-range 3e-3 2e-1 ;;
     unet-real-blotch) mkdir -p "$OUT/unet-real-blotch-init"
                       cp "${REALBLOTCH_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                         "$OUT/unet-real-blotch-init/"

@@ -555,6 +555,19 @@ def test_phone_noise_is_correlated_colour_blotches_on_a_sharpened_reference():
     assert abs(np.corrcoef(noise[0].ravel(), noise[1].ravel())[0, 1]) < 0.1
 
 
+def test_phone_noise_dim_level_is_heavier_than_night():
+    sys.path.insert(0, str(SCRIPTS))
+    from benchmark_phone_noise import EXTRA_LEVELS, PHONES, phone_noise, sharpened_reference
+
+    flat = np.full((1, 64, 96, 3), 100, np.uint8)
+    levels = {label: (shot, read, blur) for label, shot, read, blur in PHONES + EXTRA_LEVELS}
+    night, dim = (
+        (phone_noise(flat, np.random.default_rng(0), *levels[label]).astype(np.float64) - sharpened_reference(flat)).std()
+        for label in ("night", "dim")
+    )
+    assert dim > 1.3 * night and 25 < dim < 50  # the heavy end of phone photos in dim light
+
+
 def test_export_bf16_keeps_the_estimator_the_weights_read_levels_with(tmp_path, trained_like_checkpoint):
     import shutil
 
