@@ -308,7 +308,7 @@ for model in "${MODELS[@]}"; do
     # footage +0.7 dB nearer its input, phone-like -0.01 (scripts/results/2026-12-07_real_blotch.md)
     # heavy phone noise (2026-12-07, measured, not shipped: scripts/results/2026-12-07_phone_still.md): the shipped
     # real-noise weights, 400 steps with the cameras' shot gain drawn in 3e-3..2e-1 (the stage's 1e-5..1e-1 put an
-    # eighth of the clips above a night phone's 3e-2), fp32 on the 2-core Zen 3
+    # eighth of the clips above a night phone's 3e-2), fp32 on the 2-core Zen 3, stopped at its step-300 checkpoint
     unet-real-heavy) mkdir -p "$OUT/unet-real-heavy-init"
                      cp "${REALHEAVY_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                        "$OUT/unet-real-heavy-init/"
@@ -316,7 +316,7 @@ for model in "${MODELS[@]}"; do
                        --init-from "$OUT/unet-real-heavy-init" --warmup $(( 30 * STEPS_SCALE )) \
                        --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                        --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
-                       --camera-shot-range 3e-3 2e-1 ;;
+                       --camera-shot-range 3e-3 2e-1 --stop-at $(( 300 * STEPS_SCALE )) ;;
     unet-real-blotch) mkdir -p "$OUT/unet-real-blotch-init"
                       cp "${REALBLOTCH_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                         "$OUT/unet-real-blotch-init/"
