@@ -70,10 +70,11 @@ def probe(weights: str, width: int, height: int, repeats: int, bf16: bool) -> No
 
     seconds = _fastest(run_torch_fp32, repeats)
     print(f"{weights} {width}x{height}, PyTorch fp32: {seconds:.3f} s a window ({frames / seconds:.1f} frames/s)")
-    seconds = _fastest(run_torch, repeats) if bf16 else float("nan")
-    error = (run_torch().float() - reference).abs() if bf16 else torch.zeros(1)
-    print(f"{weights} {width}x{height}, PyTorch bf16: {seconds:.3f} s a window ({frames / seconds:.1f} frames/s), "
-          f"|diff| max {float(error.max()):.4f} mean {float(error.mean()):.5f}")  # fmt: skip
+    if bf16:
+        seconds = _fastest(run_torch, repeats)
+        error = (run_torch().float() - reference).abs()
+        print(f"{weights} {width}x{height}, PyTorch bf16: {seconds:.3f} s a window ({frames / seconds:.1f} frames/s), "
+              f"|diff| max {float(error.max()):.4f} mean {float(error.mean()):.5f}")  # fmt: skip
     for parameter in backbone.parameters():
         parameter.requires_grad_(False)
     start = time.perf_counter()
