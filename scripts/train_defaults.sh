@@ -317,6 +317,16 @@ for model in "${MODELS[@]}"; do
                        --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
                        --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
                        --camera-shot-range 3e-3 2e-1 --stop-at $(( 300 * STEPS_SCALE )) ;;
+    # the same with the light end kept (2026-12-07): shot gain 1e-5..2e-1, a 200-step cosine, seed 259 (the heavy
+    # stage above lost 0.2-0.36 dB on bright and indoor camera video and 4 PolyU crops: it forgot light noise)
+    unet-real-wide) mkdir -p "$OUT/unet-real-wide-init"
+                    cp "${REALWIDE_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
+                      "$OUT/unet-real-wide-init/"
+                    fit unet-real-wide unet halfres-wide 200 4 128 8e-5 259 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+                      --init-from "$OUT/unet-real-wide-init" --warmup $(( 20 * STEPS_SCALE )) \
+                      --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+                      --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
+                      --camera-shot-range 1e-5 2e-1 ;;
     unet-real-blotch) mkdir -p "$OUT/unet-real-blotch-init"
                       cp "${REALBLOTCH_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                         "$OUT/unet-real-blotch-init/"
