@@ -309,6 +309,7 @@ for model in "${MODELS[@]}"; do
     # heavy phone noise (2026-12-07, measured, not shipped: scripts/results/2026-12-07_phone_still.md): the shipped
     # real-noise weights, 400 steps with the cameras' shot gain drawn in 3e-3..2e-1 (the stage's 1e-5..1e-1 put an
     # eighth of the clips above a night phone's 3e-2), fp32 on the 2-core Zen 3, stopped at its step-300 checkpoint
+    # (phone-like stills +0.14 dB dim, but PolyU 73 of 100 above nlmeans' oracle and camera video -0.33: it forgets light noise)
     unet-real-heavy) mkdir -p "$OUT/unet-real-heavy-init"
                      cp "${REALHEAVY_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                        "$OUT/unet-real-heavy-init/"
@@ -318,7 +319,7 @@ for model in "${MODELS[@]}"; do
                        --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
                        --camera-shot-range 3e-3 2e-1 --stop-at $(( 300 * STEPS_SCALE )) ;;
     # the same with the light end kept (2026-12-07): shot gain 1e-5..2e-1, a 200-step cosine, seed 259 (the heavy
-    # stage above lost 0.2-0.36 dB on bright and indoor camera video and 4 PolyU crops: it forgot light noise)
+    # stage above forgot light noise); measured, not shipped: camera video level, heavy phone-like stills -0.14 to -0.17
     unet-real-wide) mkdir -p "$OUT/unet-real-wide-init"
                     cp "${REALWIDE_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                       "$OUT/unet-real-wide-init/"
