@@ -86,6 +86,19 @@ carry_real_over() {  # old_base tuned new_base graft run seed: new_base + (tuned
     --camera-fraction 0.7 "${camera_mix[@]}"
 }
 
+real_shot_stage() {  # run init steps seed warmup shot_lo shot_hi [more options]: the shipped real-noise stage's mix
+  # (unet-real-blotch's) from a copy of INIT's weights, with the cameras' shot gain drawn in shot_lo..shot_hi, fp32
+  local run=$1 init=$2 steps=$3 seed=$4 warmup=$5 shot_lo=$6 shot_hi=$7
+  shift 7
+  mkdir -p "$OUT/$run-init"
+  cp "$init"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} "$OUT/$run-init/"
+  fit "$run" unet halfres-wide "$steps" 4 128 8e-5 "$seed" "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
+    --init-from "$OUT/$run-init" --warmup $(( warmup * STEPS_SCALE )) \
+    --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
+    --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
+    --camera-shot-range "$shot_lo" "$shot_hi" "$@"
+}
+
 # the validation suite's DAVIS clips (scripts/validation_suite.py HELD_OUT_DAVIS) never train
 held_out=" blackswan car-shadow dog kite-surf scooter-black "
 davis_train=()
@@ -310,24 +323,11 @@ for model in "${MODELS[@]}"; do
     # real-noise weights, 400 steps with the cameras' shot gain drawn in 3e-3..2e-1 (the stage's 1e-5..1e-1 put an
     # eighth of the clips above a night phone's 3e-2), fp32 on the 2-core Zen 3, stopped at its step-300 checkpoint
     # (phone-like stills +0.14 dB dim, but PolyU 73 of 100 above nlmeans' oracle and camera video -0.33: it forgets light noise)
-    unet-real-heavy) mkdir -p "$OUT/unet-real-heavy-init"
-                     cp "${REALHEAVY_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
-                       "$OUT/unet-real-heavy-init/"
-                     fit unet-real-heavy unet halfres-wide 400 4 128 8e-5 257 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
-                       --init-from "$OUT/unet-real-heavy-init" --warmup $(( 30 * STEPS_SCALE )) \
-                       --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
-                       --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
-                       --camera-shot-range 3e-3 2e-1 --stop-at $(( 300 * STEPS_SCALE )) ;;
+    unet-real-heavy) real_shot_stage unet-real-heavy "${REALHEAVY_INIT:-stdit_cli/weights/unet-real}" 400 257 30 3e-3 2e-1 \
+                       --stop-at $(( 300 * STEPS_SCALE )) ;;
     # the same with the light end kept (2026-12-07): shot gain 1e-5..2e-1, a 200-step cosine, seed 259 (the heavy
     # stage above forgot light noise); measured, not shipped: camera video level, heavy phone-like stills -0.14 to -0.17
-    unet-real-wide) mkdir -p "$OUT/unet-real-wide-init"
-                    cp "${REALWIDE_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
-                      "$OUT/unet-real-wide-init/"
-                    fit unet-real-wide unet halfres-wide 200 4 128 8e-5 259 "${native[@]}" "${content[@]}" --smooth-fraction 0.15 \
-                      --init-from "$OUT/unet-real-wide-init" --warmup $(( 20 * STEPS_SCALE )) \
-                      --checkpoint-every 100 --camera-fraction 1.0 --camera-random-cfa --camera-clean-fraction 0.15 \
-                      --camera-clean-level 3 10 "${camera_mix[@]}" "${real_pairs[@]}" --camera-blotch-fraction 0.5 \
-                      --camera-shot-range 1e-5 2e-1 ;;
+    unet-real-wide) real_shot_stage unet-real-wide "${REALWIDE_INIT:-stdit_cli/weights/unet-real}" 200 259 20 1e-5 2e-1 ;;
     unet-real-blotch) mkdir -p "$OUT/unet-real-blotch-init"
                       cp "${REALBLOTCH_INIT:-stdit_cli/weights/unet-real}"/{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,stdit.json} \
                         "$OUT/unet-real-blotch-init/"
