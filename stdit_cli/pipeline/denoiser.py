@@ -18,6 +18,7 @@ import torch
 from stdit_cli.host_memory import limit_malloc_arenas, release_free_memory, reuse_freed_memory
 from stdit_cli.pipeline.background import BackgroundWriter, Prefetcher
 from stdit_cli.pipeline.borders import EdgeMargin
+from stdit_cli.pipeline.coarse_band import COARSE_FROM_LEVEL, MIN_COARSE_SIDE, CoarseBandBlender, half_size
 from stdit_cli.pipeline.ensemble import ENSEMBLE_SIZES, Predictor, check_ensemble_size, self_ensemble
 from stdit_cli.pipeline.flat_areas import picture
 from stdit_cli.pipeline.gray import GrayFrames, decorrelated, frames_are_gray, gray_level, units_are_gray
@@ -371,6 +372,31 @@ class VideoDenoiser:
             opening.learned[source] = self.learned_level.estimate(opening.level_frames)
         return opening.learned[source]
 
+    def coarse_level_of(self, level: float, frames_uint8: np.ndarray) -> float | None:
+        """The level of the half-size pass (:mod:`~stdit_cli.pipeline.coarse_band`) for a video whose
+        level read is ``level``, read by the learned estimator from ``frames_uint8`` (the level sample,
+        ``[n, H, W, 3]``) area-downscaled 2x; None where no half-size pass runs: not the real-noise path
+        with the level read (a number given is run as given), a level below
+        :data:`~stdit_cli.pipeline.coarse_band.COARSE_FROM_LEVEL`, or frames too small to halve."""
+        if self.learned_level is None or level < COARSE_FROM_LEVEL:
+            return None
+        height, width = frames_uint8.shape[1:3]
+        if min(height, width) < 2 * MIN_COARSE_SIDE:
+            return None
+        return self.learned_level.estimate(half_size(frames_uint8))
+
+    def _blender(self, level: float, coarse_level: float | None, strength: Strength, generator: torch.Generator,
+                 views: int, batch_size: int, shift_255: np.ndarray | None = None) -> StreamingBlender | CoarseBandBlender:  # fmt: skip
+        """The blender that denoises a shot at ``level`` (and, given ``coarse_level``, its coarse band at
+        half size: :class:`~stdit_cli.pipeline.coarse_band.CoarseBandBlender`)."""
+        place = self.device if self.device.type == "cuda" else "cpu"
+
+        def at(noise: float) -> StreamingBlender:
+            denoise_units = self._unit_denoiser(noise * strength.sigma_scale, generator, strength.keep_input, views, noise, shift_255)
+            return StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, batch_size, device=place)
+
+        return at(level) if coarse_level is None else CoarseBandBlender(at(level), at(coarse_level))
+
     def reads_as_white(self, opening: Opening) -> bool:
         """``--noise auto`` with no number: whether the video's noise is white, for the Gaussian
         weights (:mod:`stdit_cli.pipeline.noise_kind`; a noise-free picture too, run at level 0);
@@ -413,7 +439,8 @@ class VideoDenoiser:
         if level is not None and not (isinstance(level, (int, float, np.number)) and 0 <= level <= 255):  # NaN fails both
             raise ValueError(f"sigma_255 must be a number in 0..255 (the noise level of 8-bit video), got {level!r}")
         made = None
-        if level is None:
+        read = level is None
+        if read:
             inside = picture(sample)  # the level is read inside any bars (flat_areas)
             noise_free, filmed = made_parts(inside)
             if filmed is not None:  # part made: the level of its filmed part, the rest kept (made_areas)
@@ -430,9 +457,8 @@ class VideoDenoiser:
         strength = Strength.from_user(self.options.strength)
         generator = torch.Generator(device="cpu").manual_seed(self.options.seed)
         views = self.still_views(width, height) if same_picture(sample) else self._sized(self.ensemble, width, height)
-        denoise_units = self._unit_denoiser(float(level) * strength.sigma_scale, generator, strength.keep_input, views, float(level))
-        blender = StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, self.batch_size_for(height, width),
-                                   device=self.device if self.device.type == "cuda" else "cpu")  # fmt: skip
+        coarse_level = self.coarse_level_of(float(level), inside) if read else None
+        blender = self._blender(float(level), coarse_level, strength, generator, views, self.batch_size_for(height, width))
         step = max(self.plan.window, 8)  # chunks as the file pass reads them
         gray = GrayFrames()
         # [T, H, W, 3] -> chunks [t, H, W, 3] -> denoised chunks -> [T, H, W, 3]
@@ -478,23 +504,25 @@ class VideoDenoiser:
             order = info.field_order if info.interlaced else None
             batch_size = self.batch_size_for(info.height // 2 if order else info.height, info.width)
             views = self.views_for(opening)
-            place = self.device if self.device.type == "cuda" else "cpu"
             # an edited video whose sample shows several scenes (a dim room, a sunny street) may differ in
             # noise from shot to shot: each shot's level is read from its own first frames
             per_shot = estimated and order is None and several_scenes(opening.sample)
             shift = self.decode_shift(opening)
             shot_levels: list[float] = []
+            coarse_levels: list[float] = []  # each shot's half-size level, where one ran (coarse_band)
 
-            def blender_for(first_frames: np.ndarray, single_picture: bool) -> StreamingBlender:  # shots.BlenderFor
-                level = sigma_255
+            def blender_for(first_frames: np.ndarray, single_picture: bool) -> StreamingBlender | CoarseBandBlender:  # shots.BlenderFor
+                level, shot = sigma_255, opening
                 if per_shot:
-                    level = self.level_of(measured(reader, first_frames))
+                    shot = measured(reader, first_frames)
+                    level = self.level_of(shot)
                     shot_levels.append(round(level, 3))
+                coarse_level = self.coarse_level_of(level, shot.level_frames) if estimated and not shot.noise_free else None
+                if coarse_level is not None:
+                    coarse_levels.append(round(coarse_level, 3))
                 # a one-frame shot (a photo among unrelated ones) gets a photo's views
                 shot_views = self.still_views(info.width, info.height) if single_picture else views
-                denoise_units = self._unit_denoiser(level * strength.sigma_scale, generator, strength.keep_input, shot_views, level,
-                                                    shift)  # fmt: skip
-                return StreamingBlender(denoise_units, self.plan, self.tile, self.tile_overlap, batch_size, device=place)
+                return self._blender(level, coarse_level, strength, generator, shot_views, batch_size, shift)
             preset, crf = FAST_ENCODE if options.fast else ENCODE
             # an RGB or 4:4:4 source keeps its full-resolution colour (4:2:0 would cost 0.1-0.8 dB at sigma 10),
             # HDR (HLG, PQ) video its BT.2020 signal and tags, interlaced video its field order, and every
@@ -555,4 +583,5 @@ class VideoDenoiser:
             bits=writer.stored_bits,
             shots=len(shots),
             shot_sigmas=shot_levels or None,
+            coarse_sigma=coarse_levels[0] if coarse_levels else None,
         )

@@ -113,6 +113,7 @@ class DenoiseResult:
     bits: int = 8  # bits per sample the output stores (10 for a deep source's lossy video: video.depth)
     shots: int = 1  # shots the video was denoised as, one after the other (cuts: pipeline.shots)
     shot_sigmas: list[float] | None = None  # each shot's level, where each was read on its own (pipeline.shots)
+    coarse_sigma: float | None = None  # the half-size pass's level, where one ran (the first shot's: pipeline.coarse_band)
 
     @property
     def fps(self) -> float:
