@@ -426,7 +426,9 @@ class VideoDenoiser:
         :data:`SIGMA_SAMPLE_FRAMES` frames spread over them, as with no number given (patch PCA; with
         ``noise="real"`` the learned level where the two disagree; inside any bars, and 0 for a made
         picture with no noise: :mod:`~stdit_cli.pipeline.flat_areas`). The weights are this denoiser's:
-        the kind of noise is the caller's choice (``resolve_checkpoint(..., real=True)``)."""
+        the kind of noise is the caller's choice (``resolve_checkpoint(..., real=True)``). With
+        ``noise="real"`` and the level read, camera noise of level 6 or more also gets the half-size
+        pass of :mod:`~stdit_cli.pipeline.coarse_band`, as in :meth:`denoise_file`."""
         if not isinstance(frames, np.ndarray):
             raise ValueError(f"expected a numpy array of [T, H, W, 3] uint8 or uint16 RGB frames, got {type(frames).__name__}")
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype not in (np.uint8, np.uint16) or 0 in frames.shape:
