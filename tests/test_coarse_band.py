@@ -140,3 +140,6 @@ def test_the_real_noise_path_takes_colour_blotches_out_at_half_size(monkeypatch)
     assert _psnr(both, clean) > _psnr(full_only, clean) + 0.25  # +0.44 dB, 2026-12-07
     # a number given is run as given: no half-size pass
     assert VideoDenoiser(resolve_checkpoint("unet", None, real=True), DenoiseOptions(noise="real", sigma_255=20)).coarse_level_of(20.0, noisy) is None
+    # --fast keeps its cost: no half-size pass
+    fast = VideoDenoiser(resolve_checkpoint("unet", None, real=True, fast=True), DenoiseOptions(noise="real", fast=True))
+    assert fast.coarse_level_of(20.0, noisy) is None
