@@ -133,6 +133,8 @@ def test_the_real_noise_path_takes_colour_blotches_out_at_half_size(monkeypatch)
     monkeypatch.setattr(real, "coarse_level_of", lambda level, frames: levels.append(VideoDenoiser.coarse_level_of(real, level, frames)) or levels[-1])
     both = real.denoise_frames(noisy)
     assert levels and levels[0] is not None  # the half-size pass ran, at a level read at half size
+    gray = np.repeat(noisy[..., :1], 3, axis=-1)  # a black-and-white video: no colour noise, no pass
+    assert VideoDenoiser.coarse_level_of(real, 20.0, gray) is None and VideoDenoiser.coarse_level_of(real, 20.0, noisy) is not None
     monkeypatch.setattr(denoiser, "COARSE_FROM_LEVEL", float("inf"))
     levels.clear()
     full_only = real.denoise_frames(noisy)
