@@ -30,11 +30,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
 from stdit_cli.pipeline.tiling import StreamingBlender
+
+if TYPE_CHECKING:
+    from stdit_cli.pipeline.coarse_band import CoarseBandBlender
 
 #: histogram distance (0: the same colours, 1: none in common) of consecutive thumbnails from which
 #: frames are in two shots
@@ -167,7 +170,8 @@ def split_shots(chunks: Iterable[SignedChunk | np.ndarray], cut_level: float | N
 SHOT_LEVEL_FRAMES = 8
 
 #: ``blender_for(first_frames, single_picture)``: the blender that denoises a shot, given its first frames
-BlenderFor = Callable[[np.ndarray, bool], StreamingBlender]
+#: (a StreamingBlender, or a CoarseBandBlender, which runs two in step with the same ``run``)
+BlenderFor = Callable[[np.ndarray, bool], "StreamingBlender | CoarseBandBlender"]
 
 
 def denoise_by_shot(blender_for: BlenderFor, chunks: Iterator[SignedChunk], shots: list[int]) -> Iterator[np.ndarray]:
