@@ -409,7 +409,7 @@ def _hdr10_metadata(frame: av.VideoFrame | None) -> str | None:
         return None
     Type = av.sidedata.sidedata.Type
     params = []
-    for side in frame.side_data:
+    for side in frame.side_data.values():  # a Mapping of type -> side data (iterating it gives the types)
         data = bytes(side)
         if side.type == Type.MASTERING_DISPLAY_METADATA and len(data) >= 88:
             # AVMasteringDisplayMetadata: primaries r, g, b and the white point (x, y), min and max
