@@ -11,7 +11,9 @@ are compared on the same outputs without re-running the model:
 - ``still``: phone-like stills (``benchmark_phone_noise.py --still --levels bright indoor dark night
   dim``'s clips in ``runs/phone_still/noisy``; first frame);
 - ``camera``: camera video (``benchmark_camera_noise.py --frames 3``'s clips in
-  ``runs/camera_noise/noisy``; all 3 frames).
+  ``runs/camera_noise/noisy``; all 3 frames);
+- ``camstill``: camera-model stills (``benchmark_camera_noise.py --still --frames 3``'s clips in
+  ``runs/camera_still/noisy``; first frame).
 
 Run the benchmarks once first (they write those clips). A rule is a luma and a chroma weight for
 the half-size correction, each a function of the noise the full-size pass removed (its standard
@@ -39,7 +41,8 @@ from stdit_cli.pipeline.coarse_band import BandWeights, half_size, ramp, replace
 from stdit_cli.video import VideoReader  # noqa: E402
 from stdit_cli.weights import resolve_checkpoint  # noqa: E402
 
-LEVELS = {"still": ("bright", "indoor", "dark", "night", "dim"), "camera": ("bright", "indoor", "dark", "night")}
+LEVELS = {"still": ("bright", "indoor", "dark", "night", "dim"), "camera": ("bright", "indoor", "dark", "night"),
+          "camstill": ("bright", "indoor", "dark", "night")}
 
 #: name -> (luma weight, chroma weight, quarter) from (luma std, chroma std) of the removed noise
 RULES: dict[str, Callable[[float, float], tuple[float, float, bool]]] = {
@@ -73,12 +76,15 @@ def cases(which: str, data: Path) -> list[tuple[str, Path, np.ndarray]]:
     found = []
     for name in CLIPS:
         clean = load_clip(data, name, 5 if which == "still" else 3)
+        if which == "camstill":
+            clean = clean[:1, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]
         if which == "still":
             clean = clean[:, : clean.shape[1] // 2 * 2, : clean.shape[2] // 2 * 2]
             clean = sharpened_reference(clean[:1])
         for level in LEVELS[which]:
             case = f"{name.replace('/', '_')}_{level}"
-            found.append((case, Path(f"runs/phone_still/noisy/{case}_still5.mkv" if which == "still" else f"runs/camera_noise/noisy/{case}_3f.mp4"), clean))
+            clip = {"still": f"runs/phone_still/noisy/{case}_still5.mkv", "camstill": f"runs/camera_still/noisy/{case}_still3.mkv"}
+            found.append((case, Path(clip.get(which, f"runs/camera_noise/noisy/{case}_3f.mp4")), clean))
     return found
 
 
@@ -141,7 +147,7 @@ def score(which: str, paths: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="+", choices=("polyu", "still", "camera"))
+    parser.add_argument("sets", nargs="+", choices=("polyu", "still", "camera", "camstill"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--work", type=Path, default=Path("runs/coarse_band"))
     args = parser.parse_args()
