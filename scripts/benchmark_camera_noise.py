@@ -45,7 +45,7 @@ CLIPS = ("davis/blackswan", "davis/car-shadow", "davis/dog", "davis/kite-surf", 
 CAMERAS = (("bright", 5e-4, 0.0), ("indoor", 2.5e-3, 0.7), ("dark", 8e-3, 1.0), ("night", 3e-2, 1.2))
 #: ``--clean``: no camera at all
 CLEAN = (("clean", 0.0, 0.0),)
-NLMEANS_STRENGTHS = (1, 2, 3, 5, 8)
+NLMEANS_STRENGTHS = (1, 2, 3, 5, 8, 12, 16, 24)
 CRF = 20
 
 
