@@ -21,6 +21,7 @@ deviation along and across gray, 8-bit levels); ``quarter`` rules also replace t
 output's own coarse band from the quarter-size pass. The shipped rule is ``chroma 0.5 ramp(2-4)``.
 
     python scripts/probe_coarse_band.py polyu still camera      # 30-40 CPU minutes the first time
+    python scripts/probe_coarse_band.py polyu still camera camstill --fast   # the same for --fast
 
 2026-12-07: `scripts/results/2026-12-07_coarse_band.md`.
 """
@@ -88,12 +89,13 @@ def cases(which: str, data: Path) -> list[tuple[str, Path, np.ndarray]]:
     return found
 
 
-def cache(which: str, data: Path, work: Path) -> list[Path]:
-    """The full-, half- and quarter-size outputs of every case (computed once)."""
-    folder = work / "cache" / which
+def cache(which: str, data: Path, work: Path, fast: bool = False) -> list[Path]:
+    """The full-, half- and quarter-size outputs of every case (computed once; ``fast``: ``--fast``'s
+    real-noise path, cached apart)."""
+    folder = work / ("cache_fast" if fast else "cache") / which
     folder.mkdir(parents=True, exist_ok=True)
     denoiser.COARSE_FROM_LEVEL = float("inf")  # the full-size pass alone, as shipped before the half-size pass
-    model = VideoDenoiser(resolve_checkpoint("unet", None, real=True), DenoiseOptions(noise="real"))
+    model = VideoDenoiser(resolve_checkpoint("unet", None, fast=fast, real=True), DenoiseOptions(noise="real", fast=fast))
     paths = []
     for case, clip, reference in cases(which, data):
         path = folder / f"{case}.npz"
@@ -150,9 +152,10 @@ def main() -> None:
     parser.add_argument("sets", nargs="+", choices=("polyu", "still", "camera", "camstill"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--work", type=Path, default=Path("runs/coarse_band"))
+    parser.add_argument("--fast", action="store_true", help="--fast's real-noise path (weights/unet-fast-real)")
     args = parser.parse_args()
     for which in args.sets:
-        score(which, cache(which, args.data, args.work))
+        score(which, cache(which, args.data, args.work, args.fast))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ leave part of those blotches, which to them look like texture. The same network 
 area-downscaled 2x sees each blotch at half its width, as the finer noise it removes (the classical
 multi-scale argument: Lebrun, Colom and Morel, "Multiscale image blind denoising", IEEE TIP 2015).
 
-So on the real-noise path, where the level read is at least :data:`COARSE_FROM_LEVEL` (and not under
-``--fast``, which keeps its cost), the video is denoised twice, at full and at half size (a quarter
+So on the real-noise path, where the level read is at least :data:`COARSE_FROM_LEVEL` (``--fast``
+too, since its weights leave more of the blotches), the video is denoised twice, at full and at half size (a quarter
 of the pixels: about +25% model time), and the output keeps its full-size detail but takes part of
 its coarse colour band from the half-size pass:
 

@@ -376,10 +376,9 @@ class VideoDenoiser:
         """The level of the half-size pass (:mod:`~stdit_cli.pipeline.coarse_band`) for a video whose
         level read is ``level``, read by the learned estimator from ``frames_uint8`` (the level sample,
         ``[n, H, W, 3]``) area-downscaled 2x; None where no half-size pass runs: not the real-noise path
-        with the level read (a number given is run as given), ``--fast`` (the cheaper operating point
-        keeps its cost), a level below :data:`~stdit_cli.pipeline.coarse_band.COARSE_FROM_LEVEL`, a
+        with the level read (a number given is run as given), a level below :data:`~stdit_cli.pipeline.coarse_band.COARSE_FROM_LEVEL`, a
         black-and-white video (no colour noise to take out), or frames too small to halve."""
-        if self.learned_level is None or self.options.fast or level < COARSE_FROM_LEVEL or frames_are_gray(frames_uint8):
+        if self.learned_level is None or level < COARSE_FROM_LEVEL or frames_are_gray(frames_uint8):
             return None
         height, width = frames_uint8.shape[1:3]
         if min(height, width) < 2 * MIN_COARSE_SIDE:
