@@ -142,7 +142,7 @@ def test_the_real_noise_path_takes_colour_blotches_out_at_half_size(monkeypatch)
     assert _psnr(both, clean) > _psnr(full_only, clean) + 0.25  # +0.44 dB, 2026-12-07
     # a number given is run as given: no half-size pass
     assert VideoDenoiser(resolve_checkpoint("unet", None, real=True), DenoiseOptions(noise="real", sigma_255=20)).coarse_level_of(20.0, noisy) is None
-    # --fast runs the pass too (phone-like stills +0.54 dB, 2026-12-07); on this small frame it gains
+    # --fast runs the pass too (phone-like stills +0.53 dB, 2026-12-07); on this small frame it gains
     # little (+0.04 dB), but it must run and change the colour only
     monkeypatch.setattr(denoiser, "COARSE_FROM_LEVEL", coarse_band.COARSE_FROM_LEVEL)
     fast = VideoDenoiser(resolve_checkpoint("unet", None, real=True, fast=True), DenoiseOptions(noise="real", fast=True))

@@ -8,9 +8,9 @@ area-downscaled 2x sees each blotch at half its width, as the finer noise it rem
 multi-scale argument: Lebrun, Colom and Morel, "Multiscale image blind denoising", IEEE TIP 2015).
 
 So on the real-noise path, where the level read is at least :data:`COARSE_FROM_LEVEL` (``--fast``
-too, since its weights leave more of the blotches), the video is denoised twice, at full and at half size (a quarter
-of the pixels: about +25% model time), and the output keeps its full-size detail but takes part of
-its coarse colour band from the half-size pass:
+too: its weights leave more of the blotches), the video is denoised twice, at full and at half size
+(a quarter of the pixels: about +25% model time), and the output keeps its full-size detail but
+takes part of its coarse colour band from the half-size pass:
 
     out = fine + w * chroma(up(coarse) - up(down(fine)))
 
@@ -21,7 +21,9 @@ between. Weak colour noise (a DSLR's JPEG, whose camera took most of it out) lea
 it was. Measured on the whole real-noise suite, 2026-12-07 (``scripts/results/2026-12-07_coarse_band.md``):
 phone-like noise on stills +0.2 to +0.8 dB by level, camera video +0.07, PolyU's real DSLR crops
 level; replacing the colour band fully everywhere cost PolyU 0.09 dB on average (-1.03 on its
-worst crop), and the luma band too cost camera video 0.1-0.6 dB per clip.
+worst crop), and the luma band too cost camera video 0.1-0.6 dB per clip. Under ``--fast``
+(``scripts/results/2026-12-07_fast_coarse_band.md``): phone-like stills +0.53 dB, phone-like video
++0.10, camera video +0.07, PolyU level.
 
 Each output chunk gets its weight from its own frames (noise changes slowly, and a fade from
 black gets the pass once there is noise to see). :class:`CoarseBandBlender` runs the two passes in
